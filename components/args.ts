@@ -1,0 +1,182 @@
+import * as pulumi from "@pulumi/pulumi";
+import { STANDALONE_TASK_POLICIES, StandaloneTaskPolicy } from "../provider/policy";
+
+/** ECS-optimized AMI families the component can resolve from AWS's public SSM parameters. */
+export const AMI_FAMILIES = ["al2023", "al2023-arm64", "al2023-gpu", "al2", "al2-arm64"] as const;
+export type AmiFamily = (typeof AMI_FAMILIES)[number];
+
+/** Spot allocation strategies accepted by EC2 Auto Scaling. */
+export const SPOT_ALLOCATION_STRATEGIES = [
+    "price-capacity-optimized",
+    "capacity-optimized",
+    "capacity-optimized-prioritized",
+    "lowest-price",
+] as const;
+export type SpotAllocationStrategy = (typeof SPOT_ALLOCATION_STRATEGIES)[number];
+
+export { STANDALONE_TASK_POLICIES, StandaloneTaskPolicy };
+
+/** When the scaler scales out, scales in, and what counts as sustained. */
+export interface ScalingArgs {
+    /** CPUReservation (percent) above which the cluster scales out. Range 1-100. @default 75 */
+    cpuHighPercent?: number;
+    /** CPUReservation (percent) below which the cluster may scale in; must be below `cpuHighPercent`. Range 0-99. @default 40 */
+    cpuLowPercent?: number;
+    /** MemoryReservation (percent) above which the cluster scales out. Range 1-100. @default 75 */
+    memoryHighPercent?: number;
+    /** MemoryReservation (percent) below which the cluster may scale in; must be below `memoryHighPercent`. Range 0-99. @default 40 */
+    memoryLowPercent?: number;
+    /** Minutes a reservation must stay beyond a threshold before the scaler or an alarm acts. Range 1-60. @default 5 */
+    evaluationMinutes?: number;
+    /** Instances added at least per scale-out, by the scaler and by the high alarms. Range 1-100. @default 1 */
+    scaleOutStep?: number;
+    /** Largest share of the cluster (percent, at least one instance) removed by one scale-in. Range 1-100. @default 10 */
+    maxScaleInPercent?: number;
+    /** Seconds after a scaling activity during which the scaler does not scale again. Range 0-86400. @default 300 */
+    cooldownSeconds?: number;
+}
+
+/** How instances are drained when they are scaled in or replaced. */
+export interface DrainingArgs {
+    /** Seconds one instance may take to drain before the standalone-task policy applies. Range 30-172800. @default 900 */
+    timeoutSeconds?: number;
+    /** Instances drained at the same time in one batch. Range 1-1000. @default 1 */
+    batchSize?: number;
+    /** Share (percent) of the cluster's instances that must stay ACTIVE while others drain. Range 0-100. @default 100 */
+    minHealthyPercent?: number;
+    /** At the drain timeout, `"fail"` fails the update naming the tasks still running; `"stop"` stops standalone tasks and goes on. @default "fail" */
+    standaloneTasks?: StandaloneTaskPolicy;
+    /** Seconds one `pulumi up` may spend scaling and draining before it stops and reports what is left. Range 60-86400. @default 3600 */
+    maxUpdateSeconds?: number;
+}
+
+/** Arguments of a {@link SpotEcsCluster}. */
+export interface SpotEcsClusterArgs {
+    /** Name of the ECS cluster to create; 1-255 letters, digits, `-` and `_`. Give this or `existingClusterName`. @default the component's name */
+    clusterName?: string;
+    /** Name of an existing ECS cluster the instances join instead of a new one. @default none (a cluster is created) */
+    existingClusterName?: pulumi.Input<string>;
+    /** Turns on CloudWatch Container Insights for a created cluster. @default true */
+    containerInsights?: boolean;
+
+    /** VPC for the security group created when `securityGroupIds` is omitted. @default none (required without `securityGroupIds`) */
+    vpcId?: pulumi.Input<string>;
+    /** Subnets the Auto Scaling group launches into; at least one. */
+    subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    /** Security groups of the instances. @default one created in `vpcId`, egress only, no ingress */
+    securityGroupIds?: pulumi.Input<pulumi.Input<string>[]>;
+
+    /** EC2 instance types in `family.size` form (e.g. `m6i.large`), in order of preference; 1-40 of them. */
+    instanceTypes: string[];
+    /** Fewest instances in the group. Range 0-1000. */
+    minSize: number;
+    /** Most instances in the group; room above the current size is what replacements surge into. Range 1-1000. */
+    maxSize: number;
+    /** Instances launched at creation; later the scaler owns it and Pulumi ignores changes. @default minSize */
+    desiredCapacity?: number;
+
+    /** On-Demand instances always kept before any Spot instance. Range 0-1000. @default 0 */
+    onDemandBaseCapacity?: number;
+    /** Share (percent) of On-Demand instances above the base capacity. Range 0-100. @default 0 */
+    onDemandPercentageAboveBaseCapacity?: number;
+    /** How EC2 picks Spot pools. @default "price-capacity-optimized" */
+    spotAllocationStrategy?: SpotAllocationStrategy;
+    /** Lets the Auto Scaling group replace Spot instances at elevated risk of interruption. @default true */
+    capacityRebalance?: boolean;
+
+    /** AMI to pin; when omitted the latest ECS-optimized AMI of `amiFamily` is used. @default none */
+    imageId?: pulumi.Input<string>;
+    /** ECS-optimized AMI family resolved from AWS's public SSM parameter. @default "al2023" */
+    amiFamily?: AmiFamily;
+
+    /** Size (GiB) of the encrypted gp3 root volume. Range 30-16384. @default 30 */
+    rootVolumeSizeGiB?: number;
+    /** KMS key for the root volume. @default none (the account's default EBS key) */
+    rootVolumeKmsKeyId?: pulumi.Input<string>;
+    /** EC2 key pair for SSH. @default none (use SSM Session Manager instead) */
+    keyName?: pulumi.Input<string>;
+    /** Custom ECS attributes every instance registers with (`ECS_INSTANCE_ATTRIBUTES`). @default {} */
+    instanceAttributes?: Record<string, string>;
+    /** Extra `/etc/ecs/ecs.config` lines as `KEY: value`; keys are upper-case agent settings. @default {} */
+    ecsConfig?: Record<string, string>;
+    /** Shell commands appended to the user data after the ECS config is written. @default none */
+    extraUserData?: string;
+    /** Seconds the ECS agent waits before killing a stopping container (`ECS_CONTAINER_STOP_TIMEOUT`). Range 1-3600. @default 30 */
+    containerStopTimeoutSeconds?: number;
+    /** IMDSv2 response hop limit; 1 keeps containers on bridge networks away from the instance role. Range 1-64. @default 1 */
+    metadataHopLimit?: number;
+    /** Attaches `AmazonSSMManagedInstanceCore` to the instance role for Session Manager. @default true */
+    enableSsm?: boolean;
+    /** Load-balancer target groups the instances are registered in (and deregistered from before they go). @default [] */
+    targetGroupArns?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Tags on every resource, propagated to instances and volumes. @default {} */
+    tags?: Record<string, string>;
+
+    /** When the scaler scales; also the alarms' thresholds. @default see {@link ScalingArgs} */
+    scaling?: ScalingArgs;
+    /** How the scaler drains. @default see {@link DrainingArgs} */
+    draining?: DrainingArgs;
+}
+
+/** Every documented default, in one place; a test holds each `@default` above to this object. */
+export const DEFAULTS = {
+    containerInsights: true,
+    onDemandBaseCapacity: 0,
+    onDemandPercentageAboveBaseCapacity: 0,
+    spotAllocationStrategy: "price-capacity-optimized",
+    capacityRebalance: true,
+    amiFamily: "al2023",
+    rootVolumeSizeGiB: 30,
+    containerStopTimeoutSeconds: 30,
+    metadataHopLimit: 1,
+    enableSsm: true,
+    scaling: {
+        cpuHighPercent: 75,
+        cpuLowPercent: 40,
+        memoryHighPercent: 75,
+        memoryLowPercent: 40,
+        evaluationMinutes: 5,
+        scaleOutStep: 1,
+        maxScaleInPercent: 10,
+        cooldownSeconds: 300,
+    },
+    draining: {
+        timeoutSeconds: 900,
+        batchSize: 1,
+        minHealthyPercent: 100,
+        standaloneTasks: "fail",
+        maxUpdateSeconds: 3600,
+    },
+} as const;
+
+/** Scaling settings with every default applied. */
+export type ResolvedScaling = Required<ScalingArgs>;
+/** Draining settings with every default applied. */
+export type ResolvedDraining = Required<DrainingArgs>;
+
+/** Applies {@link DEFAULTS} to `scaling`. */
+export function resolveScaling(s: ScalingArgs | undefined): ResolvedScaling {
+    const d = DEFAULTS.scaling;
+    return {
+        cpuHighPercent: s?.cpuHighPercent ?? d.cpuHighPercent,
+        cpuLowPercent: s?.cpuLowPercent ?? d.cpuLowPercent,
+        memoryHighPercent: s?.memoryHighPercent ?? d.memoryHighPercent,
+        memoryLowPercent: s?.memoryLowPercent ?? d.memoryLowPercent,
+        evaluationMinutes: s?.evaluationMinutes ?? d.evaluationMinutes,
+        scaleOutStep: s?.scaleOutStep ?? d.scaleOutStep,
+        maxScaleInPercent: s?.maxScaleInPercent ?? d.maxScaleInPercent,
+        cooldownSeconds: s?.cooldownSeconds ?? d.cooldownSeconds,
+    };
+}
+
+/** Applies {@link DEFAULTS} to `draining`. */
+export function resolveDraining(s: DrainingArgs | undefined): ResolvedDraining {
+    const d = DEFAULTS.draining;
+    return {
+        timeoutSeconds: s?.timeoutSeconds ?? d.timeoutSeconds,
+        batchSize: s?.batchSize ?? d.batchSize,
+        minHealthyPercent: s?.minHealthyPercent ?? d.minHealthyPercent,
+        standaloneTasks: s?.standaloneTasks ?? d.standaloneTasks,
+        maxUpdateSeconds: s?.maxUpdateSeconds ?? d.maxUpdateSeconds,
+    };
+}

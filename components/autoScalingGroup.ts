@@ -1,0 +1,57 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { SpotAllocationStrategy } from "./args";
+
+export interface AutoScalingGroupSettings {
+    subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    launchTemplateId: pulumi.Input<string>;
+    launchTemplateVersion: pulumi.Input<string>;
+    instanceTypes: string[];
+    minSize: number;
+    maxSize: number;
+    desiredCapacity: number;
+    onDemandBaseCapacity: number;
+    onDemandPercentageAboveBaseCapacity: number;
+    spotAllocationStrategy: SpotAllocationStrategy;
+    capacityRebalance: boolean;
+    targetGroupArns: pulumi.Input<pulumi.Input<string>[]>;
+    tags: Record<string, string>;
+}
+
+/**
+ * Processes suspended on the group. AZRebalance terminates instances to even out zones without
+ * draining them; with it suspended, every planned termination goes through the scaler's drain.
+ */
+export const SUSPENDED_PROCESSES = ["AZRebalance"];
+
+/** The Spot/On-Demand Auto Scaling group. Pulumi ignores later desired-capacity changes: the scaler owns them. */
+export function createAutoScalingGroup(name: string, s: AutoScalingGroupSettings, parent: pulumi.Resource): aws.autoscaling.Group {
+    return new aws.autoscaling.Group(`${name}-asg`, {
+        vpcZoneIdentifiers: s.subnetIds,
+        minSize: s.minSize,
+        maxSize: s.maxSize,
+        desiredCapacity: s.desiredCapacity,
+        capacityRebalance: s.capacityRebalance,
+        healthCheckType: "EC2",
+        suspendedProcesses: SUSPENDED_PROCESSES,
+        targetGroupArns: s.targetGroupArns,
+        metricsGranularity: "1Minute",
+        enabledMetrics: ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances",
+            "GroupTerminatingInstances", "GroupTotalInstances"],
+        mixedInstancesPolicy: {
+            instancesDistribution: {
+                onDemandBaseCapacity: s.onDemandBaseCapacity,
+                onDemandPercentageAboveBaseCapacity: s.onDemandPercentageAboveBaseCapacity,
+                spotAllocationStrategy: s.spotAllocationStrategy,
+            },
+            launchTemplate: {
+                launchTemplateSpecification: {
+                    launchTemplateId: s.launchTemplateId,
+                    version: s.launchTemplateVersion,
+                },
+                overrides: s.instanceTypes.map((instanceType) => ({ instanceType })),
+            },
+        },
+        tags: Object.entries({ Name: name, ...s.tags }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+    }, { parent, ignoreChanges: ["desiredCapacity"] });
+}

@@ -1,0 +1,176 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { createAlarms } from "./alarms";
+import { AMI_PARAMETERS } from "./ami";
+import { DEFAULTS, resolveScaling, SpotEcsClusterArgs } from "./args";
+import { createAutoScalingGroup } from "./autoScalingGroup";
+import { createInstanceIdentity } from "./iam";
+import { createLaunchTemplate } from "./launchTemplate";
+import { CLUSTER_NAME_PATTERN, validateArgs } from "./validate";
+
+export const SPOT_ECS_CLUSTER_TYPE = "spot-ecs:index:SpotEcsCluster";
+
+/** ARNs of the four reservation alarms. */
+export interface AlarmArns {
+    cpuHigh: string;
+    cpuLow: string;
+    memoryHigh: string;
+    memoryLow: string;
+}
+
+/** Turns a component name into a valid ECS cluster name. */
+export function defaultClusterName(componentName: string): string {
+    return componentName.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 255);
+}
+
+/**
+ * An ECS cluster on EC2 Spot capacity: instance role and profile, launch template, a mixed
+ * Spot/On-Demand Auto Scaling group and alarms on the cluster's reservation metrics.
+ */
+export class SpotEcsCluster extends pulumi.ComponentResource {
+    /** Name of the ECS cluster the instances join. */
+    public readonly clusterName: pulumi.Output<string>;
+    /** ARN of that cluster. */
+    public readonly clusterArn: pulumi.Output<string>;
+    /** Name of the Auto Scaling group. */
+    public readonly autoScalingGroupName: pulumi.Output<string>;
+    /** Id of the launch template. */
+    public readonly launchTemplateId: pulumi.Output<string>;
+    /** Launch template version every instance should run. */
+    public readonly launchTemplateVersion: pulumi.Output<string>;
+    /** ARN of the instances' IAM role. */
+    public readonly instanceRoleArn: pulumi.Output<string>;
+    /** ARN of the instance profile. */
+    public readonly instanceProfileArn: pulumi.Output<string>;
+    /** Security groups of the instances (given or created). */
+    public readonly securityGroupIds: pulumi.Output<string[]>;
+    /** ARNs of the CPU and memory reservation alarms. */
+    public readonly alarmArns: pulumi.Output<AlarmArns>;
+
+    constructor(name: string, args: SpotEcsClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        validateArgs(args, `SpotEcsCluster "${name}"`);
+        super(SPOT_ECS_CLUSTER_TYPE, name, {}, opts);
+        const parent = this;
+        const tags = { ...(args.tags ?? {}) };
+        const scaling = resolveScaling(args.scaling);
+
+        let clusterName: pulumi.Output<string>;
+        let clusterArn: pulumi.Output<string>;
+        if (args.existingClusterName !== undefined) {
+            clusterName = pulumi.output(args.existingClusterName).apply((n) => {
+                if (!CLUSTER_NAME_PATTERN.test(n)) {
+                    throw new Error(`\`existingClusterName\` must be 1-255 letters, digits, hyphens or underscores, got ${JSON.stringify(n)}`);
+                }
+                return n;
+            });
+            clusterArn = aws.ecs.getClusterOutput({ clusterName }, { parent }).arn;
+        } else {
+            const cluster = new aws.ecs.Cluster(`${name}-cluster`, {
+                name: args.clusterName ?? defaultClusterName(name),
+                settings: [{
+                    name: "containerInsights",
+                    value: (args.containerInsights ?? DEFAULTS.containerInsights) ? "enabled" : "disabled",
+                }],
+                tags,
+            }, { parent });
+            clusterName = cluster.name;
+            clusterArn = cluster.arn;
+        }
+
+        const subnetIds = pulumi.output(args.subnetIds).apply((ids) => {
+            if (ids.length === 0) throw new Error("`subnetIds` must have between 1 and 256 entries, got 0");
+            return ids;
+        });
+
+        const identity = createInstanceIdentity(name, args.enableSsm ?? DEFAULTS.enableSsm, tags, parent);
+
+        let securityGroupIds: pulumi.Output<string[]>;
+        if (args.securityGroupIds !== undefined) {
+            securityGroupIds = pulumi.output(args.securityGroupIds);
+        } else {
+            const sg = new aws.ec2.SecurityGroup(`${name}-instances`, {
+                description: `ECS container instances of ${name}: egress only`,
+                vpcId: args.vpcId,
+                egress: [{
+                    description: "All outbound traffic",
+                    protocol: "-1",
+                    fromPort: 0,
+                    toPort: 0,
+                    cidrBlocks: ["0.0.0.0/0"],
+                    ipv6CidrBlocks: ["::/0"],
+                }],
+                tags,
+            }, { parent });
+            securityGroupIds = pulumi.output([sg.id]);
+        }
+
+        const imageId = args.imageId !== undefined
+            ? pulumi.output(args.imageId)
+            : aws.ssm.getParameterOutput({ name: AMI_PARAMETERS[args.amiFamily ?? DEFAULTS.amiFamily] }, { parent }).value;
+
+        const launchTemplate = createLaunchTemplate(name, {
+            imageId,
+            instanceProfileArn: identity.profile.arn,
+            securityGroupIds,
+            rootVolumeSizeGiB: args.rootVolumeSizeGiB ?? DEFAULTS.rootVolumeSizeGiB,
+            rootVolumeKmsKeyId: args.rootVolumeKmsKeyId,
+            keyName: args.keyName,
+            metadataHopLimit: args.metadataHopLimit ?? DEFAULTS.metadataHopLimit,
+            userData: clusterName.apply((n) => ({
+                clusterName: n,
+                containerStopTimeoutSeconds: args.containerStopTimeoutSeconds ?? DEFAULTS.containerStopTimeoutSeconds,
+                instanceAttributes: args.instanceAttributes ?? {},
+                ecsConfig: args.ecsConfig ?? {},
+                extraUserData: args.extraUserData,
+            })),
+            tags,
+        }, parent);
+        const launchTemplateVersion = launchTemplate.latestVersion.apply((v) => String(v));
+
+        const group = createAutoScalingGroup(name, {
+            subnetIds,
+            launchTemplateId: launchTemplate.id,
+            launchTemplateVersion,
+            instanceTypes: args.instanceTypes,
+            minSize: args.minSize,
+            maxSize: args.maxSize,
+            desiredCapacity: args.desiredCapacity ?? args.minSize,
+            onDemandBaseCapacity: args.onDemandBaseCapacity ?? DEFAULTS.onDemandBaseCapacity,
+            onDemandPercentageAboveBaseCapacity: args.onDemandPercentageAboveBaseCapacity ?? DEFAULTS.onDemandPercentageAboveBaseCapacity,
+            spotAllocationStrategy: args.spotAllocationStrategy ?? DEFAULTS.spotAllocationStrategy,
+            capacityRebalance: args.capacityRebalance ?? DEFAULTS.capacityRebalance,
+            targetGroupArns: args.targetGroupArns ?? [],
+            tags,
+        }, parent);
+
+        const alarms = createAlarms(name, {
+            clusterName,
+            autoScalingGroupName: group.name,
+            ...scaling,
+            tags,
+        }, parent);
+
+        this.clusterName = clusterName;
+        this.clusterArn = clusterArn;
+        this.autoScalingGroupName = group.name;
+        this.launchTemplateId = launchTemplate.id;
+        this.launchTemplateVersion = launchTemplateVersion;
+        this.instanceRoleArn = identity.role.arn;
+        this.instanceProfileArn = identity.profile.arn;
+        this.securityGroupIds = securityGroupIds;
+        this.alarmArns = pulumi.all([alarms.cpuHigh.arn, alarms.cpuLow.arn, alarms.memoryHigh.arn, alarms.memoryLow.arn])
+            .apply(([cpuHigh, cpuLow, memoryHigh, memoryLow]) => ({ cpuHigh, cpuLow, memoryHigh, memoryLow }));
+
+        this.registerOutputs({
+            clusterName: this.clusterName,
+            clusterArn: this.clusterArn,
+            autoScalingGroupName: this.autoScalingGroupName,
+            launchTemplateId: this.launchTemplateId,
+            launchTemplateVersion: this.launchTemplateVersion,
+            instanceRoleArn: this.instanceRoleArn,
+            instanceProfileArn: this.instanceProfileArn,
+            securityGroupIds: this.securityGroupIds,
+            alarmArns: this.alarmArns,
+        });
+    }
+}

@@ -1,0 +1,222 @@
+// Pure validation of SpotEcsClusterArgs: every problem is collected, then one error is thrown.
+// Values that are Outputs are skipped here and checked inside `apply` once they are known.
+import { AMI_FAMILIES, DEFAULTS, SPOT_ALLOCATION_STRATEGIES, SpotEcsClusterArgs } from "./args";
+import { checkDraining, checkScaling, checkSizes } from "../provider/policy";
+import { describeValue, formatProblems, Problem, Problems } from "../provider/validation";
+
+export const CLUSTER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,255}$/;
+export const INSTANCE_TYPE_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*\.[a-z0-9]+$/;
+export const ECS_CONFIG_KEY_PATTERN = /^[A-Z][A-Z0-9_]{0,127}$/;
+const ATTRIBUTE_NAME_PATTERN = /^[A-Za-z0-9_./\\-]{1,128}$/;
+const ATTRIBUTE_VALUE_PATTERN = /^[A-Za-z0-9_.@/\\: -]{1,128}$/;
+const IMAGE_ID_PATTERN = /^ami-[0-9a-f]{8,17}$/;
+const TARGET_GROUP_ARN_PATTERN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/;
+
+/** `ecs.config` keys the component writes itself, and the argument that sets each. */
+export const MANAGED_ECS_CONFIG_KEYS: Record<string, string> = {
+    ECS_CLUSTER: "clusterName or existingClusterName",
+    ECS_ENABLE_SPOT_INSTANCE_DRAINING: "nothing (Spot draining is always on)",
+    ECS_CONTAINER_STOP_TIMEOUT: "containerStopTimeoutSeconds",
+    ECS_ENABLE_CONTAINER_METADATA: "nothing (always on)",
+    ECS_INSTANCE_ATTRIBUTES: "instanceAttributes",
+};
+
+const KNOWN_ARGS: (keyof SpotEcsClusterArgs)[] = [
+    "clusterName", "existingClusterName", "containerInsights", "vpcId", "subnetIds", "securityGroupIds",
+    "instanceTypes", "minSize", "maxSize", "desiredCapacity", "onDemandBaseCapacity",
+    "onDemandPercentageAboveBaseCapacity", "spotAllocationStrategy", "capacityRebalance", "imageId", "amiFamily",
+    "rootVolumeSizeGiB", "rootVolumeKmsKeyId", "keyName", "instanceAttributes", "ecsConfig", "extraUserData",
+    "containerStopTimeoutSeconds", "metadataHopLimit", "enableSsm", "targetGroupArns", "tags", "scaling", "draining",
+];
+
+/** User data is limited to 16 KB before base64 encoding; leave room for what the component writes. */
+export const MAX_EXTRA_USER_DATA_BYTES = 12 * 1024;
+
+/** True for a value that is only known later (a Pulumi Output or a promise). */
+function isDeferred(value: unknown): boolean {
+    return typeof value === "object" && value !== null && (
+        typeof (value as { apply?: unknown }).apply === "function" || typeof (value as { then?: unknown }).then === "function");
+}
+
+/** Returns every problem with `args`; empty when they are valid. */
+export function listProblems(args: unknown): Problem[] {
+    const p = new Problems();
+    if (!p.object("args", args)) return p.items;
+    const a = args as Record<string, unknown>;
+
+    for (const key of Object.keys(a)) {
+        if (!(KNOWN_ARGS as string[]).includes(key)) {
+            p.add(key, `\`${key}\` is not an argument of SpotEcsCluster; check its spelling`);
+        }
+    }
+    checkClusterName(p, a);
+    p.boolean("containerInsights", a.containerInsights, true);
+    checkNetwork(p, a);
+    checkInstanceTypes(p, a.instanceTypes);
+    checkSizes(p, a.minSize, a.maxSize, a.desiredCapacity);
+    checkSpot(p, a);
+    checkImage(p, a);
+    checkInstanceSettings(p, a);
+    checkScaling(p, "scaling", a.scaling, true);
+    checkDraining(p, "draining", a.draining, true);
+    checkDrainTimes(p, a.draining);
+    return p.items;
+}
+
+/**
+ * Validates `args` and throws one error listing every problem, each naming the argument, what is
+ * allowed and what was given. Arguments that are Outputs are checked once known.
+ * @throws Error when any argument is invalid.
+ */
+export function validateArgs(args: SpotEcsClusterArgs, subject = "SpotEcsCluster"): void {
+    const problems = listProblems(args);
+    if (problems.length > 0) throw new Error(formatProblems(`Invalid arguments for ${subject}`, problems));
+}
+
+function checkClusterName(p: Problems, a: Record<string, unknown>): void {
+    const hasNew = a.clusterName !== undefined;
+    const hasExisting = a.existingClusterName !== undefined;
+    if (hasNew && hasExisting) {
+        p.add("clusterName", "give either `clusterName` (create a cluster) or `existingClusterName` (join one), not both");
+    }
+    p.matches("clusterName", a.clusterName, CLUSTER_NAME_PATTERN, "1-255 letters, digits, hyphens or underscores", true);
+    if (!isDeferred(a.existingClusterName)) {
+        p.matches("existingClusterName", a.existingClusterName, CLUSTER_NAME_PATTERN,
+            "1-255 letters, digits, hyphens or underscores", true);
+    }
+}
+
+function checkNetwork(p: Problems, a: Record<string, unknown>): void {
+    checkIdList(p, "subnetIds", a.subnetIds, 1, 256, /^subnet-[0-9a-f]{8,17}$/, "a subnet id (subnet-…)", false);
+    checkIdList(p, "securityGroupIds", a.securityGroupIds, 1, 16, /^sg-[0-9a-f]{8,17}$/, "a security group id (sg-…)", true);
+    if (a.securityGroupIds === undefined && a.vpcId === undefined) {
+        p.add("vpcId", "`vpcId` is required when `securityGroupIds` is omitted (a security group is created in it), got undefined");
+    }
+    if (!isDeferred(a.vpcId)) p.matches("vpcId", a.vpcId, /^vpc-[0-9a-f]{8,17}$/, "a VPC id (vpc-…)", true);
+    if (!isDeferred(a.targetGroupArns)) {
+        if (p.list("targetGroupArns", a.targetGroupArns, 0, 50, true)) {
+            (a.targetGroupArns as unknown[]).forEach((arn, i) => {
+                if (!isDeferred(arn)) p.matches(`targetGroupArns[${i}]`, arn, TARGET_GROUP_ARN_PATTERN, "a target group ARN", false);
+            });
+        }
+    }
+}
+
+/** Checks a list of ids whose entries may each be deferred. */
+function checkIdList(p: Problems, property: string, value: unknown, min: number, max: number,
+    pattern: RegExp, what: string, optional: boolean): void {
+    if (isDeferred(value)) return;
+    if (!p.list(property, value, min, max, optional)) return;
+    const seen = new Set<unknown>();
+    (value as unknown[]).forEach((id, i) => {
+        if (isDeferred(id)) return;
+        if (p.matches(`${property}[${i}]`, id, pattern, what)) {
+            if (seen.has(id)) p.add(`${property}[${i}]`, `\`${property}[${i}]\` repeats ${describeValue(id)}; list each once`);
+            seen.add(id);
+        }
+    });
+}
+
+function checkInstanceTypes(p: Problems, value: unknown): void {
+    if (!p.list("instanceTypes", value, 1, 40)) return;
+    const seen = new Set<string>();
+    (value as unknown[]).forEach((t, i) => {
+        if (p.matches(`instanceTypes[${i}]`, t, INSTANCE_TYPE_PATTERN, "an instance type in `family.size` form such as \"m6i.large\"")) {
+            if (seen.has(t)) p.add(`instanceTypes[${i}]`, `\`instanceTypes[${i}]\` repeats "${t}"; list each type once`);
+            seen.add(t);
+        }
+    });
+}
+
+function checkSpot(p: Problems, a: Record<string, unknown>): void {
+    if (p.integer("onDemandBaseCapacity", a.onDemandBaseCapacity, 0, 1000, true)
+        && typeof a.maxSize === "number" && a.onDemandBaseCapacity > a.maxSize) {
+        p.add("onDemandBaseCapacity", `\`onDemandBaseCapacity\` must not exceed \`maxSize\` (${a.maxSize}), got ${a.onDemandBaseCapacity}`);
+    }
+    p.integer("onDemandPercentageAboveBaseCapacity", a.onDemandPercentageAboveBaseCapacity, 0, 100, true);
+    p.oneOf("spotAllocationStrategy", a.spotAllocationStrategy, SPOT_ALLOCATION_STRATEGIES, true);
+    p.boolean("capacityRebalance", a.capacityRebalance, true);
+}
+
+function checkImage(p: Problems, a: Record<string, unknown>): void {
+    if (a.imageId !== undefined && a.amiFamily !== undefined) {
+        p.add("amiFamily", "give either `imageId` (pin an AMI) or `amiFamily` (latest ECS-optimized AMI), not both");
+    }
+    if (!isDeferred(a.imageId)) p.matches("imageId", a.imageId, IMAGE_ID_PATTERN, "an AMI id (ami-…)", true);
+    p.oneOf("amiFamily", a.amiFamily, AMI_FAMILIES, true);
+}
+
+function checkInstanceSettings(p: Problems, a: Record<string, unknown>): void {
+    p.integer("rootVolumeSizeGiB", a.rootVolumeSizeGiB, 30, 16384, true);
+    if (!isDeferred(a.rootVolumeKmsKeyId)) {
+        p.matches("rootVolumeKmsKeyId", a.rootVolumeKmsKeyId, /^\S{1,2048}$/, "a KMS key id, alias or ARN", true);
+    }
+    if (!isDeferred(a.keyName)) p.matches("keyName", a.keyName, /^[\x20-\x7e]{1,255}$/, "a key pair name of 1-255 printable characters", true);
+    p.integer("containerStopTimeoutSeconds", a.containerStopTimeoutSeconds, 1, 3600, true);
+    p.integer("metadataHopLimit", a.metadataHopLimit, 1, 64, true);
+    p.boolean("enableSsm", a.enableSsm, true);
+    checkAttributes(p, a.instanceAttributes);
+    checkEcsConfig(p, a.ecsConfig);
+    if (a.extraUserData !== undefined) {
+        if (typeof a.extraUserData !== "string") {
+            p.add("extraUserData", `\`extraUserData\` must be a string of shell commands, got ${describeValue(a.extraUserData)}`);
+        } else if (Buffer.byteLength(a.extraUserData, "utf8") > MAX_EXTRA_USER_DATA_BYTES) {
+            p.add("extraUserData", `\`extraUserData\` must be at most ${MAX_EXTRA_USER_DATA_BYTES} bytes, got ${Buffer.byteLength(a.extraUserData, "utf8")}`);
+        }
+    }
+    checkTags(p, a.tags);
+}
+
+function checkAttributes(p: Problems, value: unknown): void {
+    if (!p.object("instanceAttributes", value, true)) return;
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.length > 10) p.add("instanceAttributes", `\`instanceAttributes\` may hold at most 10 attributes, got ${entries.length}`);
+    for (const [k, v] of entries) {
+        if (!ATTRIBUTE_NAME_PATTERN.test(k)) {
+            p.add(`instanceAttributes.${k}`, `\`instanceAttributes\` key must be 1-128 letters, digits, "_", "-", ".", "/" or "\\", got ${describeValue(k)}`);
+        }
+        p.matches(`instanceAttributes.${k}`, v, ATTRIBUTE_VALUE_PATTERN,
+            "1-128 letters, digits, spaces or \"_-.@/\\:\"", false);
+    }
+}
+
+function checkEcsConfig(p: Problems, value: unknown): void {
+    if (!p.object("ecsConfig", value, true)) return;
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        if (!ECS_CONFIG_KEY_PATTERN.test(k)) {
+            p.add(`ecsConfig.${k}`, `\`ecsConfig\` keys must be upper-case agent settings such as ECS_RESERVED_MEMORY (A-Z, 0-9, _), got ${describeValue(k)}`);
+            continue;
+        }
+        if (k in MANAGED_ECS_CONFIG_KEYS) {
+            p.add(`ecsConfig.${k}`, `\`ecsConfig.${k}\` is written by the component; set ${MANAGED_ECS_CONFIG_KEYS[k]} instead`);
+            continue;
+        }
+        if (typeof v !== "string" || /[\r\n\0]/.test(v) || v.length > 4096) {
+            p.add(`ecsConfig.${k}`, `\`ecsConfig.${k}\` must be a single-line string of at most 4096 characters, got ${describeValue(v)}`);
+        }
+    }
+}
+
+function checkTags(p: Problems, value: unknown): void {
+    if (!p.object("tags", value, true)) return;
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.length > 40) p.add("tags", `\`tags\` may hold at most 40 tags, got ${entries.length}`);
+    for (const [k, v] of entries) {
+        if (k.length === 0 || k.length > 128 || k.toLowerCase().startsWith("aws:")) {
+            p.add(`tags.${k}`, `\`tags\` keys must be 1-128 characters and not start with "aws:", got ${describeValue(k)}`);
+        }
+        if (typeof v !== "string" || v.length > 256) {
+            p.add(`tags.${k}`, `\`tags.${k}\` must be a string of at most 256 characters, got ${describeValue(v)}`);
+        }
+    }
+}
+
+function checkDrainTimes(p: Problems, draining: unknown): void {
+    if (typeof draining !== "object" || draining === null) return;
+    const d = draining as Record<string, unknown>;
+    const timeout = d.timeoutSeconds;
+    const max = d.maxUpdateSeconds ?? DEFAULTS.draining.maxUpdateSeconds;
+    if (typeof timeout === "number" && typeof max === "number" && Number.isInteger(timeout) && Number.isInteger(max) && timeout > max) {
+        p.add("draining.timeoutSeconds", `\`draining.timeoutSeconds\` must not exceed \`draining.maxUpdateSeconds\` (${max}), got ${timeout}`);
+    }
+}

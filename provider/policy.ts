@@ -1,0 +1,112 @@
+// The scaler's policy: what the component passes in `scaling` and `draining`, fully resolved,
+// with the ranges both the component and the scaler's `check` enforce.
+import { Problems } from "./validation";
+
+export const STANDALONE_TASK_POLICIES = ["fail", "stop"] as const;
+export type StandaloneTaskPolicy = (typeof STANDALONE_TASK_POLICIES)[number];
+
+export interface ScalingPolicy {
+    cpuHighPercent: number;
+    cpuLowPercent: number;
+    memoryHighPercent: number;
+    memoryLowPercent: number;
+    evaluationMinutes: number;
+    scaleOutStep: number;
+    maxScaleInPercent: number;
+    cooldownSeconds: number;
+}
+
+export interface DrainingPolicy {
+    timeoutSeconds: number;
+    batchSize: number;
+    minHealthyPercent: number;
+    standaloneTasks: StandaloneTaskPolicy;
+    maxUpdateSeconds: number;
+}
+
+/** Everything the planner and executor need besides what they observe. */
+export interface Policy {
+    minSize: number;
+    maxSize: number;
+    scaling: ScalingPolicy;
+    draining: DrainingPolicy;
+}
+
+/** Inclusive integer ranges of every numeric setting. */
+export const SCALING_RANGES: Record<keyof ScalingPolicy, [number, number]> = {
+    cpuHighPercent: [1, 100],
+    cpuLowPercent: [0, 99],
+    memoryHighPercent: [1, 100],
+    memoryLowPercent: [0, 99],
+    evaluationMinutes: [1, 60],
+    scaleOutStep: [1, 100],
+    maxScaleInPercent: [1, 100],
+    cooldownSeconds: [0, 86400],
+};
+
+export const DRAINING_RANGES: Record<Exclude<keyof DrainingPolicy, "standaloneTasks">, [number, number]> = {
+    timeoutSeconds: [30, 172800],
+    batchSize: [1, 1000],
+    minHealthyPercent: [0, 100],
+    maxUpdateSeconds: [60, 86400],
+};
+
+export const SIZE_RANGES = { minSize: [0, 1000], maxSize: [1, 1000], desiredCapacity: [0, 1000] } as const;
+
+/**
+ * Checks scaling settings; with `partial`, missing keys pass (the component fills them from defaults).
+ * Reports thresholds in the wrong order only when both sides are valid numbers.
+ */
+export function checkScaling(p: Problems, path: string, value: unknown, partial: boolean): void {
+    if (value === undefined && partial) return;
+    if (!p.object(path, value)) return;
+    const s = value as Record<string, unknown>;
+    for (const key of Object.keys(SCALING_RANGES) as (keyof ScalingPolicy)[]) {
+        const [min, max] = SCALING_RANGES[key];
+        p.integer(`${path}.${key}`, s[key], min, max, partial);
+    }
+    checkOrder(p, path, s, "cpuLowPercent", "cpuHighPercent");
+    checkOrder(p, path, s, "memoryLowPercent", "memoryHighPercent");
+    for (const key of Object.keys(s)) {
+        if (!(key in SCALING_RANGES)) p.add(`${path}.${key}`, `\`${path}.${key}\` is not a setting; known settings are ${Object.keys(SCALING_RANGES).join(", ")}`);
+    }
+}
+
+function checkOrder(p: Problems, path: string, s: Record<string, unknown>, low: string, high: string): void {
+    const l = s[low];
+    const h = s[high];
+    if (typeof l === "number" && typeof h === "number" && Number.isFinite(l) && Number.isFinite(h) && l >= h) {
+        p.add(`${path}.${low}`, `\`${path}.${low}\` must be below \`${path}.${high}\` (${h}), got ${l}`);
+    }
+}
+
+/** Checks draining settings; with `partial`, missing keys pass. */
+export function checkDraining(p: Problems, path: string, value: unknown, partial: boolean): void {
+    if (value === undefined && partial) return;
+    if (!p.object(path, value)) return;
+    const d = value as Record<string, unknown>;
+    for (const key of Object.keys(DRAINING_RANGES) as (keyof typeof DRAINING_RANGES)[]) {
+        const [min, max] = DRAINING_RANGES[key];
+        p.integer(`${path}.${key}`, d[key], min, max, partial);
+    }
+    p.oneOf(`${path}.standaloneTasks`, d.standaloneTasks, STANDALONE_TASK_POLICIES, partial);
+    const known = [...Object.keys(DRAINING_RANGES), "standaloneTasks"];
+    for (const key of Object.keys(d)) {
+        if (!known.includes(key)) p.add(`${path}.${key}`, `\`${path}.${key}\` is not a setting; known settings are ${known.join(", ")}`);
+    }
+}
+
+/** Checks min/max size and their order. */
+export function checkSizes(p: Problems, minSize: unknown, maxSize: unknown, desired?: unknown): void {
+    const minOk = p.integer("minSize", minSize, ...SIZE_RANGES.minSize);
+    const maxOk = p.integer("maxSize", maxSize, ...SIZE_RANGES.maxSize);
+    const desiredOk = p.integer("desiredCapacity", desired, ...SIZE_RANGES.desiredCapacity, true);
+    if (minOk && maxOk && minSize > maxSize) {
+        p.add("minSize", `\`minSize\` (${minSize}) must not be greater than \`maxSize\` (${maxSize})`);
+    }
+    if (desiredOk && minOk && desired < minSize) {
+        p.add("desiredCapacity", `\`desiredCapacity\` must be between \`minSize\` (${minSize}) and \`maxSize\`, got ${desired}`);
+    } else if (desiredOk && maxOk && desired > maxSize) {
+        p.add("desiredCapacity", `\`desiredCapacity\` must be between \`minSize\` and \`maxSize\` (${maxSize}), got ${desired}`);
+    }
+}

@@ -1,0 +1,286 @@
+import { strict as assert } from "node:assert";
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, MOCK_AMI, oneResource, resourcesOf, valueOf, calls } from "../helpers/pulumiMocks";
+import { SpotEcsCluster, SpotEcsClusterArgs, DEFAULTS, AMI_PARAMETERS } from "../../components";
+
+const SUBNETS = ["subnet-0aaa1111bbbb2222c", "subnet-0ddd3333eeee4444f"];
+const base: SpotEcsClusterArgs = {
+    vpcId: "vpc-0123456789abcdef0",
+    subnetIds: SUBNETS,
+    instanceTypes: ["m6i.large", "m5.large"],
+    minSize: 2,
+    maxSize: 10,
+};
+
+/** Waits for every output of the component, so every child has been registered. */
+async function outputsOf(c: SpotEcsCluster) {
+    const [clusterName, clusterArn, autoScalingGroupName, launchTemplateId, launchTemplateVersion,
+        instanceRoleArn, instanceProfileArn, securityGroupIds, alarmArns] = await Promise.all([
+        valueOf(c.clusterName), valueOf(c.clusterArn), valueOf(c.autoScalingGroupName), valueOf(c.launchTemplateId),
+        valueOf(c.launchTemplateVersion), valueOf(c.instanceRoleArn), valueOf(c.instanceProfileArn),
+        valueOf(c.securityGroupIds), valueOf(c.alarmArns)]);
+    return { clusterName, clusterArn, autoScalingGroupName, launchTemplateId, launchTemplateVersion,
+        instanceRoleArn, instanceProfileArn, securityGroupIds, alarmArns };
+}
+
+function decodedUserData(prefix: string): string[] {
+    const lt = oneResource(prefix, "aws:ec2/launchTemplate:LaunchTemplate");
+    return Buffer.from(lt.inputs.userData, "base64").toString("utf8").split("\n");
+}
+
+describe("SpotEcsCluster", () => {
+    before(installMocks);
+
+    describe("with defaults", () => {
+        let outputs: Awaited<ReturnType<typeof outputsOf>>;
+        before(async () => {
+            outputs = await outputsOf(new SpotEcsCluster("web", base));
+        });
+
+        it("creates a cluster named after the component with Container Insights on", () => {
+            const cluster = oneResource("web", "aws:ecs/cluster:Cluster");
+            assert.equal(cluster.inputs.name, "web");
+            assert.deepEqual(cluster.inputs.settings, [{ name: "containerInsights", value: "enabled" }]);
+            assert.equal(outputs.clusterName, "web");
+            assert.equal(outputs.clusterArn, "arn:aws:ecs:us-east-1:123456789012:cluster/web");
+        });
+
+        it("trusts only ec2.amazonaws.com and attaches the ECS and SSM managed policies in the partition", () => {
+            const role = oneResource("web", "aws:iam/role:Role");
+            const trust = JSON.parse(role.inputs.assumeRolePolicy);
+            assert.deepEqual(trust.Statement.map((s: any) => [s.Effect, s.Principal, s.Action]),
+                [["Allow", { Service: "ec2.amazonaws.com" }, "sts:AssumeRole"]]);
+            const arns = resourcesOf("web", "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((r) => r.inputs.policyArn).sort();
+            assert.deepEqual(arns, [
+                "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+                "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
+            ]);
+            assert.equal(resourcesOf("web", "aws:iam/rolePolicy:RolePolicy").length, 0, "no inline policies");
+        });
+
+        it("creates an instance profile for the role", () => {
+            const profile = oneResource("web", "aws:iam/instanceProfile:InstanceProfile");
+            assert.equal(profile.inputs.role, "web-instance-role-1234567");
+            assert.match(outputs.instanceProfileArn, /:instance-profile\/web-instance-profile/);
+            assert.match(outputs.instanceRoleArn, /:role\/web-instance-role/);
+        });
+
+        it("requires IMDSv2 with hop limit 1 and an encrypted gp3 root volume", () => {
+            const lt = oneResource("web", "aws:ec2/launchTemplate:LaunchTemplate");
+            assert.equal(lt.inputs.metadataOptions.httpTokens, "required");
+            assert.equal(lt.inputs.metadataOptions.httpEndpoint, "enabled");
+            assert.equal(lt.inputs.metadataOptions.httpPutResponseHopLimit, 1);
+            assert.deepEqual(lt.inputs.blockDeviceMappings, [{
+                deviceName: "/dev/xvda",
+                ebs: { volumeSize: 30, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+            }]);
+            assert.equal(lt.inputs.iamInstanceProfile.arn, outputs.instanceProfileArn);
+        });
+
+        it("resolves the AL2023 ECS-optimized AMI from its public SSM parameter", () => {
+            const lt = oneResource("web", "aws:ec2/launchTemplate:LaunchTemplate");
+            assert.equal(lt.inputs.imageId, MOCK_AMI);
+            assert.ok(calls.some((c) => c.token === "aws:ssm/getParameter:getParameter"
+                && c.inputs.name === "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"));
+        });
+
+        it("writes ecs.config lines that join the cluster with Spot draining on", () => {
+            const lines = decodedUserData("web");
+            assert.equal(lines[0], "#!/bin/bash");
+            const start = lines.indexOf("cat >> /etc/ecs/ecs.config <<'SPOT_ECS_CONFIG_END'");
+            const end = lines.indexOf("SPOT_ECS_CONFIG_END");
+            assert.ok(start > 0 && end > start, "a quoted heredoc writes the config");
+            assert.deepEqual(lines.slice(start + 1, end), [
+                "ECS_CLUSTER=web",
+                "ECS_ENABLE_SPOT_INSTANCE_DRAINING=true",
+                "ECS_CONTAINER_STOP_TIMEOUT=30s",
+                "ECS_ENABLE_CONTAINER_METADATA=true",
+            ]);
+        });
+
+        it("creates an egress-only security group in the VPC", () => {
+            const sg = oneResource("web", "aws:ec2/securityGroup:SecurityGroup");
+            assert.equal(sg.inputs.vpcId, "vpc-0123456789abcdef0");
+            assert.equal(sg.inputs.ingress, undefined);
+            assert.deepEqual(sg.inputs.egress.map((e: any) => [e.protocol, e.cidrBlocks, e.ipv6CidrBlocks]),
+                [["-1", ["0.0.0.0/0"], ["::/0"]]]);
+            assert.deepEqual(outputs.securityGroupIds, ["sg-0aaaabbbbccccdddd"]);
+            const lt = oneResource("web", "aws:ec2/launchTemplate:LaunchTemplate");
+            assert.deepEqual(lt.inputs.vpcSecurityGroupIds, ["sg-0aaaabbbbccccdddd"]);
+        });
+
+        it("builds a mixed Spot/On-Demand group with one override per type and the explicit template version", () => {
+            const asg = oneResource("web", "aws:autoscaling/group:Group");
+            const policy = asg.inputs.mixedInstancesPolicy;
+            assert.deepEqual(policy.instancesDistribution, {
+                onDemandBaseCapacity: 0,
+                onDemandPercentageAboveBaseCapacity: 0,
+                spotAllocationStrategy: "price-capacity-optimized",
+            });
+            assert.deepEqual(policy.launchTemplate.overrides, [{ instanceType: "m6i.large" }, { instanceType: "m5.large" }]);
+            assert.deepEqual(policy.launchTemplate.launchTemplateSpecification,
+                { launchTemplateId: "lt-0abc1234def567890", version: "3" });
+            assert.equal(outputs.launchTemplateVersion, "3");
+            assert.equal(outputs.launchTemplateId, "lt-0abc1234def567890");
+            assert.deepEqual(asg.inputs.vpcZoneIdentifiers, SUBNETS);
+            assert.equal(asg.inputs.minSize, 2);
+            assert.equal(asg.inputs.maxSize, 10);
+            assert.equal(asg.inputs.desiredCapacity, 2, "desired starts at minSize");
+            assert.equal(asg.inputs.capacityRebalance, true);
+            assert.deepEqual(asg.inputs.suspendedProcesses, ["AZRebalance"]);
+            assert.deepEqual(asg.inputs.tags, [{ key: "Name", value: "web", propagateAtLaunch: true }]);
+        });
+
+        it("creates four reservation alarms on the cluster with the default thresholds", () => {
+            const alarms = resourcesOf("web", "aws:cloudwatch/metricAlarm:MetricAlarm");
+            const summary = alarms.map((a) => [a.inputs.metricName, a.inputs.comparisonOperator, a.inputs.threshold,
+                a.inputs.namespace, a.inputs.dimensions.ClusterName, a.inputs.statistic, a.inputs.period,
+                a.inputs.evaluationPeriods]).sort();
+            assert.deepEqual(summary, [
+                ["CPUReservation", "GreaterThanThreshold", 75, "AWS/ECS", "web", "Average", 60, 5],
+                ["CPUReservation", "LessThanThreshold", 40, "AWS/ECS", "web", "Average", 60, 5],
+                ["MemoryReservation", "GreaterThanThreshold", 75, "AWS/ECS", "web", "Average", 60, 5],
+                ["MemoryReservation", "LessThanThreshold", 40, "AWS/ECS", "web", "Average", 60, 5],
+            ]);
+            assert.deepEqual(Object.keys(outputs.alarmArns).sort(), ["cpuHigh", "cpuLow", "memoryHigh", "memoryLow"]);
+            assert.match(outputs.alarmArns.cpuHigh, /alarm:web-cpu-high$/);
+        });
+
+        it("lets only the high alarms act, through a step policy adding scaleOutStep instances", () => {
+            const policy = oneResource("web", "aws:autoscaling/policy:Policy");
+            assert.equal(policy.inputs.policyType, "StepScaling");
+            assert.equal(policy.inputs.adjustmentType, "ChangeInCapacity");
+            assert.deepEqual(policy.inputs.stepAdjustments, [{ metricIntervalLowerBound: "0", scalingAdjustment: 1 }]);
+            assert.equal(policy.inputs.autoscalingGroupName, outputs.autoScalingGroupName);
+            for (const a of resourcesOf("web", "aws:cloudwatch/metricAlarm:MetricAlarm")) {
+                const high = a.inputs.comparisonOperator === "GreaterThanThreshold";
+                assert.equal((a.inputs.alarmActions ?? []).length, high ? 1 : 0, `${a.name} actions`);
+            }
+        });
+    });
+
+    describe("with every option set", () => {
+        before(async () => {
+            await outputsOf(new SpotEcsCluster("full", {
+                ...base,
+                clusterName: "prod_cluster",
+                containerInsights: false,
+                securityGroupIds: ["sg-0123456789abcdef0"],
+                desiredCapacity: 4,
+                onDemandBaseCapacity: 1,
+                onDemandPercentageAboveBaseCapacity: 25,
+                spotAllocationStrategy: "capacity-optimized",
+                capacityRebalance: false,
+                amiFamily: "al2023-arm64",
+                instanceTypes: ["m7g.large"],
+                rootVolumeSizeGiB: 100,
+                keyName: "ops",
+                instanceAttributes: { team: "payments", tier: "web" },
+                ecsConfig: { ECS_RESERVED_MEMORY: "256", ECS_ENABLE_TASK_IAM_ROLE: "true" },
+                extraUserData: "echo hello > /tmp/hello",
+                containerStopTimeoutSeconds: 60,
+                metadataHopLimit: 2,
+                enableSsm: false,
+                targetGroupArns: ["arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"],
+                tags: { team: "payments" },
+                scaling: { cpuHighPercent: 80, memoryLowPercent: 30, evaluationMinutes: 3, scaleOutStep: 2 },
+            }));
+        });
+
+        it("names the cluster as given and turns Container Insights off", () => {
+            const cluster = oneResource("full", "aws:ecs/cluster:Cluster");
+            assert.equal(cluster.inputs.name, "prod_cluster");
+            assert.deepEqual(cluster.inputs.settings, [{ name: "containerInsights", value: "disabled" }]);
+            assert.deepEqual(cluster.inputs.tags, { team: "payments" });
+        });
+
+        it("uses the given security groups and creates none", () => {
+            assert.equal(resourcesOf("full", "aws:ec2/securityGroup:SecurityGroup").length, 0);
+            const lt = oneResource("full", "aws:ec2/launchTemplate:LaunchTemplate");
+            assert.deepEqual(lt.inputs.vpcSecurityGroupIds, ["sg-0123456789abcdef0"]);
+        });
+
+        it("attaches only the ECS policy when SSM is off", () => {
+            const arns = resourcesOf("full", "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((r) => r.inputs.policyArn);
+            assert.deepEqual(arns, ["arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"]);
+        });
+
+        it("writes attributes, extra config and the stop timeout, then the extra user data", () => {
+            const lines = decodedUserData("full");
+            assert.ok(lines.includes("ECS_CLUSTER=prod_cluster"));
+            assert.ok(lines.includes("ECS_CONTAINER_STOP_TIMEOUT=60s"));
+            assert.ok(lines.includes('ECS_INSTANCE_ATTRIBUTES={"team":"payments","tier":"web"}'));
+            assert.ok(lines.includes("ECS_RESERVED_MEMORY=256"));
+            assert.ok(lines.includes("ECS_ENABLE_TASK_IAM_ROLE=true"));
+            assert.ok(lines.indexOf("echo hello > /tmp/hello") > lines.indexOf("SPOT_ECS_CONFIG_END"));
+        });
+
+        it("passes the launch settings through", () => {
+            const lt = oneResource("full", "aws:ec2/launchTemplate:LaunchTemplate");
+            assert.equal(lt.inputs.keyName, "ops");
+            assert.equal(lt.inputs.metadataOptions.httpPutResponseHopLimit, 2);
+            assert.equal(lt.inputs.blockDeviceMappings[0].ebs.volumeSize, 100);
+            assert.ok(calls.some((c) => c.token === "aws:ssm/getParameter:getParameter" && c.inputs.name === AMI_PARAMETERS["al2023-arm64"]));
+            assert.deepEqual(lt.inputs.tagSpecifications.map((t: any) => [t.resourceType, t.tags]), [
+                ["instance", { Name: "full", team: "payments" }],
+                ["volume", { Name: "full", team: "payments" }],
+            ]);
+        });
+
+        it("configures the Spot split, target groups and tags on the group", () => {
+            const asg = oneResource("full", "aws:autoscaling/group:Group");
+            assert.deepEqual(asg.inputs.mixedInstancesPolicy.instancesDistribution, {
+                onDemandBaseCapacity: 1, onDemandPercentageAboveBaseCapacity: 25, spotAllocationStrategy: "capacity-optimized",
+            });
+            assert.equal(asg.inputs.desiredCapacity, 4);
+            assert.equal(asg.inputs.capacityRebalance, false);
+            assert.deepEqual(asg.inputs.targetGroupArns,
+                ["arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"]);
+            assert.deepEqual(asg.inputs.tags, [
+                { key: "Name", value: "full", propagateAtLaunch: true },
+                { key: "team", value: "payments", propagateAtLaunch: true },
+            ]);
+        });
+
+        it("sets alarm thresholds and the scale-out step from scaling, defaults for the rest", () => {
+            const alarms = Object.fromEntries(resourcesOf("full", "aws:cloudwatch/metricAlarm:MetricAlarm")
+                .map((a) => [a.name, [a.inputs.threshold, a.inputs.evaluationPeriods]]));
+            assert.deepEqual(alarms, {
+                "full-cpu-high": [80, 3],
+                "full-cpu-low": [DEFAULTS.scaling.cpuLowPercent, 3],
+                "full-memory-high": [DEFAULTS.scaling.memoryHighPercent, 3],
+                "full-memory-low": [30, 3],
+            });
+            const policy = oneResource("full", "aws:autoscaling/policy:Policy");
+            assert.equal(policy.inputs.stepAdjustments[0].scalingAdjustment, 2);
+        });
+    });
+
+    describe("joining an existing cluster", () => {
+        it("creates no cluster, looks up its ARN and writes its name to ecs.config", async () => {
+            const c = new SpotEcsCluster("joined", {
+                ...base,
+                existingClusterName: pulumi.output("shared-cluster"),
+                imageId: "ami-0fedcba9876543210",
+            });
+            const outputs = await outputsOf(c);
+            assert.equal(resourcesOf("joined", "aws:ecs/cluster:Cluster").length, 0);
+            assert.equal(outputs.clusterName, "shared-cluster");
+            assert.equal(outputs.clusterArn, "arn:aws:ecs:us-east-1:123456789012:cluster/shared-cluster");
+            assert.ok(decodedUserData("joined").includes("ECS_CLUSTER=shared-cluster"));
+            assert.equal(oneResource("joined", "aws:ec2/launchTemplate:LaunchTemplate").inputs.imageId, "ami-0fedcba9876543210");
+            for (const a of resourcesOf("joined", "aws:cloudwatch/metricAlarm:MetricAlarm")) {
+                assert.deepEqual(a.inputs.dimensions, { ClusterName: "shared-cluster" });
+            }
+        });
+    });
+
+    describe("construction errors", () => {
+        it("throws before registering anything when the arguments are invalid", () => {
+            assert.throws(() => new SpotEcsCluster("bad", { ...base, minSize: 5, maxSize: 2 }), {
+                message: 'Invalid arguments for SpotEcsCluster "bad":\n  - `minSize` (5) must not be greater than `maxSize` (2)',
+            });
+            assert.equal(resourcesOf("bad", "aws:ecs/cluster:Cluster").length, 0);
+        });
+    });
+});

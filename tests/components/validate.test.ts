@@ -1,0 +1,142 @@
+import { strict as assert } from "node:assert";
+import * as pulumi from "@pulumi/pulumi";
+import { listProblems, validateArgs, SpotEcsClusterArgs } from "../../components";
+
+const valid: SpotEcsClusterArgs = {
+    vpcId: "vpc-0123456789abcdef0",
+    subnetIds: ["subnet-0aaa1111bbbb2222c"],
+    instanceTypes: ["m6i.large"],
+    minSize: 1,
+    maxSize: 4,
+};
+
+/** Every problem reported for `valid` with `change` applied (undefined values remove the key). */
+function reasons(change: Record<string, unknown>): string[] {
+    const args: Record<string, unknown> = { ...valid, ...change };
+    for (const [k, v] of Object.entries(change)) if (v === undefined) delete args[k];
+    return listProblems(args).map((p) => p.reason);
+}
+
+// [name, change, exact message]
+const CASES: [string, Record<string, unknown>, string][] = [
+    ["maxSize zero", { maxSize: 0 }, "`maxSize` must be an integer between 1 and 1000, got 0"],
+    ["maxSize above the limit", { maxSize: 1001 }, "`maxSize` must be an integer between 1 and 1000, got 1001"],
+    ["minSize negative", { minSize: -1 }, "`minSize` must be an integer between 0 and 1000, got -1"],
+    ["minSize fractional", { minSize: 1.5 }, "`minSize` must be an integer between 0 and 1000, got 1.5"],
+    ["minSize as a string", { minSize: "2" }, "`minSize` must be an integer between 0 and 1000, got \"2\""],
+    ["maxSize NaN", { maxSize: NaN }, "`maxSize` must be an integer between 1 and 1000, got NaN"],
+    ["minSize null", { minSize: null }, "`minSize` must be an integer between 0 and 1000, got null"],
+    ["minSize above maxSize", { minSize: 5, maxSize: 3 }, "`minSize` (5) must not be greater than `maxSize` (3)"],
+    ["desired below min", { minSize: 2, desiredCapacity: 1 }, "`desiredCapacity` must be between `minSize` (2) and `maxSize`, got 1"],
+    ["desired above max", { desiredCapacity: 9 }, "`desiredCapacity` must be between `minSize` and `maxSize` (4), got 9"],
+    ["empty subnet list", { subnetIds: [] }, "`subnetIds` must have between 1 and 256 entries, got 0"],
+    ["subnets missing", { subnetIds: undefined }, "`subnetIds` must be a list of 1 to 256 entries, got undefined"],
+    ["malformed subnet", { subnetIds: ["sub-1"] }, "`subnetIds[0]` must be a subnet id (subnet-…), got \"sub-1\""],
+    ["repeated subnet", { subnetIds: ["subnet-0aaa1111bbbb2222c", "subnet-0aaa1111bbbb2222c"] },
+        "`subnetIds[1]` repeats \"subnet-0aaa1111bbbb2222c\"; list each once"],
+    ["empty instance types", { instanceTypes: [] }, "`instanceTypes` must have between 1 and 40 entries, got 0"],
+    ["instance type without size", { instanceTypes: ["m6i"] },
+        "`instanceTypes[0]` must be an instance type in `family.size` form such as \"m6i.large\", got \"m6i\""],
+    ["instance type upper case", { instanceTypes: ["M6I.LARGE"] },
+        "`instanceTypes[0]` must be an instance type in `family.size` form such as \"m6i.large\", got \"M6I.LARGE\""],
+    ["repeated instance type", { instanceTypes: ["m6i.large", "m6i.large"] },
+        "`instanceTypes[1]` repeats \"m6i.large\"; list each type once"],
+    ["both cluster name args", { clusterName: "a", existingClusterName: "b" },
+        "give either `clusterName` (create a cluster) or `existingClusterName` (join one), not both"],
+    ["empty cluster name", { clusterName: "" }, "`clusterName` must be 1-255 letters, digits, hyphens or underscores, got \"\""],
+    ["cluster name with a dot", { clusterName: "web.prod" },
+        "`clusterName` must be 1-255 letters, digits, hyphens or underscores, got \"web.prod\""],
+    ["cluster name too long", { clusterName: "a".repeat(256) },
+        `\`clusterName\` must be 1-255 letters, digits, hyphens or underscores, got "${"a".repeat(256)}"`],
+    ["empty existing cluster name", { existingClusterName: "" },
+        "`existingClusterName` must be 1-255 letters, digits, hyphens or underscores, got \"\""],
+    ["no VPC and no security groups", { vpcId: undefined },
+        "`vpcId` is required when `securityGroupIds` is omitted (a security group is created in it), got undefined"],
+    ["empty security groups", { securityGroupIds: [] }, "`securityGroupIds` must have between 1 and 16 entries, got 0"],
+    ["on-demand percent above 100", { onDemandPercentageAboveBaseCapacity: 101 },
+        "`onDemandPercentageAboveBaseCapacity` must be an integer between 0 and 100, got 101"],
+    ["on-demand base above max", { onDemandBaseCapacity: 5 }, "`onDemandBaseCapacity` must not exceed `maxSize` (4), got 5"],
+    ["unknown spot strategy", { spotAllocationStrategy: "cheapest" },
+        "`spotAllocationStrategy` must be one of \"price-capacity-optimized\", \"capacity-optimized\", \"capacity-optimized-prioritized\", \"lowest-price\", got \"cheapest\""],
+    ["capacityRebalance as a string", { capacityRebalance: "yes" }, "`capacityRebalance` must be true or false, got \"yes\""],
+    ["unknown AMI family", { amiFamily: "bottlerocket" },
+        "`amiFamily` must be one of \"al2023\", \"al2023-arm64\", \"al2023-gpu\", \"al2\", \"al2-arm64\", got \"bottlerocket\""],
+    ["image and family both", { imageId: "ami-0123456789abcdef0", amiFamily: "al2" },
+        "give either `imageId` (pin an AMI) or `amiFamily` (latest ECS-optimized AMI), not both"],
+    ["malformed image id", { imageId: "ubuntu" }, "`imageId` must be an AMI id (ami-…), got \"ubuntu\""],
+    ["root volume too small", { rootVolumeSizeGiB: 8 }, "`rootVolumeSizeGiB` must be an integer between 30 and 16384, got 8"],
+    ["hop limit zero", { metadataHopLimit: 0 }, "`metadataHopLimit` must be an integer between 1 and 64, got 0"],
+    ["lower-case ecsConfig key", { ecsConfig: { ecs_reserved_memory: "256" } },
+        "`ecsConfig` keys must be upper-case agent settings such as ECS_RESERVED_MEMORY (A-Z, 0-9, _), got \"ecs_reserved_memory\""],
+    ["ecsConfig key with a space", { ecsConfig: { "ECS RESERVED": "1" } },
+        "`ecsConfig` keys must be upper-case agent settings such as ECS_RESERVED_MEMORY (A-Z, 0-9, _), got \"ECS RESERVED\""],
+    ["ecsConfig sets the cluster", { ecsConfig: { ECS_CLUSTER: "other" } },
+        "`ecsConfig.ECS_CLUSTER` is written by the component; set clusterName or existingClusterName instead"],
+    ["ecsConfig value with a newline", { ecsConfig: { ECS_LOGLEVEL: "info\nECS_CLUSTER=evil" } },
+        "`ecsConfig.ECS_LOGLEVEL` must be a single-line string of at most 4096 characters, got \"info\\nECS_CLUSTER=evil\""],
+    ["ecsConfig value a number", { ecsConfig: { ECS_RESERVED_MEMORY: 256 } },
+        "`ecsConfig.ECS_RESERVED_MEMORY` must be a single-line string of at most 4096 characters, got 256"],
+    ["attribute value with a quote", { instanceAttributes: { team: "a\"b" } },
+        "`instanceAttributes.team` must be 1-128 letters, digits, spaces or \"_-.@/\\:\", got \"a\\\"b\""],
+    ["extraUserData not a string", { extraUserData: ["echo"] }, "`extraUserData` must be a string of shell commands, got an array of 1"],
+    ["aws: tag key", { tags: { "aws:owner": "me" } }, "`tags` keys must be 1-128 characters and not start with \"aws:\", got \"aws:owner\""],
+    ["cpu high above 100", { scaling: { cpuHighPercent: 120 } }, "`scaling.cpuHighPercent` must be an integer between 1 and 100, got 120"],
+    ["memory low negative", { scaling: { memoryLowPercent: -5 } }, "`scaling.memoryLowPercent` must be an integer between 0 and 99, got -5"],
+    ["cpu low not below high", { scaling: { cpuLowPercent: 70, cpuHighPercent: 70 } },
+        "`scaling.cpuLowPercent` must be below `scaling.cpuHighPercent` (70), got 70"],
+    ["evaluation zero minutes", { scaling: { evaluationMinutes: 0 } }, "`scaling.evaluationMinutes` must be an integer between 1 and 60, got 0"],
+    ["negative cooldown", { scaling: { cooldownSeconds: -1 } }, "`scaling.cooldownSeconds` must be an integer between 0 and 86400, got -1"],
+    ["scaling typo", { scaling: { cpuHigh: 80 } },
+        "`scaling.cpuHigh` is not a setting; known settings are cpuHighPercent, cpuLowPercent, memoryHighPercent, memoryLowPercent, evaluationMinutes, scaleOutStep, maxScaleInPercent, cooldownSeconds"],
+    ["drain timeout zero", { draining: { timeoutSeconds: 0 } }, "`draining.timeoutSeconds` must be an integer between 30 and 172800, got 0"],
+    ["batch size zero", { draining: { batchSize: 0 } }, "`draining.batchSize` must be an integer between 1 and 1000, got 0"],
+    ["min healthy above 100", { draining: { minHealthyPercent: 150 } },
+        "`draining.minHealthyPercent` must be an integer between 0 and 100, got 150"],
+    ["unknown standalone policy", { draining: { standaloneTasks: "kill" } },
+        "`draining.standaloneTasks` must be one of \"fail\", \"stop\", got \"kill\""],
+    ["drain timeout beyond the update deadline", { draining: { timeoutSeconds: 4000 } },
+        "`draining.timeoutSeconds` must not exceed `draining.maxUpdateSeconds` (3600), got 4000"],
+    ["draining not an object", { draining: "fast" }, "`draining` must be an object, got \"fast\""],
+    ["misspelled argument", { minsize: 1 }, "`minsize` is not an argument of SpotEcsCluster; check its spelling"],
+];
+
+describe("validateArgs", () => {
+    it("accepts the smallest valid arguments", () => {
+        assert.deepEqual(listProblems(valid), []);
+        assert.doesNotThrow(() => validateArgs(valid));
+    });
+
+    it("accepts an ALB target group ARN and Outputs it cannot inspect yet", () => {
+        assert.deepEqual(listProblems({
+            ...valid,
+            subnetIds: pulumi.output(["subnet-0aaa1111bbbb2222c"]),
+            existingClusterName: pulumi.output("later"),
+            targetGroupArns: ["arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-tg/50dc6c495c0c9188"],
+        }), []);
+    });
+
+    for (const [name, change, message] of CASES) {
+        it(`rejects ${name}`, () => {
+            assert.deepEqual(reasons(change), [message]);
+        });
+    }
+
+    it(`covers at least 25 invalid cases (${CASES.length})`, () => {
+        assert.ok(CASES.length >= 25);
+    });
+
+    it("collects every problem and throws once, one line each", () => {
+        assert.throws(() => validateArgs({ ...valid, minSize: -1, maxSize: 0, instanceTypes: [] }, "SpotEcsCluster \"x\""), {
+            message: [
+                "Invalid arguments for SpotEcsCluster \"x\":",
+                "  - `instanceTypes` must have between 1 and 40 entries, got 0",
+                "  - `minSize` must be an integer between 0 and 1000, got -1",
+                "  - `maxSize` must be an integer between 1 and 1000, got 0",
+            ].join("\n"),
+        });
+    });
+
+    it("rejects a missing arguments object", () => {
+        assert.deepEqual(listProblems(undefined).map((p) => p.reason), ["`args` must be an object, got undefined"]);
+    });
+});

@@ -1,0 +1,95 @@
+// Pulumi's own mocks: every resource the program registers is recorded with its inputs,
+// and the provider-computed outputs the component reads are filled in.
+import * as pulumi from "@pulumi/pulumi";
+
+export interface RecordedResource {
+    type: string;
+    name: string;
+    inputs: Record<string, any>;
+}
+
+export const recorded: RecordedResource[] = [];
+export const calls: { token: string; inputs: Record<string, any> }[] = [];
+
+export const MOCK_AMI = "ami-0123456789abcdef0";
+const ACCOUNT = "123456789012";
+
+function computedOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+    switch (type) {
+        case "aws:ecs/cluster:Cluster":
+            return { name: inputs.name ?? name, arn: `arn:aws:ecs:us-east-1:${ACCOUNT}:cluster/${inputs.name ?? name}` };
+        case "aws:iam/role:Role":
+            return { name: `${name}-1234567`, arn: `arn:aws:iam::${ACCOUNT}:role/${name}-1234567` };
+        case "aws:iam/instanceProfile:InstanceProfile":
+            return { name: `${name}-1234567`, arn: `arn:aws:iam::${ACCOUNT}:instance-profile/${name}-1234567` };
+        case "aws:ec2/launchTemplate:LaunchTemplate":
+            return { latestVersion: 3, arn: `arn:aws:ec2:us-east-1:${ACCOUNT}:launch-template/lt-0abc` };
+        case "aws:autoscaling/group:Group":
+            return { name: `${name}-7654321`, arn: `arn:aws:autoscaling:us-east-1:${ACCOUNT}:autoScalingGroup:x:autoScalingGroupName/${name}` };
+        case "aws:autoscaling/policy:Policy":
+            return { arn: `arn:aws:autoscaling:us-east-1:${ACCOUNT}:scalingPolicy:x:autoScalingGroupName/g:policyName/${name}` };
+        case "aws:cloudwatch/metricAlarm:MetricAlarm":
+            return { arn: `arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:${name}` };
+        case "aws:cloudwatch/dashboard:Dashboard":
+            return { dashboardArn: `arn:aws:cloudwatch::${ACCOUNT}:dashboard/${inputs.dashboardName}` };
+        default:
+            return {};
+    }
+}
+
+function idFor(type: string, name: string): string {
+    if (type === "aws:ec2/launchTemplate:LaunchTemplate") return "lt-0abc1234def567890";
+    if (type === "aws:ec2/securityGroup:SecurityGroup") return "sg-0aaaabbbbccccdddd";
+    return `${name}-id`;
+}
+
+let installed = false;
+
+/** Installs the mocks once per process (the Pulumi runtime is global). */
+export async function installMocks(): Promise<void> {
+    if (installed) return;
+    installed = true;
+    await pulumi.runtime.setMocks({
+        newResource(args: pulumi.runtime.MockResourceArgs) {
+            recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
+            return { id: idFor(args.type, args.name), state: { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs) } };
+        },
+        call(args: pulumi.runtime.MockCallArgs) {
+            calls.push({ token: args.token, inputs: args.inputs });
+            switch (args.token) {
+                case "aws:index/getPartition:getPartition":
+                    return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+                case "aws:index/getRegion:getRegion":
+                    return { region: "eu-west-1", name: "eu-west-1", id: "eu-west-1" };
+                case "aws:ssm/getParameter:getParameter":
+                    return { name: args.inputs.name, value: MOCK_AMI, type: "String" };
+                case "aws:ecs/getCluster:getCluster":
+                    return { clusterName: args.inputs.clusterName, arn: `arn:aws:ecs:us-east-1:${ACCOUNT}:cluster/${args.inputs.clusterName}` };
+                default:
+                    return args.inputs;
+            }
+        },
+    }, "spot-ecs-test", "test", false);
+}
+
+/** Resolves an Output's value (the mocks run as `up`, so values are known). */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
+}
+
+/** Resources recorded for a component name prefix, of one type. */
+export function resourcesOf(prefix: string, type: string): RecordedResource[] {
+    return recorded.filter((r) => r.type === type && (r.name === prefix || r.name.startsWith(`${prefix}-`)));
+}
+
+/** The only resource of `type` recorded for `prefix`; fails when there is not exactly one. */
+export function oneResource(prefix: string, type: string): RecordedResource {
+    const found = resourcesOf(prefix, type);
+    if (found.length !== 1) throw new Error(`expected one ${type} for ${prefix}, found ${found.length}`);
+    return found[0];
+}
+
+/** Waits until every registration started so far has been recorded. */
+export async function settle(): Promise<void> {
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+}
