@@ -34,39 +34,39 @@ describe("SpotEcsCluster", () => {
     describe("with defaults", () => {
         let outputs: Awaited<ReturnType<typeof outputsOf>>;
         before(async () => {
-            outputs = await outputsOf(new SpotEcsCluster("web", base));
+            outputs = await outputsOf(new SpotEcsCluster("dflt", base));
         });
 
         it("creates a cluster named after the component with Container Insights on", () => {
-            const cluster = oneResource("web", "aws:ecs/cluster:Cluster");
-            assert.equal(cluster.inputs.name, "web");
+            const cluster = oneResource("dflt", "aws:ecs/cluster:Cluster");
+            assert.equal(cluster.inputs.name, "dflt");
             assert.deepEqual(cluster.inputs.settings, [{ name: "containerInsights", value: "enabled" }]);
-            assert.equal(outputs.clusterName, "web");
-            assert.equal(outputs.clusterArn, "arn:aws:ecs:us-east-1:123456789012:cluster/web");
+            assert.equal(outputs.clusterName, "dflt");
+            assert.equal(outputs.clusterArn, "arn:aws:ecs:us-east-1:123456789012:cluster/dflt");
         });
 
         it("trusts only ec2.amazonaws.com and attaches the ECS and SSM managed policies in the partition", () => {
-            const role = oneResource("web", "aws:iam/role:Role");
+            const role = oneResource("dflt", "aws:iam/role:Role");
             const trust = JSON.parse(role.inputs.assumeRolePolicy);
             assert.deepEqual(trust.Statement.map((s: any) => [s.Effect, s.Principal, s.Action]),
                 [["Allow", { Service: "ec2.amazonaws.com" }, "sts:AssumeRole"]]);
-            const arns = resourcesOf("web", "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((r) => r.inputs.policyArn).sort();
+            const arns = resourcesOf("dflt", "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((r) => r.inputs.policyArn).sort();
             assert.deepEqual(arns, [
                 "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
                 "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
             ]);
-            assert.equal(resourcesOf("web", "aws:iam/rolePolicy:RolePolicy").length, 0, "no inline policies");
+            assert.equal(resourcesOf("dflt", "aws:iam/rolePolicy:RolePolicy").length, 0, "no inline policies");
         });
 
         it("creates an instance profile for the role", () => {
-            const profile = oneResource("web", "aws:iam/instanceProfile:InstanceProfile");
-            assert.equal(profile.inputs.role, "web-instance-role-1234567");
-            assert.match(outputs.instanceProfileArn, /:instance-profile\/web-instance-profile/);
-            assert.match(outputs.instanceRoleArn, /:role\/web-instance-role/);
+            const profile = oneResource("dflt", "aws:iam/instanceProfile:InstanceProfile");
+            assert.equal(profile.inputs.role, "dflt-instance-role-1234567");
+            assert.match(outputs.instanceProfileArn, /:instance-profile\/dflt-instance-profile/);
+            assert.match(outputs.instanceRoleArn, /:role\/dflt-instance-role/);
         });
 
         it("requires IMDSv2 with hop limit 1 and an encrypted gp3 root volume", () => {
-            const lt = oneResource("web", "aws:ec2/launchTemplate:LaunchTemplate");
+            const lt = oneResource("dflt", "aws:ec2/launchTemplate:LaunchTemplate");
             assert.equal(lt.inputs.metadataOptions.httpTokens, "required");
             assert.equal(lt.inputs.metadataOptions.httpEndpoint, "enabled");
             assert.equal(lt.inputs.metadataOptions.httpPutResponseHopLimit, 1);
@@ -78,20 +78,20 @@ describe("SpotEcsCluster", () => {
         });
 
         it("resolves the AL2023 ECS-optimized AMI from its public SSM parameter", () => {
-            const lt = oneResource("web", "aws:ec2/launchTemplate:LaunchTemplate");
+            const lt = oneResource("dflt", "aws:ec2/launchTemplate:LaunchTemplate");
             assert.equal(lt.inputs.imageId, MOCK_AMI);
             assert.ok(calls.some((c) => c.token === "aws:ssm/getParameter:getParameter"
                 && c.inputs.name === "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"));
         });
 
         it("writes ecs.config lines that join the cluster with Spot draining on", () => {
-            const lines = decodedUserData("web");
+            const lines = decodedUserData("dflt");
             assert.equal(lines[0], "#!/bin/bash");
             const start = lines.indexOf("cat >> /etc/ecs/ecs.config <<'SPOT_ECS_CONFIG_END'");
             const end = lines.indexOf("SPOT_ECS_CONFIG_END");
             assert.ok(start > 0 && end > start, "a quoted heredoc writes the config");
             assert.deepEqual(lines.slice(start + 1, end), [
-                "ECS_CLUSTER=web",
+                "ECS_CLUSTER=dflt",
                 "ECS_ENABLE_SPOT_INSTANCE_DRAINING=true",
                 "ECS_CONTAINER_STOP_TIMEOUT=30s",
                 "ECS_ENABLE_CONTAINER_METADATA=true",
@@ -99,18 +99,18 @@ describe("SpotEcsCluster", () => {
         });
 
         it("creates an egress-only security group in the VPC", () => {
-            const sg = oneResource("web", "aws:ec2/securityGroup:SecurityGroup");
+            const sg = oneResource("dflt", "aws:ec2/securityGroup:SecurityGroup");
             assert.equal(sg.inputs.vpcId, "vpc-0123456789abcdef0");
             assert.equal(sg.inputs.ingress, undefined);
             assert.deepEqual(sg.inputs.egress.map((e: any) => [e.protocol, e.cidrBlocks, e.ipv6CidrBlocks]),
                 [["-1", ["0.0.0.0/0"], ["::/0"]]]);
             assert.deepEqual(outputs.securityGroupIds, ["sg-0aaaabbbbccccdddd"]);
-            const lt = oneResource("web", "aws:ec2/launchTemplate:LaunchTemplate");
+            const lt = oneResource("dflt", "aws:ec2/launchTemplate:LaunchTemplate");
             assert.deepEqual(lt.inputs.vpcSecurityGroupIds, ["sg-0aaaabbbbccccdddd"]);
         });
 
         it("builds a mixed Spot/On-Demand group with one override per type and the explicit template version", () => {
-            const asg = oneResource("web", "aws:autoscaling/group:Group");
+            const asg = oneResource("dflt", "aws:autoscaling/group:Group");
             const policy = asg.inputs.mixedInstancesPolicy;
             assert.deepEqual(policy.instancesDistribution, {
                 onDemandBaseCapacity: 0,
@@ -128,31 +128,31 @@ describe("SpotEcsCluster", () => {
             assert.equal(asg.inputs.desiredCapacity, 2, "desired starts at minSize");
             assert.equal(asg.inputs.capacityRebalance, true);
             assert.deepEqual(asg.inputs.suspendedProcesses, ["AZRebalance"]);
-            assert.deepEqual(asg.inputs.tags, [{ key: "Name", value: "web", propagateAtLaunch: true }]);
+            assert.deepEqual(asg.inputs.tags, [{ key: "Name", value: "dflt", propagateAtLaunch: true }]);
         });
 
         it("creates four reservation alarms on the cluster with the default thresholds", () => {
-            const alarms = resourcesOf("web", "aws:cloudwatch/metricAlarm:MetricAlarm");
+            const alarms = resourcesOf("dflt", "aws:cloudwatch/metricAlarm:MetricAlarm");
             const summary = alarms.map((a) => [a.inputs.metricName, a.inputs.comparisonOperator, a.inputs.threshold,
                 a.inputs.namespace, a.inputs.dimensions.ClusterName, a.inputs.statistic, a.inputs.period,
                 a.inputs.evaluationPeriods]).sort();
             assert.deepEqual(summary, [
-                ["CPUReservation", "GreaterThanThreshold", 75, "AWS/ECS", "web", "Average", 60, 5],
-                ["CPUReservation", "LessThanThreshold", 40, "AWS/ECS", "web", "Average", 60, 5],
-                ["MemoryReservation", "GreaterThanThreshold", 75, "AWS/ECS", "web", "Average", 60, 5],
-                ["MemoryReservation", "LessThanThreshold", 40, "AWS/ECS", "web", "Average", 60, 5],
+                ["CPUReservation", "GreaterThanThreshold", 75, "AWS/ECS", "dflt", "Average", 60, 5],
+                ["CPUReservation", "LessThanThreshold", 40, "AWS/ECS", "dflt", "Average", 60, 5],
+                ["MemoryReservation", "GreaterThanThreshold", 75, "AWS/ECS", "dflt", "Average", 60, 5],
+                ["MemoryReservation", "LessThanThreshold", 40, "AWS/ECS", "dflt", "Average", 60, 5],
             ]);
             assert.deepEqual(Object.keys(outputs.alarmArns).sort(), ["cpuHigh", "cpuLow", "memoryHigh", "memoryLow"]);
-            assert.match(outputs.alarmArns.cpuHigh, /alarm:web-cpu-high$/);
+            assert.match(outputs.alarmArns.cpuHigh, /alarm:dflt-cpu-high$/);
         });
 
         it("lets only the high alarms act, through a step policy adding scaleOutStep instances", () => {
-            const policy = oneResource("web", "aws:autoscaling/policy:Policy");
+            const policy = oneResource("dflt", "aws:autoscaling/policy:Policy");
             assert.equal(policy.inputs.policyType, "StepScaling");
             assert.equal(policy.inputs.adjustmentType, "ChangeInCapacity");
             assert.deepEqual(policy.inputs.stepAdjustments, [{ metricIntervalLowerBound: "0", scalingAdjustment: 1 }]);
             assert.equal(policy.inputs.autoscalingGroupName, outputs.autoScalingGroupName);
-            for (const a of resourcesOf("web", "aws:cloudwatch/metricAlarm:MetricAlarm")) {
+            for (const a of resourcesOf("dflt", "aws:cloudwatch/metricAlarm:MetricAlarm")) {
                 const high = a.inputs.comparisonOperator === "GreaterThanThreshold";
                 assert.equal((a.inputs.alarmActions ?? []).length, high ? 1 : 0, `${a.name} actions`);
             }

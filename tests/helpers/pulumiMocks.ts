@@ -30,6 +30,10 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
             return { arn: `arn:aws:autoscaling:us-east-1:${ACCOUNT}:scalingPolicy:x:autoScalingGroupName/g:policyName/${name}` };
         case "aws:cloudwatch/metricAlarm:MetricAlarm":
             return { arn: `arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:${name}` };
+        case "aws:lb/targetGroup:TargetGroup":
+            return { arn: `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:targetgroup/${name}/0123456789abcdef` };
+        case "aws:lb/loadBalancer:LoadBalancer":
+            return { arn: `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:loadbalancer/app/${name}/0123456789abcdef`, dnsName: `${name}.elb.amazonaws.com` };
         case "aws:cloudwatch/dashboard:Dashboard":
             return { dashboardArn: `arn:aws:cloudwatch::${ACCOUNT}:dashboard/${inputs.dashboardName}` };
         default:
@@ -63,6 +67,10 @@ export async function installMocks(): Promise<void> {
                     return { region: "eu-west-1", name: "eu-west-1", id: "eu-west-1" };
                 case "aws:ssm/getParameter:getParameter":
                     return { name: args.inputs.name, value: MOCK_AMI, type: "String" };
+                case "aws:ec2/getVpc:getVpc":
+                    return { id: "vpc-0default00000000a", cidrBlock: "172.31.0.0/16" };
+                case "aws:ec2/getSubnets:getSubnets":
+                    return { id: "subnets", ids: ["subnet-0default0000000a1", "subnet-0default0000000b2"] };
                 case "aws:ecs/getCluster:getCluster":
                     return { clusterName: args.inputs.clusterName, arn: `arn:aws:ecs:us-east-1:${ACCOUNT}:cluster/${args.inputs.clusterName}` };
                 default:
@@ -89,7 +97,13 @@ export function oneResource(prefix: string, type: string): RecordedResource {
     return found[0];
 }
 
-/** Waits until every registration started so far has been recorded. */
+/** Waits until no new resource has been registered for a few timer turns. */
 export async function settle(): Promise<void> {
-    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    let last = -1;
+    let stable = 0;
+    while (stable < 5) {
+        await new Promise((r) => setTimeout(r, 5));
+        stable = recorded.length === last ? stable + 1 : 0;
+        last = recorded.length;
+    }
 }

@@ -1,0 +1,46 @@
+import { strict as assert } from "node:assert";
+import * as path from "node:path";
+import { installMocks, recorded, RecordedResource, settle, valueOf } from "../helpers/pulumiMocks";
+
+/** Runs an example program under the mocks and returns the resources it registered and its exports. */
+async function runExample(dir: string): Promise<{ resources: RecordedResource[]; exports: Record<string, unknown> }> {
+    const before = recorded.length;
+    const program = require(path.join(__dirname, "../../examples", dir, "index.ts"));
+    const exports: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(program)) exports[key] = await valueOf(value as any);
+    await settle();
+    return { resources: recorded.slice(before), exports };
+}
+
+const byType = (resources: RecordedResource[], type: string) => resources.filter((r) => r.type === type);
+
+describe("examples", () => {
+    before(installMocks);
+
+    it("basic: creates a cluster in the default VPC's subnets and exports its names", async () => {
+        const { resources, exports } = await runExample("basic");
+        const [cluster] = byType(resources, "aws:ecs/cluster:Cluster");
+        assert.equal(cluster.inputs.name, "web");
+        const [asg] = byType(resources, "aws:autoscaling/group:Group");
+        assert.deepEqual(asg.inputs.vpcZoneIdentifiers, ["subnet-0default0000000a1", "subnet-0default0000000b2"]);
+        assert.equal(byType(resources, "aws:ec2/securityGroup:SecurityGroup")[0].inputs.vpcId, "vpc-0default00000000a");
+        assert.deepEqual(exports, { clusterName: "web", autoScalingGroupName: "web-asg-7654321", launchTemplateVersion: "3" });
+    });
+
+    it("existing-cluster-alb: joins the existing cluster and registers instances in the target group", async () => {
+        const { resources, exports } = await runExample("existing-cluster-alb");
+        assert.equal(byType(resources, "aws:ecs/cluster:Cluster").length, 0, "no cluster is created");
+        const [asg] = byType(resources, "aws:autoscaling/group:Group");
+        assert.deepEqual(asg.inputs.targetGroupArns,
+            ["arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"]);
+        assert.equal(asg.inputs.mixedInstancesPolicy.instancesDistribution.onDemandBaseCapacity, 1);
+        const [lt] = byType(resources, "aws:ec2/launchTemplate:LaunchTemplate");
+        const userData = Buffer.from(lt.inputs.userData, "base64").toString("utf8");
+        assert.match(userData, /^ECS_CLUSTER=shared$/m);
+        assert.match(userData, /^ECS_INSTANCE_ATTRIBUTES=\{"pool":"spot-web"\}$/m);
+        const cpuHigh = byType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.name === "shared-spot-cpu-high")!;
+        assert.equal(cpuHigh.inputs.threshold, 70);
+        assert.equal(cpuHigh.inputs.evaluationPeriods, 10);
+        assert.equal(exports.url, "http://web.elb.amazonaws.com");
+    });
+});
