@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { STANDALONE_TASK_POLICIES, StandaloneTaskPolicy } from "../provider/policy";
+import { DEFAULT_DRAINING, DEFAULT_SCALING, STANDALONE_TASK_POLICIES, StandaloneTaskPolicy } from "../provider/policy";
 
 /** ECS-optimized AMI families the component can resolve from AWS's public SSM parameters. */
 export const AMI_FAMILIES = ["al2023", "al2023-arm64", "al2023-gpu", "al2", "al2-arm64"] as const;
@@ -130,23 +130,8 @@ export const DEFAULTS = {
     containerStopTimeoutSeconds: 30,
     metadataHopLimit: 1,
     enableSsm: true,
-    scaling: {
-        cpuHighPercent: 75,
-        cpuLowPercent: 40,
-        memoryHighPercent: 75,
-        memoryLowPercent: 40,
-        evaluationMinutes: 5,
-        scaleOutStep: 1,
-        maxScaleInPercent: 10,
-        cooldownSeconds: 300,
-    },
-    draining: {
-        timeoutSeconds: 900,
-        batchSize: 1,
-        minHealthyPercent: 100,
-        standaloneTasks: "fail",
-        maxUpdateSeconds: 3600,
-    },
+    scaling: DEFAULT_SCALING,
+    draining: DEFAULT_DRAINING,
 } as const;
 
 /** Scaling settings with every default applied. */

@@ -26,11 +26,30 @@ export interface DrainingPolicy {
 
 /** Everything the planner and executor need besides what they observe. */
 export interface Policy {
-    minSize: number;
-    maxSize: number;
     scaling: ScalingPolicy;
     draining: DrainingPolicy;
 }
+
+/** Default scaling settings; the component's DEFAULTS.scaling is this object. */
+export const DEFAULT_SCALING: Readonly<ScalingPolicy> = Object.freeze({
+    cpuHighPercent: 75,
+    cpuLowPercent: 40,
+    memoryHighPercent: 75,
+    memoryLowPercent: 40,
+    evaluationMinutes: 5,
+    scaleOutStep: 1,
+    maxScaleInPercent: 10,
+    cooldownSeconds: 300,
+});
+
+/** Default draining settings; the component's DEFAULTS.draining is this object. */
+export const DEFAULT_DRAINING: Readonly<DrainingPolicy> = Object.freeze({
+    timeoutSeconds: 900,
+    batchSize: 1,
+    minHealthyPercent: 100,
+    standaloneTasks: "fail",
+    maxUpdateSeconds: 3600,
+});
 
 /** Inclusive integer ranges of every numeric setting. */
 export const SCALING_RANGES: Record<keyof ScalingPolicy, [number, number]> = {

@@ -1,0 +1,93 @@
+// The Cloud port: the few operations the scaler needs. Two implementations: AWS (SDK v3) and the
+// simulated cluster. Every method re-reads or changes live state; nothing is cached between calls.
+import { ContainerInstance, Datapoint, DrainPurpose, Lifecycle, ObservedTask } from "./model";
+
+export interface GroupInstance {
+    instanceId: string;
+    instanceType: string;
+    asgState: string;
+    launchTemplateId?: string;
+    launchTemplateVersion?: string;
+}
+
+export interface GroupState {
+    name: string;
+    desired: number;
+    minSize: number;
+    maxSize: number;
+    instances: GroupInstance[];
+    targetGroupArns: string[];
+    /** Desired capacity before a replacement surge still under way, from the group's surge tag. */
+    surgeBaseline?: number;
+}
+
+export interface ClusterContainerInstance extends ContainerInstance {
+    ec2InstanceId: string;
+}
+
+/** A target's state in one target group; undefined when the instance is not registered there. */
+export type TargetState = "initial" | "healthy" | "unhealthy" | "unused" | "draining" | "unavailable";
+
+export type ContainerInstanceStatus = "ACTIVE" | "DRAINING";
+
+/** Tag on the Auto Scaling group holding the desired capacity to return to after a surge. */
+export const SURGE_TAG = "spot-ecs:surge-baseline";
+
+export interface Cloud {
+    describeGroup(): Promise<GroupState>;
+    instanceLifecycles(instanceIds: string[]): Promise<Record<string, Lifecycle>>;
+    listContainerInstances(): Promise<ClusterContainerInstance[]>;
+    describeContainerInstances(arns: string[]): Promise<ClusterContainerInstance[]>;
+    /** Every running or pending task of the cluster, with its size and placement. */
+    listTasks(): Promise<ObservedTask[]>;
+    /** Running or pending tasks on one container instance. */
+    listTasksOn(containerInstanceArn: string): Promise<ObservedTask[]>;
+    /** CPUReservation and MemoryReservation, 1-minute averages between `startMs` and `endMs`, in one request. */
+    reservationMetrics(startMs: number, endMs: number): Promise<{ cpu: Datapoint[]; memory: Datapoint[] }>;
+    lastScalingActivity(): Promise<number | undefined>;
+    managedDrainingProviders(): Promise<string[]>;
+    targetStates(targetGroupArn: string, instanceIds: string[]): Promise<Record<string, TargetState | undefined>>;
+
+    setDesiredCapacity(desired: number): Promise<void>;
+    /** Records (or, with undefined, clears) the pre-surge desired capacity on the group. */
+    recordSurge(baseline: number | undefined): Promise<void>;
+    markDrain(containerInstanceArns: string[], purpose: DrainPurpose): Promise<void>;
+    clearDrainMark(containerInstanceArns: string[]): Promise<void>;
+    setContainerInstanceState(containerInstanceArns: string[], status: ContainerInstanceStatus): Promise<void>;
+    deregisterTargets(targetGroupArn: string, instanceIds: string[]): Promise<void>;
+    stopTask(taskArn: string, reason: string): Promise<void>;
+    deregisterContainerInstance(containerInstanceArn: string): Promise<void>;
+    terminateInstance(instanceId: string, decrementDesired: boolean): Promise<void>;
+}
+
+/** Which cluster and group a Cloud acts on. */
+export interface CloudTarget {
+    region: string;
+    clusterName: string;
+    autoScalingGroupName: string;
+}
+
+/** Time, waiting, randomness and output, passed in so the simulator's virtual clock drives the same code. */
+export interface Deps {
+    now(): number;
+    /** Resolves after `ms`; resolves early, without error, when `signal` aborts. */
+    sleep(ms: number, signal?: AbortSignal): Promise<void>;
+    /** A number in [0, 1). */
+    random(): number;
+    log(line: string): void;
+}
+
+/** Deps on the real clock, for production. */
+export function realDeps(log: (line: string) => void): Deps {
+    return {
+        now: () => Date.now(),
+        sleep: (ms, signal) => new Promise((resolve) => {
+            if (signal?.aborted) return resolve();
+            const timer = setTimeout(() => { signal?.removeEventListener("abort", onAbort); resolve(); }, ms);
+            const onAbort = () => { clearTimeout(timer); resolve(); };
+            signal?.addEventListener("abort", onAbort, { once: true });
+        }),
+        random: () => Math.random(),
+        log,
+    };
+}

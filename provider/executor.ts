@@ -1,0 +1,271 @@
+// The executor: carries out one plan, in order, through the Cloud port. It decides nothing beyond
+// retrying and waiting; every instance it terminates has first been drained of tasks and targets.
+import { Cloud, Deps, GroupState } from "./cloud";
+import { Action, ObservedTask, Plan, RunReport, Victim } from "./model";
+import { activeCount } from "./observe";
+import { Policy } from "./policy";
+import { renderAction } from "./render";
+import { describeError } from "./retry";
+import { pollDelayMs, waitFor } from "./waits";
+
+export interface ExecuteSettings {
+    clusterName: string;
+    policy: Policy;
+    /** Target groups from the inputs; the group's own target groups are added at run time. */
+    targetGroupArns: string[];
+    /** Absolute epoch ms after which the run stops and reports what is left. */
+    deadlineMs: number;
+}
+
+/** A run that stopped before the plan was done; `report` says what was done and what is left. */
+export class ScalerRunError extends Error {
+    constructor(message: string, readonly report: RunReport) {
+        super(message);
+        this.name = "ScalerRunError";
+    }
+}
+
+/** Seconds a standalone task stopped at the drain timeout gets to reach STOPPED. */
+export const STOP_GRACE_SECONDS = 300;
+
+const isServiceTask = (t: ObservedTask) => t.group.startsWith("service:");
+
+interface VictimState {
+    victim: Victim;
+    done: boolean;
+    failure?: string;
+    stopDeadlineMs?: number;
+    lastDetail?: string;
+}
+
+/** Carries out `plan`; resolves with the report, or throws ScalerRunError carrying it. */
+export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: ExecuteSettings): Promise<RunReport> {
+    const report: RunReport = {
+        startedAt: new Date(deps.now()).toISOString(),
+        finishedAt: "",
+        actions: [],
+        instances: {},
+        tasksStopped: [],
+    };
+    const log = (line: string) => deps.log(`[${settings.clusterName}] ${line}`);
+    const finish = () => { report.finishedAt = new Date(deps.now()).toISOString(); return report; };
+    const fail = (message: string): never => {
+        report.error = message;
+        finish();
+        throw new ScalerRunError(message, report);
+    };
+    const draining = settings.policy.draining;
+    const waitDeadline = (seconds: number) => Math.min(deps.now() + seconds * 1000, settings.deadlineMs);
+    const deadlineLeft = () => settings.deadlineMs - deps.now();
+    const maxUpdate = `${draining.maxUpdateSeconds} s`;
+
+    async function waitForActive(count: number, why: string): Promise<void> {
+        const result = await waitFor(async () => {
+            const group = await cloud.describeGroup();
+            const n = activeCount(group, await cloud.listContainerInstances());
+            return { state: n >= count ? "DONE" : "RETRY", value: n, detail: `${n} of ${count} instances ACTIVE` };
+        }, waitDeadline(draining.timeoutSeconds), deps, (detail) => log(`waiting ${why}: ${detail}`));
+        if (result.state !== "DONE") {
+            fail(`${why}: only ${result.detail} after ${Math.round(draining.timeoutSeconds)} s`
+                + (deadlineLeft() <= 0 ? ` (update deadline of ${maxUpdate} reached)` : "")
+                + "; nothing was drained for it, and the next run continues from here");
+        }
+    }
+
+    async function setDesired(a: Extract<Action, { kind: "set-desired" }>): Promise<void> {
+        const group = await cloud.describeGroup();
+        if (a.to < group.desired) {
+            fail(`refusing to lower desired capacity ${group.desired} → ${a.to} directly: that terminates instances without draining`);
+        }
+        if (a.cause === "surge" && a.baseline !== undefined) await cloud.recordSurge(a.baseline);
+        if (a.to !== group.desired) await cloud.setDesiredCapacity(a.to);
+        log(`desired capacity ${group.desired} → ${a.to}`);
+        if (a.waitForActive > 0) await waitForActive(a.waitForActive, `for new instances (${a.cause})`);
+    }
+
+    async function undrain(a: Extract<Action, { kind: "undrain" }>): Promise<void> {
+        const [ci] = await cloud.describeContainerInstances([a.containerInstanceArn]);
+        if (ci === undefined) {
+            report.instances[a.instanceId] = "gone";
+            log(`${a.instanceId} is gone; nothing to undrain`);
+            return;
+        }
+        if (ci.status === "DRAINING") await cloud.setContainerInstanceState([a.containerInstanceArn], "ACTIVE");
+        await cloud.clearDrainMark([a.containerInstanceArn]);
+        report.instances[a.instanceId] = "undrained";
+        log(`${a.instanceId} is ACTIVE again`);
+    }
+
+    async function drainBatch(a: Extract<Action, { kind: "drain" }>): Promise<void> {
+        const label = `batch ${a.batch} of ${a.batches} (${a.purpose})`;
+        await waitForActive(a.waitForActive, `before ${label}`);
+
+        let group = await cloud.describeGroup();
+        const states: VictimState[] = a.victims.map((victim) => ({ victim, done: false }));
+        for (const s of states) {
+            if (!isLive(group, s.victim.instanceId)) goneVictim(s);
+        }
+        const open = () => states.filter((s) => !s.done && s.failure === undefined);
+
+        const arns = open().flatMap((s) => s.victim.containerInstanceArn === undefined ? [] : [s.victim.containerInstanceArn]);
+        if (arns.length > 0) {
+            const current = await cloud.describeContainerInstances(arns);
+            const toDrain = current.filter((c) => c.status === "ACTIVE").map((c) => c.arn);
+            if (toDrain.length > 0) {
+                await cloud.markDrain(toDrain, a.purpose);
+                await cloud.setContainerInstanceState(toDrain, "DRAINING");
+            }
+        }
+        log(`${label}: DRAINING ${open().map((s) => s.victim.instanceId).join(", ") || "(none left)"}`);
+
+        const targetGroups = [...new Set([...settings.targetGroupArns, ...group.targetGroupArns])];
+        const ids = () => open().map((s) => s.victim.instanceId);
+        for (const tg of targetGroups) {
+            if (ids().length === 0) break;
+            await cloud.deregisterTargets(tg, ids());
+            log(`deregistering ${ids().join(", ")} from ${shortArn(tg)}`);
+        }
+
+        const startedMs = deps.now();
+        const timeoutMs = draining.timeoutSeconds * 1000;
+        for (let attempt = 0; open().length > 0; attempt++) {
+            group = await cloud.describeGroup();
+            for (const s of open()) if (!isLive(group, s.victim.instanceId)) goneVictim(s);
+            const pending = open();
+            const containers = new Map((await cloud.describeContainerInstances(
+                pending.flatMap((s) => s.victim.containerInstanceArn === undefined ? [] : [s.victim.containerInstanceArn])))
+                .map((c) => [c.arn, c]));
+            const targets = new Map<string, string[]>();
+            for (const tg of targetGroups) {
+                const st = await cloud.targetStates(tg, pending.map((s) => s.victim.instanceId));
+                for (const [id, state] of Object.entries(st)) {
+                    if (state !== undefined && state !== "unused") targets.set(id, [...(targets.get(id) ?? []), `${shortArn(tg)} ${state}`]);
+                }
+            }
+            for (const s of pending) {
+                const arn = s.victim.containerInstanceArn;
+                const c = arn === undefined ? undefined : containers.get(arn);
+                const tasks = c === undefined ? 0 : c.runningTasks + c.pendingTasks;
+                const inTargets = targets.get(s.victim.instanceId) ?? [];
+                if (tasks === 0 && inTargets.length === 0) {
+                    await terminateVictim(s, c !== undefined);
+                    continue;
+                }
+                const detail = `${s.victim.instanceId}: ${tasks} task${tasks === 1 ? "" : "s"} left`
+                    + (inTargets.length > 0 ? `, target ${inTargets.join(", ")}` : "");
+                if (detail !== s.lastDetail) {
+                    s.lastDetail = detail;
+                    log(detail);
+                }
+                if (s.stopDeadlineMs !== undefined && deps.now() >= s.stopDeadlineMs) {
+                    s.failure = `${s.victim.instanceId}: stopped standalone tasks did not stop within ${STOP_GRACE_SECONDS} s`;
+                } else if (s.stopDeadlineMs === undefined && deps.now() - startedMs >= timeoutMs) {
+                    await onTimeout(s, tasks, inTargets);
+                }
+            }
+            if (open().length === 0) break;
+            if (deadlineLeft() <= 0) {
+                for (const s of open()) report.instances[s.victim.instanceId] = "draining";
+                fail(`update deadline of ${maxUpdate} reached: ${open().map((s) => s.victim.instanceId).join(", ")} still DRAINING; `
+                    + "the next `pulumi up` finishes them");
+            }
+            await deps.sleep(Math.min(deadlineLeft(), pollDelayMs(attempt, deps.random())));
+        }
+
+        const failures = states.filter((s) => s.failure !== undefined);
+        for (const s of failures) report.instances[s.victim.instanceId] = "timed-out";
+        if (failures.length > 0) {
+            fail(`${label} could not finish; nothing with a running task was terminated:\n`
+                + failures.map((s) => `  - ${s.failure}`).join("\n")
+                + "\nThe instances stay DRAINING; the next `pulumi up` finishes or undoes them.");
+        }
+        if (a.endsSurge) await cloud.recordSurge(undefined);
+    }
+
+    function goneVictim(s: VictimState): void {
+        s.done = true;
+        report.instances[s.victim.instanceId] = "gone";
+        log(`${s.victim.instanceId} left the group on its own (terminated elsewhere, e.g. a Spot interruption)`);
+    }
+
+    async function terminateVictim(s: VictimState, registered: boolean): Promise<void> {
+        if (registered && s.victim.containerInstanceArn !== undefined) {
+            await cloud.deregisterContainerInstance(s.victim.containerInstanceArn);
+        }
+        await cloud.terminateInstance(s.victim.instanceId, s.victim.decrement);
+        s.done = true;
+        report.instances[s.victim.instanceId] = "terminated";
+        log(`terminated ${s.victim.instanceId} (${s.victim.decrement ? "desired capacity lowered by 1" : "the group launches a replacement"})`);
+    }
+
+    async function onTimeout(s: VictimState, tasks: number, inTargets: string[]): Promise<void> {
+        const id = s.victim.instanceId;
+        const after = `after ${draining.timeoutSeconds} s`;
+        if (tasks === 0) {
+            s.failure = `${id}: still in target group ${inTargets.join(", ")} ${after}`;
+            return;
+        }
+        const running = await cloud.listTasksOn(s.victim.containerInstanceArn!);
+        const service = running.filter(isServiceTask);
+        const standalone = running.filter((t) => !isServiceTask(t));
+        if (service.length > 0) {
+            s.failure = `${id}: ${service.length} service task(s) still running ${after} (${groups(service)}); ECS could not `
+                + "move them: check free capacity and the services' minimumHealthyPercent";
+            return;
+        }
+        if (draining.standaloneTasks === "fail") {
+            s.failure = `${id}: standalone task(s) still running ${after}: ${standalone.map((t) => `${t.arn} (${t.group})`).join(", ")}; `
+                + "draining.standaloneTasks is \"fail\": stop them yourself or set it to \"stop\"";
+            return;
+        }
+        for (const t of standalone) {
+            await cloud.stopTask(t.arn, `spot-ecs: drain of ${id} timed out after ${draining.timeoutSeconds} s`);
+            report.tasksStopped.push(t.arn);
+            log(`stopped standalone task ${t.arn} (${t.group}) on ${id}: drain timeout, draining.standaloneTasks is "stop"`);
+        }
+        s.stopDeadlineMs = deps.now() + STOP_GRACE_SECONDS * 1000;
+    }
+
+    for (const [index, action] of plan.actions.entries()) {
+        const lines = renderAction(action);
+        const summary = lines.join("; ");
+        for (const line of lines) log(line.trim());
+        try {
+            switch (action.kind) {
+                case "set-desired": await setDesired(action); break;
+                case "undrain": await undrain(action); break;
+                case "end-surge": await cloud.recordSurge(undefined); break;
+                case "drain": await drainBatch(action); break;
+                default: {
+                    const unknown: never = action;
+                    throw new Error(`unknown action ${JSON.stringify(unknown)}`);
+                }
+            }
+            report.actions.push({ summary, outcome: "done" });
+        } catch (error) {
+            report.actions.push({ summary, outcome: "failed" });
+            for (const rest of plan.actions.slice(index + 1)) report.actions.push({ summary: renderAction(rest).join("; "), outcome: "skipped" });
+            if (error instanceof ScalerRunError) throw error;
+            fail(`${summary}: ${describeError(error)}`);
+        }
+    }
+    log(plan.actions.length === 0 ? "nothing to do" : `done: ${plan.actions.length} action(s)`);
+    return finish();
+}
+
+function isLive(group: GroupState, instanceId: string): boolean {
+    const i = group.instances.find((x) => x.instanceId === instanceId);
+    return i !== undefined && (i.asgState === "InService" || i.asgState.startsWith("Pending"));
+}
+
+function groups(tasks: ObservedTask[]): string {
+    const counts = new Map<string, number>();
+    for (const t of tasks) counts.set(t.group, (counts.get(t.group) ?? 0) + 1);
+    return [...counts].map(([g, n]) => `${g} ×${n}`).join(", ");
+}
+
+function shortArn(arn: string): string {
+    const m = /targetgroup\/([^/]+)/.exec(arn);
+    return m ? `targetgroup/${m[1]}` : arn;
+}
+

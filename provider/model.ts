@@ -1,0 +1,150 @@
+// Plain data that flows through one reconcile: what was observed, what is planned, what was done.
+// Nothing here imports AWS or Pulumi; every value survives JSON.
+
+export type Lifecycle = "spot" | "on-demand";
+export type EcsStatus = "ACTIVE" | "DRAINING" | "REGISTERING" | "DEREGISTERING" | "REGISTRATION_FAILED" | "INACTIVE";
+
+export interface Resources {
+    cpu: number;
+    memory: number;
+}
+
+/** Why the scaler set an instance DRAINING; stored on the container instance as an ECS attribute. */
+export type DrainPurpose = "scale-in" | "replace";
+
+/** The attribute the scaler puts on a container instance before draining it. */
+export const DRAIN_MARK_ATTRIBUTE = "spot-ecs.drain";
+
+export interface ContainerInstance {
+    arn: string;
+    status: EcsStatus;
+    agentConnected: boolean;
+    registered: Resources;
+    remaining: Resources;
+    runningTasks: number;
+    pendingTasks: number;
+    /** Set when the scaler itself drained this instance (from the drain attribute). */
+    drainMark?: DrainPurpose;
+}
+
+export interface ObservedInstance {
+    instanceId: string;
+    instanceType: string;
+    lifecycle: Lifecycle;
+    /** Auto Scaling lifecycle state: Pending, InService, Terminating, … */
+    asgState: string;
+    launchTemplateId?: string;
+    launchTemplateVersion?: string;
+    /** The ECS container instance on this EC2 instance; absent until the agent registers. */
+    container?: ContainerInstance;
+}
+
+export interface ObservedTask {
+    arn: string;
+    containerInstanceArn: string;
+    /** `service:<name>` for service tasks, `family:<name>` for standalone ones. */
+    group: string;
+    cpu: number;
+    memory: number;
+    lastStatus: string;
+}
+
+export interface Datapoint {
+    /** Epoch milliseconds of the start of the minute. */
+    time: number;
+    value: number;
+}
+
+export interface Observed {
+    /** Epoch milliseconds when the observation was made. */
+    now: number;
+    clusterName: string;
+    autoScalingGroupName: string;
+    desired: number;
+    minSize: number;
+    maxSize: number;
+    /** The launch template version every instance should run. */
+    target: { launchTemplateId: string; version: string };
+    instances: ObservedInstance[];
+    /** Running and pending tasks of the cluster; fetched only when a decision needs them. */
+    tasks?: ObservedTask[];
+    metrics: { cpu: Datapoint[]; memory: Datapoint[] };
+    /** Epoch milliseconds of the newest Auto Scaling activity, if any. */
+    lastScalingActivity?: number;
+    /** ECS capacity providers with managed draining attached to this Auto Scaling group. */
+    managedDrainingProviders: string[];
+    /** Desired capacity before a replacement surge that is still under way (kept in an ASG tag). */
+    surgeBaseline?: number;
+}
+
+/** An instance the plan drains; `decrement` says whether its termination lowers desired capacity. */
+export interface Victim {
+    instanceId: string;
+    containerInstanceArn?: string;
+    lifecycle: Lifecycle;
+    tasks: number;
+    decrement: boolean;
+    reason: string;
+}
+
+export type Action =
+    | {
+        kind: "set-desired";
+        cause: "scale-out" | "surge";
+        from: number;
+        to: number;
+        /** ACTIVE container instances to wait for after the change; 0 waits for none. */
+        waitForActive: number;
+        /** For a surge: the desired capacity to return to once replaced instances are gone. */
+        baseline?: number;
+        reason: string;
+    }
+    | {
+        kind: "undrain";
+        instanceId: string;
+        containerInstanceArn: string;
+        reason: string;
+    }
+    | {
+        kind: "drain";
+        purpose: DrainPurpose;
+        batch: number;
+        batches: number;
+        /** ACTIVE container instances, victims included, required before this batch starts. */
+        waitForActive: number;
+        victims: Victim[];
+        /** True on the last batch of a replacement: the surge record is cleared after it. */
+        endsSurge: boolean;
+        reason: string;
+    }
+    | {
+        kind: "end-surge";
+        baseline: number;
+        reason: string;
+    };
+
+export type ActionKind = Action["kind"];
+
+export interface Plan {
+    actions: Action[];
+    /** Things the plan chose not to do, and why. */
+    notes: string[];
+}
+
+/** What happened to one instance during a run. */
+export type InstanceOutcome =
+    | "terminated"
+    | "undrained"
+    | "gone"
+    | "timed-out"
+    | "draining"
+    | "failed";
+
+export interface RunReport {
+    startedAt: string;
+    finishedAt: string;
+    actions: { summary: string; outcome: "done" | "failed" | "skipped" }[];
+    instances: Record<string, InstanceOutcome>;
+    tasksStopped: string[];
+    error?: string;
+}

@@ -1,0 +1,73 @@
+// Observation: one consistent picture of the group, its container instances and the metrics,
+// built from Cloud reads. Task details are fetched only when the plan needs them.
+import { Cloud, GroupState } from "./cloud";
+import { METRIC_LAG_MINUTES } from "./metrics";
+import { Observed, ObservedInstance } from "./model";
+import { needsTasks } from "./planner";
+import { Policy } from "./policy";
+
+export interface ObserveTarget {
+    clusterName: string;
+    autoScalingGroupName: string;
+    launchTemplateId: string;
+    launchTemplateVersion: string;
+}
+
+/** Observes the live cluster at `now` (epoch ms). */
+export async function observe(cloud: Cloud, target: ObserveTarget, policy: Policy, now: number): Promise<Observed> {
+    const group = await cloud.describeGroup();
+    const windowMs = (policy.scaling.evaluationMinutes + METRIC_LAG_MINUTES) * 60_000;
+    const [containers, lifecycles, metrics, lastScalingActivity, managedDrainingProviders] = await Promise.all([
+        cloud.listContainerInstances(),
+        cloud.instanceLifecycles(group.instances.map((i) => i.instanceId)),
+        cloud.reservationMetrics(now - windowMs, now),
+        cloud.lastScalingActivity(),
+        cloud.managedDrainingProviders(),
+    ]);
+    const byInstance = new Map(containers.map((c) => [c.ec2InstanceId, c]));
+    const instances: ObservedInstance[] = group.instances.map((i) => {
+        const c = byInstance.get(i.instanceId);
+        return {
+            instanceId: i.instanceId,
+            instanceType: i.instanceType,
+            lifecycle: lifecycles[i.instanceId] ?? "on-demand",
+            asgState: i.asgState,
+            launchTemplateId: i.launchTemplateId,
+            launchTemplateVersion: i.launchTemplateVersion,
+            container: c === undefined ? undefined : {
+                arn: c.arn,
+                status: c.status,
+                agentConnected: c.agentConnected,
+                registered: c.registered,
+                remaining: c.remaining,
+                runningTasks: c.runningTasks,
+                pendingTasks: c.pendingTasks,
+                drainMark: c.drainMark,
+            },
+        };
+    });
+    const observed: Observed = {
+        now,
+        clusterName: target.clusterName,
+        autoScalingGroupName: target.autoScalingGroupName,
+        desired: group.desired,
+        minSize: group.minSize,
+        maxSize: group.maxSize,
+        target: { launchTemplateId: target.launchTemplateId, version: target.launchTemplateVersion },
+        instances,
+        metrics,
+        lastScalingActivity,
+        managedDrainingProviders,
+        surgeBaseline: group.surgeBaseline,
+    };
+    if (needsTasks(observed, policy, now)) observed.tasks = await cloud.listTasks();
+    return observed;
+}
+
+/** ACTIVE, connected container instances among the group's live instances. */
+export function activeCount(group: GroupState, containers: { ec2InstanceId: string; status: string; agentConnected: boolean }[]): number {
+    const live = new Set(group.instances
+        .filter((i) => i.asgState === "InService" || i.asgState.startsWith("Pending"))
+        .map((i) => i.instanceId));
+    return containers.filter((c) => live.has(c.ec2InstanceId) && c.status === "ACTIVE" && c.agentConnected).length;
+}

@@ -1,0 +1,376 @@
+// The planner: observed state and policy in, a list of actions with reasons out.
+// Pure: no AWS, no Pulumi, no clock, no randomness. Every decision it makes carries its reason.
+import { Bin, fitTasks } from "./binpack";
+import { pct, statOf, sustainedAbove, sustainedBelow, WindowStat } from "./metrics";
+import { Action, Observed, ObservedInstance, ObservedTask, Plan, Resources, Victim } from "./model";
+import { Policy } from "./policy";
+
+/** Auto Scaling lifecycle states of instances that are, or are becoming, part of the group. */
+const LIVE_STATES = new Set(["Pending", "Pending:Wait", "Pending:Proceed", "InService"]);
+
+interface Classified {
+    live: ObservedInstance[];
+    registered: ObservedInstance[];
+    active: ObservedInstance[];
+    ourDraining: ObservedInstance[];
+    foreignDraining: ObservedInstance[];
+    outdated: ObservedInstance[];
+}
+
+export function isLive(i: ObservedInstance): boolean {
+    return LIVE_STATES.has(i.asgState);
+}
+
+export function isActive(i: ObservedInstance): boolean {
+    return i.container?.status === "ACTIVE" && i.container.agentConnected;
+}
+
+export function isOutdated(i: ObservedInstance, o: Observed): boolean {
+    return i.launchTemplateId !== o.target.launchTemplateId || i.launchTemplateVersion !== o.target.version;
+}
+
+function classify(o: Observed): Classified {
+    const live = o.instances.filter(isLive);
+    const registered = live.filter((i) => i.container?.status === "ACTIVE" || i.container?.status === "DRAINING");
+    return {
+        live,
+        registered,
+        active: live.filter(isActive),
+        ourDraining: live.filter((i) => i.container?.status === "DRAINING" && i.container.drainMark !== undefined),
+        foreignDraining: live.filter((i) => i.container?.status === "DRAINING" && i.container.drainMark === undefined),
+        outdated: live.filter((i) => isOutdated(i, o)),
+    };
+}
+
+function taskCount(i: ObservedInstance): number {
+    return (i.container?.runningTasks ?? 0) + (i.container?.pendingTasks ?? 0);
+}
+
+function usedShare(i: ObservedInstance): number {
+    const c = i.container;
+    if (c === undefined) return 0;
+    const cpu = c.registered.cpu > 0 ? (c.registered.cpu - c.remaining.cpu) / c.registered.cpu : 0;
+    const mem = c.registered.memory > 0 ? (c.registered.memory - c.remaining.memory) / c.registered.memory : 0;
+    return Math.max(cpu, mem);
+}
+
+/** Least used first; Spot before On-Demand when usage is equal; then by id so the order is stable. */
+function byLeastUsed(a: ObservedInstance, b: ObservedInstance): number {
+    return usedShare(a) - usedShare(b)
+        || (a.lifecycle === b.lifecycle ? 0 : a.lifecycle === "spot" ? -1 : 1)
+        || a.instanceId.localeCompare(b.instanceId);
+}
+
+function versionLabel(i: ObservedInstance): string {
+    return i.launchTemplateVersion === undefined ? "unknown" : `v${i.launchTemplateVersion}`;
+}
+
+function plural(n: number, word: string): string {
+    return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** Metric readings over the evaluation window. */
+interface Readings {
+    cpu?: WindowStat;
+    memory?: WindowStat;
+}
+
+function readings(o: Observed, p: Policy, now: number): Readings {
+    const minutes = p.scaling.evaluationMinutes;
+    return { cpu: statOf(o.metrics.cpu, now, minutes), memory: statOf(o.metrics.memory, now, minutes) };
+}
+
+/**
+ * Plans one reconcile. Actions come in the order they must run: undo drains no longer needed,
+ * scale out or surge, then drain batches; `notes` say what was held back and why.
+ */
+export function plan(o: Observed, p: Policy, now: number = o.now): Plan {
+    const c = classify(o);
+    const r = readings(o, p, now);
+    const actions: Action[] = [];
+    const notes: string[] = [];
+    const s = p.scaling;
+    const minutes = s.evaluationMinutes;
+
+    for (const name of o.managedDrainingProviders) {
+        notes.push(`two drainers: ECS capacity provider "${name}" has managed draining on this Auto Scaling group; `
+            + "the scaler drains before it terminates, so ECS finds the instances empty");
+    }
+    for (const i of c.foreignDraining) {
+        notes.push(`${i.instanceId} is DRAINING but not by the scaler (Spot interruption notice or an operator): left alone`);
+    }
+    if (r.cpu === undefined || r.memory === undefined) {
+        if (c.registered.length > 0) notes.push(`no scaling decision: fewer than ${minutes} minutes of reservation data`);
+    }
+
+    const cooldownLeft = o.lastScalingActivity === undefined ? 0
+        : Math.ceil((o.lastScalingActivity + s.cooldownSeconds * 1000 - now) / 1000);
+    const high = highReadings(r, p);
+    const low = sustainedBelow(r.cpu, s.cpuLowPercent) && sustainedBelow(r.memory, s.memoryLowPercent);
+    const lowText = low ? `CPUReservation ${pct(r.cpu!.mean)} < ${s.cpuLowPercent}% and MemoryReservation `
+        + `${pct(r.memory!.mean)} < ${s.memoryLowPercent}% over ${minutes} min` : "";
+
+    // Scale out.
+    let desired = o.desired;
+    if (high.length > 0) {
+        const launching = o.desired - c.registered.length;
+        const want = scaleOutTarget(o, p, c.registered.length, r);
+        if (cooldownLeft > 0) {
+            notes.push(`scale-out held: ${high.join(", ")}, but the last scaling activity is within the ${s.cooldownSeconds} s cooldown (${cooldownLeft} s left)`);
+        } else if (launching > 0) {
+            notes.push(`scale-out held: ${high.join(", ")}, and ${plural(launching, "instance")} are still launching`);
+        } else if (want <= o.desired) {
+            notes.push(`scale-out held: ${high.join(", ")}, but maxSize ${o.maxSize} is reached`);
+        } else {
+            actions.push({
+                kind: "set-desired", cause: "scale-out", from: o.desired, to: want,
+                waitForActive: c.active.length + (want - o.desired),
+                reason: `scale out ${o.desired} → ${want}: ${high.join(", ")}`,
+            });
+            desired = want;
+        }
+    }
+
+    // Replace instances on an old launch template version, finishing drains a previous run began.
+    const replacing = c.outdated.filter((i) => !c.foreignDraining.includes(i));
+    const undrain: ObservedInstance[] = [];
+    for (const i of c.ourDraining) {
+        if (i.container!.drainMark === "replace" && !replacing.includes(i)) undrain.push(i);
+    }
+
+    if (replacing.length > 0) {
+        planReplacement(o, p, c, replacing, desired, actions, notes);
+    } else if (o.surgeBaseline !== undefined) {
+        actions.push({ kind: "end-surge", baseline: o.surgeBaseline,
+            reason: `replacement finished: forget the surge record (desired was ${o.surgeBaseline} before it)` });
+    }
+
+    // Scale in, only when nothing else changes capacity in this run.
+    const scaleInDrains = c.ourDraining.filter((i) => i.container!.drainMark === "scale-in" && !replacing.includes(i));
+    let kept: ObservedInstance[] = scaleInDrains;
+    if (low && replacing.length === 0 && actions.every((a) => a.kind !== "set-desired")) {
+        if (cooldownLeft > 0 && scaleInDrains.length === 0) {
+            notes.push(`scale-in held: ${lowText}, but the last scaling activity is within the ${s.cooldownSeconds} s cooldown (${cooldownLeft} s left)`);
+            kept = [];
+        } else {
+            kept = planScaleIn(o, p, c, scaleInDrains, lowText, actions, notes);
+        }
+    } else {
+        if (low && replacing.length > 0) notes.push(`scale-in held until the replacement is done: ${lowText}`);
+        kept = [];
+    }
+    for (const i of scaleInDrains) {
+        if (!kept.includes(i)) undrain.push(i);
+    }
+
+    const undrainActions: Action[] = undrain.map((i) => ({
+        kind: "undrain",
+        instanceId: i.instanceId,
+        containerInstanceArn: i.container!.arn,
+        reason: i.container!.drainMark === "replace"
+            ? `undrain ${i.instanceId}: launch template ${versionLabel(i)} is current again`
+            : `undrain ${i.instanceId}: scale-in no longer needed (${low ? "its tasks no longer fit on the rest" : "reservation is not below the low thresholds"})`,
+    }));
+    return { actions: [...undrainActions, ...actions], notes };
+}
+
+function highReadings(r: Readings, p: Policy): string[] {
+    const out: string[] = [];
+    const m = p.scaling.evaluationMinutes;
+    if (sustainedAbove(r.cpu, p.scaling.cpuHighPercent)) out.push(`CPUReservation ${pct(r.cpu!.mean)} > ${p.scaling.cpuHighPercent}% over ${m} min`);
+    if (sustainedAbove(r.memory, p.scaling.memoryHighPercent)) out.push(`MemoryReservation ${pct(r.memory!.mean)} > ${p.scaling.memoryHighPercent}% over ${m} min`);
+    return out;
+}
+
+/** Enough instances to bring every reservation above its high threshold back to it, at least one step, at most maxSize. */
+function scaleOutTarget(o: Observed, p: Policy, registered: number, r: Readings): number {
+    let ratio = 0;
+    if (sustainedAbove(r.cpu, p.scaling.cpuHighPercent)) ratio = Math.max(ratio, r.cpu!.mean / p.scaling.cpuHighPercent);
+    if (sustainedAbove(r.memory, p.scaling.memoryHighPercent)) ratio = Math.max(ratio, r.memory!.mean / p.scaling.memoryHighPercent);
+    const needed = Math.ceil(registered * ratio - 1e-9);
+    return Math.min(o.maxSize, Math.max(needed, o.desired + p.scaling.scaleOutStep));
+}
+
+/**
+ * Surge first (raise desired into the room below maxSize), then drain old instances in batches that
+ * keep at least minHealthyPercent of the baseline ACTIVE. Terminations that would leave the group
+ * above its baseline lower desired capacity; the others let the group launch a replacement.
+ */
+function planReplacement(o: Observed, p: Policy, c: Classified, replacing: ObservedInstance[], desired: number,
+    actions: Action[], notes: string[]): void {
+    const d = p.draining;
+    const baseline = o.surgeBaseline ?? desired;
+    const minActive = Math.ceil(baseline * d.minHealthyPercent / 100);
+    const surgeTo = Math.max(desired, Math.min(o.maxSize, baseline + replacing.length));
+    const target = `v${o.target.version}`;
+
+    // Victims already out of service cost no ACTIVE capacity; they go first.
+    const free = replacing.filter((i) => !isActive(i)).sort(byLeastUsed);
+    const costly = replacing.filter((i) => isActive(i)).sort(byLeastUsed);
+    const decrements = surgeTo - baseline;
+
+    let active = c.active.length + (surgeTo - desired);
+    const blocked = costly.length > 0 && active - minActive <= 0;
+    if (blocked) {
+        notes.push(`replacement blocked: ${plural(replacing.length, "instance")} on an old launch template, but maxSize ${o.maxSize} `
+            + `leaves no room to surge and draining.minHealthyPercent ${d.minHealthyPercent} keeps ${minActive} of ${baseline} ACTIVE; `
+            + "raise maxSize or lower draining.minHealthyPercent");
+        if (free.length === 0) return;
+    }
+    if (surgeTo > desired) {
+        actions.push({
+            kind: "set-desired", cause: "surge", from: desired, to: surgeTo, waitForActive: 0, baseline,
+            reason: `surge ${desired} → ${surgeTo}: ${plural(replacing.length, "instance")} to replace with launch template ${target}`,
+        });
+    }
+
+    const batches: Victim[][] = [];
+    const waits: number[] = [];
+    let order = 0;
+    const victimOf = (i: ObservedInstance): Victim => {
+        const decrement = order >= replacing.length - decrements;
+        order++;
+        return {
+            instanceId: i.instanceId,
+            containerInstanceArn: i.container?.arn,
+            lifecycle: i.lifecycle,
+            tasks: taskCount(i),
+            decrement,
+            reason: `launch template ${versionLabel(i)} → ${target}`,
+        };
+    };
+    let pending = [...costly];
+    const first = free.map(victimOf);
+    let replacements = first.filter((v) => !v.decrement).length;
+    if (first.length > 0 || pending.length > 0) {
+        const k = Math.max(0, Math.min(d.batchSize, pending.length, active - minActive));
+        const batch = [...first, ...pending.slice(0, k).map(victimOf)];
+        pending = pending.slice(k);
+        batches.push(batch);
+        waits.push(minActive + k);
+        active = active - k;
+        replacements += batch.slice(first.length).filter((v) => !v.decrement).length;
+    }
+    while (pending.length > 0) {
+        // Replacements launched by the group for the previous batches come back ACTIVE before the next batch.
+        active += replacements;
+        replacements = 0;
+        const k = Math.min(d.batchSize, pending.length, active - minActive);
+        if (k <= 0) {
+            if (!blocked) notes.push(`replacement stops after batch ${batches.length}: ${plural(pending.length, "instance")} left, `
+                + `draining.minHealthyPercent ${d.minHealthyPercent} needs ${minActive} ACTIVE and only ${active} would be`);
+            break;
+        }
+        const batch = pending.slice(0, k).map(victimOf);
+        pending = pending.slice(k);
+        batches.push(batch);
+        waits.push(minActive + k);
+        active -= k;
+        replacements = batch.filter((v) => !v.decrement).length;
+    }
+
+    batches.forEach((victims, index) => {
+        actions.push({
+            kind: "drain", purpose: "replace", batch: index + 1, batches: batches.length,
+            waitForActive: waits[index], victims, endsSurge: index === batches.length - 1 && pending.length === 0,
+            reason: `replace ${plural(victims.length, "instance")} on an old launch template (→ ${target}), batch ${index + 1} of ${batches.length}`,
+        });
+    });
+}
+
+/**
+ * Picks scale-in victims: least used first, each only if its tasks provably fit on the instances
+ * that stay; at most maxScaleInPercent of the registered instances, never below minSize, and only
+ * while the reservation left stays under the high thresholds. Returns the resumed drains it keeps.
+ */
+function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedInstance[], lowText: string,
+    actions: Action[], notes: string[]): ObservedInstance[] {
+    const registered = c.registered.length;
+    const cap = Math.max(1, Math.floor(registered * p.scaling.maxScaleInPercent / 100));
+    const room = o.desired - o.minSize;
+    if (room <= 0) {
+        notes.push(`scale-in held: ${lowText}, but desired capacity ${o.desired} is at minSize ${o.minSize}`);
+        return [];
+    }
+    const limit = Math.min(cap, room);
+    const tasksByInstance = new Map<string, ObservedTask[]>();
+    for (const t of o.tasks ?? []) {
+        const list = tasksByInstance.get(t.containerInstanceArn) ?? [];
+        list.push(t);
+        tasksByInstance.set(t.containerInstanceArn, list);
+    }
+    const tasksOf = (i: ObservedInstance): Resources[] => tasksByInstance.get(i.container!.arn) ?? [];
+
+    const candidates = [...resumed, ...c.active.filter((i) => !isOutdated(i, o)).sort(byLeastUsed)];
+    const total = c.registered.reduce((acc, i) => ({
+        cpu: acc.cpu + i.container!.registered.cpu,
+        memory: acc.memory + i.container!.registered.memory,
+        usedCpu: acc.usedCpu + i.container!.registered.cpu - i.container!.remaining.cpu,
+        usedMemory: acc.usedMemory + i.container!.registered.memory - i.container!.remaining.memory,
+    }), { cpu: 0, memory: 0, usedCpu: 0, usedMemory: 0 });
+
+    const victims: ObservedInstance[] = [];
+    let unfit: ObservedInstance | undefined;
+    let capacity = { cpu: total.cpu, memory: total.memory };
+    for (const candidate of candidates) {
+        if (victims.length >= limit) break;
+        const after = {
+            cpu: capacity.cpu - candidate.container!.registered.cpu,
+            memory: capacity.memory - candidate.container!.registered.memory,
+        };
+        if (after.cpu <= 0 || after.memory <= 0
+            || total.usedCpu / after.cpu * 100 >= p.scaling.cpuHighPercent
+            || total.usedMemory / after.memory * 100 >= p.scaling.memoryHighPercent) {
+            break;
+        }
+        const keepers: Bin[] = c.active
+            .filter((i) => i !== candidate && !victims.includes(i) && !isOutdated(i, o))
+            .map((i) => ({ id: i.instanceId, free: { ...i.container!.remaining } }));
+        const moving = [...victims, candidate].flatMap(tasksOf);
+        if (fitTasks(moving, keepers) === undefined) {
+            unfit = unfit ?? candidate;
+            continue;
+        }
+        victims.push(candidate);
+        capacity = after;
+    }
+
+    if (victims.length === 0) {
+        notes.push(unfit !== undefined
+            ? `no scale-in: ${lowText}, but the ${plural(tasksOf(unfit).length, "task")} of ${unfit.instanceId} would not fit on the ${plural(c.active.length - 1, "other ACTIVE instance")}`
+            : `no scale-in: ${lowText}, but removing an instance would push reservation above the high thresholds`);
+        return [];
+    }
+
+    const keepers = registered - victims.length;
+    const activeKeepers = c.active.filter((i) => !victims.includes(i)).length;
+    const batchSize = p.draining.batchSize;
+    const batches = Math.ceil(victims.length / batchSize);
+    for (let b = 0; b < batches; b++) {
+        const slice = victims.slice(b * batchSize, (b + 1) * batchSize);
+        const stillActive = victims.slice(b * batchSize).filter(isActive).length;
+        actions.push({
+            kind: "drain", purpose: "scale-in", batch: b + 1, batches, endsSurge: false,
+            waitForActive: activeKeepers + stillActive,
+            victims: slice.map((i) => ({
+                instanceId: i.instanceId,
+                containerInstanceArn: i.container!.arn,
+                lifecycle: i.lifecycle,
+                tasks: taskCount(i),
+                decrement: true,
+                reason: `${plural(tasksOf(i).length, "task")} fit on ${plural(keepers, "remaining instance")}`,
+            })),
+            reason: `scale in ${o.desired - b * batchSize} → ${o.desired - b * batchSize - slice.length}: ${lowText}`,
+        });
+    }
+    return resumed.filter((i) => victims.includes(i));
+}
+
+/**
+ * Whether the plan needs task details (sizes and placement) to decide: only when a scale-in is
+ * possible. Everything else works from the container instances' counters.
+ */
+export function needsTasks(o: Observed, p: Policy, now: number = o.now): boolean {
+    const r = readings(o, p, now);
+    return sustainedBelow(r.cpu, p.scaling.cpuLowPercent) && sustainedBelow(r.memory, p.scaling.memoryLowPercent);
+}

@@ -1,0 +1,172 @@
+// The Cloud port over the simulated world, with optional seeded fault injection
+// (throttling, 5xx errors and calls that never answer).
+import { ClusterContainerInstance, Cloud, Deps, SURGE_TAG, TargetState } from "../cloud";
+import { DRAIN_MARK_ATTRIBUTE, ObservedTask } from "../model";
+import { seededRandom } from "./random";
+import { SimContainer, SimTask, SimWorld } from "./world";
+
+export interface FaultConfig {
+    seed: number;
+    /** Share of calls answered with ThrottlingException. */
+    throttleRate?: number;
+    /** Share of calls answered with an HTTP 500. */
+    serverErrorRate?: number;
+    /** Share of calls that never answer (the caller's timeout must fire). */
+    hangRate?: number;
+}
+
+export interface SimCloud extends Cloud {
+    /** Requests made, by operation. */
+    readonly requests: Record<string, number>;
+    /** Faults injected, by kind. */
+    readonly faults: Record<"throttle" | "serverError" | "hang", number>;
+}
+
+function taskView(t: SimTask, arn: string): ObservedTask {
+    return {
+        arn: t.arn,
+        containerInstanceArn: arn,
+        group: t.service !== undefined ? `service:${t.service}` : `family:${t.family}`,
+        cpu: t.cpu,
+        memory: t.memory,
+        lastStatus: t.status === "STOPPING" ? "RUNNING" : t.status,
+    };
+}
+
+/** A Cloud acting on `world` as the scaler. */
+export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
+    const requests: Record<string, number> = {};
+    const injected = { throttle: 0, serverError: 0, hang: 0 };
+    const roll = faults === undefined ? () => 1 : seededRandom(faults.seed);
+
+    function containerView(c: SimContainer): ClusterContainerInstance {
+        const reserved = world.reserved(c.instanceId);
+        const tasks = world.tasksOn(c.instanceId);
+        const mark = world.drainMarkOf(c);
+        return {
+            arn: c.arn,
+            ec2InstanceId: c.instanceId,
+            status: c.status as "ACTIVE" | "DRAINING",
+            agentConnected: c.agentConnected,
+            registered: { ...c.registered },
+            remaining: { cpu: c.registered.cpu - reserved.cpu, memory: c.registered.memory - reserved.memory },
+            runningTasks: tasks.filter((t) => t.status === "RUNNING" || t.status === "STOPPING").length,
+            pendingTasks: tasks.filter((t) => t.status === "PENDING").length,
+            ...(mark === undefined ? {} : { drainMark: mark }),
+        };
+    }
+
+    function registered(): SimContainer[] {
+        return [...world.instances.values()].flatMap((i) => i.container !== undefined && i.container.status !== "INACTIVE" ? [i.container] : []);
+    }
+
+    /** Counts the request, then maybe fails it before it reaches the world. */
+    async function call<T>(op: string, body: () => T): Promise<T> {
+        requests[op] = (requests[op] ?? 0) + 1;
+        if (faults !== undefined) {
+            const r = roll();
+            const t = faults.throttleRate ?? 0;
+            const e = t + (faults.serverErrorRate ?? 0);
+            const h = e + (faults.hangRate ?? 0);
+            if (r < t) {
+                injected.throttle++;
+                throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException", $metadata: { httpStatusCode: 400 } });
+            }
+            if (r < e) {
+                injected.serverError++;
+                throw Object.assign(new Error("We encountered an internal error. Please try again."), { name: "InternalFailure", $metadata: { httpStatusCode: 500 } });
+            }
+            if (r < h) {
+                injected.hang++;
+                return new Promise<T>(() => undefined);
+            }
+        }
+        return body();
+    }
+
+    return {
+        requests,
+        faults: injected,
+        describeGroup: () => call("DescribeAutoScalingGroups", () => ({
+            name: world.group.name,
+            desired: world.group.desired,
+            minSize: world.group.minSize,
+            maxSize: world.group.maxSize,
+            targetGroupArns: [...world.group.targetGroupArns],
+            instances: [...world.instances.values()].filter((i) => i.asgState !== "Terminated").map((i) => ({
+                instanceId: i.id,
+                instanceType: i.type,
+                asgState: i.asgState === "Terminating" ? "Terminating:Wait" : i.asgState,
+                launchTemplateId: world.group.launchTemplateId,
+                launchTemplateVersion: i.ltVersion,
+            })),
+            ...(world.group.tags[SURGE_TAG] === undefined ? {} : { surgeBaseline: Number(world.group.tags[SURGE_TAG]) }),
+        })),
+        instanceLifecycles: (ids) => call("DescribeInstances", () =>
+            Object.fromEntries(ids.flatMap((id) => {
+                const i = world.instances.get(id);
+                return i === undefined ? [] : [[id, i.lifecycle]];
+            }))),
+        listContainerInstances: () => call("ListContainerInstances", () => registered().map(containerView)),
+        describeContainerInstances: (arns) => call("DescribeContainerInstances", () =>
+            registered().filter((c) => arns.includes(c.arn)).map(containerView)),
+        listTasks: () => call("ListTasks", () => registered().flatMap((c) =>
+            world.tasksOn(c.instanceId).filter((t) => t.status === "RUNNING" || t.status === "PENDING").map((t) => taskView(t, c.arn)))),
+        listTasksOn: (arn) => call("ListTasks", () => {
+            const c = world.containerByArn(arn);
+            return c === undefined ? [] : world.tasksOn(c.instanceId)
+                .filter((t) => t.status === "RUNNING" || t.status === "PENDING").map((t) => taskView(t, arn));
+        }),
+        reservationMetrics: (start, end) => call("GetMetricData", () => ({
+            cpu: world.metrics.cpu.filter((p) => p.time >= start && p.time <= end),
+            memory: world.metrics.memory.filter((p) => p.time >= start && p.time <= end),
+        })),
+        lastScalingActivity: () => call("DescribeScalingActivities", () =>
+            world.activities.length === 0 ? undefined : Math.max(...world.activities)),
+        managedDrainingProviders: () => call("DescribeCapacityProviders", () => [...world.managedDrainingProviders]),
+        targetStates: (tg, ids) => call("DescribeTargetHealth", () => {
+            const targets = world.targetGroups.get(tg);
+            return Object.fromEntries(ids.map((id) => [id, targets?.get(id)?.state as TargetState | undefined]));
+        }),
+        setDesiredCapacity: (n) => call("SetDesiredCapacity", () => world.setDesired(n, "scaler")),
+        recordSurge: (baseline) => call("CreateOrUpdateTags", () => {
+            if (baseline === undefined) delete world.group.tags[SURGE_TAG];
+            else world.group.tags[SURGE_TAG] = String(baseline);
+        }),
+        markDrain: (arns, purpose) => call("PutAttributes", () => {
+            for (const arn of arns) {
+                const c = world.containerByArn(arn);
+                if (c !== undefined) c.attributes[DRAIN_MARK_ATTRIBUTE] = purpose;
+            }
+        }),
+        clearDrainMark: (arns) => call("DeleteAttributes", () => {
+            for (const arn of arns) {
+                const c = world.containerByArn(arn);
+                if (c !== undefined) delete c.attributes[DRAIN_MARK_ATTRIBUTE];
+            }
+        }),
+        setContainerInstanceState: (arns, status) => call("UpdateContainerInstancesState", () => {
+            for (const arn of arns) world.setContainerStatus(arn, status, "scaler");
+        }),
+        deregisterTargets: (tg, ids) => call("DeregisterTargets", () => {
+            for (const id of ids) world.deregisterTarget(tg, id, "scaler");
+        }),
+        stopTask: (arn) => call("StopTask", () => {
+            const t = world.tasks.get(arn);
+            if (t !== undefined) world.requestStop(t, "stop-task", "scaler");
+        }),
+        deregisterContainerInstance: (arn) => call("DeregisterContainerInstance", () => world.deregisterContainer(arn, "scaler")),
+        terminateInstance: (id, decrement) => call("TerminateInstanceInAutoScalingGroup", () => world.terminateInGroup(id, decrement, "scaler")),
+    };
+}
+
+/** Deps on the world's virtual clock with seeded randomness. */
+export function simDeps(world: SimWorld, seed = 1, log: (line: string) => void = () => undefined): Deps {
+    const random = seededRandom(seed);
+    return {
+        now: () => world.now,
+        sleep: (ms, signal) => world.clock.sleep(ms, signal),
+        random,
+        log,
+    };
+}

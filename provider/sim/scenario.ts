@@ -1,0 +1,104 @@
+// Builders for simulated clusters and a one-call reconcile on them, shared by tests, demo and benchmarks.
+import { DEFAULT_DRAINING, DEFAULT_SCALING, ScalerSettingsDefaults } from "./defaults";
+import { reconcile, previewPlan, ScalerSettings } from "../reconcile";
+import { FaultConfig, simCloud, simDeps, SimCloud } from "./cloud";
+import { SimTimings, SimWorld } from "./world";
+import { Lifecycle } from "../model";
+
+export interface ServiceSpec {
+    name: string;
+    count: number;
+    cpu: number;
+    memory: number;
+    minHealthyPercent?: number;
+    maxPercent?: number;
+}
+
+export interface ClusterSpec {
+    instances: number;
+    minSize?: number;
+    maxSize?: number;
+    instanceType?: string;
+    /** Launch template version the seeded instances run. */
+    version?: string;
+    onDemand?: number;
+    services?: ServiceSpec[];
+    standalone?: { family: string; cpu: number; memory: number; onInstance?: number }[];
+    targetGroups?: number;
+    timings?: Partial<SimTimings>;
+}
+
+/** A world with `spec.instances` registered instances and every task already RUNNING. */
+export function buildCluster(spec: ClusterSpec): SimWorld {
+    const targetGroupArns = Array.from({ length: spec.targetGroups ?? 0 }, (_, i) =>
+        `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-${i + 1}/${(0xabc000 + i).toString(16)}`);
+    const world = new SimWorld({
+        name: "sim-asg",
+        desired: spec.instances,
+        minSize: spec.minSize ?? 1,
+        maxSize: spec.maxSize ?? spec.instances * 2,
+        launchTemplateId: "lt-0sim",
+        launchTemplateVersion: spec.version ?? "1",
+        instanceType: spec.instanceType ?? "m6i.large",
+        onDemandBaseCapacity: spec.onDemand ?? 0,
+        targetGroupArns,
+    }, spec.timings);
+    const onDemand = spec.onDemand ?? 0;
+    for (let i = 0; i < spec.instances; i++) {
+        const lifecycle: Lifecycle = i < onDemand ? "on-demand" : "spot";
+        world.seedInstances(1, { lifecycle });
+    }
+    for (const s of spec.services ?? []) {
+        world.addService({ name: s.name, desired: s.count, cpu: s.cpu, memory: s.memory,
+            minHealthyPercent: s.minHealthyPercent ?? 100, maxPercent: s.maxPercent ?? 200 });
+    }
+    const ids = [...world.instances.keys()];
+    for (const t of spec.standalone ?? []) world.runTask(t.family, t.cpu, t.memory, t.onInstance === undefined ? undefined : ids[t.onInstance]);
+    return world;
+}
+
+/** Scaler settings for a simulated world, with the package defaults unless overridden. */
+export function simSettings(world: SimWorld, overrides: ScalerSettingsDefaults = {}): ScalerSettings {
+    return {
+        region: "us-east-1",
+        clusterName: "sim",
+        autoScalingGroupName: world.group.name,
+        launchTemplateId: world.group.launchTemplateId,
+        launchTemplateVersion: world.group.launchTemplateVersion,
+        targetGroupArns: [],
+        ...overrides,
+        scaling: { ...DEFAULT_SCALING, ...overrides.scaling },
+        draining: { ...DEFAULT_DRAINING, ...overrides.draining },
+    };
+}
+
+export interface SimRun {
+    cloud: SimCloud;
+    lines: string[];
+}
+
+/** Runs one reconcile (observe, plan, execute) on the world's virtual clock; progress lines go to `lines`. */
+export async function simReconcile(world: SimWorld, settings: ScalerSettings, opts: { seed?: number; faults?: FaultConfig } = {}) {
+    const lines: string[] = [];
+    const cloud = simCloud(world, opts.faults);
+    const deps = simDeps(world, opts.seed ?? 1, (l) => lines.push(l));
+    try {
+        const result = await world.clock.run(reconcile(cloud, deps, settings));
+        return { ...result, cloud, lines };
+    } catch (error) {
+        throw Object.assign(error as Error, { lines, cloud });
+    }
+}
+
+/** Observes and plans on the world without acting. */
+export async function simPreview(world: SimWorld, settings: ScalerSettings) {
+    const cloud = simCloud(world);
+    const deps = simDeps(world);
+    return world.clock.run(previewPlan(cloud, deps, settings));
+}
+
+/** Rolls out a new launch template version: new instances launch with it. */
+export function newLaunchTemplateVersion(world: SimWorld): string {
+    world.group.launchTemplateVersion = String(Number(world.group.launchTemplateVersion) + 1);
+    return world.group.launchTemplateVersion;
+}

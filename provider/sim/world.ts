@@ -1,0 +1,614 @@
+// The simulated cluster: EC2 instances in an Auto Scaling group, ECS container instances, services
+// and standalone tasks, target groups and the reservation metrics, advanced tick by tick on a
+// virtual clock. It models what ECS and EC2 do that matters to draining, and records every action
+// and every task's life so tests can check the invariants at every tick.
+import { Datapoint, DrainPurpose, Lifecycle, Resources } from "../model";
+import { VirtualClock } from "./clock";
+
+export interface SimTimings {
+    /** Seconds from launch until the agent registers the instance ACTIVE. */
+    bootSeconds: number;
+    /** Seconds a deregistered target stays `draining`. */
+    deregistrationDelaySeconds: number;
+    /** Seconds from a stop request until a task is STOPPED. */
+    taskStopSeconds: number;
+    /** Seconds from placement until a task is RUNNING. */
+    taskStartSeconds: number;
+    /** Seconds between a Spot interruption notice and the instance's termination. */
+    spotNoticeSeconds: number;
+    /** Length of one simulation step. */
+    tickSeconds: number;
+}
+
+export const DEFAULT_TIMINGS: SimTimings = {
+    bootSeconds: 90,
+    deregistrationDelaySeconds: 300,
+    taskStopSeconds: 30,
+    taskStartSeconds: 15,
+    spotNoticeSeconds: 120,
+    tickSeconds: 1,
+};
+
+/** Registered CPU units and MiB of memory of the instance types the simulator knows. */
+export const INSTANCE_SIZES: Record<string, Resources> = {
+    "m6i.large": { cpu: 2048, memory: 7680 },
+    "m6i.xlarge": { cpu: 4096, memory: 15616 },
+    "m5.large": { cpu: 2048, memory: 7680 },
+    "c6i.xlarge": { cpu: 4096, memory: 7680 },
+    "m6i.2xlarge": { cpu: 8192, memory: 31488 },
+};
+
+export type Actor = "scaler" | "ecs" | "asg" | "spot" | "operator" | "agent";
+
+export interface SimInstance {
+    id: string;
+    type: string;
+    lifecycle: Lifecycle;
+    ltVersion: string;
+    launchedAt: number;
+    asgState: "Pending" | "InService" | "Terminating" | "Terminated";
+    terminatedAt?: number;
+    terminatedBy?: Actor;
+    /** Epoch ms when a Spot interruption terminates it. */
+    interruptAt?: number;
+    neverRegisters?: boolean;
+    container?: SimContainer;
+}
+
+export interface SimContainer {
+    arn: string;
+    instanceId: string;
+    status: "ACTIVE" | "DRAINING" | "INACTIVE";
+    agentConnected: boolean;
+    registered: Resources;
+    attributes: Record<string, string>;
+}
+
+export type TaskStatus = "PENDING" | "RUNNING" | "STOPPING" | "STOPPED";
+export type StopCause = "drain" | "scale-down" | "stop-task" | "killed";
+
+export interface SimTask {
+    arn: string;
+    service?: string;
+    family: string;
+    instanceId: string;
+    cpu: number;
+    memory: number;
+    status: TaskStatus;
+    placedAt: number;
+    runningAt?: number;
+    stopRequestedAt?: number;
+    stoppedAt?: number;
+    stopCause?: StopCause;
+    stoppedBy?: Actor;
+    /** A task that ignores stop requests (fault injection). */
+    neverStops?: boolean;
+}
+
+export interface SimService {
+    name: string;
+    desired: number;
+    cpu: number;
+    memory: number;
+    minHealthyPercent: number;
+    maxPercent: number;
+    /** Tasks lost to causes outside the scaler that ECS has not yet replaced. */
+    externalDebt: number;
+}
+
+export interface SimTarget {
+    state: "healthy" | "draining";
+    until?: number;
+    stuck?: boolean;
+}
+
+export interface SimEvent {
+    at: number;
+    actor: Actor;
+    what: string;
+}
+
+export interface GroupConfig {
+    name: string;
+    desired: number;
+    minSize: number;
+    maxSize: number;
+    launchTemplateId: string;
+    launchTemplateVersion: string;
+    instanceType: string;
+    onDemandBaseCapacity: number;
+    targetGroupArns: string[];
+}
+
+export interface TickSample {
+    at: number;
+    instances: { launching: number; active: number; draining: number };
+    runningTasks: number;
+    unplaceable: number;
+}
+
+const MINUTE = 60_000;
+
+export class SimWorld {
+    readonly clock: VirtualClock;
+    readonly timings: SimTimings;
+    readonly group: GroupConfig & { tags: Record<string, string> };
+    readonly instances = new Map<string, SimInstance>();
+    /** Every task ever placed, stopped ones included, by ARN. */
+    readonly tasks = new Map<string, SimTask>();
+    /** Tasks not yet STOPPED, overall, per instance and per service. */
+    private readonly live = new Set<SimTask>();
+    private readonly liveByInstance = new Map<string, Set<SimTask>>();
+    private readonly liveByService = new Map<string, Set<SimTask>>();
+    readonly services = new Map<string, SimService>();
+    readonly targetGroups = new Map<string, Map<string, SimTarget>>();
+    readonly metrics: { cpu: Datapoint[]; memory: Datapoint[] } = { cpu: [], memory: [] };
+    readonly events: SimEvent[] = [];
+    readonly violations: string[] = [];
+    readonly activities: number[] = [];
+    readonly samples: TickSample[] = [];
+    managedDrainingProviders: string[] = [];
+    /** When true, every tick appends a TickSample (for pictures and benchmarks). */
+    sampling = false;
+    /** Called after every tick; tests add their own invariant checks here. */
+    readonly tickHooks: ((w: SimWorld) => void)[] = [];
+    /** New instances never register with ECS (fault injection). */
+    newInstancesNeverRegister = false;
+    /** The agent sets DRAINING on a Spot interruption notice (ECS_ENABLE_SPOT_INSTANCE_DRAINING). */
+    spotDraining = true;
+    unplaceable = 0;
+    private seq = 0;
+
+    constructor(group: GroupConfig, timings: Partial<SimTimings> = {}, startMs = Date.UTC(2026, 0, 1)) {
+        this.timings = { ...DEFAULT_TIMINGS, ...timings };
+        this.group = { ...group, tags: {} };
+        this.clock = new VirtualClock(startMs, (t) => this.advanceTo(t));
+        for (const arn of group.targetGroupArns) this.targetGroups.set(arn, new Map());
+    }
+
+    get now(): number {
+        return this.clock.now();
+    }
+
+    log(actor: Actor, what: string): void {
+        this.events.push({ at: this.now, actor, what });
+    }
+
+    private nextId(prefix: string): string {
+        this.seq++;
+        return `${prefix}${this.seq.toString(16).padStart(8, "0")}`;
+    }
+
+    // ---- setup -------------------------------------------------------------------------------
+
+    /** Launches `count` instances that are already registered (the state before a scenario starts). */
+    seedInstances(count: number, opts: { lifecycle?: Lifecycle; version?: string } = {}): SimInstance[] {
+        const made: SimInstance[] = [];
+        for (let i = 0; i < count; i++) {
+            const inst = this.launch(opts.version ?? this.group.launchTemplateVersion, opts.lifecycle);
+            this.register(inst);
+            made.push(inst);
+        }
+        return made;
+    }
+
+    /** Adds a service and places its tasks RUNNING at once (spread over ACTIVE instances). */
+    addService(spec: Omit<SimService, "externalDebt">): SimService {
+        const service: SimService = { ...spec, externalDebt: 0 };
+        this.services.set(service.name, service);
+        for (let i = 0; i < service.desired; i++) {
+            const host = this.placementFor(service.cpu, service.memory, service.name);
+            if (host === undefined) throw new Error(`no room to seed task ${i + 1} of service ${service.name}`);
+            const task = this.place(host, service.cpu, service.memory, service.name, service.name);
+            task.status = "RUNNING";
+            task.runningAt = this.now;
+        }
+        return service;
+    }
+
+    /** Starts a standalone task (RunTask) on a given instance or wherever it fits. */
+    runTask(family: string, cpu: number, memory: number, instanceId?: string): SimTask {
+        const host = instanceId ?? this.placementFor(cpu, memory, undefined);
+        if (host === undefined) throw new Error(`no room for standalone task ${family}`);
+        const task = this.place(host, cpu, memory, family, undefined);
+        task.status = "RUNNING";
+        task.runningAt = this.now;
+        return task;
+    }
+
+    setServiceDesired(name: string, desired: number): void {
+        const s = this.services.get(name)!;
+        if (desired > s.desired) s.externalDebt += desired - s.desired;
+        s.desired = desired;
+    }
+
+    // ---- EC2 and Auto Scaling ----------------------------------------------------------------
+
+    private launch(version: string, lifecycle?: Lifecycle): SimInstance {
+        const onDemand = [...this.instances.values()].filter((i) => i.asgState !== "Terminated" && i.lifecycle === "on-demand").length;
+        const inst: SimInstance = {
+            id: this.nextId("i-0"),
+            type: this.group.instanceType,
+            lifecycle: lifecycle ?? (onDemand < this.group.onDemandBaseCapacity ? "on-demand" : "spot"),
+            ltVersion: version,
+            launchedAt: this.now,
+            asgState: "Pending",
+            neverRegisters: this.newInstancesNeverRegister,
+        };
+        this.instances.set(inst.id, inst);
+        this.activities.push(this.now);
+        this.log("asg", `launch ${inst.id} (${inst.lifecycle}, v${version})`);
+        return inst;
+    }
+
+    private register(inst: SimInstance): void {
+        inst.asgState = "InService";
+        inst.container = {
+            arn: `arn:aws:ecs:us-east-1:123456789012:container-instance/sim/${inst.id.slice(2)}`,
+            instanceId: inst.id,
+            status: "ACTIVE",
+            agentConnected: true,
+            registered: { ...(INSTANCE_SIZES[inst.type] ?? INSTANCE_SIZES["m6i.large"]) },
+            attributes: {},
+        };
+        for (const targets of this.targetGroups.values()) targets.set(inst.id, { state: "healthy" });
+        this.log("agent", `${inst.id} registered ACTIVE`);
+    }
+
+    liveInstances(): SimInstance[] {
+        return [...this.instances.values()].filter((i) => i.asgState === "Pending" || i.asgState === "InService");
+    }
+
+    setDesired(desired: number, actor: Actor): void {
+        if (desired < this.group.minSize || desired > this.group.maxSize) {
+            throw Object.assign(new Error(`New SetDesiredCapacity value ${desired} is outside the group's bounds `
+                + `(min ${this.group.minSize}, max ${this.group.maxSize})`), { name: "ValidationError" });
+        }
+        this.log(actor, `desired ${this.group.desired} → ${desired}`);
+        this.group.desired = desired;
+        this.desiredActor = actor;
+    }
+
+    private desiredActor: Actor = "operator";
+
+    /** TerminateInstanceInAutoScalingGroup. */
+    terminateInGroup(id: string, decrement: boolean, actor: Actor): void {
+        const inst = this.instances.get(id);
+        if (inst === undefined || inst.asgState === "Terminated" || inst.asgState === "Terminating") {
+            throw Object.assign(new Error(`Instance Id not found - No managed instance found for instance ID: ${id}`), { name: "ValidationError" });
+        }
+        if (decrement) {
+            if (this.group.desired - 1 < this.group.minSize) {
+                throw Object.assign(new Error(`Currently, desiredSize equals minSize (${this.group.minSize}). Terminating instance without `
+                    + "replacement will violate group's min size constraint."), { name: "ValidationError" });
+            }
+            this.group.desired -= 1;
+        }
+        this.terminate(inst, actor);
+    }
+
+    /** Terminates an instance: its remaining tasks die with it. */
+    terminate(inst: SimInstance, actor: Actor): void {
+        const alive = this.tasksOn(inst.id);
+        if (actor === "scaler") {
+            if (alive.length > 0) this.violation(`scaler terminated ${inst.id} with ${alive.length} task(s) on it: ${alive.map((t) => t.family).join(", ")}`);
+            for (const [arn, targets] of this.targetGroups) {
+                if (targets.has(inst.id)) this.violation(`scaler terminated ${inst.id} while it was ${targets.get(inst.id)!.state} in ${arn}`);
+            }
+        }
+        for (const t of alive) this.finishStop(t, "killed", actor);
+        for (const s of new Set(alive.map((t) => t.service).filter((s): s is string => s !== undefined))) {
+            if (actor !== "scaler") this.services.get(s)!.externalDebt += alive.filter((t) => t.service === s && t.status === "STOPPED").length;
+        }
+        inst.asgState = "Terminated";
+        inst.terminatedAt = this.now;
+        inst.terminatedBy = actor;
+        if (inst.container !== undefined) inst.container.status = "INACTIVE";
+        for (const targets of this.targetGroups.values()) targets.delete(inst.id);
+        this.activities.push(this.now);
+        this.log(actor, `terminate ${inst.id}${alive.length > 0 ? ` killing ${alive.length} task(s)` : ""}`);
+    }
+
+    /** A Spot interruption notice: the agent drains at once; the instance is gone after the notice period. */
+    interrupt(id: string): void {
+        const inst = this.instances.get(id)!;
+        inst.interruptAt = this.now + this.timings.spotNoticeSeconds * 1000;
+        inst.asgState = "Terminating";
+        if (this.spotDraining && inst.container?.status === "ACTIVE") inst.container.status = "DRAINING";
+        this.log("spot", `interruption notice for ${id}; terminating at +${this.timings.spotNoticeSeconds} s`);
+    }
+
+    // ---- ECS ---------------------------------------------------------------------------------
+
+    /** Tasks on an instance that are not STOPPED. */
+    tasksOn(instanceId: string): SimTask[] {
+        return [...(this.liveByInstance.get(instanceId) ?? [])];
+    }
+
+    /** Tasks of a service that are not STOPPED. */
+    serviceTasks(name: string): SimTask[] {
+        return [...(this.liveByService.get(name) ?? [])];
+    }
+
+    /** Every task that is not STOPPED. */
+    liveTasks(): SimTask[] {
+        return [...this.live];
+    }
+
+    reserved(instanceId: string): Resources {
+        let cpu = 0;
+        let memory = 0;
+        for (const t of this.liveByInstance.get(instanceId) ?? []) {
+            cpu += t.cpu;
+            memory += t.memory;
+        }
+        return { cpu, memory };
+    }
+
+    private index(task: SimTask, add: boolean): void {
+        const sets = [this.live, this.setOf(this.liveByInstance, task.instanceId)];
+        if (task.service !== undefined) sets.push(this.setOf(this.liveByService, task.service));
+        for (const set of sets) {
+            if (add) set.add(task);
+            else set.delete(task);
+        }
+    }
+
+    private setOf(map: Map<string, Set<SimTask>>, key: string): Set<SimTask> {
+        let set = map.get(key);
+        if (set === undefined) {
+            set = new Set();
+            map.set(key, set);
+        }
+        return set;
+    }
+
+    private place(instanceId: string, cpu: number, memory: number, family: string, service?: string): SimTask {
+        const task: SimTask = {
+            arn: `arn:aws:ecs:us-east-1:123456789012:task/sim/${this.nextId("")}`,
+            service, family, instanceId, cpu, memory, status: "PENDING", placedAt: this.now,
+        };
+        this.tasks.set(task.arn, task);
+        this.index(task, true);
+        this.log("ecs", `place ${family} on ${instanceId}`);
+        return task;
+    }
+
+    /** Spread placement: the ACTIVE instance with room and the fewest tasks of the service. */
+    private placementFor(cpu: number, memory: number, service: string | undefined): string | undefined {
+        let best: { id: string; count: number; free: number } | undefined;
+        for (const inst of this.liveInstances()) {
+            const c = inst.container;
+            if (c === undefined || c.status !== "ACTIVE" || !c.agentConnected || inst.asgState !== "InService") continue;
+            const r = this.reserved(inst.id);
+            const free = { cpu: c.registered.cpu - r.cpu, memory: c.registered.memory - r.memory };
+            if (free.cpu < cpu || free.memory < memory) continue;
+            const count = service === undefined ? 0 : this.tasksOn(inst.id).filter((t) => t.service === service).length;
+            if (best === undefined || count < best.count || (count === best.count && free.cpu > best.free)) {
+                best = { id: inst.id, count, free: free.cpu };
+            }
+        }
+        return best?.id;
+    }
+
+    requestStop(task: SimTask, cause: StopCause, actor: Actor): void {
+        if (task.status === "STOPPED" || task.status === "STOPPING") return;
+        if (task.status === "PENDING") {
+            this.finishStop(task, cause, actor);
+            return;
+        }
+        task.status = "STOPPING";
+        task.stopRequestedAt = this.now;
+        task.stopCause = cause;
+        task.stoppedBy = actor;
+    }
+
+    private finishStop(task: SimTask, cause: StopCause, actor: Actor): void {
+        this.index(task, false);
+        task.status = "STOPPED";
+        task.stoppedAt = this.now;
+        task.stopCause = task.stopCause ?? cause;
+        task.stoppedBy = task.stoppedBy ?? actor;
+        if (cause === "killed") {
+            task.stopCause = "killed";
+            task.stoppedBy = actor;
+        }
+    }
+
+    /** Sets a container instance's status as UpdateContainerInstancesState does. */
+    setContainerStatus(arn: string, status: "ACTIVE" | "DRAINING", actor: Actor): void {
+        const c = this.containerByArn(arn);
+        if (c === undefined || c.status === "INACTIVE") {
+            throw Object.assign(new Error(`container instance ${arn} is not registered`), { name: "InvalidParameterException" });
+        }
+        c.status = status;
+        this.log(actor, `${c.instanceId} ${status}`);
+    }
+
+    containerByArn(arn: string): SimContainer | undefined {
+        for (const inst of this.instances.values()) if (inst.container?.arn === arn) return inst.container;
+        return undefined;
+    }
+
+    /** DeregisterContainerInstance without force: refused while tasks run, as ECS does. */
+    deregisterContainer(arn: string, actor: Actor): void {
+        const c = this.containerByArn(arn);
+        if (c === undefined || c.status === "INACTIVE") {
+            throw Object.assign(new Error(`container instance ${arn} is not registered`), { name: "InvalidParameterException" });
+        }
+        const alive = this.tasksOn(c.instanceId);
+        if (alive.length > 0) {
+            this.log(actor, `deregister ${c.instanceId} refused: ${alive.length} running task(s)`);
+            throw Object.assign(new Error("Found running tasks on the instance."), { name: "InvalidParameterException" });
+        }
+        c.status = "INACTIVE";
+        this.log(actor, `deregistered container instance of ${c.instanceId}`);
+    }
+
+    deregisterTarget(tg: string, instanceId: string, actor: Actor): void {
+        const target = this.targetGroups.get(tg)?.get(instanceId);
+        if (target === undefined || target.state === "draining") return;
+        target.state = "draining";
+        target.until = this.now + this.timings.deregistrationDelaySeconds * 1000;
+        this.log(actor, `deregister ${instanceId} from ${tg}`);
+    }
+
+    private violation(what: string): void {
+        this.violations.push(`${new Date(this.now).toISOString()} ${what}`);
+    }
+
+    // ---- time --------------------------------------------------------------------------------
+
+    /** Steps the world forward to `t` (epoch ms), one tick at a time. */
+    advanceTo(t: number): void {
+        const tick = this.timings.tickSeconds * 1000;
+        while (this.clock.nowMs < t) {
+            this.clock.nowMs = Math.min(t, this.clock.nowMs + tick);
+            this.step();
+        }
+    }
+
+    private step(): void {
+        const now = this.now;
+        for (const inst of this.instances.values()) {
+            if (inst.asgState === "Pending" && !inst.neverRegisters && now - inst.launchedAt >= this.timings.bootSeconds * 1000) {
+                this.register(inst);
+            }
+            if (inst.interruptAt !== undefined && now >= inst.interruptAt && inst.asgState !== "Terminated") {
+                this.terminate(inst, "spot");
+            }
+        }
+        for (const task of this.liveTasks()) {
+            if (task.status === "PENDING" && now - task.placedAt >= this.timings.taskStartSeconds * 1000) {
+                task.status = "RUNNING";
+                task.runningAt = now;
+                const s = task.service === undefined ? undefined : this.services.get(task.service);
+                if (s !== undefined && s.externalDebt > 0) s.externalDebt--;
+            } else if (task.status === "STOPPING" && !task.neverStops && now - task.stopRequestedAt! >= this.timings.taskStopSeconds * 1000) {
+                this.finishStop(task, task.stopCause!, task.stoppedBy!);
+            }
+        }
+        for (const targets of this.targetGroups.values()) {
+            for (const [id, target] of targets) {
+                if (target.state === "draining" && !target.stuck && now >= target.until!) targets.delete(id);
+            }
+        }
+        this.reconcileGroup();
+        this.schedule();
+        if (now % MINUTE === 0) this.publishMetrics();
+        this.checkServices();
+        if (this.sampling) this.sample();
+        for (const hook of this.tickHooks) hook(this);
+    }
+
+    private reconcileGroup(): void {
+        const live = this.liveInstances();
+        for (let n = live.length; n < this.group.desired; n++) this.launch(this.group.launchTemplateVersion);
+        if (live.length > this.group.desired) {
+            // The group's own scale-in: oldest launch template version first, then oldest instance.
+            const extra = [...live].sort((a, b) => Number(a.ltVersion) - Number(b.ltVersion) || a.launchedAt - b.launchedAt)
+                .slice(0, live.length - this.group.desired);
+            for (const inst of extra) this.terminate(inst, this.desiredActor === "scaler" ? "scaler" : "asg");
+        }
+    }
+
+    /** The ECS service scheduler: replace tasks of DRAINING instances within min healthy / max percent. */
+    private schedule(): void {
+        this.unplaceable = 0;
+        for (const s of this.services.values()) {
+            const live = this.serviceTasks(s.name);
+            const onDraining = (t: SimTask) => this.instances.get(t.instanceId)?.container?.status !== "ACTIVE";
+            const minHealthy = Math.ceil(s.desired * s.minHealthyPercent / 100);
+            const maxTotal = Math.floor(s.desired * s.maxPercent / 100);
+            let counted = live.filter((t) => t.status === "RUNNING" || t.status === "PENDING").length;
+            let healthy = live.filter((t) => t.status === "RUNNING").length;
+            let settled = live.filter((t) => (t.status === "RUNNING" || t.status === "PENDING") && !onDraining(t)).length;
+
+            // Pending tasks on draining instances stop at once.
+            for (const t of live.filter((x) => x.status === "PENDING" && onDraining(x))) {
+                this.requestStop(t, "drain", "ecs");
+                counted--;
+            }
+            // Start replacements and missing tasks while under maximumPercent.
+            while (settled < s.desired && counted < maxTotal) {
+                const host = this.placementFor(s.cpu, s.memory, s.name);
+                if (host === undefined) {
+                    this.unplaceable += s.desired - settled;
+                    break;
+                }
+                this.place(host, s.cpu, s.memory, s.name, s.name);
+                settled++;
+                counted++;
+            }
+            // Stop tasks on draining instances while min healthy allows.
+            for (const t of live.filter((x) => x.status === "RUNNING" && onDraining(x))) {
+                if (healthy - 1 < minHealthy) break;
+                this.requestStop(t, "drain", "ecs");
+                healthy--;
+            }
+            // Scale a service down: stop the newest tasks beyond desired.
+            const extra = settled - s.desired;
+            if (extra > 0) {
+                const stoppable = live.filter((t) => (t.status === "RUNNING" || t.status === "PENDING") && !onDraining(t))
+                    .sort((a, b) => b.placedAt - a.placedAt).slice(0, extra);
+                for (const t of stoppable) this.requestStop(t, "scale-down", "ecs");
+            }
+        }
+    }
+
+    private publishMetrics(): void {
+        let regCpu = 0;
+        let regMem = 0;
+        let resCpu = 0;
+        let resMem = 0;
+        for (const inst of this.instances.values()) {
+            const c = inst.container;
+            if (c === undefined || (c.status !== "ACTIVE" && c.status !== "DRAINING")) continue;
+            regCpu += c.registered.cpu;
+            regMem += c.registered.memory;
+            const r = this.reserved(inst.id);
+            resCpu += r.cpu;
+            resMem += r.memory;
+        }
+        if (regCpu === 0) return;
+        const time = this.now - MINUTE;
+        this.metrics.cpu.push({ time, value: Math.round(resCpu / regCpu * 1000) / 10 });
+        this.metrics.memory.push({ time, value: Math.round(resMem / regMem * 1000) / 10 });
+    }
+
+    /** No service may fall below its min healthy count for reasons other than outside losses. */
+    private checkServices(): void {
+        for (const s of this.services.values()) {
+            const running = this.serviceTasks(s.name).filter((t) => t.status === "RUNNING").length;
+            const required = Math.ceil(s.desired * s.minHealthyPercent / 100);
+            if (running + s.externalDebt < required) {
+                this.violation(`service ${s.name} has ${running} running task(s), below its min healthy ${required}`);
+            }
+        }
+    }
+
+    private sample(): void {
+        let launching = 0;
+        let active = 0;
+        let draining = 0;
+        for (const inst of this.liveInstances()) {
+            if (inst.container === undefined) launching++;
+            else if (inst.container.status === "ACTIVE") active++;
+            else if (inst.container.status === "DRAINING") draining++;
+        }
+        const runningTasks = this.liveTasks().filter((t) => t.status === "RUNNING").length;
+        this.samples.push({ at: this.now, instances: { launching, active, draining }, runningTasks, unplaceable: this.unplaceable });
+    }
+
+    // ---- reading -----------------------------------------------------------------------------
+
+    /** Tasks stopped by killing (their instance terminated under them), grouped by who did it. */
+    killedTasks(actor?: Actor): SimTask[] {
+        return [...this.tasks.values()].filter((t) => t.stopCause === "killed" && (actor === undefined || t.stoppedBy === actor));
+    }
+
+    drainMarkOf(c: SimContainer): DrainPurpose | undefined {
+        const v = c.attributes["spot-ecs.drain"];
+        return v === "scale-in" || v === "replace" ? v : undefined;
+    }
+}

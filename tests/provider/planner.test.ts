@@ -1,0 +1,302 @@
+import { strict as assert } from "node:assert";
+import { plan, needsTasks } from "../../provider/planner";
+import { renderPlan } from "../../provider/render";
+import { Action, Plan } from "../../provider/model";
+import { NOW, instance, observed, policy, series, tasksOn } from "../helpers/observed";
+
+const kinds = (p: Plan) => p.actions.map((a) => a.kind);
+const drains = (p: Plan) => p.actions.filter((a): a is Extract<Action, { kind: "drain" }> => a.kind === "drain");
+const desiredChange = (p: Plan) => p.actions.find((a): a is Extract<Action, { kind: "set-desired" }> => a.kind === "set-desired");
+const fleet = (n: number, o: Parameters<typeof instance>[1] = {}) => Array.from({ length: n }, (_, i) => instance(i + 1, o));
+
+describe("plan", () => {
+    describe("when nothing is to be done", () => {
+        it("returns no actions and no notes for reservations between the thresholds", () => {
+            const p = plan(observed(fleet(4)), policy());
+            assert.deepEqual(p, { actions: [], notes: [] });
+            assert.deepEqual(renderPlan(p), []);
+        });
+
+        it("renders the same empty plan every time", () => {
+            const o = observed(fleet(4));
+            assert.deepEqual(renderPlan(plan(o, policy())), renderPlan(plan({ ...o, now: NOW + 60_000 }, policy(), NOW + 60_000)));
+        });
+
+        it("plans nothing for an empty cluster without metrics", () => {
+            assert.deepEqual(plan(observed([], { desired: 0, minSize: 0, metrics: { cpu: [], memory: [] } }), policy()),
+                { actions: [], notes: [] });
+        });
+
+        it("makes no scaling decision without a full window of data, and says so", () => {
+            const p = plan(observed(fleet(3), { metrics: { cpu: series(95, 3), memory: series(95, 3) } }), policy());
+            assert.deepEqual(p.actions, []);
+            assert.deepEqual(p.notes, ["no scaling decision: fewer than 5 minutes of reservation data"]);
+        });
+    });
+
+    describe("scale out", () => {
+        it("adds enough instances to bring CPUReservation back under the high threshold", () => {
+            const p = plan(observed(fleet(4), { metrics: { cpu: series(91), memory: series(50) } }), policy());
+            assert.deepEqual(p.actions, [{
+                kind: "set-desired", cause: "scale-out", from: 4, to: 5, waitForActive: 5,
+                reason: "scale out 4 → 5: CPUReservation 91% > 75% over 5 min",
+            }]);
+        });
+
+        it("sizes by the higher of the two reservations", () => {
+            const p = plan(observed(fleet(4), { metrics: { cpu: series(80), memory: series(100) } }), policy());
+            assert.equal(desiredChange(p)!.to, 6);
+            assert.equal(desiredChange(p)!.reason,
+                "scale out 4 → 6: CPUReservation 80% > 75% over 5 min, MemoryReservation 100% > 75% over 5 min");
+        });
+
+        it("adds at least scaleOutStep instances", () => {
+            const p = plan(observed(fleet(4), { metrics: { cpu: series(76), memory: series(50) } }), policy({ scaling: { scaleOutStep: 3 } }));
+            assert.equal(desiredChange(p)!.to, 7);
+        });
+
+        it("is capped at maxSize", () => {
+            const p = plan(observed(fleet(4), { maxSize: 5, metrics: { cpu: series(100), memory: series(100) } }), policy());
+            assert.equal(desiredChange(p)!.to, 5);
+        });
+
+        it("says so when maxSize is already reached", () => {
+            const p = plan(observed(fleet(5), { maxSize: 5, metrics: { cpu: series(100), memory: series(50) } }), policy());
+            assert.deepEqual(p.actions, []);
+            assert.deepEqual(p.notes, ["scale-out held: CPUReservation 100% > 75% over 5 min, but maxSize 5 is reached"]);
+        });
+
+        it("does not act at exactly the high threshold", () => {
+            assert.deepEqual(plan(observed(fleet(4), { metrics: { cpu: series(75), memory: series(75) } }), policy()).actions, []);
+        });
+
+        it("does not act when one minute of the window dipped under the threshold", () => {
+            const p = plan(observed(fleet(4), { metrics: { cpu: series(0, 5, [95, 95, 70, 95, 95]), memory: series(50) } }), policy());
+            assert.deepEqual(p.actions, []);
+        });
+
+        it("waits while instances are still launching", () => {
+            const p = plan(observed(fleet(4), { desired: 6, metrics: { cpu: series(95), memory: series(50) } }), policy());
+            assert.deepEqual(p.actions, []);
+            assert.deepEqual(p.notes, ["scale-out held: CPUReservation 95% > 75% over 5 min, and 2 instances are still launching"]);
+        });
+
+        it("honours the cooldown after a scaling activity", () => {
+            const p = plan(observed(fleet(4), { lastScalingActivity: NOW - 100_000, metrics: { cpu: series(95), memory: series(50) } }), policy());
+            assert.deepEqual(p.actions, []);
+            assert.deepEqual(p.notes, ["scale-out held: CPUReservation 95% > 75% over 5 min, but the last scaling activity is within the 300 s cooldown (200 s left)"]);
+        });
+
+        it("acts once the cooldown has passed", () => {
+            const p = plan(observed(fleet(4), { lastScalingActivity: NOW - 300_000, metrics: { cpu: series(95), memory: series(50) } }), policy());
+            assert.deepEqual(kinds(p), ["set-desired"]);
+        });
+    });
+
+    describe("scale in", () => {
+        const low = { cpu: series(20), memory: series(20) };
+
+        it("drains the least-used instance whose tasks fit on the rest, lowering desired capacity", () => {
+            const a = instance(1, { usedCpu: 1024, usedMemory: 2048, tasks: 2 });
+            const b = instance(2, { usedCpu: 256, usedMemory: 512, tasks: 1 });
+            const c = instance(3, { usedCpu: 512, usedMemory: 1024, tasks: 1 });
+            const tasks = [...tasksOn(a, 2, 512, 1024), ...tasksOn(b, 1, 256, 512), ...tasksOn(c, 1, 512, 1024)];
+            const p = plan(observed([a, b, c], { metrics: low, tasks }), policy());
+            assert.deepEqual(p.actions, [{
+                kind: "drain", purpose: "scale-in", batch: 1, batches: 1, waitForActive: 3, endsSurge: false,
+                victims: [{ instanceId: "i-0002", containerInstanceArn: "arn:ci/i-0002", lifecycle: "spot", tasks: 1, decrement: true,
+                    reason: "1 task fit on 2 remaining instances" }],
+                reason: "scale in 3 → 2: CPUReservation 20% < 40% and MemoryReservation 20% < 40% over 5 min",
+            }]);
+        });
+
+        it("does not scale in when only one reservation is low", () => {
+            assert.deepEqual(plan(observed(fleet(4), { metrics: { cpu: series(20), memory: series(60) } }), policy()).actions, []);
+        });
+
+        it("does not act at exactly the low threshold", () => {
+            assert.deepEqual(plan(observed(fleet(4), { metrics: { cpu: series(40), memory: series(20) } }), policy()).actions, []);
+        });
+
+        it("keeps minSize", () => {
+            const p = plan(observed(fleet(2), { minSize: 2, metrics: low, tasks: [] }), policy());
+            assert.deepEqual(p.actions, []);
+            assert.deepEqual(p.notes, ["scale-in held: CPUReservation 20% < 40% and MemoryReservation 20% < 40% over 5 min, but desired capacity 2 is at minSize 2"]);
+        });
+
+        it("removes at most maxScaleInPercent of the instances per run", () => {
+            const p = plan(observed(fleet(20), { metrics: low, tasks: [] }), policy({ draining: { batchSize: 5 } }));
+            assert.equal(drains(p).flatMap((d) => d.victims).length, 2);
+        });
+
+        it("removes at least one instance when the percentage rounds to zero", () => {
+            const p = plan(observed(fleet(5), { metrics: low, tasks: [] }), policy());
+            assert.equal(drains(p).flatMap((d) => d.victims).length, 1);
+        });
+
+        it("splits victims into batches of batchSize with one wait each", () => {
+            const p = plan(observed(fleet(20), { metrics: low, tasks: [] }), policy({ scaling: { maxScaleInPercent: 20 }, draining: { batchSize: 3 } }));
+            assert.deepEqual(drains(p).map((d) => [d.batch, d.batches, d.victims.length, d.waitForActive]), [[1, 2, 3, 20], [2, 2, 1, 17]]);
+            assert.deepEqual(drains(p).map((d) => d.reason.split(":")[0]), ["scale in 20 → 17", "scale in 17 → 16"]);
+        });
+
+        it("does not scale in when the tasks would not fit on the rest, and says why", () => {
+            // In total the others have room (reservation after removal 87.5%), but no single instance does.
+            const a = instance(1, { usedCpu: 1024, tasks: 1 });
+            const b = instance(2, { usedCpu: 1280, tasks: 1 });
+            const c = instance(3, { usedCpu: 1280, tasks: 1 });
+            const tasks = [...tasksOn(a, 1, 1024, 100), ...tasksOn(b, 1, 1280, 100), ...tasksOn(c, 1, 1280, 100)];
+            const p = plan(observed([a, b, c], { metrics: low, tasks }), policy({ scaling: { cpuHighPercent: 100 } }));
+            assert.deepEqual(p.actions, []);
+            assert.deepEqual(p.notes, ["no scale-in: CPUReservation 20% < 40% and MemoryReservation 20% < 40% over 5 min, but the 1 task of i-0001 would not fit on the 2 other ACTIVE instances"]);
+        });
+
+        it("checks the fit task by task, not only in total", () => {
+            // i-0001 is least used, but its 1024-CPU task fits on neither other instance (768 free each);
+            // i-0002's two 640-CPU tasks fit, one on each of the others.
+            const a = instance(1, { usedCpu: 1024, tasks: 1 });
+            const b = instance(2, { usedCpu: 1280, tasks: 2 });
+            const c = instance(3, { usedCpu: 1280, tasks: 1 });
+            const tasks = [...tasksOn(a, 1, 1024, 100), ...tasksOn(b, 2, 640, 100), ...tasksOn(c, 1, 1280, 100)];
+            const p = plan(observed([a, b, c], { metrics: low, tasks }), policy({ scaling: { cpuHighPercent: 100 } }));
+            assert.deepEqual(drains(p).flatMap((d) => d.victims.map((v) => v.instanceId)), ["i-0002"]);
+        });
+
+        it("prefers Spot over On-Demand when usage is equal", () => {
+            const od = instance(1, { lifecycle: "on-demand" });
+            const spot = instance(2, { lifecycle: "spot" });
+            const p = plan(observed([od, spot, instance(3, { usedCpu: 100 })], { metrics: low, tasks: [] }), policy());
+            assert.equal(drains(p)[0].victims[0].instanceId, "i-0002");
+        });
+
+        it("stops before the reservation left would cross the high threshold", () => {
+            // 4 instances at 30% CPU: removing one gives 40%, two gives 60%, three gives 120%.
+            const ins = fleet(4, { usedCpu: 614, tasks: 0 });
+            const p = plan(observed(ins, { metrics: { cpu: series(30), memory: series(10) }, tasks: [] }),
+                policy({ scaling: { maxScaleInPercent: 100, cpuHighPercent: 75 }, draining: { batchSize: 10 } }));
+            assert.equal(drains(p)[0].victims.length, 2);
+        });
+
+        it("holds scale-in during the cooldown", () => {
+            const p = plan(observed(fleet(4), { metrics: low, tasks: [], lastScalingActivity: NOW - 60_000 }), policy());
+            assert.deepEqual(p.actions, []);
+            assert.match(p.notes[0], /^scale-in held: .* within the 300 s cooldown \(240 s left\)$/);
+        });
+
+        it("finishes its own scale-in drain from an earlier run while reservation stays low", () => {
+            const resumed = instance(1, { status: "DRAINING", mark: "scale-in" });
+            const p = plan(observed([resumed, ...[2, 3, 4].map((n) => instance(n, { usedCpu: 800 }))], { metrics: low, tasks: [] }), policy());
+            assert.deepEqual(drains(p)[0].victims.map((v) => v.instanceId), ["i-0001"]);
+        });
+
+        it("undoes its own scale-in drain once reservation is no longer low", () => {
+            const resumed = instance(1, { status: "DRAINING", mark: "scale-in" });
+            const p = plan(observed([resumed, instance(2), instance(3)], { metrics: { cpu: series(60), memory: series(60) } }), policy());
+            assert.deepEqual(p.actions, [{ kind: "undrain", instanceId: "i-0001", containerInstanceArn: "arn:ci/i-0001",
+                reason: "undrain i-0001: scale-in no longer needed (reservation is not below the low thresholds)" }]);
+        });
+    });
+
+    describe("replacement", () => {
+        const old = (n: number, o: Parameters<typeof instance>[1] = {}) => instance(n, { version: "3", tasks: 2, ...o });
+
+        it("surges into the room below maxSize, then drains old instances in batches", () => {
+            const p = plan(observed([old(1), old(2), old(3)], { maxSize: 6 }), policy({ draining: { batchSize: 2 } }));
+            assert.deepEqual(p.actions[0], { kind: "set-desired", cause: "surge", from: 3, to: 6, waitForActive: 0, baseline: 3,
+                reason: "surge 3 → 6: 3 instances to replace with launch template v4" });
+            assert.deepEqual(drains(p).map((d) => [d.batch, d.waitForActive, d.victims.map((v) => [v.instanceId, v.decrement]), d.endsSurge]), [
+                [1, 5, [["i-0001", true], ["i-0002", true]], false],
+                [2, 4, [["i-0003", true]], true],
+            ]);
+        });
+
+        it("renders each victim as replace <id> (launch template vN → vM): drain N tasks, batch b of B", () => {
+            const p = plan(observed([old(1, { tasks: 7 }), instance(2), instance(3)], { maxSize: 3 }), policy({ draining: { minHealthyPercent: 50 } }));
+            assert.deepEqual(renderPlan(p), ["replace i-0001 (launch template v3 → v4): drain 7 tasks, batch 1 of 1"]);
+        });
+
+        it("keeps minHealthyPercent of the baseline ACTIVE with a one-instance surge", () => {
+            const ins = [old(1), old(2), old(3), old(4)];
+            const p = plan(observed(ins, { maxSize: 5 }), policy({ draining: { batchSize: 4 } }));
+            assert.equal(desiredChange(p)!.to, 5);
+            // Each batch drains one: 5 ACTIVE before, 4 after; the three first are replaced, the last lowers desired.
+            assert.deepEqual(drains(p).map((d) => [d.waitForActive, d.victims.length, d.victims[0].decrement]),
+                [[5, 1, false], [5, 1, false], [5, 1, false], [5, 1, true]]);
+        });
+
+        it("is blocked without surge room at minHealthyPercent 100, and says what to change", () => {
+            const p = plan(observed([old(1), old(2)], { maxSize: 2 }), policy());
+            assert.deepEqual(p.actions, []);
+            assert.deepEqual(p.notes, ["replacement blocked: 2 instances on an old launch template, but maxSize 2 leaves no room to surge "
+                + "and draining.minHealthyPercent 100 keeps 2 of 2 ACTIVE; raise maxSize or lower draining.minHealthyPercent"]);
+        });
+
+        it("drains without surge when minHealthyPercent allows, letting the group replace each instance", () => {
+            const p = plan(observed([old(1), old(2), old(3), old(4)], { maxSize: 4 }), policy({ draining: { minHealthyPercent: 50, batchSize: 2 } }));
+            assert.equal(desiredChange(p), undefined);
+            assert.deepEqual(drains(p).map((d) => [d.waitForActive, d.victims.map((v) => v.decrement)]),
+                [[4, [false, false]], [4, [false, false]]]);
+        });
+
+        it("drains unregistered old instances first, at no cost to ACTIVE capacity", () => {
+            const p = plan(observed([old(1), old(2, { registered: false }), instance(3)], { maxSize: 3 }), policy({ draining: { minHealthyPercent: 60 } }));
+            // No surge room and 2 of 3 must stay ACTIVE: the unregistered one goes first, the other once its replacement is up.
+            assert.deepEqual(drains(p).map((d) => [d.waitForActive, d.victims.map((v) => v.instanceId)]), [[2, ["i-0002"]], [3, ["i-0001"]]]);
+        });
+
+        it("resumes an interrupted replacement from the surge record and returns to the baseline", () => {
+            // Before: 4 old, surged to 8, one old replaced with decrement: 3 old + 4 new, desired 7.
+            const ins = [old(1, { status: "DRAINING", mark: "replace" }), old(2), old(3), ...[4, 5, 6, 7].map((n) => instance(n))];
+            const p = plan(observed(ins, { desired: 7, maxSize: 8, surgeBaseline: 4 }), policy({ draining: { batchSize: 8 } }));
+            assert.equal(desiredChange(p), undefined, "no second surge");
+            const victims = drains(p).flatMap((d) => d.victims);
+            assert.equal(victims[0].instanceId, "i-0001", "the drain under way finishes first");
+            assert.deepEqual(victims.map((v) => v.decrement), [true, true, true]);
+        });
+
+        it("forgets the surge record when nothing is left to replace", () => {
+            const p = plan(observed(fleet(4), { surgeBaseline: 4 }), policy());
+            assert.deepEqual(p.actions, [{ kind: "end-surge", baseline: 4, reason: "replacement finished: forget the surge record (desired was 4 before it)" }]);
+        });
+
+        it("undoes its own replacement drain when the instance's version is current again", () => {
+            const p = plan(observed([instance(1, { status: "DRAINING", mark: "replace" }), instance(2)]), policy());
+            assert.deepEqual(kinds(p), ["undrain"]);
+            assert.equal(p.actions[0].reason, "undrain i-0001: launch template v4 is current again");
+        });
+
+        it("leaves instances drained by someone else alone and says so", () => {
+            const p = plan(observed([old(1, { status: "DRAINING" }), instance(2)], { maxSize: 4 }), policy());
+            assert.deepEqual(p.actions, []);
+            assert.deepEqual(p.notes, ["i-0001 is DRAINING but not by the scaler (Spot interruption notice or an operator): left alone"]);
+        });
+
+        it("treats an instance with no launch template version as outdated", () => {
+            const unknown = { ...instance(1), launchTemplateVersion: undefined };
+            const p = plan(observed([unknown, instance(2)], { maxSize: 3 }), policy());
+            assert.equal(drains(p)[0].victims[0].reason, "launch template unknown → v4");
+        });
+
+        it("holds scale-in until the replacement is done", () => {
+            const p = plan(observed([old(1), instance(2)], { maxSize: 3, metrics: { cpu: series(10), memory: series(10) }, tasks: [] }), policy());
+            assert.ok(p.notes.some((n) => n.startsWith("scale-in held until the replacement is done")));
+            assert.ok(drains(p).every((d) => d.purpose === "replace"));
+        });
+    });
+
+    describe("notes", () => {
+        it("says when an ECS capacity provider with managed draining also drains the group", () => {
+            const p = plan(observed(fleet(2), { managedDrainingProviders: ["cp-web"] }), policy());
+            assert.deepEqual(p.notes, ["two drainers: ECS capacity provider \"cp-web\" has managed draining on this Auto Scaling group; "
+                + "the scaler drains before it terminates, so ECS finds the instances empty"]);
+        });
+    });
+});
+
+describe("needsTasks", () => {
+    it("asks for task details only when both reservations are low", () => {
+        assert.equal(needsTasks(observed(fleet(2), { metrics: { cpu: series(20), memory: series(20) } }), policy()), true);
+        assert.equal(needsTasks(observed(fleet(2), { metrics: { cpu: series(20), memory: series(50) } }), policy()), false);
+        assert.equal(needsTasks(observed(fleet(2), { metrics: { cpu: [], memory: [] } }), policy()), false);
+    });
+});
