@@ -520,7 +520,8 @@ export class SimWorld {
             const onDraining = (t: SimTask) => this.instances.get(t.instanceId)?.container?.status !== "ACTIVE";
             const minHealthy = Math.ceil(s.desired * s.minHealthyPercent / 100);
             const maxTotal = Math.floor(s.desired * s.maxPercent / 100);
-            let counted = live.filter((t) => t.status === "RUNNING" || t.status === "PENDING").length;
+            // Tasks still stopping count against maximumPercent until they are STOPPED, as in ECS.
+            let counted = live.length;
             let healthy = live.filter((t) => t.status === "RUNNING").length;
             let settled = live.filter((t) => (t.status === "RUNNING" || t.status === "PENDING") && !onDraining(t)).length;
 
