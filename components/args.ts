@@ -112,6 +112,8 @@ export interface SpotEcsClusterArgs {
     /** Tags on every resource, propagated to instances and volumes. @default {} */
     tags?: Record<string, string>;
 
+    /** Creates the scaler, which plans in every preview and scales, drains and replaces in `pulumi up`. @default true */
+    enableScaler?: boolean;
     /** When the scaler scales; also the alarms' thresholds. @default see {@link ScalingArgs} */
     scaling?: ScalingArgs;
     /** How the scaler drains. @default see {@link DrainingArgs} */
@@ -130,6 +132,7 @@ export const DEFAULTS = {
     containerStopTimeoutSeconds: 30,
     metadataHopLimit: 1,
     enableSsm: true,
+    enableScaler: true,
     scaling: DEFAULT_SCALING,
     draining: DEFAULT_DRAINING,
 } as const;

@@ -2,11 +2,13 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createAlarms } from "./alarms";
 import { AMI_PARAMETERS } from "./ami";
-import { DEFAULTS, resolveScaling, SpotEcsClusterArgs } from "./args";
+import { DEFAULTS, resolveDraining, resolveScaling, SpotEcsClusterArgs } from "./args";
 import { createAutoScalingGroup } from "./autoScalingGroup";
 import { createInstanceIdentity } from "./iam";
 import { createLaunchTemplate } from "./launchTemplate";
 import { CLUSTER_NAME_PATTERN, validateArgs } from "./validate";
+import { Scaler } from "./scaler";
+import { LastRun } from "../provider/dynamic";
 
 export const SPOT_ECS_CLUSTER_TYPE = "spot-ecs:index:SpotEcsCluster";
 
@@ -46,6 +48,10 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
     public readonly securityGroupIds: pulumi.Output<string[]>;
     /** ARNs of the CPU and memory reservation alarms. */
     public readonly alarmArns: pulumi.Output<AlarmArns>;
+    /** The scaler's plan as `pulumi preview --diff` shows it; empty without a scaler. */
+    public readonly plan: pulumi.Output<string[]>;
+    /** What the scaler did in the last `pulumi up`; null before its first run or without a scaler. */
+    public readonly lastRun: pulumi.Output<LastRun | null>;
 
     constructor(name: string, args: SpotEcsClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         validateArgs(args, `SpotEcsCluster "${name}"`);
@@ -150,6 +156,20 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
             tags,
         }, parent);
 
+        let scaler: Scaler | undefined;
+        if (args.enableScaler ?? DEFAULTS.enableScaler) {
+            scaler = new Scaler(`${name}-scaler`, {
+                region: aws.getRegionOutput({}, { parent }).region,
+                clusterName,
+                autoScalingGroupName: group.name,
+                launchTemplateId: launchTemplate.id,
+                launchTemplateVersion,
+                targetGroupArns: args.targetGroupArns ?? [],
+                scaling,
+                draining: resolveDraining(args.draining),
+            }, { parent, dependsOn: [group, alarms.scaleOutPolicy] });
+        }
+
         this.clusterName = clusterName;
         this.clusterArn = clusterArn;
         this.autoScalingGroupName = group.name;
@@ -160,6 +180,8 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
         this.securityGroupIds = securityGroupIds;
         this.alarmArns = pulumi.all([alarms.cpuHigh.arn, alarms.cpuLow.arn, alarms.memoryHigh.arn, alarms.memoryLow.arn])
             .apply(([cpuHigh, cpuLow, memoryHigh, memoryLow]) => ({ cpuHigh, cpuLow, memoryHigh, memoryLow }));
+        this.plan = scaler?.plan ?? pulumi.output([]);
+        this.lastRun = scaler?.lastRun ?? pulumi.output(null);
 
         this.registerOutputs({
             clusterName: this.clusterName,
@@ -171,6 +193,8 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
             instanceProfileArn: this.instanceProfileArn,
             securityGroupIds: this.securityGroupIds,
             alarmArns: this.alarmArns,
+            plan: this.plan,
+            lastRun: this.lastRun,
         });
     }
 }

@@ -6,3 +6,5 @@ export {
 } from "./args";
 export { validateArgs, listProblems } from "./validate";
 export { AMI_PARAMETERS } from "./ami";
+export { Scaler, ScalerArgs, SCALER_TYPE } from "./scaler";
+export { scalerProvider, LastRun } from "../provider/dynamic";

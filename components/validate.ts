@@ -26,7 +26,7 @@ const KNOWN_ARGS: (keyof SpotEcsClusterArgs)[] = [
     "instanceTypes", "minSize", "maxSize", "desiredCapacity", "onDemandBaseCapacity",
     "onDemandPercentageAboveBaseCapacity", "spotAllocationStrategy", "capacityRebalance", "imageId", "amiFamily",
     "rootVolumeSizeGiB", "rootVolumeKmsKeyId", "keyName", "instanceAttributes", "ecsConfig", "extraUserData",
-    "containerStopTimeoutSeconds", "metadataHopLimit", "enableSsm", "targetGroupArns", "tags", "scaling", "draining",
+    "containerStopTimeoutSeconds", "metadataHopLimit", "enableSsm", "enableScaler", "targetGroupArns", "tags", "scaling", "draining",
 ];
 
 /** User data is limited to 16 KB before base64 encoding; leave room for what the component writes. */
@@ -155,6 +155,7 @@ function checkInstanceSettings(p: Problems, a: Record<string, unknown>): void {
     p.integer("containerStopTimeoutSeconds", a.containerStopTimeoutSeconds, 1, 3600, true);
     p.integer("metadataHopLimit", a.metadataHopLimit, 1, 64, true);
     p.boolean("enableSsm", a.enableSsm, true);
+    p.boolean("enableScaler", a.enableScaler, true);
     checkAttributes(p, a.instanceAttributes);
     checkEcsConfig(p, a.ecsConfig);
     if (a.extraUserData !== undefined) {

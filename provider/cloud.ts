@@ -81,10 +81,17 @@ export interface Deps {
 export function realDeps(log: (line: string) => void): Deps {
     return {
         now: () => Date.now(),
-        sleep: (ms, signal) => new Promise((resolve) => {
+        sleep: (ms, signal) => new Promise<void>((resolve) => {
             if (signal?.aborted) return resolve();
-            const timer = setTimeout(() => { signal?.removeEventListener("abort", onAbort); resolve(); }, ms);
-            const onAbort = () => { clearTimeout(timer); resolve(); };
+            let timer: ReturnType<typeof setTimeout> | undefined;
+            function onAbort(): void {
+                clearTimeout(timer);
+                resolve();
+            }
+            timer = setTimeout(() => {
+                signal?.removeEventListener("abort", onAbort);
+                resolve();
+            }, ms);
             signal?.addEventListener("abort", onAbort, { once: true });
         }),
         random: () => Math.random(),

@@ -159,6 +159,44 @@ describe("SpotEcsCluster", () => {
         });
     });
 
+    describe("its scaler", () => {
+        let c: SpotEcsCluster;
+        before(async () => {
+            c = new SpotEcsCluster("scaled", { ...base, targetGroupArns: ["arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"],
+                draining: { batchSize: 3, standaloneTasks: "stop" } });
+            await outputsOf(c);
+        });
+
+        it("is a dynamic resource fed from the component's own resources, with every policy value resolved", () => {
+            const scaler = oneResource("scaled", "pulumi-nodejs:dynamic/spot-ecs:Scaler");
+            const { __provider, ...inputs } = scaler.inputs;
+            assert.equal(typeof __provider, "string");
+            assert.match(__provider, /^exports\.handler = /);
+            assert.deepEqual(inputs, {
+                region: "eu-west-1",
+                clusterName: "scaled",
+                autoScalingGroupName: "scaled-asg-7654321",
+                launchTemplateId: "lt-0abc1234def567890",
+                launchTemplateVersion: "3",
+                targetGroupArns: ["arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"],
+                scaling: { ...DEFAULTS.scaling },
+                draining: { ...DEFAULTS.draining, batchSize: 3, standaloneTasks: "stop" },
+            });
+        });
+
+        it("exposes the scaler's plan and last run", async () => {
+            assert.deepEqual(await valueOf(c.plan), ["scale out 2 → 3: CPUReservation 90% > 75% over 5 min"]);
+            assert.equal(await valueOf(c.lastRun), null);
+        });
+
+        it("is left out with enableScaler: false, and the plan is empty", async () => {
+            const off = new SpotEcsCluster("unscaled", { ...base, enableScaler: false });
+            await outputsOf(off);
+            assert.equal(resourcesOf("unscaled", "pulumi-nodejs:dynamic/spot-ecs:Scaler").length, 0);
+            assert.deepEqual(await valueOf(off.plan), []);
+        });
+    });
+
     describe("with every option set", () => {
         before(async () => {
             await outputsOf(new SpotEcsCluster("full", {

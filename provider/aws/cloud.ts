@@ -1,0 +1,306 @@
+// The Cloud port on AWS, through SDK v3. Clients are created per call of `awsCloud` from bare
+// package names (never captured from module scope, so the provider serializes cleanly); credentials
+// come from the default chain at run time; AWS_ENDPOINT_URL is honoured by the SDK itself.
+// Every list follows its pagination token and every batch call stays within its API limit.
+import type * as ASG from "@aws-sdk/client-auto-scaling";
+import type * as CW from "@aws-sdk/client-cloudwatch";
+import type * as EC2 from "@aws-sdk/client-ec2";
+import type * as ECS from "@aws-sdk/client-ecs";
+import type * as ELB from "@aws-sdk/client-elastic-load-balancing-v2";
+import { ClusterContainerInstance, Cloud, CloudTarget, GroupState, SURGE_TAG, TargetState } from "../cloud";
+import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, Lifecycle, ObservedTask } from "../model";
+
+/** Items per call allowed by each batch API. */
+export const LIMITS = {
+    describeContainerInstances: 100,
+    describeTasks: 100,
+    listPage: 100,
+    updateContainerInstancesState: 10,
+    attributes: 10,
+    describeInstances: 200,
+    deregisterTargets: 100,
+    describeTargetHealth: 100,
+} as const;
+
+export function chunks<T>(items: T[], size: number): T[][] {
+    const out: T[][] = [];
+    for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+    return out;
+}
+
+export interface AwsCloud extends Cloud {
+    /** Requests sent, by operation name. */
+    readonly requests: Record<string, number>;
+}
+
+/** A Cloud acting on one cluster and Auto Scaling group in `target.region`. */
+export function awsCloud(target: CloudTarget): AwsCloud {
+    const ecs: typeof ECS = require("@aws-sdk/client-ecs");
+    const asg: typeof ASG = require("@aws-sdk/client-auto-scaling");
+    const ec2: typeof EC2 = require("@aws-sdk/client-ec2");
+    const cw: typeof CW = require("@aws-sdk/client-cloudwatch");
+    const elb: typeof ELB = require("@aws-sdk/client-elastic-load-balancing-v2");
+
+    const requests: Record<string, number> = {};
+    // Retries are ours (bounded, jittered, tested), so the SDK makes one attempt per call.
+    const config = { region: target.region, maxAttempts: 1 };
+    const count = <C extends { middlewareStack: { add: (...a: any[]) => void } }>(client: C): C => {
+        client.middlewareStack.add((next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+            const op = (context.commandName ?? "Unknown").replace(/Command$/, "");
+            requests[op] = (requests[op] ?? 0) + 1;
+            return next(args);
+        }, { step: "initialize", name: "spotEcsRequestCounter" });
+        return client;
+    };
+    const ecsClient = count(new ecs.ECSClient(config));
+    const asgClient = count(new asg.AutoScalingClient(config));
+    const ec2Client = count(new ec2.EC2Client(config));
+    const cwClient = count(new cw.CloudWatchClient(config));
+    const elbClient = count(new elb.ElasticLoadBalancingV2Client(config));
+    const cluster = target.clusterName;
+
+    const resources = (list: ECS.Resource[] | undefined, name: string) =>
+        list?.find((r) => r.name === name)?.integerValue ?? 0;
+
+    function toContainer(c: ECS.ContainerInstance): ClusterContainerInstance {
+        const mark = c.attributes?.find((a) => a.name === DRAIN_MARK_ATTRIBUTE)?.value;
+        return {
+            arn: c.containerInstanceArn!,
+            ec2InstanceId: c.ec2InstanceId!,
+            status: c.status as ClusterContainerInstance["status"],
+            agentConnected: c.agentConnected ?? false,
+            registered: { cpu: resources(c.registeredResources, "CPU"), memory: resources(c.registeredResources, "MEMORY") },
+            remaining: { cpu: resources(c.remainingResources, "CPU"), memory: resources(c.remainingResources, "MEMORY") },
+            runningTasks: c.runningTasksCount ?? 0,
+            pendingTasks: c.pendingTasksCount ?? 0,
+            ...(mark === "scale-in" || mark === "replace" ? { drainMark: mark as DrainPurpose } : {}),
+        };
+    }
+
+    function toTask(t: ECS.Task): ObservedTask {
+        const sum = (pick: (c: ECS.Container) => string | undefined) =>
+            (t.containers ?? []).reduce((acc, c) => acc + Number(pick(c) ?? 0), 0);
+        return {
+            arn: t.taskArn!,
+            containerInstanceArn: t.containerInstanceArn ?? "",
+            group: t.group ?? "",
+            cpu: t.cpu !== undefined ? Number(t.cpu) : sum((c) => c.cpu),
+            memory: t.memory !== undefined ? Number(t.memory) : sum((c) => c.memory ?? c.memoryReservation),
+            lastStatus: t.lastStatus ?? "UNKNOWN",
+        };
+    }
+
+    async function describeContainers(arns: string[]): Promise<ClusterContainerInstance[]> {
+        const out: ClusterContainerInstance[] = [];
+        for (const batch of chunks(arns, LIMITS.describeContainerInstances)) {
+            const r = await ecsClient.send(new ecs.DescribeContainerInstancesCommand({ cluster, containerInstances: batch }));
+            out.push(...(r.containerInstances ?? []).map(toContainer));
+        }
+        return out;
+    }
+
+    async function describeTasks(arns: string[]): Promise<ObservedTask[]> {
+        const out: ObservedTask[] = [];
+        for (const batch of chunks(arns, LIMITS.describeTasks)) {
+            const r = await ecsClient.send(new ecs.DescribeTasksCommand({ cluster, tasks: batch }));
+            out.push(...(r.tasks ?? []).filter((t) => t.desiredStatus === "RUNNING").map(toTask));
+        }
+        return out;
+    }
+
+    /** Lists task ARNs page by page, describing each page as it arrives. */
+    async function tasksWhere(filter: { containerInstance?: string }): Promise<ObservedTask[]> {
+        const out: ObservedTask[] = [];
+        let nextToken: string | undefined;
+        do {
+            const page = await ecsClient.send(new ecs.ListTasksCommand({
+                cluster, desiredStatus: "RUNNING", maxResults: LIMITS.listPage, nextToken, ...filter,
+            }));
+            if ((page.taskArns ?? []).length > 0) out.push(...await describeTasks(page.taskArns!));
+            nextToken = page.nextToken;
+        } while (nextToken);
+        return out;
+    }
+
+    return {
+        requests,
+
+        async describeGroup(): Promise<GroupState> {
+            const r = await asgClient.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [target.autoScalingGroupName] }));
+            const g = r.AutoScalingGroups?.[0];
+            if (g === undefined) throw new Error(`Auto Scaling group ${target.autoScalingGroupName} not found in ${target.region}`);
+            const surge = g.Tags?.find((t) => t.Key === SURGE_TAG)?.Value;
+            return {
+                name: g.AutoScalingGroupName!,
+                desired: g.DesiredCapacity ?? 0,
+                minSize: g.MinSize ?? 0,
+                maxSize: g.MaxSize ?? 0,
+                targetGroupArns: g.TargetGroupARNs ?? [],
+                instances: (g.Instances ?? []).map((i) => ({
+                    instanceId: i.InstanceId!,
+                    instanceType: i.InstanceType ?? "",
+                    asgState: i.LifecycleState ?? "",
+                    launchTemplateId: i.LaunchTemplate?.LaunchTemplateId,
+                    launchTemplateVersion: i.LaunchTemplate?.Version,
+                })),
+                ...(surge !== undefined && /^\d+$/.test(surge) ? { surgeBaseline: Number(surge) } : {}),
+            };
+        },
+
+        async instanceLifecycles(instanceIds: string[]): Promise<Record<string, Lifecycle>> {
+            const out: Record<string, Lifecycle> = {};
+            for (const batch of chunks(instanceIds, LIMITS.describeInstances)) {
+                let NextToken: string | undefined;
+                do {
+                    const r = await ec2Client.send(new ec2.DescribeInstancesCommand({ InstanceIds: batch, NextToken }));
+                    for (const i of (r.Reservations ?? []).flatMap((x) => x.Instances ?? [])) {
+                        out[i.InstanceId!] = i.InstanceLifecycle === "spot" ? "spot" : "on-demand";
+                    }
+                    NextToken = r.NextToken;
+                } while (NextToken);
+            }
+            return out;
+        },
+
+        async listContainerInstances(): Promise<ClusterContainerInstance[]> {
+            const out: ClusterContainerInstance[] = [];
+            let nextToken: string | undefined;
+            do {
+                const page = await ecsClient.send(new ecs.ListContainerInstancesCommand({ cluster, maxResults: LIMITS.listPage, nextToken }));
+                if ((page.containerInstanceArns ?? []).length > 0) out.push(...await describeContainers(page.containerInstanceArns!));
+                nextToken = page.nextToken;
+            } while (nextToken);
+            return out.filter((c) => c.status === "ACTIVE" || c.status === "DRAINING");
+        },
+
+        describeContainerInstances: async (arns) => arns.length === 0 ? [] : describeContainers(arns),
+
+        listTasks: () => tasksWhere({}),
+
+        listTasksOn: (containerInstanceArn) => tasksWhere({ containerInstance: containerInstanceArn }),
+
+        async reservationMetrics(startMs: number, endMs: number) {
+            const query = (id: string, metric: string): CW.MetricDataQuery => ({
+                Id: id,
+                MetricStat: {
+                    Metric: { Namespace: "AWS/ECS", MetricName: metric, Dimensions: [{ Name: "ClusterName", Value: cluster }] },
+                    Period: 60,
+                    Stat: "Average",
+                },
+                ReturnData: true,
+            });
+            const series: Record<string, Datapoint[]> = { cpu: [], memory: [] };
+            let NextToken: string | undefined;
+            do {
+                const r = await cwClient.send(new cw.GetMetricDataCommand({
+                    MetricDataQueries: [query("cpu", "CPUReservation"), query("memory", "MemoryReservation")],
+                    StartTime: new Date(startMs),
+                    EndTime: new Date(endMs),
+                    NextToken,
+                }));
+                for (const result of r.MetricDataResults ?? []) {
+                    const times = result.Timestamps ?? [];
+                    const values = result.Values ?? [];
+                    series[result.Id!]?.push(...times.map((t, i) => ({ time: new Date(t).getTime(), value: values[i] })));
+                }
+                NextToken = r.NextToken;
+            } while (NextToken);
+            return { cpu: series.cpu, memory: series.memory };
+        },
+
+        async lastScalingActivity(): Promise<number | undefined> {
+            const r = await asgClient.send(new asg.DescribeScalingActivitiesCommand({ AutoScalingGroupName: target.autoScalingGroupName, MaxRecords: 1 }));
+            const start = r.Activities?.[0]?.StartTime;
+            return start === undefined ? undefined : new Date(start).getTime();
+        },
+
+        async managedDrainingProviders(): Promise<string[]> {
+            const r = await ecsClient.send(new ecs.DescribeClustersCommand({ clusters: [cluster] }));
+            const names = r.clusters?.[0]?.capacityProviders ?? [];
+            const attached = names.filter((n) => n !== "FARGATE" && n !== "FARGATE_SPOT");
+            if (attached.length === 0) return [];
+            const g = await asgClient.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [target.autoScalingGroupName] }));
+            const groupArn = g.AutoScalingGroups?.[0]?.AutoScalingGroupARN;
+            const p = await ecsClient.send(new ecs.DescribeCapacityProvidersCommand({ capacityProviders: attached }));
+            return (p.capacityProviders ?? [])
+                .filter((c) => c.autoScalingGroupProvider?.managedDraining === "ENABLED"
+                    && (c.autoScalingGroupProvider.autoScalingGroupArn === groupArn
+                        || c.autoScalingGroupProvider.autoScalingGroupArn === target.autoScalingGroupName))
+                .map((c) => c.name!);
+        },
+
+        async targetStates(targetGroupArn: string, instanceIds: string[]) {
+            const out: Record<string, TargetState | undefined> = Object.fromEntries(instanceIds.map((id) => [id, undefined]));
+            for (const batch of chunks(instanceIds, LIMITS.describeTargetHealth)) {
+                const r = await elbClient.send(new elb.DescribeTargetHealthCommand({
+                    TargetGroupArn: targetGroupArn, Targets: batch.map((Id) => ({ Id })),
+                }));
+                for (const d of r.TargetHealthDescriptions ?? []) {
+                    const id = d.Target?.Id;
+                    if (id !== undefined && id in out) out[id] = d.TargetHealth?.State as TargetState | undefined;
+                }
+            }
+            return out;
+        },
+
+        async setDesiredCapacity(desired: number) {
+            await asgClient.send(new asg.SetDesiredCapacityCommand({
+                AutoScalingGroupName: target.autoScalingGroupName, DesiredCapacity: desired, HonorCooldown: false,
+            }));
+        },
+
+        async recordSurge(baseline: number | undefined) {
+            const tag = { ResourceId: target.autoScalingGroupName, ResourceType: "auto-scaling-group", Key: SURGE_TAG, PropagateAtLaunch: false };
+            if (baseline === undefined) await asgClient.send(new asg.DeleteTagsCommand({ Tags: [tag] }));
+            else await asgClient.send(new asg.CreateOrUpdateTagsCommand({ Tags: [{ ...tag, Value: String(baseline) }] }));
+        },
+
+        async markDrain(arns: string[], purpose: DrainPurpose) {
+            for (const batch of chunks(arns, LIMITS.attributes)) {
+                await ecsClient.send(new ecs.PutAttributesCommand({
+                    cluster, attributes: batch.map((targetId) => ({ name: DRAIN_MARK_ATTRIBUTE, value: purpose, targetId })),
+                }));
+            }
+        },
+
+        async clearDrainMark(arns: string[]) {
+            // DeleteAttributes matches on the value too, so read the current marks first.
+            const marked = (await describeContainers(arns)).filter((c) => c.drainMark !== undefined);
+            for (const batch of chunks(marked, LIMITS.attributes)) {
+                await ecsClient.send(new ecs.DeleteAttributesCommand({
+                    cluster, attributes: batch.map((c) => ({ name: DRAIN_MARK_ATTRIBUTE, value: c.drainMark, targetId: c.arn })),
+                }));
+            }
+        },
+
+        async setContainerInstanceState(arns: string[], status) {
+            for (const batch of chunks(arns, LIMITS.updateContainerInstancesState)) {
+                const r = await ecsClient.send(new ecs.UpdateContainerInstancesStateCommand({ cluster, containerInstances: batch, status }));
+                const failures = r.failures ?? [];
+                if (failures.length > 0) {
+                    throw new Error(`UpdateContainerInstancesState ${status} failed for ${failures.map((f) => `${f.arn}: ${f.reason}`).join(", ")}`);
+                }
+            }
+        },
+
+        async deregisterTargets(targetGroupArn: string, instanceIds: string[]) {
+            for (const batch of chunks(instanceIds, LIMITS.deregisterTargets)) {
+                await elbClient.send(new elb.DeregisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: batch.map((Id) => ({ Id })) }));
+            }
+        },
+
+        async stopTask(taskArn: string, reason: string) {
+            await ecsClient.send(new ecs.StopTaskCommand({ cluster, task: taskArn, reason: reason.slice(0, 255) }));
+        },
+
+        async deregisterContainerInstance(containerInstanceArn: string) {
+            await ecsClient.send(new ecs.DeregisterContainerInstanceCommand({ cluster, containerInstance: containerInstanceArn, force: false }));
+        },
+
+        async terminateInstance(instanceId: string, decrementDesired: boolean) {
+            await asgClient.send(new asg.TerminateInstanceInAutoScalingGroupCommand({
+                InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrementDesired,
+            }));
+        },
+    };
+}

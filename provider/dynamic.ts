@@ -1,0 +1,102 @@
+// The scaler as a Pulumi dynamic provider. `check` observes the cluster and writes the plan into the
+// `plan` input, so `pulumi preview --diff` shows it; `update` observes again and carries the plan out.
+// A plain object: the engine serializes it into state, so it captures no client, credential or
+// environment value; SDK clients are created inside the calls.
+import { awsCloud } from "./aws/cloud";
+import { realDeps } from "./cloud";
+import { ScalerRunError } from "./executor";
+import { checkScalerInputs, containsUnknown, PLAN_PENDING, ScalerInputs } from "./inputs";
+import { RunReport } from "./model";
+import { previewPlan, reconcile, ScalerSettings } from "./reconcile";
+import { describeError } from "./retry";
+
+/** What the last `pulumi up` did, as stored in the scaler's outputs. */
+export interface LastRun extends RunReport {
+    plan: string[];
+}
+
+export interface ScalerOutputs extends ScalerInputs {
+    lastRun: LastRun | null;
+}
+
+/** Lines of a rendered plan that are notes, not actions. */
+export const NOTE_PREFIX = "note: ";
+
+/** Input keys whose change alone is an update (the plan and run record are derived). */
+const SETTING_KEYS = ["region", "clusterName", "autoScalingGroupName", "launchTemplateId", "launchTemplateVersion",
+    "targetGroupArns", "scaling", "draining"] as const;
+
+function settingsOf(i: ScalerInputs): ScalerSettings {
+    return {
+        region: i.region,
+        clusterName: i.clusterName,
+        autoScalingGroupName: i.autoScalingGroupName,
+        launchTemplateId: i.launchTemplateId,
+        launchTemplateVersion: i.launchTemplateVersion,
+        targetGroupArns: i.targetGroupArns ?? [],
+        scaling: i.scaling,
+        draining: i.draining,
+    };
+}
+
+function hasActions(plan: unknown): boolean {
+    return Array.isArray(plan) && plan.some((line) => typeof line === "string" && !line.startsWith(NOTE_PREFIX));
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+    return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export const scalerProvider = {
+    async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
+        const failures = checkScalerInputs(news);
+        if (failures.length > 0) return { inputs: news, failures };
+        if (containsUnknown(news)) return { inputs: { ...news, plan: [PLAN_PENDING] } };
+        const inputs = news as unknown as ScalerInputs;
+        try {
+            const cloud = awsCloud(inputs);
+            const preview = await previewPlan(cloud, realDeps(() => undefined), settingsOf(inputs));
+            return { inputs: { ...news, plan: preview.lines } };
+        } catch (error) {
+            throw new Error(`[${inputs.clusterName}] could not observe the cluster to plan: ${describeError(error)}`);
+        }
+    },
+
+    async diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
+        const settingsChanged = SETTING_KEYS.some((k) => !sameJson(olds[k], news[k]));
+        const codeChanged = olds.__provider !== news.__provider;
+        return { changes: hasActions(news.plan) || settingsChanged || codeChanged, replaces: [], deleteBeforeReplace: false };
+    },
+
+    async create(inputs: Record<string, unknown>) {
+        const i = inputs as unknown as ScalerInputs;
+        return { id: `${i.clusterName}/${i.autoScalingGroupName}`, outs: { ...inputs, lastRun: null } };
+    },
+
+    async update(id: string, _olds: Record<string, unknown>, news: Record<string, unknown>) {
+        const inputs = news as unknown as ScalerInputs;
+        if (!hasActions(inputs.plan)) return { outs: { ...news, lastRun: _olds.lastRun ?? null } };
+        const log = (line: string) => console.log(line);
+        try {
+            const result = await reconcile(awsCloud(inputs), realDeps(log), settingsOf(inputs));
+            return { outs: { ...news, plan: result.lines, lastRun: { ...result.report, plan: result.lines } } };
+        } catch (error) {
+            const report = error instanceof ScalerRunError ? error.report : undefined;
+            const message = `[${inputs.clusterName}] ${error instanceof ScalerRunError ? error.message : describeError(error)}`;
+            const lastRun = report === undefined ? null : { ...report, plan: inputs.plan ?? [] };
+            throw Object.assign(new Error(message), {
+                id,
+                properties: { ...news, lastRun },
+                reasons: [message],
+            });
+        }
+    },
+
+    async read(id: string, props?: Record<string, unknown>) {
+        return { id, props: props ?? {} };
+    },
+
+    async delete() {
+        // Instances belong to the Auto Scaling group; removing the scaler leaves them as they are.
+    },
+};
