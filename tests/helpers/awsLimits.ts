@@ -1,0 +1,106 @@
+// A loopback proxy in front of moto that enforces the ECS limits moto leaves out: list calls return
+// pages of at most 100 with a nextToken, and batch calls over their limit are refused with the
+// error AWS gives. Everything else passes through unchanged.
+import * as http from "node:http";
+import { AddressInfo } from "node:net";
+
+const ECS_TARGET = "AmazonEC2ContainerServiceV20141113.";
+
+/** Per-call item limits of the ECS batch APIs: [request field, limit]. */
+const BATCH_LIMITS: Record<string, [string, number]> = {
+    DescribeContainerInstances: ["containerInstances", 100],
+    DescribeTasks: ["tasks", 100],
+    UpdateContainerInstancesState: ["containerInstances", 10],
+    PutAttributes: ["attributes", 10],
+    DeleteAttributes: ["attributes", 10],
+};
+
+/** List calls to paginate: [result field]. */
+const PAGED: Record<string, string> = {
+    ListContainerInstances: "containerInstanceArns",
+    ListTasks: "taskArns",
+};
+
+export interface LimitsProxy {
+    endpoint: string;
+    /** ECS requests seen, by operation. */
+    seen: Record<string, number>;
+    close(): Promise<void>;
+}
+
+function forward(target: URL, req: http.IncomingMessage, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+        const headers = { ...req.headers, host: target.host, "content-length": String(body.length) };
+        const out = http.request({ hostname: target.hostname, port: target.port, path: req.url, method: req.method, headers }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c) => chunks.push(c));
+            res.on("end", () => resolve({ status: res.statusCode ?? 500, headers: res.headers, body: Buffer.concat(chunks) }));
+        });
+        out.on("error", reject);
+        out.end(body);
+    });
+}
+
+function send(res: http.ServerResponse, status: number, json: unknown): void {
+    const body = Buffer.from(JSON.stringify(json));
+    res.writeHead(status, { "content-type": "application/x-amz-json-1.1", "content-length": body.length });
+    res.end(body);
+}
+
+export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProxy> {
+    const target = new URL(motoEndpoint);
+    const seen: Record<string, number> = {};
+    const server = http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (c) => chunks.push(c));
+        req.on("end", async () => {
+            try {
+                const body = Buffer.concat(chunks);
+                const amzTarget = String(req.headers["x-amz-target"] ?? "");
+                if (!amzTarget.startsWith(ECS_TARGET)) {
+                    const r = await forward(target, req, body);
+                    res.writeHead(r.status, r.headers);
+                    res.end(r.body);
+                    return;
+                }
+                const op = amzTarget.slice(ECS_TARGET.length);
+                seen[op] = (seen[op] ?? 0) + 1;
+                const input = JSON.parse(body.toString("utf8") || "{}");
+                const limit = BATCH_LIMITS[op];
+                if (limit !== undefined && Array.isArray(input[limit[0]]) && input[limit[0]].length > limit[1]) {
+                    send(res, 400, { __type: "InvalidParameterException", message: `${limit[0]} can have at most ${limit[1]} items` });
+                    return;
+                }
+                const field = PAGED[op];
+                if (field === undefined) {
+                    const r = await forward(target, req, body);
+                    res.writeHead(r.status, r.headers);
+                    res.end(r.body);
+                    return;
+                }
+                const pageSize = Math.min(input.maxResults ?? 100, 100);
+                const offset = input.nextToken === undefined ? 0 : Number(Buffer.from(input.nextToken, "base64").toString("utf8"));
+                const { maxResults: _m, nextToken: _n, ...rest } = input;
+                const r = await forward(target, req, Buffer.from(JSON.stringify(rest)));
+                if (r.status !== 200) {
+                    res.writeHead(r.status, r.headers);
+                    res.end(r.body);
+                    return;
+                }
+                const all: string[] = JSON.parse(r.body.toString("utf8"))[field] ?? [];
+                const page = all.slice(offset, offset + pageSize);
+                const next = offset + pageSize < all.length ? Buffer.from(String(offset + pageSize)).toString("base64") : undefined;
+                send(res, 200, { [field]: page, ...(next === undefined ? {} : { nextToken: next }) });
+            } catch (error) {
+                send(res, 500, { __type: "InternalFailure", message: String(error) });
+            }
+        });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+        endpoint: `http://127.0.0.1:${port}`,
+        seen,
+        close: () => new Promise((resolve) => server.close(() => resolve())),
+    };
+}

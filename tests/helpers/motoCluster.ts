@@ -1,0 +1,165 @@
+// Builds an ECS cluster on an Auto Scaling group in moto: launch template (two versions), group,
+// container instances for its instances, tasks on them, an optional target group and metric data.
+import * as asg from "@aws-sdk/client-auto-scaling";
+import * as cw from "@aws-sdk/client-cloudwatch";
+import * as ec2 from "@aws-sdk/client-ec2";
+import * as ecs from "@aws-sdk/client-ecs";
+import * as elb from "@aws-sdk/client-elastic-load-balancing-v2";
+
+export const REGION = "us-east-1";
+/** A Linux AMI moto knows (its first "amazon" AMIs are Windows). */
+const LINUX_AMI = "ami-1e749f67";
+
+export interface MotoClusterOpts {
+    name: string;
+    instances: number;
+    tasksPerInstance?: number;
+    /** Launch template version the group and its instances use. */
+    version?: "1" | "2";
+    maxSize?: number;
+    minSize?: number;
+    targetGroup?: boolean;
+    /** Families of standalone tasks started on the first instance. */
+    standalone?: string[];
+}
+
+export interface MotoCluster {
+    clusterName: string;
+    autoScalingGroupName: string;
+    launchTemplateId: string;
+    targetGroupArn?: string;
+    instanceIds: string[];
+    containerArns: Record<string, string>;
+    taskArns: string[];
+    clients: Clients;
+}
+
+export interface Clients {
+    ec2: ec2.EC2Client;
+    asg: asg.AutoScalingClient;
+    ecs: ecs.ECSClient;
+    cw: cw.CloudWatchClient;
+    elb: elb.ElasticLoadBalancingV2Client;
+}
+
+const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
+
+export function clientsFor(endpoint: string): Clients {
+    const config = { region: REGION, endpoint, credentials };
+    return {
+        ec2: new ec2.EC2Client(config),
+        asg: new asg.AutoScalingClient(config),
+        ecs: new ecs.ECSClient(config),
+        cw: new cw.CloudWatchClient({ ...config, disableRequestCompression: true }),
+        elb: new elb.ElasticLoadBalancingV2Client(config),
+    };
+}
+
+export async function createMotoCluster(endpoint: string, o: MotoClusterOpts): Promise<MotoCluster> {
+    const c = clientsFor(endpoint);
+    const subnets = await c.ec2.send(new ec2.DescribeSubnetsCommand({}));
+    const subnet = subnets.Subnets![0];
+    const lt = await c.ec2.send(new ec2.CreateLaunchTemplateCommand({
+        LaunchTemplateName: `${o.name}-lt`, LaunchTemplateData: { ImageId: LINUX_AMI, InstanceType: "m6i.large" },
+    }));
+    const launchTemplateId = lt.LaunchTemplate!.LaunchTemplateId!;
+    await c.ec2.send(new ec2.CreateLaunchTemplateVersionCommand({
+        LaunchTemplateId: launchTemplateId, LaunchTemplateData: { ImageId: LINUX_AMI, InstanceType: "m6i.large" },
+    }));
+
+    let targetGroupArn: string | undefined;
+    if (o.targetGroup) {
+        const tg = await c.elb.send(new elb.CreateTargetGroupCommand({
+            Name: `${o.name}-tg`, Protocol: "HTTP", Port: 80, VpcId: subnet.VpcId, TargetType: "instance",
+        }));
+        targetGroupArn = tg.TargetGroups![0].TargetGroupArn!;
+    }
+
+    const autoScalingGroupName = `${o.name}-asg`;
+    await c.asg.send(new asg.CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: autoScalingGroupName,
+        MinSize: o.minSize ?? 1,
+        MaxSize: o.maxSize ?? o.instances * 2,
+        DesiredCapacity: o.instances,
+        VPCZoneIdentifier: subnet.SubnetId,
+        MixedInstancesPolicy: {
+            LaunchTemplate: {
+                LaunchTemplateSpecification: { LaunchTemplateId: launchTemplateId, Version: o.version ?? "1" },
+                Overrides: [{ InstanceType: "m6i.large" }],
+            },
+            InstancesDistribution: { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: "price-capacity-optimized" },
+        },
+        ...(targetGroupArn === undefined ? {} : { TargetGroupARNs: [targetGroupArn] }),
+    }));
+    const group = await c.asg.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [autoScalingGroupName] }));
+    const instanceIds = group.AutoScalingGroups![0].Instances!.map((i) => i.InstanceId!).sort();
+    if (targetGroupArn !== undefined) {
+        await c.elb.send(new elb.RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: instanceIds.map((Id) => ({ Id })) }));
+    }
+
+    const clusterName = o.name;
+    await c.ecs.send(new ecs.CreateClusterCommand({ clusterName }));
+    await c.ecs.send(new ecs.RegisterTaskDefinitionCommand({
+        family: "web", cpu: "128", memory: "256",
+        containerDefinitions: [{ name: "web", image: "nginx", cpu: 128, memory: 256 }],
+    }));
+    const containerArns: Record<string, string> = {};
+    for (const id of instanceIds) {
+        const r = await c.ecs.send(new ecs.RegisterContainerInstanceCommand({
+            cluster: clusterName, instanceIdentityDocument: JSON.stringify({ instanceId: id, region: REGION }),
+        }));
+        containerArns[id] = r.containerInstance!.containerInstanceArn!;
+    }
+    const taskArns: string[] = [];
+    for (const id of instanceIds) {
+        for (let k = 0; k < (o.tasksPerInstance ?? 0); k++) {
+            const r = await c.ecs.send(new ecs.StartTaskCommand({
+                cluster: clusterName, taskDefinition: "web", containerInstances: [containerArns[id]], group: "service:web",
+            }));
+            taskArns.push(...r.tasks!.map((t) => t.taskArn!));
+        }
+    }
+    if ((o.standalone ?? []).length > 0) {
+        await c.ecs.send(new ecs.RegisterTaskDefinitionCommand({
+            family: "batch", cpu: "64", memory: "64", containerDefinitions: [{ name: "batch", image: "busybox", cpu: 64, memory: 64 }],
+        }));
+        for (const family of o.standalone!) {
+            const r = await c.ecs.send(new ecs.StartTaskCommand({
+                cluster: clusterName, taskDefinition: "batch", containerInstances: [containerArns[instanceIds[0]]], group: `family:${family}`,
+            }));
+            taskArns.push(...r.tasks!.map((t) => t.taskArn!));
+        }
+    }
+    return { clusterName, autoScalingGroupName, launchTemplateId, targetGroupArn, instanceIds, containerArns, taskArns, clients: c };
+}
+
+/** Publishes CPUReservation and MemoryReservation, one datapoint a minute for `minutes` up to `endMs`. */
+export async function putReservations(c: Clients, clusterName: string, cpu: number, memory: number, minutes: number, endMs = Date.now()): Promise<void> {
+    const data: cw.MetricDatum[] = [];
+    for (let m = 1; m <= minutes; m++) {
+        const Timestamp = new Date(Math.floor(endMs / 60_000) * 60_000 - m * 60_000);
+        const Dimensions = [{ Name: "ClusterName", Value: clusterName }];
+        data.push({ MetricName: "CPUReservation", Dimensions, Timestamp, Value: cpu, Unit: "Percent" });
+        data.push({ MetricName: "MemoryReservation", Dimensions, Timestamp, Value: memory, Unit: "Percent" });
+    }
+    for (let i = 0; i < data.length; i += 500) {
+        await c.cw.send(new cw.PutMetricDataCommand({ Namespace: "AWS/ECS", MetricData: data.slice(i, i + 500) }));
+    }
+}
+
+/** Plays ECS's part that moto lacks: stops every task still running on DRAINING container instances. */
+export async function moveTasksOffDraining(c: Clients, clusterName: string): Promise<number> {
+    const list = await c.ecs.send(new ecs.ListContainerInstancesCommand({ cluster: clusterName }));
+    if ((list.containerInstanceArns ?? []).length === 0) return 0;
+    const described = await c.ecs.send(new ecs.DescribeContainerInstancesCommand({ cluster: clusterName, containerInstances: list.containerInstanceArns }));
+    let stopped = 0;
+    for (const ci of described.containerInstances ?? []) {
+        if (ci.status !== "DRAINING") continue;
+        const tasks = await c.ecs.send(new ecs.ListTasksCommand({ cluster: clusterName, containerInstance: ci.containerInstanceArn, desiredStatus: "RUNNING" }));
+        for (const task of tasks.taskArns ?? []) {
+            await c.ecs.send(new ecs.StopTaskCommand({ cluster: clusterName, task, reason: "moved by ECS (test)" }));
+            stopped++;
+        }
+    }
+    return stopped;
+}

@@ -1,0 +1,206 @@
+// The AWS implementation of the Cloud port against moto, through a proxy that enforces the ECS
+// page and batch limits moto leaves out. Every operation of the port is exercised.
+import { strict as assert } from "node:assert";
+import * as ecs from "@aws-sdk/client-ecs";
+import * as asg from "@aws-sdk/client-auto-scaling";
+import { awsCloud, AwsCloud } from "../../provider/aws/cloud";
+import { startMoto, Moto } from "../helpers/moto";
+import { startLimitsProxy, LimitsProxy } from "../helpers/awsLimits";
+import { createMotoCluster, MotoCluster, putReservations, REGION } from "../helpers/motoCluster";
+import { awsEnv } from "../helpers/env";
+
+describe("AWS Cloud port against moto", function () {
+    this.timeout(180_000);
+    let moto: Moto;
+    let proxy: LimitsProxy;
+    let restoreEnv: () => void;
+
+    before(async () => {
+        moto = await startMoto();
+        proxy = await startLimitsProxy(moto.endpoint);
+        restoreEnv = awsEnv(proxy.endpoint);
+    });
+
+    after(async () => {
+        restoreEnv?.();
+        await proxy?.close();
+        await moto?.stop();
+    });
+
+    const cloudFor = (m: MotoCluster): AwsCloud =>
+        awsCloud({ region: REGION, clusterName: m.clusterName, autoScalingGroupName: m.autoScalingGroupName });
+
+    describe("reading a cluster of 120 instances and 150 tasks", () => {
+        let m: MotoCluster;
+        before(async () => {
+            await moto.reset();
+            m = await createMotoCluster(moto.endpoint, { name: "big", instances: 120, targetGroup: true });
+            // 150 tasks: one on each of the first 120 instances, a second on the first 30.
+            for (const [i, id] of m.instanceIds.entries()) {
+                for (let k = 0; k < (i < 30 ? 2 : 1); k++) {
+                    await m.clients.ecs.send(new ecs.StartTaskCommand({
+                        cluster: m.clusterName, taskDefinition: "web", containerInstances: [m.containerArns[id]], group: "service:web",
+                    }));
+                }
+            }
+        });
+
+        it("describes the group: sizes, instances with their template version, target groups", async () => {
+            const g = await cloudFor(m).describeGroup();
+            assert.deepEqual([g.name, g.desired, g.minSize, g.maxSize], ["big-asg", 120, 1, 240]);
+            assert.equal(g.instances.length, 120);
+            assert.deepEqual(g.instances[0].launchTemplateId, m.launchTemplateId);
+            assert.equal(g.instances[0].launchTemplateVersion, "1");
+            assert.equal(g.instances[0].asgState, "InService");
+            assert.deepEqual(g.targetGroupArns, [m.targetGroupArn]);
+            assert.equal(g.surgeBaseline, undefined);
+        });
+
+        it("pages through 120 container instances and describes them in batches of 100", async () => {
+            const cloud = cloudFor(m);
+            const cis = await cloud.listContainerInstances();
+            assert.equal(cis.length, 120);
+            assert.deepEqual(new Set(cis.map((c) => c.ec2InstanceId)), new Set(m.instanceIds));
+            assert.deepEqual(cloud.requests, { ListContainerInstances: 2, DescribeContainerInstances: 2 });
+            const first = cis.find((c) => c.ec2InstanceId === m.instanceIds[0])!;
+            assert.deepEqual([first.status, first.agentConnected, first.registered], ["ACTIVE", true, { cpu: 4096, memory: 7482 }]);
+            assert.deepEqual(first.remaining, { cpu: 4096 - 256, memory: 7482 - 512 });
+            assert.equal(first.runningTasks, 2);
+        });
+
+        it("pages through 150 tasks and describes them in batches of 100, with group and size", async () => {
+            const cloud = cloudFor(m);
+            const tasks = await cloud.listTasks();
+            assert.equal(tasks.length, 150);
+            assert.deepEqual(cloud.requests, { ListTasks: 2, DescribeTasks: 2 });
+            assert.deepEqual([tasks[0].group, tasks[0].cpu, tasks[0].memory], ["service:web", 128, 256]);
+            assert.ok(tasks.every((t) => Object.values(m.containerArns).includes(t.containerInstanceArn)));
+        });
+
+        it("lists the tasks of one container instance", async () => {
+            const tasks = await cloudFor(m).listTasksOn(m.containerArns[m.instanceIds[0]]);
+            assert.equal(tasks.length, 2);
+        });
+
+        it("reads instance lifecycles in one request", async () => {
+            const cloud = cloudFor(m);
+            const lifecycles = await cloud.instanceLifecycles(m.instanceIds.slice(0, 150));
+            assert.equal(Object.keys(lifecycles).length, 120);
+            assert.ok(Object.values(lifecycles).every((l) => l === "on-demand"), "moto launches On-Demand instances");
+            assert.deepEqual(cloud.requests, { DescribeInstances: 1 });
+        });
+
+        it("drains 12 instances with two UpdateContainerInstancesState calls of at most 10", async () => {
+            const cloud = cloudFor(m);
+            const arns = m.instanceIds.slice(100, 112).map((id) => m.containerArns[id]);
+            await cloud.setContainerInstanceState(arns, "DRAINING");
+            assert.deepEqual(cloud.requests, { UpdateContainerInstancesState: 2 });
+            const after = await cloud.describeContainerInstances(arns);
+            assert.deepEqual([...new Set(after.map((c) => c.status))], ["DRAINING"]);
+            await cloud.setContainerInstanceState(arns, "ACTIVE");
+            assert.deepEqual([...new Set((await cloud.describeContainerInstances(arns)).map((c) => c.status))], ["ACTIVE"]);
+        });
+
+        it("marks 12 instances with two PutAttributes calls and clears the marks", async () => {
+            const cloud = cloudFor(m);
+            const arns = m.instanceIds.slice(100, 112).map((id) => m.containerArns[id]);
+            await cloud.markDrain(arns, "replace");
+            assert.equal(cloud.requests.PutAttributes, 2);
+            assert.deepEqual([...new Set((await cloud.describeContainerInstances(arns)).map((c) => c.drainMark))], ["replace"]);
+            await cloud.clearDrainMark(arns);
+            assert.equal(cloud.requests.DeleteAttributes, 2);
+            assert.deepEqual([...new Set((await cloud.describeContainerInstances(arns)).map((c) => c.drainMark))], [undefined]);
+        });
+    });
+
+    describe("acting on a small cluster", () => {
+        let m: MotoCluster;
+        beforeEach(async () => {
+            await moto.reset();
+            m = await createMotoCluster(moto.endpoint, { name: "small", instances: 3, tasksPerInstance: 2, targetGroup: true });
+        });
+
+        it("reads the reservation metrics of the window in one GetMetricData request", async () => {
+            const now = Date.now();
+            await putReservations(m.clients, m.clusterName, 81.5, 42, 8, now);
+            const cloud = cloudFor(m);
+            const start = Math.floor(now / 60_000) * 60_000 - 5 * 60_000;
+            const r = await cloud.reservationMetrics(start, now);
+            assert.deepEqual(cloud.requests, { GetMetricData: 1 });
+            assert.equal(r.cpu.length, 5, "the five minutes inside the window, not the three before it");
+            assert.ok(r.cpu.every((p) => p.value === 81.5));
+            assert.ok(r.memory.every((p) => p.value === 42));
+            assert.ok(r.cpu.every((p) => p.time >= start && p.time <= now));
+        });
+
+        it("sets desired capacity and records, reads and clears the surge baseline", async () => {
+            const cloud = cloudFor(m);
+            await cloud.recordSurge(3);
+            await cloud.setDesiredCapacity(5);
+            let g = await cloud.describeGroup();
+            assert.equal(g.desired, 5);
+            assert.equal(g.instances.length, 5);
+            assert.equal(g.surgeBaseline, 3);
+            await cloud.recordSurge(undefined);
+            g = await cloud.describeGroup();
+            assert.equal(g.surgeBaseline, undefined);
+        });
+
+        it("reads target states and deregisters targets", async () => {
+            const cloud = cloudFor(m);
+            const [a, b] = m.instanceIds;
+            assert.deepEqual(await cloud.targetStates(m.targetGroupArn!, [a, b]), { [a]: "healthy", [b]: "healthy" });
+            await cloud.deregisterTargets(m.targetGroupArn!, [a]);
+            const after = await cloud.targetStates(m.targetGroupArn!, [a, b]);
+            assert.ok(after[a] === undefined || after[a] === "unused" || after[a] === "draining", `deregistered target is ${after[a]}`);
+            assert.equal(after[b], "healthy");
+        });
+
+        it("stops a task, deregisters the emptied container instance and terminates the instance, lowering desired", async () => {
+            const cloud = cloudFor(m);
+            const id = m.instanceIds[0];
+            const arn = m.containerArns[id];
+            await assert.rejects(cloud.deregisterContainerInstance(arn), /running tasks/i, "refused while tasks run");
+            for (const t of await cloud.listTasksOn(arn)) await cloud.stopTask(t.arn, "test");
+            assert.deepEqual(await cloud.listTasksOn(arn), []);
+            await cloud.deregisterContainerInstance(arn);
+            assert.deepEqual(await cloud.describeContainerInstances([arn]), []);
+            await cloud.terminateInstance(id, true);
+            const g = await cloud.describeGroup();
+            assert.equal(g.desired, 2);
+            assert.ok(!g.instances.some((i) => i.instanceId === id));
+        });
+
+        it("finds no managed draining without capacity providers, and finds one attached to the group", async () => {
+            const cloud = cloudFor(m);
+            assert.deepEqual(await cloud.managedDrainingProviders(), []);
+            const g = await m.clients.asg.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [m.autoScalingGroupName] }));
+            await m.clients.ecs.send(new ecs.CreateCapacityProviderCommand({
+                name: "cp-small",
+                autoScalingGroupProvider: { autoScalingGroupArn: g.AutoScalingGroups![0].AutoScalingGroupARN!, managedDraining: "ENABLED" },
+            }));
+            await m.clients.ecs.send(new ecs.PutClusterCapacityProvidersCommand({
+                cluster: m.clusterName, capacityProviders: ["cp-small"], defaultCapacityProviderStrategy: [],
+            }));
+            assert.deepEqual(await cloud.managedDrainingProviders(), ["cp-small"]);
+        });
+
+        it("reads the newest scaling activity, or none", async () => {
+            const t = await cloudFor(m).lastScalingActivity();
+            assert.ok(t === undefined || (typeof t === "number" && t <= Date.now() + 1000));
+        });
+
+        it("says which group it could not find", async () => {
+            const cloud = awsCloud({ region: REGION, clusterName: "missing", autoScalingGroupName: "missing-asg" });
+            await assert.rejects(cloud.describeGroup(), { message: "Auto Scaling group missing-asg not found in us-east-1" });
+        });
+    });
+
+    it("honours AWS_ENDPOINT_URL: requests reach the endpoint the environment names", async () => {
+        await moto.reset();
+        const m = await createMotoCluster(moto.endpoint, { name: "ep", instances: 1 });
+        const before = proxy.seen.ListContainerInstances ?? 0;
+        await cloudFor(m).listContainerInstances();
+        assert.equal(proxy.seen.ListContainerInstances, before + 1);
+    });
+});
