@@ -4,7 +4,7 @@
 // environment value; SDK clients are created inside the calls.
 import { awsCloud } from "./aws/cloud";
 import { realDeps } from "./cloud";
-import { ScalerRunError } from "./executor";
+import { isScalerRunError } from "./executor";
 import { checkScalerInputs, containsUnknown, PLAN_PENDING, ScalerInputs } from "./inputs";
 import { RunReport } from "./model";
 import { previewPlan, reconcile, ScalerSettings } from "./reconcile";
@@ -18,6 +18,15 @@ export interface LastRun extends RunReport {
 export interface ScalerOutputs extends ScalerInputs {
     lastRun: LastRun | null;
 }
+
+/**
+ * Largest partial-failure state (as JSON) sent back with an error. The host sends it in a gRPC
+ * trailer, and a trailer over about 64 KB never reaches the engine, which then waits forever. The
+ * serialized provider is about 6 KB when the package is installed from npm, but over 80 KB when a
+ * program runs it from a source checkout; there the error goes without state, and the previous
+ * run record stays.
+ */
+export const PARTIAL_STATE_LIMIT_BYTES = 48 * 1024;
 
 /** Lines of a rendered plan that are notes, not actions. */
 export const NOTE_PREFIX = "note: ";
@@ -81,14 +90,16 @@ export const scalerProvider = {
             const result = await reconcile(awsCloud(inputs), realDeps(log), settingsOf(inputs));
             return { outs: { ...news, plan: result.lines, lastRun: { ...result.report, plan: result.lines } } };
         } catch (error) {
-            const report = error instanceof ScalerRunError ? error.report : undefined;
-            const message = `[${inputs.clusterName}] ${error instanceof ScalerRunError ? error.message : describeError(error)}`;
+            const report = isScalerRunError(error) ? error.report : undefined;
+            const message = `[${inputs.clusterName}] ${isScalerRunError(error) ? error.message : describeError(error)}`;
             const lastRun = report === undefined ? null : { ...report, plan: inputs.plan ?? [] };
-            throw Object.assign(new Error(message), {
-                id,
-                properties: { ...news, lastRun },
-                reasons: [message],
-            });
+            const properties = { ...news, lastRun };
+            if (JSON.stringify(properties).length > PARTIAL_STATE_LIMIT_BYTES) {
+                log(`${message.split("\n")[0]} (this run's record is too large to return with the error and is not saved)`);
+                throw new Error(message);
+            }
+            log(`${message.split("\n")[0]} (state records what was done)`);
+            throw Object.assign(new Error(message), { id, properties, reasons: [message] });
         }
     },
 

@@ -18,11 +18,19 @@ export interface ExecuteSettings {
 }
 
 /** A run that stopped before the plan was done; `report` says what was done and what is left. */
-export class ScalerRunError extends Error {
-    constructor(message: string, readonly report: RunReport) {
-        super(message);
-        this.name = "ScalerRunError";
-    }
+export interface ScalerRunError extends Error {
+    name: "ScalerRunError";
+    report: RunReport;
+}
+
+// A plain Error with fields, not a subclass: this code runs from the serialized provider, where
+// classes extending built-ins lose what their constructor sets.
+export function scalerRunError(message: string, report: RunReport): ScalerRunError {
+    return Object.assign(new Error(message), { name: "ScalerRunError" as const, report });
+}
+
+export function isScalerRunError(error: unknown): error is ScalerRunError {
+    return error instanceof Error && error.name === "ScalerRunError" && "report" in error;
 }
 
 /** Seconds a standalone task stopped at the drain timeout gets to reach STOPPED. */
@@ -52,7 +60,7 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
     const fail = (message: string): never => {
         report.error = message;
         finish();
-        throw new ScalerRunError(message, report);
+        throw scalerRunError(message, report);
     };
     const draining = settings.policy.draining;
     const waitDeadline = (seconds: number) => Math.min(deps.now() + seconds * 1000, settings.deadlineMs);
@@ -173,7 +181,10 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         }
 
         const failures = states.filter((s) => s.failure !== undefined);
-        for (const s of failures) report.instances[s.victim.instanceId] = "timed-out";
+        for (const s of failures) {
+            report.instances[s.victim.instanceId] = "timed-out";
+            log(s.failure!);
+        }
         if (failures.length > 0) {
             fail(`${label} could not finish; nothing with a running task was terminated:\n`
                 + failures.map((s) => `  - ${s.failure}`).join("\n")
@@ -245,7 +256,7 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         } catch (error) {
             report.actions.push({ summary, outcome: "failed" });
             for (const rest of plan.actions.slice(index + 1)) report.actions.push({ summary: renderAction(rest).join("; "), outcome: "skipped" });
-            if (error instanceof ScalerRunError) throw error;
+            if (isScalerRunError(error)) throw error;
             fail(`${summary}: ${describeError(error)}`);
         }
     }

@@ -5,8 +5,11 @@ import { pct, statOf, sustainedAbove, sustainedBelow, WindowStat } from "./metri
 import { Action, Observed, ObservedInstance, ObservedTask, Plan, Resources, Victim } from "./model";
 import { Policy } from "./policy";
 
-/** Auto Scaling lifecycle states of instances that are, or are becoming, part of the group. */
-const LIVE_STATES = new Set(["Pending", "Pending:Wait", "Pending:Proceed", "InService"]);
+/**
+ * Auto Scaling lifecycle states of instances that are, or are becoming, part of the group. An array:
+ * the closure serializer that puts the provider into state does not carry a Set's contents.
+ */
+const LIVE_STATES = ["Pending", "Pending:Wait", "Pending:Proceed", "InService"];
 
 interface Classified {
     live: ObservedInstance[];
@@ -18,7 +21,7 @@ interface Classified {
 }
 
 export function isLive(i: ObservedInstance): boolean {
-    return LIVE_STATES.has(i.asgState);
+    return LIVE_STATES.includes(i.asgState);
 }
 
 export function isActive(i: ObservedInstance): boolean {

@@ -8,20 +8,22 @@ export const RETRY_MAX_ATTEMPTS = 8;
 /** A single call that takes longer than this is abandoned and retried. */
 export const CALL_TIMEOUT_MS = 60_000;
 
-const THROTTLING = new Set([
+// Arrays, not Sets: module-level values are copied into the serialized provider, and the closure
+// serializer does not carry a Set's contents over.
+const THROTTLING = [
     "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded",
     "ProvisionedThroughputExceededException", "RequestThrottled", "RequestThrottledException", "SlowDown",
     "PriorRequestNotComplete", "EC2ThrottledException",
-]);
-const TRANSIENT = new Set(["RequestTimeout", "RequestTimeoutException", "ServiceUnavailable", "InternalFailure",
-    "InternalError", "ServerException", "CallTimeout", "TimeoutError", "ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT"]);
+];
+const TRANSIENT = ["RequestTimeout", "RequestTimeoutException", "ServiceUnavailable", "InternalFailure",
+    "InternalError", "ServerException", "CallTimeout", "TimeoutError", "ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT"];
 
 /** An error from a call that may succeed when repeated: throttling, a 5xx, a timeout or a reset connection. */
 export function isRetryable(error: unknown): boolean {
     if (typeof error !== "object" || error === null) return false;
     const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
-    if (e.name !== undefined && (THROTTLING.has(e.name) || TRANSIENT.has(e.name))) return true;
-    if (e.code !== undefined && TRANSIENT.has(e.code)) return true;
+    if (e.name !== undefined && (THROTTLING.includes(e.name) || TRANSIENT.includes(e.name))) return true;
+    if (e.code !== undefined && TRANSIENT.includes(e.code)) return true;
     const status = e.$metadata?.httpStatusCode;
     return status !== undefined && (status >= 500 || status === 429);
 }
@@ -33,11 +35,17 @@ export function backoffDelayMs(attempt: number, random: number): number {
 }
 
 /** The error thrown once retries are used up; names the operation and the last AWS error. */
-export class RetriesExhaustedError extends Error {
-    constructor(readonly operation: string, readonly attempts: number, readonly last: unknown) {
-        super(`${operation} failed after ${attempts} attempts: ${describeError(last)}`);
-        this.name = "RetriesExhaustedError";
-    }
+export interface RetriesExhaustedError extends Error {
+    name: "RetriesExhaustedError";
+    operation: string;
+    attempts: number;
+    last: unknown;
+}
+
+// A plain Error with fields, not a subclass (see scalerRunError in executor.ts).
+export function retriesExhausted(operation: string, attempts: number, last: unknown): RetriesExhaustedError {
+    return Object.assign(new Error(`${operation} failed after ${attempts} attempts: ${describeError(last)}`),
+        { name: "RetriesExhaustedError" as const, operation, attempts, last });
 }
 
 export function describeError(error: unknown): string {
@@ -65,7 +73,7 @@ export async function retrying<T>(operation: string, call: () => Promise<T>, dep
             ]);
         } catch (error) {
             if (!isRetryable(error)) throw error;
-            if (attempt >= RETRY_MAX_ATTEMPTS) throw new RetriesExhaustedError(operation, attempt, error);
+            if (attempt >= RETRY_MAX_ATTEMPTS) throw retriesExhausted(operation, attempt, error);
             await deps.sleep(backoffDelayMs(attempt, deps.random()));
         } finally {
             abort.abort();

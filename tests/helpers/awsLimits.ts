@@ -25,6 +25,8 @@ export interface LimitsProxy {
     endpoint: string;
     /** ECS requests seen, by operation. */
     seen: Record<string, number>;
+    /** Every request seen, of any service. */
+    total(): number;
     close(): Promise<void>;
 }
 
@@ -50,7 +52,9 @@ function send(res: http.ServerResponse, status: number, json: unknown): void {
 export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProxy> {
     const target = new URL(motoEndpoint);
     const seen: Record<string, number> = {};
+    let total = 0;
     const server = http.createServer((req, res) => {
+        total++;
         const chunks: Buffer[] = [];
         req.on("data", (c) => chunks.push(c));
         req.on("end", async () => {
@@ -101,6 +105,7 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
     return {
         endpoint: `http://127.0.0.1:${port}`,
         seen,
+        total: () => total,
         close: () => new Promise((resolve) => server.close(() => resolve())),
     };
 }

@@ -82,13 +82,8 @@ export async function createMotoCluster(endpoint: string, o: MotoClusterOpts): P
         MaxSize: o.maxSize ?? o.instances * 2,
         DesiredCapacity: o.instances,
         VPCZoneIdentifier: subnet.SubnetId,
-        MixedInstancesPolicy: {
-            LaunchTemplate: {
-                LaunchTemplateSpecification: { LaunchTemplateId: launchTemplateId, Version: o.version ?? "1" },
-                Overrides: [{ InstanceType: "m6i.large" }],
-            },
-            InstancesDistribution: { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: "price-capacity-optimized" },
-        },
+        // A plain launch template reference: moto keeps a mixed instances policy's version fixed on update.
+        LaunchTemplate: { LaunchTemplateId: launchTemplateId, Version: o.version ?? "1" },
         ...(targetGroupArn === undefined ? {} : { TargetGroupARNs: [targetGroupArn] }),
     }));
     const group = await c.asg.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [autoScalingGroupName] }));
@@ -147,19 +142,48 @@ export async function putReservations(c: Clients, clusterName: string, cpu: numb
     }
 }
 
-/** Plays ECS's part that moto lacks: stops every task still running on DRAINING container instances. */
-export async function moveTasksOffDraining(c: Clients, clusterName: string): Promise<number> {
-    const list = await c.ecs.send(new ecs.ListContainerInstancesCommand({ cluster: clusterName }));
-    if ((list.containerInstanceArns ?? []).length === 0) return 0;
-    const described = await c.ecs.send(new ecs.DescribeContainerInstancesCommand({ cluster: clusterName, containerInstances: list.containerInstanceArns }));
-    let stopped = 0;
-    for (const ci of described.containerInstances ?? []) {
-        if (ci.status !== "DRAINING") continue;
-        const tasks = await c.ecs.send(new ecs.ListTasksCommand({ cluster: clusterName, containerInstance: ci.containerInstanceArn, desiredStatus: "RUNNING" }));
-        for (const task of tasks.taskArns ?? []) {
-            await c.ecs.send(new ecs.StopTaskCommand({ cluster: clusterName, task, reason: "moved by ECS (test)" }));
-            stopped++;
+/**
+ * Plays the parts of ECS that moto lacks, as a background loop: the agent registers every instance
+ * of the group that has no container instance yet, and the service scheduler stops the service
+ * tasks of DRAINING instances (their replacements are not modelled). Standalone tasks stay.
+ */
+export function playEcs(c: Clients, clusterName: string, autoScalingGroupName: string, everyMs = 300): { stop(): Promise<void>; moved: () => number } {
+    let moved = 0;
+    let running = true;
+    const loop = (async () => {
+        while (running) {
+            try {
+                const g = await c.asg.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [autoScalingGroupName] }));
+                const live = (g.AutoScalingGroups?.[0]?.Instances ?? []).filter((i) => i.LifecycleState === "InService").map((i) => i.InstanceId!);
+                const list = await c.ecs.send(new ecs.ListContainerInstancesCommand({ cluster: clusterName }));
+                const described = (list.containerInstanceArns ?? []).length === 0 ? [] : (await c.ecs.send(
+                    new ecs.DescribeContainerInstancesCommand({ cluster: clusterName, containerInstances: list.containerInstanceArns }))).containerInstances ?? [];
+                const registered = new Set(described.map((ci) => ci.ec2InstanceId));
+                for (const id of live.filter((i) => !registered.has(i))) {
+                    await c.ecs.send(new ecs.RegisterContainerInstanceCommand({
+                        cluster: clusterName, instanceIdentityDocument: JSON.stringify({ instanceId: id, region: REGION }),
+                    }));
+                }
+                for (const ci of described.filter((x) => x.status === "DRAINING")) {
+                    const tasks = await c.ecs.send(new ecs.ListTasksCommand({ cluster: clusterName, containerInstance: ci.containerInstanceArn, desiredStatus: "RUNNING" }));
+                    if ((tasks.taskArns ?? []).length === 0) continue;
+                    const d = await c.ecs.send(new ecs.DescribeTasksCommand({ cluster: clusterName, tasks: tasks.taskArns }));
+                    for (const t of (d.tasks ?? []).filter((x) => x.group?.startsWith("service:") && x.desiredStatus === "RUNNING")) {
+                        await c.ecs.send(new ecs.StopTaskCommand({ cluster: clusterName, task: t.taskArn, reason: "moved by ECS (test)" }));
+                        moved++;
+                    }
+                }
+            } catch {
+                // The cluster may be mid-change; the next turn sees it settled.
+            }
+            await new Promise((r) => setTimeout(r, everyMs));
         }
-    }
-    return stopped;
+    })();
+    return {
+        moved: () => moved,
+        async stop() {
+            running = false;
+            await loop;
+        },
+    };
 }

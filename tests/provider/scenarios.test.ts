@@ -1,7 +1,7 @@
 // Scenarios on the simulated cluster: one reconcile (observe, plan, execute) on a virtual clock,
 // with the invariants of DESIGN.md checked at every tick by the world and by the hooks below.
 import { strict as assert } from "node:assert";
-import { ScalerRunError } from "../../provider/executor";
+import { isScalerRunError } from "../../provider/executor";
 import { renderPlan } from "../../provider/render";
 import { buildCluster, ClusterSpec, newLaunchTemplateVersion, simPreview, simReconcile, simSettings } from "../../provider/sim/scenario";
 import { ScalerSettingsDefaults } from "../../provider/sim/defaults";
@@ -130,7 +130,7 @@ describe("scaler scenarios on the simulated cluster", () => {
             newLaunchTemplateVersion(world);
             const run = simReconcile(world, settings(world, { launchTemplateVersion: "2", draining: { timeoutSeconds: 120, batchSize: 1 } }));
             const error = await run.then(() => assert.fail("the update should fail"), (e) => e);
-            assert.ok(error instanceof ScalerRunError);
+            assert.ok(isScalerRunError(error));
             assert.match(error.message, new RegExp(`${holder.id}: standalone task\\(s\\) still running after 120 s: arn:aws:ecs:[^ ]+ \\(family:report\\); draining.standaloneTasks is "fail"`));
             assert.equal(holder.asgState, "InService", "the instance with the task is not terminated");
             assert.equal(holder.container!.status, "DRAINING", "it stays DRAINING for the next run");
@@ -160,7 +160,7 @@ describe("scaler scenarios on the simulated cluster", () => {
             newLaunchTemplateVersion(world);
             const s = settings(world, { launchTemplateVersion: "2", draining: { batchSize: 2, maxUpdateSeconds: 200 } });
             const first = await simReconcile(world, s).then(() => undefined, (e) => e);
-            assert.ok(first instanceof ScalerRunError, "the first run stops at its deadline");
+            assert.ok(isScalerRunError(first), "the first run stops at its deadline");
             assert.match(first.message, /^update deadline of 200 s reached: .* still DRAINING; the next `pulumi up` finishes them$/);
             const draining = world.liveInstances().filter((i) => i.container?.status === "DRAINING").map((i) => i.id);
             assert.ok(draining.length > 0, "it left drains under way");
@@ -179,7 +179,7 @@ describe("scaler scenarios on the simulated cluster", () => {
             const s = settings(world, { draining: { maxUpdateSeconds: 60, timeoutSeconds: 30 } });
             // The least-used instance holds the standalone job, so the first run stops at the drain timeout.
             const first = await simReconcile(world, s).then(() => undefined, (e) => e);
-            assert.ok(first instanceof ScalerRunError);
+            assert.ok(isScalerRunError(first));
             const drained = world.liveInstances().filter((i) => i.container?.status === "DRAINING");
             assert.equal(drained.length, 1);
             world.setServiceDesired("web", 30);

@@ -22,7 +22,7 @@ describe("simulated cluster", () => {
         world.clock.advance(89 * SECOND);
         assert.equal(fresh.container, undefined, "not registered 89 s after launch");
         world.clock.advance(1 * SECOND);
-        assert.equal(fresh.container?.status, "ACTIVE", "registered 90 s after launch");
+        assert.equal(world.instances.get(fresh.id)!.container?.status, "ACTIVE", "registered 90 s after launch");
     });
 
     it("replaces tasks of a DRAINING instance before stopping them when min healthy is 100%", () => {

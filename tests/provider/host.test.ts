@@ -1,0 +1,148 @@
+// The scaler through the Pulumi SDK's own dynamic-provider host over gRPC, against moto.
+import { strict as assert } from "node:assert";
+import * as asg from "@aws-sdk/client-auto-scaling";
+import { PARTIAL_STATE_LIMIT_BYTES, scalerProvider } from "../../provider/dynamic";
+import { PLAN_PENDING, UNKNOWN } from "../../provider/inputs";
+import { DEFAULT_SCALING } from "../../provider/policy";
+import { startMoto, Moto } from "../helpers/moto";
+import { startLimitsProxy, LimitsProxy } from "../helpers/awsLimits";
+import { createMotoCluster, MotoCluster, playEcs, putReservations } from "../helpers/motoCluster";
+import { decodePartialFailure, Host, Props, REPO_ROOT, startHost } from "../helpers/host";
+import { hostEnv, inputsFor, rollGroupTo } from "../helpers/scalerInputs";
+import { serializeLikeDynamicResource } from "../helpers/serialize";
+
+describe("scaler through the SDK's dynamic-provider host", function () {
+    this.timeout(180_000);
+    let moto: Moto;
+    let proxy: LimitsProxy;
+    let host: Host;
+    let providerText: string;
+
+    before(async () => {
+        moto = await startMoto();
+        proxy = await startLimitsProxy(moto.endpoint);
+        providerText = (await serializeLikeDynamicResource(scalerProvider)).text;
+        host = await startHost(REPO_ROOT, hostEnv(proxy.endpoint));
+    });
+
+    after(async () => {
+        await host?.stop();
+        await proxy?.close();
+        await moto?.stop();
+    });
+
+    describe("Check", () => {
+        let m: MotoCluster;
+        before(async () => {
+            await moto.reset();
+            m = await createMotoCluster(moto.endpoint, { name: "chk", instances: 2, tasksPerInstance: 1 });
+        });
+
+        it("returns a failure naming the property for bad input, without calling AWS", async () => {
+            const before = proxy.total();
+            const news = inputsFor(m, providerText);
+            const r = await host.check({}, { ...news, scaling: { ...DEFAULT_SCALING, cpuHighPercent: 500 }, launchTemplateVersion: "v2" });
+            assert.deepEqual(r.failures, [
+                { property: "launchTemplateVersion", reason: "`launchTemplateVersion` must be a launch template version number such as \"3\", got \"v2\"" },
+                { property: "scaling.cpuHighPercent", reason: "`scaling.cpuHighPercent` must be an integer between 1 and 100, got 500" },
+            ]);
+            assert.equal(proxy.total(), before);
+        });
+
+        it("plans nothing yet and calls no AWS API while values are unknown", async () => {
+            const before = proxy.total();
+            const r = await host.check({}, { ...inputsFor(m, providerText), launchTemplateVersion: UNKNOWN });
+            assert.deepEqual(r.failures, []);
+            assert.deepEqual(r.inputs.plan, [PLAN_PENDING]);
+            assert.equal(proxy.total(), before, "no request reached AWS");
+        });
+    });
+
+    describe("Diff, Create, Update and Read on a cluster to roll onto a new template version", () => {
+        let m: MotoCluster;
+        let created: { id: string; outs: Props };
+        before(async () => {
+            await moto.reset();
+            m = await createMotoCluster(moto.endpoint, { name: "roll", instances: 2, tasksPerInstance: 2, maxSize: 4, targetGroup: true });
+            await putReservations(m.clients, m.clusterName, 55, 50, 8);
+        });
+
+        it("creates with an empty plan and reports no change while nothing is to be done", async () => {
+            const checked = await host.check({}, inputsFor(m, providerText));
+            assert.deepEqual(checked.failures, []);
+            assert.deepEqual(checked.inputs.plan, []);
+            created = await host.create(checked.inputs);
+            assert.equal(created.id, "roll/roll-asg");
+            assert.equal(created.outs.lastRun, null);
+            const again = await host.check(checked.inputs, inputsFor(m, providerText));
+            const diff = await host.diff(created.id, created.outs, again.inputs);
+            assert.equal(diff.changes, "DIFF_NONE");
+        });
+
+        it("shows the replacement in the plan and reports a change", async () => {
+            await rollGroupTo(m, "2");
+            const checked = await host.check(created.outs, inputsFor(m, providerText, { version: "2" }));
+            const plan = checked.inputs.plan as string[];
+            assert.equal(plan[0], "surge 2 → 4: 2 instances to replace with launch template v2");
+            assert.deepEqual(plan.slice(1).map((l) => l.replace(/i-\w+/, "i-X")), [
+                "replace i-X (launch template v1 → v2): drain 2 tasks, batch 1 of 2, then lower desired capacity",
+                "replace i-X (launch template v1 → v2): drain 2 tasks, batch 2 of 2, then lower desired capacity",
+            ]);
+            const diff = await host.diff(created.id, created.outs, checked.inputs);
+            assert.equal(diff.changes, "DIFF_SOME");
+            assert.deepEqual(diff.replaces, []);
+        });
+
+        it("drains and terminates the old instances in Update, printing progress prefixed with the cluster", async () => {
+            const news = await host.check(created.outs, inputsFor(m, providerText, { version: "2", draining: { batchSize: 2 } }));
+            const ecs = playEcs(m.clients, m.clusterName, m.autoScalingGroupName);
+            let outs: Props;
+            try {
+                outs = await host.update(created.id, created.outs, news.inputs);
+            } finally {
+                await ecs.stop();
+            }
+            const lastRun = outs.lastRun as { instances: Record<string, string>; actions: { outcome: string }[] };
+            assert.deepEqual(Object.keys(lastRun.instances).sort(), [...m.instanceIds].sort());
+            assert.deepEqual([...new Set(Object.values(lastRun.instances))], ["terminated"]);
+            assert.deepEqual([...new Set(lastRun.actions.map((a) => a.outcome))], ["done"]);
+            assert.equal(ecs.moved(), 4, "the four service tasks were moved off the DRAINING instances");
+            const g = (await m.clients.asg.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [m.autoScalingGroupName] }))).AutoScalingGroups![0];
+            assert.equal(g.DesiredCapacity, 2);
+            // moto reports every instance at the template's default version, so check identities instead.
+            assert.equal(g.Instances!.length, 2);
+            assert.ok(!g.Instances!.some((i) => m.instanceIds.includes(i.InstanceId!)), "the old instances are gone");
+            assert.ok(host.stdout.some((l) => l.startsWith("[roll] surge 2 → 4")), host.stdout.join("\n"));
+            assert.ok(host.stdout.some((l) => /^\[roll\] terminated i-\w+ \(desired capacity lowered by 1\)$/.test(l)));
+            created = { id: created.id, outs };
+        });
+
+        it("reads the stored state back on refresh", async () => {
+            const r = await host.read(created.id, created.outs);
+            assert.equal(r.id, created.id);
+            assert.deepEqual(r.props.lastRun, created.outs.lastRun);
+        });
+    });
+
+    describe("an Update that cannot finish", () => {
+        it("fails part-way naming what is left; from a source checkout without state, which is too large to return", async () => {
+            await moto.reset();
+            const m = await createMotoCluster(moto.endpoint, { name: "stuck", instances: 1, tasksPerInstance: 1, maxSize: 2, standalone: ["nightly"] });
+            await putReservations(m.clients, m.clusterName, 55, 50, 8);
+            const created = await host.create((await host.check({}, inputsFor(m, providerText))).inputs);
+            await rollGroupTo(m, "2");
+            const news = await host.check(created.outs, inputsFor(m, providerText, { version: "2", draining: { timeoutSeconds: 30 } }));
+            assert.ok(providerText.length > PARTIAL_STATE_LIMIT_BYTES, "run from the repository, the provider is serialized by value");
+            const ecs = playEcs(m.clients, m.clusterName, m.autoScalingGroupName);
+            const error = await host.update(created.id, created.outs, news.inputs).then(() => undefined, (e) => e);
+            await ecs.stop();
+            assert.ok(error !== undefined, "the update fails");
+            const old = m.instanceIds[0];
+            assert.match(error.details, new RegExp(`^\\[stuck\\] batch 1 of 1 \\(replace\\) could not finish; nothing with a running task was terminated:\\n  - ${old}: standalone task\\(s\\) still running after 30 s: \\S+ \\(family:nightly\\)`));
+            assert.equal(decodePartialFailure(error), undefined);
+            assert.ok(host.stdout.some((l) => l.endsWith("(this run's record is too large to return with the error and is not saved)")));
+            const g = (await m.clients.asg.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [m.autoScalingGroupName] }))).AutoScalingGroups![0];
+            assert.ok(g.Instances!.some((i) => i.InstanceId === old), "the instance with the standalone task is still there");
+        });
+    });
+});
