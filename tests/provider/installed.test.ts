@@ -1,0 +1,121 @@
+// The package as users get it: built, `npm pack`-ed and installed into a temporary consumer project.
+// Serialization differs once the package sits in node_modules (its modules are required, not copied),
+// so serialization and a host round trip are repeated from there.
+import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as asg from "@aws-sdk/client-auto-scaling";
+import { PLAN_PENDING, UNKNOWN } from "../../provider/inputs";
+import { startMoto, Moto } from "../helpers/moto";
+import { createMotoCluster, playEcs, putReservations } from "../helpers/motoCluster";
+import { decodePartialFailure, Host, REPO_ROOT, startHost } from "../helpers/host";
+import { FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY } from "../helpers/env";
+import { hostEnv, inputsFor, rollGroupTo } from "../helpers/scalerInputs";
+import { requiredModules } from "../helpers/serialize";
+
+const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+
+/** Builds, packs and installs the package into a fresh consumer project; returns its directory. */
+function installIntoConsumer(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spot-ecs-consumer-"));
+    execFileSync(npm, ["run", "build"], { cwd: REPO_ROOT, stdio: "pipe" });
+    const tarball = execFileSync(npm, ["pack", "--silent", "--pack-destination", dir], { cwd: REPO_ROOT, encoding: "utf8" }).trim().split("\n").pop()!;
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "consumer", version: "1.0.0", private: true }));
+    execFileSync(npm, ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", `./${tarball}`], { cwd: dir, stdio: "pipe" });
+    return dir;
+}
+
+/** Serializes the installed package's provider from inside the consumer, as a program there would. */
+function serializeInConsumer(dir: string, env: NodeJS.ProcessEnv): { text: string; containsSecrets: boolean } {
+    const script = [
+        "const pulumi = require('@pulumi/pulumi');",
+        "const { scalerProvider } = require('pulumi-spot-ecs');",
+        "pulumi.runtime.serializeFunction(() => scalerProvider, { allowSecrets: true })",
+        "  .then((r) => process.stdout.write(JSON.stringify({ text: r.text, containsSecrets: r.containsSecrets })));",
+    ].join("\n");
+    return JSON.parse(execFileSync(process.execPath, ["-e", script], { cwd: dir, env, encoding: "utf8" }));
+}
+
+describe("the package installed from its npm tarball", function () {
+    this.timeout(300_000);
+    let dir: string;
+    let moto: Moto;
+    let host: Host;
+    let text: string;
+    let containsSecrets: boolean;
+
+    before(async () => {
+        dir = installIntoConsumer();
+        moto = await startMoto();
+        const env = { ...hostEnv(moto.endpoint), SPOT_ECS_TEST_SENTINEL: "installed-sentinel-5b1e" };
+        ({ text, containsSecrets } = serializeInConsumer(dir, env));
+        host = await startHost(dir, env);
+    });
+
+    after(async () => {
+        await host?.stop();
+        await moto?.stop();
+        if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("ships the provider's files, with no exports map hiding them", () => {
+        const pkg = JSON.parse(fs.readFileSync(path.join(dir, "node_modules/pulumi-spot-ecs/package.json"), "utf8"));
+        assert.equal(pkg.exports, undefined);
+        for (const f of ["dist/components/index.js", "dist/components/index.d.ts", "dist/provider/dynamic.js", "dist/provider/aws/cloud.js"]) {
+            assert.ok(fs.existsSync(path.join(dir, "node_modules/pulumi-spot-ecs", f)), `${f} is installed`);
+        }
+        assert.ok(!fs.existsSync(path.join(dir, "node_modules/pulumi-spot-ecs/tests")), "tests are not shipped");
+    });
+
+    it("serializes small, secret-free, requiring the installed package's modules by package path", () => {
+        assert.equal(containsSecrets, false);
+        assert.ok(text.length < 16 * 1024, `serialized provider is ${text.length} bytes`);
+        for (const value of [FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, moto.endpoint, "installed-sentinel-5b1e"]) {
+            assert.ok(!text.includes(value), `serialized text contains ${value}`);
+        }
+        const modules = requiredModules(text);
+        assert.ok(modules.length > 0);
+        assert.ok(modules.every((m) => /^pulumi-spot-ecs\/dist\/provider\/[\w/]+\.js$/.test(m)), modules.join(", "));
+    });
+
+    it("checks through the host started in the consumer: no AWS call while values are unknown", async () => {
+        await moto.reset();
+        const m = await createMotoCluster(moto.endpoint, { name: "inst", instances: 2, tasksPerInstance: 1 });
+        const r = await host.check({}, { ...inputsFor(m, text), launchTemplateVersion: UNKNOWN });
+        assert.deepEqual(r.failures, []);
+        assert.deepEqual(r.inputs.plan, [PLAN_PENDING]);
+    });
+
+    it("round-trips Check, Create, Diff and a failing Update that returns partial state", async () => {
+        await moto.reset();
+        const m = await createMotoCluster(moto.endpoint, { name: "inst", instances: 1, tasksPerInstance: 1, maxSize: 2, standalone: ["nightly"] });
+        await putReservations(m.clients, m.clusterName, 55, 50, 8);
+        const checked = await host.check({}, inputsFor(m, text));
+        assert.deepEqual(checked.inputs.plan, []);
+        const created = await host.create(checked.inputs);
+        assert.equal((await host.diff(created.id, created.outs, checked.inputs)).changes, "DIFF_NONE");
+
+        await rollGroupTo(m, "2");
+        const news = await host.check(created.outs, inputsFor(m, text, { version: "2", draining: { timeoutSeconds: 30 } }));
+        assert.equal((await host.diff(created.id, created.outs, news.inputs)).changes, "DIFF_SOME");
+        const ecs = playEcs(m.clients, m.clusterName, m.autoScalingGroupName);
+        const error = await host.update(created.id, created.outs, news.inputs).then(() => undefined, (e) => e);
+        await ecs.stop();
+        assert.ok(error !== undefined, "the update fails");
+        const partial = decodePartialFailure(error);
+        assert.ok(partial !== undefined, "installed, the error carries partial state");
+        const old = m.instanceIds[0];
+        assert.equal(partial.id, created.id);
+        assert.match(partial.message, new RegExp(`^\\[inst\\] batch 1 of 1 \\(replace\\) could not finish; nothing with a running task was terminated:\\n  - ${old}: standalone task\\(s\\) still running after 30 s`));
+        assert.deepEqual(partial.reasons, [partial.message]);
+        const lastRun = partial.properties.lastRun as { instances: Record<string, string>; actions: { outcome: string }[] };
+        assert.equal(lastRun.instances[old], "timed-out");
+        assert.deepEqual(lastRun.actions.map((a) => a.outcome), ["done", "failed"]);
+        assert.equal(partial.properties.__provider, text, "the provider code is kept in state");
+        const g = (await m.clients.asg.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [m.autoScalingGroupName] }))).AutoScalingGroups![0];
+        assert.ok(g.Instances!.some((i) => i.InstanceId === old), "the instance with the standalone task is still there");
+        assert.ok(host.stdout.some((l) => l.endsWith("(state records what was done)")));
+    });
+});
