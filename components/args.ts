@@ -97,7 +97,7 @@ export interface SpotEcsClusterArgs {
     keyName?: pulumi.Input<string>;
     /** Custom ECS attributes every instance registers with (`ECS_INSTANCE_ATTRIBUTES`). @default {} */
     instanceAttributes?: Record<string, string>;
-    /** Extra `/etc/ecs/ecs.config` lines as `KEY: value`; keys are upper-case agent settings. @default {} */
+    /** Extra `/etc/ecs/ecs.config` settings, `{ KEY: "value" }` with upper-case agent setting names. @default {} */
     ecsConfig?: Record<string, string>;
     /** Shell commands appended to the user data after the ECS config is written. @default none */
     extraUserData?: string;

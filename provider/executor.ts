@@ -71,7 +71,7 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         const result = await waitFor(async () => {
             const group = await cloud.describeGroup();
             const n = activeCount(group, await cloud.listContainerInstances());
-            return { state: n >= count ? "DONE" : "RETRY", value: n, detail: `${n} of ${count} instances ACTIVE` };
+            return { state: n >= count ? "DONE" : "RETRY", value: n, detail: `${n} instances ACTIVE, ${count} needed` };
         }, waitDeadline(draining.timeoutSeconds), deps, (detail) => log(`waiting ${why}: ${detail}`));
         if (result.state !== "DONE") {
             fail(`${why}: only ${result.detail} after ${Math.round(draining.timeoutSeconds)} s`

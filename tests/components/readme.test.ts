@@ -1,0 +1,56 @@
+// The README's argument tables say what args.ts says: same names, same defaults, same sentences.
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const ROOT = path.join(__dirname, "../..");
+
+/** [name, default, meaning] of each documented field of an interface in args.ts. */
+function documented(interfaceName: string): [string, string, string][] {
+    const source = fs.readFileSync(path.join(ROOT, "components/args.ts"), "utf8");
+    const start = source.indexOf(`export interface ${interfaceName} {`);
+    const body = source.slice(start, source.indexOf("\n}", start));
+    const rows: [string, string, string][] = [];
+    for (const m of body.matchAll(/\/\*\*([^]*?)\*\/\s*(\w+)\??:/g)) {
+        const doc = m[1].replace(/\s*\n\s*\*?\s*/g, " ").trim();
+        const d = /@default (.+)$/.exec(doc);
+        rows.push([m[2], d ? d[1].replace(/\{@link (\w+)\}/, "$1") : "required", doc.replace(/\s*@default .+$/, "").trim()]);
+    }
+    return rows;
+}
+
+/** Table rows of the README section that starts with `heading`. */
+function readmeRows(heading: string): [string, string, string][] {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const start = readme.indexOf(heading);
+    assert.ok(start >= 0, `README has ${heading}`);
+    const lines = readme.slice(start).split("\n").slice(1);
+    const table = lines.slice(lines.findIndex((l) => l.startsWith("| Argument")) + 2);
+    const rows: [string, string, string][] = [];
+    for (const line of table) {
+        if (!line.startsWith("| `")) break;
+        const [name, def, meaning] = line.split(" | ").map((c) => c.replace(/^\| /, "").replace(/ \|$/, ""));
+        rows.push([name.replace(/`/g, ""), def, meaning]);
+    }
+    return rows;
+}
+
+describe("README", () => {
+    for (const [heading, iface] of [
+        ["`SpotEcsClusterArgs` (defaults", "SpotEcsClusterArgs"],
+        ["`scaling` (`ScalingArgs`)", "ScalingArgs"],
+        ["`draining` (`DrainingArgs`)", "DrainingArgs"],
+    ]) {
+        it(`documents every ${iface} field with the default and sentence of args.ts`, () => {
+            assert.deepEqual(readmeRows(heading), documented(iface));
+        });
+    }
+
+    it("gives the test command that CI runs", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const ci = fs.readFileSync(path.join(ROOT, ".ci/run"), "utf8");
+        assert.match(readme, /```sh\n[^`]*npm ci\nnpm test\n```/);
+        assert.match(ci, /^npm ci\b.*$/m);
+        assert.match(ci, /^npm test$/m);
+    });
+});
