@@ -1,6 +1,6 @@
 // The planner: observed state and policy in, a list of actions with reasons out.
 // Pure: no AWS, no Pulumi, no clock, no randomness. Every decision it makes carries its reason.
-import { Bin, fitTasks } from "./binpack";
+import { binSet } from "./binpack";
 import { pct, statOf, sustainedAbove, sustainedBelow, WindowStat } from "./metrics";
 import { Action, Observed, ObservedInstance, ObservedTask, Plan, Resources, Victim } from "./model";
 import { Policy } from "./policy";
@@ -290,12 +290,12 @@ function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedIns
     actions: Action[], notes: string[]): ObservedInstance[] {
     const registered = c.registered.length;
     const cap = Math.max(1, Math.floor(registered * p.scaling.maxScaleInPercent / 100));
-    const room = o.desired - o.minSize;
-    if (room <= 0) {
+    const headroom = o.desired - o.minSize;
+    if (headroom <= 0) {
         notes.push(`scale-in held: ${lowText}, but desired capacity ${o.desired} is at minSize ${o.minSize}`);
         return [];
     }
-    const limit = Math.min(cap, room);
+    const limit = Math.min(cap, headroom);
     const tasksByInstance = new Map<string, ObservedTask[]>();
     for (const t of o.tasks ?? []) {
         const list = tasksByInstance.get(t.containerInstanceArn) ?? [];
@@ -312,6 +312,12 @@ function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedIns
         usedMemory: acc.usedMemory + i.container!.registered.memory - i.container!.remaining.memory,
     }), { cpu: 0, memory: 0, usedCpu: 0, usedMemory: 0 });
 
+    // Free room of the instances that may stay (a victim's is removed), and the tasks earlier
+    // victims were planned onto each:
+    // if such an instance later becomes a victim itself, those tasks move again with its own.
+    const room = binSet(c.active.filter((i) => !isOutdated(i, o))
+        .map((i) => ({ id: i.instanceId, cpu: i.container!.remaining.cpu, memory: i.container!.remaining.memory })));
+    const incoming = new Map<string, Resources[]>();
     const victims: ObservedInstance[] = [];
     let unfit: ObservedInstance | undefined;
     let capacity = { cpu: total.cpu, memory: total.memory };
@@ -326,14 +332,14 @@ function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedIns
             || total.usedMemory / after.memory * 100 >= p.scaling.memoryHighPercent) {
             break;
         }
-        const keepers: Bin[] = c.active
-            .filter((i) => i !== candidate && !victims.includes(i) && !isOutdated(i, o))
-            .map((i) => ({ id: i.instanceId, free: { ...i.container!.remaining } }));
-        const moving = [...victims, candidate].flatMap(tasksOf);
-        if (fitTasks(moving, keepers) === undefined) {
+        const moving = [...tasksOf(candidate), ...(incoming.get(candidate.instanceId) ?? [])];
+        const placed = room.place(moving, candidate.instanceId);
+        if (placed === undefined) {
             unfit = unfit ?? candidate;
             continue;
         }
+        room.remove(candidate.instanceId);
+        for (const [id, tasks] of placed) incoming.set(id, [...(incoming.get(id) ?? []), ...tasks]);
         victims.push(candidate);
         capacity = after;
     }

@@ -162,6 +162,19 @@ describe("plan", () => {
             assert.deepEqual(drains(p).flatMap((d) => d.victims.map((v) => v.instanceId)), ["i-0002"]);
         });
 
+        it("moves again the tasks an earlier victim was planned onto, when that instance is a candidate too", () => {
+            // i-0001's 500-CPU task is planned onto i-0003 (best fit). i-0003 can then only go if its own
+            // 1000 and that 500 both fit elsewhere: i-0002 has 1448 free, not 1500, so i-0003 stays.
+            const a = instance(1, { usedCpu: 500, tasks: 1 });
+            const b = instance(2, { usedCpu: 600, tasks: 1 });
+            const c = instance(3, { usedCpu: 1000, tasks: 1 });
+            const d = instance(4, { usedCpu: 1900, tasks: 1 });
+            const tasks = [...tasksOn(a, 1, 500, 10), ...tasksOn(b, 1, 600, 10), ...tasksOn(c, 1, 1000, 10), ...tasksOn(d, 1, 1900, 10)];
+            const p = plan(observed([a, b, c, d], { metrics: low, tasks }),
+                policy({ scaling: { cpuHighPercent: 100, maxScaleInPercent: 100 }, draining: { batchSize: 10 } }));
+            assert.deepEqual(drains(p).flatMap((x) => x.victims.map((v) => v.instanceId)), ["i-0001"]);
+        });
+
         it("prefers Spot over On-Demand when usage is equal", () => {
             const od = instance(1, { lifecycle: "on-demand" });
             const spot = instance(2, { lifecycle: "spot" });

@@ -1,0 +1,67 @@
+// How long the pure planner takes on a large cluster, on this machine (real time, median of many runs).
+import { performance } from "node:perf_hooks";
+import { Observed, ObservedInstance, ObservedTask } from "../provider/model";
+import { plan } from "../provider/planner";
+import { DEFAULT_DRAINING, DEFAULT_SCALING } from "../provider/policy";
+
+export interface PlanTime {
+    instances: number;
+    tasks: number;
+    medianMs: number;
+    /** Median per scenario: the scale-in check (bin-packing) and a fleet replacement. */
+    byScenario: Record<string, number>;
+    runs: number;
+}
+
+/** An observed cluster of `n` instances with `perInstance` tasks each, reservations low, some instances outdated. */
+export function bigCluster(n: number, perInstance: number, outdatedShare: number): Observed {
+    const now = Date.UTC(2026, 10, 25, 12);
+    const instances: ObservedInstance[] = [];
+    const tasks: ObservedTask[] = [];
+    for (let i = 0; i < n; i++) {
+        const id = `i-${i.toString(16).padStart(17, "0")}`;
+        const arn = `arn:aws:ecs:us-east-1:123456789012:container-instance/big/${id}`;
+        // Every instance runs `perInstance` tasks; their sizes vary so instances differ in use.
+        const size = { cpu: 64 + (i % 5) * 32, memory: 128 + (i % 7) * 64 };
+        const count = perInstance;
+        const used = { cpu: count * size.cpu, memory: count * size.memory };
+        instances.push({
+            instanceId: id, instanceType: "m6i.xlarge", lifecycle: i % 5 === 0 ? "on-demand" : "spot", asgState: "InService",
+            launchTemplateId: "lt-0123456789abcdef0", launchTemplateVersion: i < n * outdatedShare ? "6" : "7",
+            container: { arn, status: "ACTIVE", agentConnected: true, registered: { cpu: 4096, memory: 15616 },
+                remaining: { cpu: 4096 - used.cpu, memory: 15616 - used.memory }, runningTasks: count, pendingTasks: 0 },
+        });
+        for (let k = 0; k < count; k++) tasks.push({ arn: `${arn}/t${k}`, containerInstanceArn: arn, group: "service:app", ...size, lastStatus: "RUNNING" });
+    }
+    const series = (v: number) => Array.from({ length: 5 }, (_, m) => ({ time: now - (m + 1) * 60_000, value: v }));
+    return {
+        now, clusterName: "big", autoScalingGroupName: "big-asg", desired: n, minSize: 1, maxSize: n * 2,
+        target: { launchTemplateId: "lt-0123456789abcdef0", version: "7" }, instances, tasks,
+        metrics: { cpu: series(25), memory: series(20) }, managedDrainingProviders: [],
+    };
+}
+
+function median(values: number[]): number {
+    const s = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(s.length / 2);
+    return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Median wall time of `runs` plans, for the scale-in check and for a replacement of a quarter of the fleet. */
+export function planTime(n = 5000, perInstance = 10, runs = 25): PlanTime {
+    const policy = { scaling: { ...DEFAULT_SCALING }, draining: { ...DEFAULT_DRAINING, batchSize: 100 } };
+    const scenarios: Record<string, Observed> = { scaleIn: bigCluster(n, perInstance, 0), replacement: bigCluster(n, perInstance, 0.25) };
+    const byScenario: Record<string, number> = {};
+    for (const [name, observed] of Object.entries(scenarios)) {
+        plan(observed, policy);
+        const times: number[] = [];
+        for (let r = 0; r < runs; r++) {
+            const t0 = performance.now();
+            plan(observed, policy);
+            times.push(performance.now() - t0);
+        }
+        byScenario[name] = Math.round(median(times) * 10) / 10;
+    }
+    const tasks = scenarios.scaleIn.tasks!.length;
+    return { instances: n, tasks, medianMs: Math.max(...Object.values(byScenario)), byScenario, runs };
+}

@@ -1,0 +1,118 @@
+// Fleet replacement after a launch template change, on the simulated cluster (virtual time):
+// the scaler with full and 10% surge, against one-at-a-time draining and an ASG instance refresh.
+import { buildCluster, newLaunchTemplateVersion, simReconcile, simSettings } from "../provider/sim/scenario";
+import { SimTimings, SimWorld } from "../provider/sim/world";
+
+export const BENCH_TIMINGS: SimTimings = {
+    bootSeconds: 90,
+    deregistrationDelaySeconds: 300,
+    taskStopSeconds: 30,
+    taskStartSeconds: 15,
+    spotNoticeSeconds: 120,
+    tickSeconds: 5,
+};
+
+export interface ReplacementRow {
+    instances: number;
+    surgePercent: number;
+    seconds: number;
+    lowerBoundSeconds: number;
+    oneAtATimeSeconds: number;
+    instanceRefreshSeconds: number;
+    tasksLost: number;
+    minHealthyViolations: number;
+}
+
+const TASKS_PER_INSTANCE = 8;
+
+/** A fleet of `n` instances, 8 service tasks each (services of 40 at min healthy 50%, max 200%), one target group. */
+function fleet(n: number, maxSize: number, timings: SimTimings): SimWorld {
+    const tasks = n * TASKS_PER_INSTANCE;
+    const services = Array.from({ length: Math.ceil(tasks / 40) }, (_, i) => ({
+        name: `svc-${i + 1}`, count: Math.min(40, tasks - i * 40), cpu: 180, memory: 512, minHealthyPercent: 50, maxPercent: 200,
+    }));
+    const world = buildCluster({ instances: n, maxSize, minSize: 1, targetGroups: 1, services, timings });
+    world.clock.advance(6 * 60_000);
+    newLaunchTemplateVersion(world);
+    return world;
+}
+
+/** The physical one-wave bound the issue defines: boot, then the deregistration delay, then one task move. */
+export function lowerBoundSeconds(t: SimTimings): number {
+    return t.bootSeconds + t.deregistrationDelaySeconds + t.taskStartSeconds + t.taskStopSeconds;
+}
+
+function activeCount(world: SimWorld): number {
+    return world.liveInstances().filter((i) => i.container?.status === "ACTIVE").length;
+}
+
+async function until(world: SimWorld, condition: () => boolean): Promise<void> {
+    while (!condition()) await world.clock.sleep(5000);
+}
+
+/** Drains `ids` together (DRAINING, targets deregistered), then terminates each once empty; the group replaces them. */
+async function drainAndReplace(world: SimWorld, ids: string[], fleetSize: number): Promise<void> {
+    const tg = world.group.targetGroupArns;
+    for (const id of ids) {
+        const inst = world.instances.get(id)!;
+        world.setContainerStatus(inst.container!.arn, "DRAINING", "operator");
+        for (const arn of tg) world.deregisterTarget(arn, id, "operator");
+    }
+    await until(world, () => ids.every((id) => world.tasksOn(id).length === 0 && tg.every((arn) => !world.targetGroups.get(arn)!.has(id))));
+    for (const id of ids) {
+        world.deregisterContainer(world.instances.get(id)!.container!.arn, "operator");
+        world.terminateInGroup(id, false, "operator");
+    }
+    await until(world, () => activeCount(world) >= fleetSize);
+}
+
+/** What a naive drainer does: one instance at a time, waiting for its replacement before the next. */
+export async function oneAtATime(n: number, timings = BENCH_TIMINGS): Promise<number> {
+    const world = fleet(n, n, timings);
+    const start = world.now;
+    const old = world.liveInstances().map((i) => i.id);
+    await world.clock.run((async () => {
+        for (const id of old) await drainAndReplace(world, [id], n);
+    })());
+    return (world.now - start) / 1000;
+}
+
+/** An ASG instance refresh at 90% min healthy that drains each batch (terminate first, then launch). */
+export async function instanceRefresh(n: number, timings = BENCH_TIMINGS): Promise<number> {
+    const world = fleet(n, n, timings);
+    const start = world.now;
+    const old = world.liveInstances().map((i) => i.id);
+    const batch = Math.max(1, n - Math.ceil(n * 0.9));
+    await world.clock.run((async () => {
+        for (let i = 0; i < old.length; i += batch) await drainAndReplace(world, old.slice(i, i + batch), n);
+    })());
+    return (world.now - start) / 1000;
+}
+
+/** The scaler replacing the fleet with `surgePercent` of room above it. */
+export async function scalerReplacement(n: number, surgePercent: number, timings = BENCH_TIMINGS) {
+    const world = fleet(n, n + Math.ceil(n * surgePercent / 100), timings);
+    const start = world.now;
+    await simReconcile(world, simSettings(world, {
+        targetGroupArns: world.group.targetGroupArns,
+        launchTemplateVersion: world.group.launchTemplateVersion,
+        draining: { batchSize: Math.min(1000, n), minHealthyPercent: 100, maxUpdateSeconds: 86400 },
+    }));
+    const replaced = world.liveInstances().every((i) => i.ltVersion === world.group.launchTemplateVersion);
+    if (!replaced) throw new Error(`replacement of ${n} at ${surgePercent}% surge left old instances`);
+    return { seconds: (world.now - start) / 1000, tasksLost: world.killedTasks().length, minHealthyViolations: world.violations.length };
+}
+
+export async function replacementRows(sizes: number[], surges = [100, 10], timings = BENCH_TIMINGS): Promise<ReplacementRow[]> {
+    const rows: ReplacementRow[] = [];
+    for (const n of sizes) {
+        const oneAtATimeSeconds = await oneAtATime(n, timings);
+        const instanceRefreshSeconds = await instanceRefresh(n, timings);
+        for (const surgePercent of surges) {
+            const r = await scalerReplacement(n, surgePercent, timings);
+            rows.push({ instances: n, surgePercent, seconds: r.seconds, lowerBoundSeconds: lowerBoundSeconds(timings),
+                oneAtATimeSeconds, instanceRefreshSeconds, tasksLost: r.tasksLost, minHealthyViolations: r.minHealthyViolations });
+        }
+    }
+    return rows;
+}

@@ -1,0 +1,106 @@
+// `npm run bench`: runs every benchmark, prints the tables with the targets beside the measured
+// figures, and writes bench/results.json. A benchmark never fails on a timing; it reports.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { apiCallRows, ApiCallsRow } from "./apiCost";
+import { planTime, PlanTime } from "./planTime";
+import { BENCH_TIMINGS, replacementRows, ReplacementRow } from "./replacement";
+import { demandTrace, runTrace, traceResults, TraceResult } from "./trace";
+
+export interface BenchSizes {
+    replacement: number[];
+    apiCalls: number[];
+    plan: { instances: number; tasksPerInstance: number; runs: number };
+    traceMinutes: number;
+}
+
+export const FULL_SIZES: BenchSizes = {
+    replacement: [10, 100, 500],
+    apiCalls: [10, 100, 1000],
+    plan: { instances: 5000, tasksPerInstance: 10, runs: 25 },
+    traceMinutes: 1440,
+};
+
+export interface BenchResults {
+    machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string; date: string };
+    timings: typeof BENCH_TIMINGS;
+    replacement: ReplacementRow[];
+    apiCalls: ApiCallsRow[];
+    planMs: PlanTime;
+    trace: { ours: TraceResult; fixedPeak: TraceResult; stepScaling: TraceResult; oursLowThreshold50: TraceResult };
+}
+
+export async function runBenchmarks(sizes: BenchSizes, log: (line: string) => void = () => undefined): Promise<BenchResults> {
+    log("fleet replacement on the simulator …");
+    const replacement = await replacementRows(sizes.replacement);
+    log("API cost of one reconcile against moto …");
+    const apiCalls = await apiCallRows(sizes.apiCalls);
+    log("plan time …");
+    const planMs = planTime(sizes.plan.instances, sizes.plan.tasksPerInstance, sizes.plan.runs);
+    log("24-hour demand trace …");
+    const trace = demandTrace(42, sizes.traceMinutes);
+    const traces = await traceResults(trace);
+    const oursLowThreshold50 = await runTrace("ours", trace, 10, { cpuLowPercent: 50, memoryLowPercent: 50 });
+    const cpus = os.cpus();
+    return {
+        machine: {
+            cpu: cpus[0]?.model ?? "unknown", cores: cpus.length, memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+            node: process.version, platform: `${os.platform()} ${os.arch()}`, date: new Date().toISOString().slice(0, 10),
+        },
+        timings: BENCH_TIMINGS,
+        replacement,
+        apiCalls,
+        planMs,
+        trace: { ...traces, oursLowThreshold50 },
+    };
+}
+
+function table(headers: string[], rows: (string | number)[][]): string {
+    const cells = [headers, ...rows.map((r) => r.map(String))];
+    const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+    const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+    return [line(headers), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...cells.slice(1).map(line)].join("\n");
+}
+
+const x = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+
+/** The results as Markdown tables, targets beside measured figures. */
+export function report(r: BenchResults): string {
+    const t = r.timings;
+    const out: string[] = [];
+    out.push(`Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}, ${r.machine.platform}, ${r.machine.date}.`);
+    out.push(`Simulated durations: boot and registration ${t.bootSeconds} s, target deregistration delay ${t.deregistrationDelaySeconds} s, `
+        + `task stop ${t.taskStopSeconds} s, task start ${t.taskStartSeconds} s (step ${t.tickSeconds} s).`, "");
+    out.push("Fleet replacement (virtual seconds; 8 service tasks per instance, min healthy 50%, max 200%):", "");
+    out.push(table(["instances", "surge", "scaler s", "lower bound s", "÷ bound (target ≤ 1.3 at full surge)", "one-at-a-time s",
+        "speed-up (target ≥ 20× at 100)", "instance refresh s", "tasks lost", "min-healthy violations"],
+    r.replacement.map((row) => [row.instances, `${row.surgePercent}%`, row.seconds, row.lowerBoundSeconds, x(row.seconds, row.lowerBoundSeconds),
+        row.oneAtATimeSeconds, x(row.oneAtATimeSeconds, row.seconds), row.instanceRefreshSeconds, row.tasksLost, row.minHealthyViolations])), "");
+    out.push("API requests of one reconcile (observe + plan, no action) against moto, ECS page and batch limits enforced:", "");
+    out.push(table(["instances", "tasks", "requests", "with task details", "budget 5 + 3⌈i/100⌉ + 2⌈t/100⌉", "by operation (with task details)"],
+        r.apiCalls.map((row) => [row.instances, row.tasks, row.requests, row.withTaskDetails.requests, row.budget,
+            Object.entries(row.withTaskDetails.byOperation).map(([k, v]) => `${k} ${v}`).join(", ")])), "");
+    out.push(`Plan time: ${r.planMs.instances} instances, ${r.planMs.tasks} tasks, median of ${r.planMs.runs} runs: `
+        + `${r.planMs.medianMs} ms (target < 250 ms; scale-in check ${r.planMs.byScenario.scaleIn} ms, replacement ${r.planMs.byScenario.replacement} ms).`, "");
+    out.push("24-hour demand trace (reconcile every 10 min, scale-out alarms between):", "");
+    const rows: [string, TraceResult][] = [["scaler (defaults)", r.trace.ours], ["scaler, low thresholds 50%", r.trace.oursLowThreshold50],
+        ["fixed at peak", r.trace.fixedPeak], ["step scaling, scale-in without drain", r.trace.stepScaling]];
+    out.push(table(["strategy", "instance-hours", "of fixed peak (target ≤ 60%)", "pending minutes", "peak pending", "tasks killed"],
+        rows.map(([name, v]) => [name, v.instanceHours, `${Math.round(v.instanceHours / r.trace.fixedPeak.instanceHours * 100)}%`,
+            v.pendingMinutes, v.peakPending, v.tasksKilled])));
+    return out.join("\n");
+}
+
+if (require.main === module) {
+    const started = Date.now();
+    runBenchmarks(FULL_SIZES, (l) => console.error(l)).then((results) => {
+        const file = path.join(__dirname, "results.json");
+        fs.writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+        console.log(report(results));
+        console.log(`\nWrote ${path.relative(process.cwd(), file)} in ${Math.round((Date.now() - started) / 1000)} s.`);
+    }, (error) => {
+        console.error(error);
+        process.exitCode = 1;
+    });
+}

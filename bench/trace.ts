@@ -1,0 +1,154 @@
+// Capacity following demand: a seeded 24-hour trace replayed on the simulated cluster, with the
+// scaler reconciling every 10 minutes and the scale-out alarms acting in between; against a cluster
+// fixed at the peak and against plain threshold step scaling that scales in without draining.
+import { simReconcile, simSettings, buildCluster } from "../provider/sim/scenario";
+import { seededRandom } from "../provider/sim/random";
+import { SimWorld } from "../provider/sim/world";
+import { DEFAULT_SCALING } from "../provider/policy";
+import { BENCH_TIMINGS } from "./replacement";
+
+const MINUTE = 60_000;
+/** Each task reserves 256 CPU units and 512 MiB: eight fill an m6i.large's CPU. */
+const TASK = { cpu: 256, memory: 512 };
+const TASKS_PER_INSTANCE = 8;
+
+export interface TraceResult {
+    instanceHours: number;
+    pendingMinutes: number;
+    peakPending: number;
+    tasksKilled: number;
+    /** Reconciles that stopped with an error (the scaler only). */
+    reconcileFailures?: number;
+}
+
+/**
+ * Tasks wanted at each minute of a day: ~30 at night, rising to ~90 by noon, flat in the afternoon,
+ * a slow decline from 18:00 to midnight, two sharp spikes (10:00 for 30 min, 15:00 for 20 min) and
+ * ±5% seeded noise.
+ */
+export function demandTrace(seed = 42, minutes = 1440): number[] {
+    const random = seededRandom(seed);
+    const out: number[] = [];
+    for (let m = 0; m < minutes; m++) {
+        const h = m / 60;
+        let base: number;
+        if (h < 6) base = 30;
+        else if (h < 12) base = 30 + (h - 6) / 6 * 60;
+        else if (h < 18) base = 90;
+        else base = 90 - (h - 18) / 6 * 60;
+        if (h >= 10 && h < 10.5) base += 110;
+        if (h >= 15 && h < 15 + 20 / 60) base += 90;
+        out.push(Math.max(1, Math.round(base * (0.95 + 0.1 * random()))));
+    }
+    return out;
+}
+
+export type Strategy = "ours" | "fixedPeak" | "stepScaling";
+
+function instancesFor(tasks: number): number {
+    return Math.ceil(tasks / TASKS_PER_INSTANCE);
+}
+
+/** Minute-by-minute bookkeeping and the demand itself, as tick hooks. */
+function instrument(world: SimWorld, trace: number[], start: number): { result: () => TraceResult } {
+    let instanceSeconds = 0;
+    let pendingMinutes = 0;
+    let peakPending = 0;
+    const tick = world.timings.tickSeconds;
+    world.tickHooks.push((w) => {
+        instanceSeconds += w.liveInstances().length * tick;
+        const elapsed = w.now - start;
+        if (elapsed % MINUTE === 0) {
+            const minute = Math.min(trace.length - 1, elapsed / MINUTE);
+            w.setServiceDesired("app", trace[minute]);
+            if (w.unplaceable > 0) pendingMinutes++;
+            peakPending = Math.max(peakPending, w.unplaceable);
+        }
+    });
+    return {
+        result: () => ({
+            instanceHours: Math.round(instanceSeconds / 3600 * 10) / 10,
+            pendingMinutes,
+            peakPending,
+            tasksKilled: world.killedTasks().length,
+        }),
+    };
+}
+
+function lastPoints(world: SimWorld, metric: "cpu" | "memory", n: number): number[] {
+    return world.metrics[metric].slice(-n).map((p) => p.value);
+}
+
+/**
+ * The step scaling policy the high alarms drive: add `scaleOutStep` when CPU or memory reservation
+ * stayed above the high threshold for the evaluation window and nothing is still launching.
+ */
+function scaleOutAlarm(world: SimWorld, start: number): void {
+    const s = DEFAULT_SCALING;
+    world.tickHooks.push((w) => {
+        if ((w.now - start) % MINUTE !== 0) return;
+        const m = s.evaluationMinutes;
+        const cpu = lastPoints(w, "cpu", m);
+        const mem = lastPoints(w, "memory", m);
+        const high = (cpu.length === m && cpu.every((v) => v > s.cpuHighPercent)) || (mem.length === m && mem.every((v) => v > s.memoryHighPercent));
+        const launching = w.liveInstances().some((i) => i.container === undefined);
+        if (high && !launching && w.group.desired < w.group.maxSize) {
+            w.setDesired(Math.min(w.group.maxSize, w.group.desired + s.scaleOutStep), "asg");
+        }
+    });
+}
+
+/** Plain step scaling's scale-in: lower desired capacity by one; the group terminates an instance with its tasks. */
+function blindScaleIn(world: SimWorld, start: number): void {
+    const s = DEFAULT_SCALING;
+    let last = -Infinity;
+    world.tickHooks.push((w) => {
+        if ((w.now - start) % MINUTE !== 0 || w.now - last < s.cooldownSeconds * 1000) return;
+        const m = s.evaluationMinutes;
+        const cpu = lastPoints(w, "cpu", m);
+        const mem = lastPoints(w, "memory", m);
+        const low = cpu.length === m && cpu.every((v) => v < s.cpuLowPercent) && mem.every((v) => v < s.memoryLowPercent);
+        if (low && w.group.desired > w.group.minSize) {
+            w.setDesired(w.group.desired - 1, "asg");
+            last = w.now;
+        }
+    });
+}
+
+/** Replays `trace` (tasks per minute) under one strategy; returns instance-hours, pending minutes and kills. */
+export async function runTrace(strategy: Strategy, trace = demandTrace(), reconcileEveryMinutes = 10,
+    scaling: Partial<typeof DEFAULT_SCALING> = {}): Promise<TraceResult> {
+    const peak = instancesFor(Math.max(...trace));
+    const initial = strategy === "fixedPeak" ? peak : Math.max(2, instancesFor(trace[0] / 0.6));
+    const world = buildCluster({
+        instances: initial,
+        minSize: strategy === "fixedPeak" ? peak : 2,
+        maxSize: strategy === "fixedPeak" ? peak : peak * 2,
+        services: [{ name: "app", count: trace[0], ...TASK, minHealthyPercent: 50, maxPercent: 200 }],
+        timings: BENCH_TIMINGS,
+    });
+    const start = world.now;
+    const end = start + trace.length * MINUTE;
+    const book = instrument(world, trace, start);
+    if (strategy !== "fixedPeak") scaleOutAlarm(world, start);
+    if (strategy === "stepScaling") blindScaleIn(world, start);
+
+    const failures: string[] = [];
+    if (strategy === "ours") {
+        const settings = simSettings(world, { clusterName: "trace", scaling });
+        for (let next = start; next < end; next += reconcileEveryMinutes * MINUTE) {
+            if (world.now < next) world.clock.advance(next - world.now);
+            await simReconcile(world, settings).catch((e: Error) => { failures.push(e.message); });
+        }
+    }
+    if (world.now < end) world.clock.advance(end - world.now);
+    return { ...book.result(), ...(strategy === "ours" ? { reconcileFailures: failures.length } : {}) };
+}
+
+export async function traceResults(trace = demandTrace()) {
+    return {
+        ours: await runTrace("ours", trace),
+        fixedPeak: await runTrace("fixedPeak", trace),
+        stepScaling: await runTrace("stepScaling", trace),
+    };
+}

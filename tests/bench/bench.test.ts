@@ -1,0 +1,45 @@
+// The benchmarks produce every field of results.json (at small sizes; timings are not asserted).
+import { strict as assert } from "node:assert";
+import { report, runBenchmarks } from "../../bench/run";
+import { requestBudget } from "../../bench/apiCost";
+import { demandTrace } from "../../bench/trace";
+
+describe("benchmarks", function () {
+    this.timeout(300_000);
+
+    it("produce every field of results.json, and the report shows them", async () => {
+        const r = await runBenchmarks({ replacement: [4], apiCalls: [3], plan: { instances: 40, tasksPerInstance: 2, runs: 3 }, traceMinutes: 90 });
+        assert.deepEqual(Object.keys(r).sort(), ["apiCalls", "machine", "planMs", "replacement", "timings", "trace"]);
+        assert.deepEqual(r.replacement.map((row) => [row.instances, row.surgePercent]), [[4, 100], [4, 10]]);
+        for (const row of r.replacement) {
+            for (const key of ["seconds", "lowerBoundSeconds", "oneAtATimeSeconds", "instanceRefreshSeconds", "tasksLost", "minHealthyViolations"] as const) {
+                assert.equal(typeof row[key], "number", key);
+            }
+            assert.equal(row.tasksLost, 0);
+            assert.ok(row.seconds > 0 && row.oneAtATimeSeconds > 0 && row.instanceRefreshSeconds > 0);
+        }
+        const [api] = r.apiCalls;
+        assert.deepEqual([api.instances, api.tasks, api.budget], [3, 30, requestBudget(3, 30)]);
+        assert.equal(api.requests, Object.values(api.byOperation).reduce((a, b) => a + b, 0));
+        assert.ok(api.withTaskDetails.byOperation.DescribeTasks >= 1, "low reservation fetches task details");
+        assert.equal(api.byOperation.DescribeTasks, undefined, "mid reservation does not");
+        assert.deepEqual([r.planMs.instances, r.planMs.tasks, r.planMs.runs], [40, 80, 3]);
+        assert.equal(typeof r.planMs.medianMs, "number");
+        for (const k of ["ours", "fixedPeak", "stepScaling", "oursLowThreshold50"] as const) {
+            assert.deepEqual(Object.keys(r.trace[k]).filter((f) => f !== "reconcileFailures").sort(),
+                ["instanceHours", "peakPending", "pendingMinutes", "tasksKilled"], k);
+        }
+        assert.equal(r.trace.ours.tasksKilled, 0);
+        const text = report(r);
+        assert.match(text, /Fleet replacement/);
+        assert.match(text, /\| 4 +\| 100% +\|/);
+        assert.match(text, /API requests of one reconcile/);
+        assert.match(text, /Plan time: 40 instances, 80 tasks/);
+        assert.match(text, /step scaling, scale-in without drain/);
+    });
+
+    it("replay the same demand trace for the same seed", () => {
+        assert.deepEqual(demandTrace(7, 100), demandTrace(7, 100));
+        assert.notDeepEqual(demandTrace(7, 100), demandTrace(8, 100));
+    });
+});
