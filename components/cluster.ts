@@ -6,7 +6,7 @@ import { DEFAULTS, resolveDraining, resolveScaling, SpotEcsClusterArgs } from ".
 import { createAutoScalingGroup } from "./autoScalingGroup";
 import { createInstanceIdentity } from "./iam";
 import { createLaunchTemplate } from "./launchTemplate";
-import { CLUSTER_NAME_PATTERN, validateArgs } from "./validate";
+import { validateArgs } from "./validate";
 import { Scaler } from "./scaler";
 import { LastRun } from "../provider/dynamic";
 
@@ -60,15 +60,26 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
         const tags = { ...(args.tags ?? {}) };
         const scaling = resolveScaling(args.scaling);
 
+        // Arguments that are Outputs are validated again, with the same rules, once their values are
+        // known; every resource below takes them from here, so none is created from an invalid value.
+        const known = pulumi.output({
+            existingClusterName: args.existingClusterName,
+            vpcId: args.vpcId,
+            subnetIds: args.subnetIds,
+            securityGroupIds: args.securityGroupIds,
+            targetGroupArns: args.targetGroupArns,
+            imageId: args.imageId,
+            keyName: args.keyName,
+            rootVolumeKmsKeyId: args.rootVolumeKmsKeyId,
+        }).apply((values) => {
+            validateArgs({ ...args, ...values } as SpotEcsClusterArgs, `SpotEcsCluster "${name}"`);
+            return values;
+        });
+
         let clusterName: pulumi.Output<string>;
         let clusterArn: pulumi.Output<string>;
         if (args.existingClusterName !== undefined) {
-            clusterName = pulumi.output(args.existingClusterName).apply((n) => {
-                if (!CLUSTER_NAME_PATTERN.test(n)) {
-                    throw new Error(`\`existingClusterName\` must be 1-255 letters, digits, hyphens or underscores, got ${JSON.stringify(n)}`);
-                }
-                return n;
-            });
+            clusterName = known.apply((k) => k.existingClusterName!);
             clusterArn = aws.ecs.getClusterOutput({ clusterName }, { parent }).arn;
         } else {
             const cluster = new aws.ecs.Cluster(`${name}-cluster`, {
@@ -83,20 +94,17 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
             clusterArn = cluster.arn;
         }
 
-        const subnetIds = pulumi.output(args.subnetIds).apply((ids) => {
-            if (ids.length === 0) throw new Error("`subnetIds` must have between 1 and 256 entries, got 0");
-            return ids;
-        });
+        const subnetIds = known.apply((k) => k.subnetIds);
 
         const identity = createInstanceIdentity(name, args.enableSsm ?? DEFAULTS.enableSsm, tags, parent);
 
         let securityGroupIds: pulumi.Output<string[]>;
         if (args.securityGroupIds !== undefined) {
-            securityGroupIds = pulumi.output(args.securityGroupIds);
+            securityGroupIds = known.apply((k) => k.securityGroupIds!);
         } else {
             const sg = new aws.ec2.SecurityGroup(`${name}-instances`, {
                 description: `ECS container instances of ${name}: egress only`,
-                vpcId: args.vpcId,
+                vpcId: known.apply((k) => k.vpcId),
                 egress: [{
                     description: "All outbound traffic",
                     protocol: "-1",
@@ -111,7 +119,7 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
         }
 
         const imageId = args.imageId !== undefined
-            ? pulumi.output(args.imageId)
+            ? known.apply((k) => k.imageId!)
             : aws.ssm.getParameterOutput({ name: AMI_PARAMETERS[args.amiFamily ?? DEFAULTS.amiFamily] }, { parent }).value;
 
         const launchTemplate = createLaunchTemplate(name, {
@@ -119,8 +127,8 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
             instanceProfileArn: identity.profile.arn,
             securityGroupIds,
             rootVolumeSizeGiB: args.rootVolumeSizeGiB ?? DEFAULTS.rootVolumeSizeGiB,
-            rootVolumeKmsKeyId: args.rootVolumeKmsKeyId,
-            keyName: args.keyName,
+            rootVolumeKmsKeyId: known.apply((k) => k.rootVolumeKmsKeyId),
+            keyName: known.apply((k) => k.keyName),
             metadataHopLimit: args.metadataHopLimit ?? DEFAULTS.metadataHopLimit,
             userData: clusterName.apply((n) => ({
                 clusterName: n,
@@ -145,7 +153,7 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
             onDemandPercentageAboveBaseCapacity: args.onDemandPercentageAboveBaseCapacity ?? DEFAULTS.onDemandPercentageAboveBaseCapacity,
             spotAllocationStrategy: args.spotAllocationStrategy ?? DEFAULTS.spotAllocationStrategy,
             capacityRebalance: args.capacityRebalance ?? DEFAULTS.capacityRebalance,
-            targetGroupArns: args.targetGroupArns ?? [],
+            targetGroupArns: known.apply((k) => k.targetGroupArns ?? []),
             tags,
         }, parent);
 
@@ -164,7 +172,7 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
                 autoScalingGroupName: group.name,
                 launchTemplateId: launchTemplate.id,
                 launchTemplateVersion,
-                targetGroupArns: args.targetGroupArns ?? [],
+                targetGroupArns: known.apply((k) => k.targetGroupArns ?? []),
                 scaling,
                 draining: resolveDraining(args.draining),
             }, { parent, dependsOn: [group, alarms.scaleOutPolicy] });

@@ -7,8 +7,8 @@ export interface LaunchTemplateSettings {
     instanceProfileArn: pulumi.Input<string>;
     securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
     rootVolumeSizeGiB: number;
-    rootVolumeKmsKeyId?: pulumi.Input<string>;
-    keyName?: pulumi.Input<string>;
+    rootVolumeKmsKeyId?: pulumi.Input<string | undefined>;
+    keyName?: pulumi.Input<string | undefined>;
     metadataHopLimit: number;
     userData: pulumi.Input<UserDataSettings>;
     tags: Record<string, string>;

@@ -21,6 +21,11 @@ export interface GroupState {
     surgeBaseline?: number;
 }
 
+export interface InstanceFacts {
+    lifecycle: Lifecycle;
+    launchTime?: number;
+}
+
 export interface ClusterContainerInstance extends ContainerInstance {
     ec2InstanceId: string;
 }
@@ -35,7 +40,8 @@ export const SURGE_TAG = "spot-ecs:surge-baseline";
 
 export interface Cloud {
     describeGroup(): Promise<GroupState>;
-    instanceLifecycles(instanceIds: string[]): Promise<Record<string, Lifecycle>>;
+    /** Spot or On-Demand, and launch time (epoch ms), of each instance. */
+    describeInstances(instanceIds: string[]): Promise<Record<string, InstanceFacts>>;
     listContainerInstances(): Promise<ClusterContainerInstance[]>;
     describeContainerInstances(arns: string[]): Promise<ClusterContainerInstance[]>;
     /** Every running or pending task of the cluster, with its size and placement. */
@@ -47,6 +53,8 @@ export interface Cloud {
     lastScalingActivity(): Promise<number | undefined>;
     managedDrainingProviders(): Promise<string[]>;
     targetStates(targetGroupArn: string, instanceIds: string[]): Promise<Record<string, TargetState | undefined>>;
+    /** Each target group's deregistration delay, in seconds. */
+    deregistrationDelays(targetGroupArns: string[]): Promise<Record<string, number>>;
 
     setDesiredCapacity(desired: number): Promise<void>;
     /** Records (or, with undefined, clears) the pre-surge desired capacity on the group. */

@@ -33,6 +33,9 @@ export function isScalerRunError(error: unknown): error is ScalerRunError {
     return error instanceof Error && error.name === "ScalerRunError" && "report" in error;
 }
 
+/** Seconds past the longest deregistration delay that targets may take to leave `draining`. */
+export const TARGET_DELAY_SLACK_SECONDS = 60;
+
 /** Seconds a standalone task stopped at the drain timeout gets to reach STOPPED. */
 export const STOP_GRACE_SECONDS = 300;
 
@@ -136,6 +139,11 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
 
         const startedMs = deps.now();
         const timeoutMs = draining.timeoutSeconds * 1000;
+        // Targets leave `draining` after their group's deregistration delay; waiting less would fail
+        // every drain, so targets get at least that long (plus a minute) whatever the drain timeout.
+        const delays = targetGroups.length === 0 ? {} : await cloud.deregistrationDelays(targetGroups);
+        const longestDelay = Math.max(0, ...Object.values(delays));
+        const targetTimeoutMs = Math.max(timeoutMs, (longestDelay + TARGET_DELAY_SLACK_SECONDS) * 1000);
         for (let attempt = 0; open().length > 0; attempt++) {
             group = await cloud.describeGroup();
             for (const s of open()) if (!isLive(group, s.victim.instanceId)) goneVictim(s);
@@ -167,8 +175,11 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
                 }
                 if (s.stopDeadlineMs !== undefined && deps.now() >= s.stopDeadlineMs) {
                     s.failure = `${s.victim.instanceId}: stopped standalone tasks did not stop within ${STOP_GRACE_SECONDS} s`;
-                } else if (s.stopDeadlineMs === undefined && deps.now() - startedMs >= timeoutMs) {
-                    await onTimeout(s, tasks, inTargets);
+                } else if (s.stopDeadlineMs === undefined && tasks > 0 && deps.now() - startedMs >= timeoutMs) {
+                    await onTimeout(s, tasks);
+                } else if (tasks === 0 && deps.now() - startedMs >= targetTimeoutMs) {
+                    s.failure = `${s.victim.instanceId}: still in target group ${inTargets.join(", ")} after ${Math.round(targetTimeoutMs / 1000)} s `
+                        + `(deregistration delay ${longestDelay} s)`;
                 }
             }
             if (open().length === 0) break;
@@ -209,19 +220,20 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         log(`terminated ${s.victim.instanceId} (${s.victim.decrement ? "desired capacity lowered by 1" : "the group launches a replacement"})`);
     }
 
-    async function onTimeout(s: VictimState, tasks: number, inTargets: string[]): Promise<void> {
+    async function onTimeout(s: VictimState, tasks: number): Promise<void> {
         const id = s.victim.instanceId;
         const after = `after ${draining.timeoutSeconds} s`;
-        if (tasks === 0) {
-            s.failure = `${id}: still in target group ${inTargets.join(", ")} ${after}`;
+        const running = await cloud.listTasksOn(s.victim.containerInstanceArn!);
+        if (running.length === 0) {
+            s.failure = `${id}: ${tasks} task(s) still stopping ${after}: they were asked to stop and have not exited`;
             return;
         }
-        const running = await cloud.listTasksOn(s.victim.containerInstanceArn!);
         const service = running.filter(isServiceTask);
         const standalone = running.filter((t) => !isServiceTask(t));
         if (service.length > 0) {
             s.failure = `${id}: ${service.length} service task(s) still running ${after} (${groups(service)}); ECS could not `
-                + "move them: check free capacity and the services' minimumHealthyPercent";
+                + "move them: check free capacity and the services' deployment configuration (with minimumHealthyPercent 100, "
+                + "maximumPercent must leave room for one more task)";
             return;
         }
         if (draining.standaloneTasks === "fail") {

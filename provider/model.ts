@@ -33,6 +33,8 @@ export interface ObservedInstance {
     lifecycle: Lifecycle;
     /** Auto Scaling lifecycle state: Pending, InService, Terminating, … */
     asgState: string;
+    /** Epoch milliseconds the EC2 instance was launched, when known. */
+    launchTime?: number;
     launchTemplateId?: string;
     launchTemplateVersion?: string;
     /** The ECS container instance on this EC2 instance; absent until the agent registers. */

@@ -17,9 +17,9 @@ export interface ObserveTarget {
 export async function observe(cloud: Cloud, target: ObserveTarget, policy: Policy, now: number): Promise<Observed> {
     const group = await cloud.describeGroup();
     const windowMs = (policy.scaling.evaluationMinutes + METRIC_LAG_MINUTES) * 60_000;
-    const [containers, lifecycles, metrics, lastScalingActivity, managedDrainingProviders] = await Promise.all([
+    const [containers, facts, metrics, lastScalingActivity, managedDrainingProviders] = await Promise.all([
         cloud.listContainerInstances(),
-        cloud.instanceLifecycles(group.instances.map((i) => i.instanceId)),
+        cloud.describeInstances(group.instances.map((i) => i.instanceId)),
         cloud.reservationMetrics(now - windowMs, now),
         cloud.lastScalingActivity(),
         cloud.managedDrainingProviders(),
@@ -30,7 +30,8 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
         return {
             instanceId: i.instanceId,
             instanceType: i.instanceType,
-            lifecycle: lifecycles[i.instanceId] ?? "on-demand",
+            lifecycle: facts[i.instanceId]?.lifecycle ?? "on-demand",
+            ...(facts[i.instanceId]?.launchTime === undefined ? {} : { launchTime: facts[i.instanceId].launchTime }),
             asgState: i.asgState,
             launchTemplateId: i.launchTemplateId,
             launchTemplateVersion: i.launchTemplateVersion,

@@ -32,6 +32,17 @@ export function isOutdated(i: ObservedInstance, o: Observed): boolean {
     return i.launchTemplateId !== o.target.launchTemplateId || i.launchTemplateVersion !== o.target.version;
 }
 
+/**
+ * An instance in service this long after launch without a container instance in the cluster is a
+ * stray (its agent failed, or it was deregistered and never terminated); it is replaced.
+ */
+export const STRAY_GRACE_SECONDS = 600;
+
+function isStray(i: ObservedInstance, o: Observed, now: number): boolean {
+    return i.asgState === "InService" && i.container === undefined && i.launchTime !== undefined
+        && now - i.launchTime > STRAY_GRACE_SECONDS * 1000 && !isOutdated(i, o);
+}
+
 function classify(o: Observed): Classified {
     const live = o.instances.filter(isLive);
     const registered = live.filter((i) => i.container?.status === "ACTIVE" || i.container?.status === "DRAINING");
@@ -135,14 +146,14 @@ export function plan(o: Observed, p: Policy, now: number = o.now): Plan {
     }
 
     // Replace instances on an old launch template version, finishing drains a previous run began.
-    const replacing = c.outdated.filter((i) => !c.foreignDraining.includes(i));
+    const replacing = [...c.outdated.filter((i) => !c.foreignDraining.includes(i)), ...c.live.filter((i) => isStray(i, o, now))];
     const undrain: ObservedInstance[] = [];
     for (const i of c.ourDraining) {
         if (i.container!.drainMark === "replace" && !replacing.includes(i)) undrain.push(i);
     }
 
     if (replacing.length > 0) {
-        planReplacement(o, p, c, replacing, desired, actions, notes);
+        planReplacement(o, p, c, replacing, desired, actions, notes, now);
     } else if (o.surgeBaseline !== undefined) {
         actions.push({ kind: "end-surge", baseline: o.surgeBaseline,
             reason: `replacement finished: forget the surge record (desired was ${o.surgeBaseline} before it)` });
@@ -200,7 +211,7 @@ function scaleOutTarget(o: Observed, p: Policy, registered: number, r: Readings)
  * above its baseline lower desired capacity; the others let the group launch a replacement.
  */
 function planReplacement(o: Observed, p: Policy, c: Classified, replacing: ObservedInstance[], desired: number,
-    actions: Action[], notes: string[]): void {
+    actions: Action[], notes: string[], now: number): void {
     const d = p.draining;
     const baseline = o.surgeBaseline ?? desired;
     const minActive = Math.ceil(baseline * d.minHealthyPercent / 100);
@@ -239,7 +250,8 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
             lifecycle: i.lifecycle,
             tasks: taskCount(i),
             decrement,
-            reason: `launch template ${versionLabel(i)} → ${target}`,
+            reason: isOutdated(i, o) ? `launch template ${versionLabel(i)} → ${target}`
+                : `not registered with the cluster ${Math.floor((now - i.launchTime!) / 60_000)} min after launch`,
         };
     };
     let pending = [...costly];
@@ -250,7 +262,8 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
         const batch = [...first, ...pending.slice(0, k).map(victimOf)];
         pending = pending.slice(k);
         batches.push(batch);
-        waits.push(minActive + k);
+        // A batch of victims that are already out of service costs no ACTIVE capacity: no wait.
+        waits.push(k > 0 ? minActive + k : 0);
         active = active - k;
         replacements += batch.slice(first.length).filter((v) => !v.decrement).length;
     }
@@ -276,7 +289,7 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
         actions.push({
             kind: "drain", purpose: "replace", batch: index + 1, batches: batches.length,
             waitForActive: waits[index], victims, endsSurge: index === batches.length - 1 && pending.length === 0,
-            reason: `replace ${plural(victims.length, "instance")} on an old launch template (→ ${target}), batch ${index + 1} of ${batches.length}`,
+            reason: `replace ${plural(victims.length, "instance")} (→ launch template ${target}), batch ${index + 1} of ${batches.length}`,
         });
     });
 }

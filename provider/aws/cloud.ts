@@ -7,8 +7,8 @@ import type * as CW from "@aws-sdk/client-cloudwatch";
 import type * as EC2 from "@aws-sdk/client-ec2";
 import type * as ECS from "@aws-sdk/client-ecs";
 import type * as ELB from "@aws-sdk/client-elastic-load-balancing-v2";
-import { ClusterContainerInstance, Cloud, CloudTarget, GroupState, SURGE_TAG, TargetState } from "../cloud";
-import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, Lifecycle, ObservedTask } from "../model";
+import { ClusterContainerInstance, Cloud, CloudTarget, GroupState, InstanceFacts, SURGE_TAG, TargetState } from "../cloud";
+import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, ObservedTask } from "../model";
 
 /** Items per call allowed by each batch API. */
 export const LIMITS = {
@@ -147,14 +147,17 @@ export function awsCloud(target: CloudTarget): AwsCloud {
             };
         },
 
-        async instanceLifecycles(instanceIds: string[]): Promise<Record<string, Lifecycle>> {
-            const out: Record<string, Lifecycle> = {};
+        async describeInstances(instanceIds: string[]): Promise<Record<string, InstanceFacts>> {
+            const out: Record<string, InstanceFacts> = {};
             for (const batch of chunks(instanceIds, LIMITS.describeInstances)) {
                 let NextToken: string | undefined;
                 do {
                     const r = await ec2Client.send(new ec2.DescribeInstancesCommand({ InstanceIds: batch, NextToken }));
                     for (const i of (r.Reservations ?? []).flatMap((x) => x.Instances ?? [])) {
-                        out[i.InstanceId!] = i.InstanceLifecycle === "spot" ? "spot" : "on-demand";
+                        out[i.InstanceId!] = {
+                            lifecycle: i.InstanceLifecycle === "spot" ? "spot" : "on-demand",
+                            ...(i.LaunchTime === undefined ? {} : { launchTime: new Date(i.LaunchTime).getTime() }),
+                        };
                     }
                     NextToken = r.NextToken;
                 } while (NextToken);
@@ -239,6 +242,16 @@ export function awsCloud(target: CloudTarget): AwsCloud {
                     const id = d.Target?.Id;
                     if (id !== undefined && id in out) out[id] = d.TargetHealth?.State as TargetState | undefined;
                 }
+            }
+            return out;
+        },
+
+        async deregistrationDelays(targetGroupArns: string[]) {
+            const out: Record<string, number> = {};
+            for (const arn of targetGroupArns) {
+                const r = await elbClient.send(new elb.DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
+                const value = r.Attributes?.find((a) => a.Key === "deregistration_delay.timeout_seconds")?.Value;
+                out[arn] = value !== undefined && /^\d+$/.test(value) ? Number(value) : 300;
             }
             return out;
         },

@@ -102,10 +102,10 @@ export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
             })),
             ...(world.group.tags[SURGE_TAG] === undefined ? {} : { surgeBaseline: Number(world.group.tags[SURGE_TAG]) }),
         })),
-        instanceLifecycles: (ids) => call("DescribeInstances", () =>
+        describeInstances: (ids) => call("DescribeInstances", () =>
             Object.fromEntries(ids.flatMap((id) => {
                 const i = world.instances.get(id);
-                return i === undefined ? [] : [[id, i.lifecycle]];
+                return i === undefined ? [] : [[id, { lifecycle: i.lifecycle, launchTime: i.launchedAt }]];
             }))),
         listContainerInstances: () => call("ListContainerInstances", () => registered().map(containerView)),
         describeContainerInstances: (arns) => call("DescribeContainerInstances", () =>
@@ -128,6 +128,8 @@ export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
             const targets = world.targetGroups.get(tg);
             return Object.fromEntries(ids.map((id) => [id, targets?.get(id)?.state as TargetState | undefined]));
         }),
+        deregistrationDelays: (arns) => call("DescribeTargetGroupAttributes", () =>
+            Object.fromEntries(arns.map((arn) => [arn, world.timings.deregistrationDelaySeconds]))),
         setDesiredCapacity: (n) => call("SetDesiredCapacity", () => world.setDesired(n, "scaler")),
         recordSurge: (baseline) => call("CreateOrUpdateTags", () => {
             if (baseline === undefined) delete world.group.tags[SURGE_TAG];

@@ -471,8 +471,10 @@ export class SimWorld {
     private step(): void {
         const now = this.now;
         for (const inst of this.instances.values()) {
-            if (inst.asgState === "Pending" && !inst.neverRegisters && now - inst.launchedAt >= this.timings.bootSeconds * 1000) {
-                this.register(inst);
+            if (inst.asgState === "Pending" && now - inst.launchedAt >= this.timings.bootSeconds * 1000) {
+                // The group sees the instance in service once it has booted, whether or not its agent registers.
+                if (inst.neverRegisters) inst.asgState = "InService";
+                else this.register(inst);
             }
             if (inst.interruptAt !== undefined && now >= inst.interruptAt && inst.asgState !== "Terminated") {
                 this.terminate(inst, "spot");

@@ -2,6 +2,9 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { CASES } from "./validate.test";
+import { LATE_CASES } from "./late.test";
+import { SCALER_CASES } from "../provider/inputs.test";
 
 const ROOT = path.join(__dirname, "../..");
 
@@ -45,6 +48,14 @@ describe("README", () => {
             assert.deepEqual(readmeRows(heading), documented(iface));
         });
     }
+
+    it("states how many invalid inputs the suite tries, and how they split", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const total = CASES.length + SCALER_CASES.length + LATE_CASES.length;
+        assert.ok(total >= 50);
+        assert.ok(readme.includes(`**Bad input**: ${total} invalid inputs are tried with their exact messages: ${CASES.length} component arguments`));
+        assert.ok(readme.includes(`${SCALER_CASES.length} scaler inputs in \`check\`, and ${LATE_CASES.length} arguments whose values are known only`));
+    });
 
     it("gives the test command that CI runs", () => {
         const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");

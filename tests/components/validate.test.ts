@@ -18,7 +18,7 @@ function reasons(change: Record<string, unknown>): string[] {
 }
 
 // [name, change, exact message]
-const CASES: [string, Record<string, unknown>, string][] = [
+export const CASES: [string, Record<string, unknown>, string][] = [
     ["maxSize zero", { maxSize: 0 }, "`maxSize` must be an integer between 1 and 1000, got 0"],
     ["maxSize above the limit", { maxSize: 1001 }, "`maxSize` must be an integer between 1 and 1000, got 1001"],
     ["minSize negative", { minSize: -1 }, "`minSize` must be an integer between 0 and 1000, got -1"],

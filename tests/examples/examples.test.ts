@@ -22,8 +22,8 @@ describe("examples", () => {
         const [cluster] = byType(resources, "aws:ecs/cluster:Cluster");
         assert.equal(cluster.inputs.name, "web");
         const [asg] = byType(resources, "aws:autoscaling/group:Group");
-        assert.deepEqual(asg.inputs.vpcZoneIdentifiers, ["subnet-0default0000000a1", "subnet-0default0000000b2"]);
-        assert.equal(byType(resources, "aws:ec2/securityGroup:SecurityGroup")[0].inputs.vpcId, "vpc-0default00000000a");
+        assert.deepEqual(asg.inputs.vpcZoneIdentifiers, ["subnet-0a1b2c3d4e5f607a1", "subnet-0a1b2c3d4e5f607b2"]);
+        assert.equal(byType(resources, "aws:ec2/securityGroup:SecurityGroup")[0].inputs.vpcId, "vpc-0a1b2c3d4e5f60718");
         assert.deepEqual(exports, { clusterName: "web", autoScalingGroupName: "web-asg-7654321", launchTemplateVersion: "3" });
     });
 

@@ -70,9 +70,9 @@ export async function installMocks(): Promise<void> {
                 case "aws:ssm/getParameter:getParameter":
                     return { name: args.inputs.name, value: MOCK_AMI, type: "String" };
                 case "aws:ec2/getVpc:getVpc":
-                    return { id: "vpc-0default00000000a", cidrBlock: "172.31.0.0/16" };
+                    return { id: "vpc-0a1b2c3d4e5f60718", cidrBlock: "172.31.0.0/16" };
                 case "aws:ec2/getSubnets:getSubnets":
-                    return { id: "subnets", ids: ["subnet-0default0000000a1", "subnet-0default0000000b2"] };
+                    return { id: "subnets", ids: ["subnet-0a1b2c3d4e5f607a1", "subnet-0a1b2c3d4e5f607b2"] };
                 case "aws:ecs/getCluster:getCluster":
                     return { clusterName: args.inputs.clusterName, arn: `arn:aws:ecs:us-east-1:${ACCOUNT}:cluster/${args.inputs.clusterName}` };
                 default:

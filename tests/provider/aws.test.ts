@@ -3,6 +3,7 @@
 import { strict as assert } from "node:assert";
 import * as ecs from "@aws-sdk/client-ecs";
 import * as asg from "@aws-sdk/client-auto-scaling";
+import * as elb from "@aws-sdk/client-elastic-load-balancing-v2";
 import { awsCloud, AwsCloud } from "../../provider/aws/cloud";
 import { startMoto, Moto } from "../helpers/moto";
 import { startLimitsProxy, LimitsProxy } from "../helpers/awsLimits";
@@ -82,11 +83,12 @@ describe("AWS Cloud port against moto", function () {
             assert.equal(tasks.length, 2);
         });
 
-        it("reads instance lifecycles in one request", async () => {
+        it("reads instance lifecycles and launch times in one request", async () => {
             const cloud = cloudFor(m);
-            const lifecycles = await cloud.instanceLifecycles(m.instanceIds.slice(0, 150));
-            assert.equal(Object.keys(lifecycles).length, 120);
-            assert.ok(Object.values(lifecycles).every((l) => l === "on-demand"), "moto launches On-Demand instances");
+            const facts = await cloud.describeInstances(m.instanceIds.slice(0, 150));
+            assert.equal(Object.keys(facts).length, 120);
+            assert.ok(Object.values(facts).every((f) => f.lifecycle === "on-demand"), "moto launches On-Demand instances");
+            assert.ok(Object.values(facts).every((f) => typeof f.launchTime === "number" && f.launchTime <= Date.now() + 60_000));
             assert.deepEqual(cloud.requests, { DescribeInstances: 1 });
         });
 
@@ -154,6 +156,15 @@ describe("AWS Cloud port against moto", function () {
             const after = await cloud.targetStates(m.targetGroupArn!, [a, b]);
             assert.ok(after[a] === undefined || after[a] === "unused" || after[a] === "draining", `deregistered target is ${after[a]}`);
             assert.equal(after[b], "healthy");
+        });
+
+        it("reads each target group's deregistration delay", async () => {
+            const cloud = cloudFor(m);
+            assert.deepEqual(await cloud.deregistrationDelays([m.targetGroupArn!]), { [m.targetGroupArn!]: 300 });
+            await m.clients.elb.send(new elb.ModifyTargetGroupAttributesCommand({
+                TargetGroupArn: m.targetGroupArn!, Attributes: [{ Key: "deregistration_delay.timeout_seconds", Value: "45" }],
+            }));
+            assert.deepEqual(await cloud.deregistrationDelays([m.targetGroupArn!]), { [m.targetGroupArn!]: 45 });
         });
 
         it("stops a task, deregisters the emptied container instance and terminates the instance, lowering desired", async () => {

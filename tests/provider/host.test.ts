@@ -9,6 +9,7 @@ import { startLimitsProxy, LimitsProxy } from "../helpers/awsLimits";
 import { createMotoCluster, MotoCluster, playEcs, putReservations } from "../helpers/motoCluster";
 import { decodePartialFailure, Host, Props, REPO_ROOT, startHost } from "../helpers/host";
 import { hostEnv, inputsFor, rollGroupTo } from "../helpers/scalerInputs";
+import { FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY } from "../helpers/env";
 import { serializeLikeDynamicResource } from "../helpers/serialize";
 
 describe("scaler through the SDK's dynamic-provider host", function () {
@@ -113,6 +114,10 @@ describe("scaler through the SDK's dynamic-provider host", function () {
             assert.equal(g.Instances!.length, 2);
             assert.ok(!g.Instances!.some((i) => m.instanceIds.includes(i.InstanceId!)), "the old instances are gone");
             assert.ok(host.stdout.some((l) => l.startsWith("[roll] surge 2 → 4")), host.stdout.join("\n"));
+            const state = JSON.stringify(outs);
+            for (const value of [FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, proxy.endpoint, moto.endpoint]) {
+                assert.ok(!state.includes(value), `state holds ${value}`);
+            }
             assert.ok(host.stdout.some((l) => /^\[roll\] terminated i-\w+ \(desired capacity lowered by 1\)$/.test(l)));
             created = { id: created.id, outs };
         });

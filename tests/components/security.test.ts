@@ -1,0 +1,69 @@
+// Security properties of everything the component creates, checked on every resource recorded.
+import { strict as assert } from "node:assert";
+import { installMocks, recorded, settle, valueOf } from "../helpers/pulumiMocks";
+import { SpotEcsCluster, SpotEcsClusterArgs } from "../../components";
+
+const base: SpotEcsClusterArgs = {
+    vpcId: "vpc-0123456789abcdef0",
+    subnetIds: ["subnet-0aaa1111bbbb2222c"],
+    instanceTypes: ["m6i.large"],
+    minSize: 1,
+    maxSize: 3,
+};
+
+/** Every IAM policy statement in a JSON policy document. */
+function statements(doc: string): { Effect: string; Action: string | string[]; Resource?: unknown; Condition?: unknown }[] {
+    const parsed = JSON.parse(doc);
+    return Array.isArray(parsed.Statement) ? parsed.Statement : [parsed.Statement];
+}
+
+describe("security of what SpotEcsCluster creates", () => {
+    before(async () => {
+        await installMocks();
+        for (const [name, args] of [
+            ["sec-default", base],
+            ["sec-ssm-off", { ...base, enableSsm: false, metadataHopLimit: 2 }],
+            ["sec-existing", { ...base, clusterName: undefined, existingClusterName: "shared", securityGroupIds: ["sg-0123456789abcdef0"] }],
+        ] as [string, SpotEcsClusterArgs][]) {
+            await valueOf(new SpotEcsCluster(name, args).alarmArns);
+        }
+        await settle();
+    });
+
+    const mine = () => recorded.filter((r) => r.name.startsWith("sec-"));
+
+    it("grants no IAM action \"*\" in any policy document", () => {
+        const docs = mine().flatMap((r) => [r.inputs.assumeRolePolicy, r.inputs.policy].filter((d): d is string => typeof d === "string"));
+        assert.ok(docs.length >= 3);
+        for (const doc of docs) {
+            for (const s of statements(doc)) {
+                const actions = Array.isArray(s.Action) ? s.Action : [s.Action];
+                assert.ok(!actions.some((a) => a === "*" || a.endsWith(":*")), `statement grants ${actions.join(", ")}`);
+            }
+        }
+    });
+
+    it("creates no inline or customer-managed policy: the scaler's drain permissions are the deployer's, nothing to scope", () => {
+        const types = new Set(mine().map((r) => r.type));
+        for (const t of ["aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy"]) assert.ok(!types.has(t), t);
+        const attached = mine().filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((r) => r.inputs.policyArn);
+        assert.ok(attached.every((arn: string) => /^arn:aws:iam::aws:policy\/(service-role\/AmazonEC2ContainerServiceforEC2Role|AmazonSSMManagedInstanceCore)$/.test(arn)), attached.join(", "));
+    });
+
+    it("requires IMDSv2 and encrypts the root volume on every launch template", () => {
+        const templates = mine().filter((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate");
+        assert.equal(templates.length, 3);
+        for (const lt of templates) {
+            assert.equal(lt.inputs.metadataOptions.httpTokens, "required", lt.name);
+            assert.ok(lt.inputs.metadataOptions.httpPutResponseHopLimit <= 2, lt.name);
+            for (const m of lt.inputs.blockDeviceMappings) assert.equal(m.ebs.encrypted, "true", lt.name);
+        }
+    });
+
+    it("opens no ingress on a security group it creates", () => {
+        const groups = mine().filter((r) => r.type === "aws:ec2/securityGroup:SecurityGroup");
+        assert.equal(groups.length, 2, "one for each component without securityGroupIds");
+        for (const g of groups) assert.equal(g.inputs.ingress, undefined, g.name);
+        assert.ok(!mine().some((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"));
+    });
+});

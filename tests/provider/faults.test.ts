@@ -1,0 +1,235 @@
+// Faults on the simulated cluster: AWS errors and hangs, instances and tasks that misbehave, and a
+// run that crashes after every possible step. Nothing may be lost, and every run must converge.
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Cloud } from "../../provider/cloud";
+import { isScalerRunError } from "../../provider/executor";
+import { reconcile } from "../../provider/reconcile";
+import { simCloud, simDeps } from "../../provider/sim/cloud";
+import { buildCluster, ClusterSpec, newLaunchTemplateVersion, simReconcile, simSettings } from "../../provider/sim/scenario";
+import { ScalerSettingsDefaults } from "../../provider/sim/defaults";
+import { SimWorld } from "../../provider/sim/world";
+import { ScalerSettings } from "../../provider/reconcile";
+
+const MINUTE = 60_000;
+
+/** A mixed fleet (On-Demand base, Spot above), three services, one standalone task, a target group, rolled to v2. */
+export function mixedFleet(): SimWorld {
+    const world = buildCluster({
+        instances: 6, onDemand: 2, maxSize: 9, targetGroups: 1,
+        services: [
+            { name: "web", count: 10, cpu: 256, memory: 512, minHealthyPercent: 100, maxPercent: 200 },
+            { name: "api", count: 6, cpu: 256, memory: 512, minHealthyPercent: 50, maxPercent: 200 },
+            { name: "worker", count: 4, cpu: 512, memory: 1024, minHealthyPercent: 0, maxPercent: 100 },
+        ],
+        standalone: [{ family: "report", cpu: 128, memory: 128, onInstance: 3 }],
+    } satisfies ClusterSpec);
+    world.clock.advance(6 * MINUTE);
+    newLaunchTemplateVersion(world);
+    return world;
+}
+
+function rollSettings(world: SimWorld, o: ScalerSettingsDefaults = {}): ScalerSettings {
+    return simSettings(world, {
+        targetGroupArns: world.group.targetGroupArns,
+        launchTemplateVersion: world.group.launchTemplateVersion,
+        ...o,
+        draining: { batchSize: 2, standaloneTasks: "stop", timeoutSeconds: 300, ...o.draining },
+    });
+}
+
+/** What a finished replacement looks like, independent of instance ids. */
+function endState(world: SimWorld) {
+    const live = world.liveInstances();
+    return {
+        desired: world.group.desired,
+        live: live.length,
+        versions: [...new Set(live.map((i) => i.ltVersion))],
+        statuses: [...new Set(live.map((i) => i.container?.status))],
+        surgeTag: world.group.tags["spot-ecs:surge-baseline"],
+        marks: live.filter((i) => i.container?.attributes["spot-ecs.drain"] !== undefined).length,
+        running: Object.fromEntries([...world.services.keys()].map((s) => [s, world.serviceTasks(s).filter((t) => t.status === "RUNNING").length])),
+    };
+}
+
+function assertNothingLost(world: SimWorld): void {
+    assert.deepEqual(world.violations, []);
+    assert.deepEqual(world.killedTasks("scaler").map((t) => t.family), []);
+}
+
+const WRITES = ["setDesiredCapacity", "recordSurge", "markDrain", "clearDrainMark", "setContainerInstanceState",
+    "deregisterTargets", "stopTask", "deregisterContainerInstance", "terminateInstance"];
+
+/** A Cloud whose process "dies" after `after` write calls have gone through: every later call throws. */
+function crashingAfter(cloud: Cloud, after: number): { cloud: Cloud; writes: () => number } {
+    let writes = 0;
+    let dead = false;
+    const wrapped: Record<string, unknown> = {};
+    for (const [key, fn] of Object.entries(cloud)) {
+        if (typeof fn !== "function") continue;
+        wrapped[key] = async (...args: unknown[]) => {
+            if (dead) throw Object.assign(new Error("the process was killed"), { name: "Crash" });
+            if (WRITES.includes(key)) {
+                if (writes >= after) {
+                    dead = true;
+                    throw Object.assign(new Error("the process was killed"), { name: "Crash" });
+                }
+                writes++;
+            }
+            return (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+        };
+    }
+    return { cloud: wrapped as unknown as Cloud, writes: () => writes };
+}
+
+describe("faults on the simulated cluster", () => {
+    describe("AWS answering badly", () => {
+        for (const [name, faults] of [
+            ["throttles 30% of calls", { seed: 11, throttleRate: 0.3 }],
+            ["answers 10% of calls with HTTP 500", { seed: 12, serverErrorRate: 0.1 }],
+            ["never answers 5% of calls", { seed: 13, hangRate: 0.05 }],
+        ] as const) {
+            it(`finishes a replacement when AWS ${name}`, async () => {
+                const world = mixedFleet();
+                const r = await simReconcile(world, rollSettings(world), { faults });
+                const injected = r.cloud.faults.throttle + r.cloud.faults.serverError + r.cloud.faults.hang;
+                assert.ok(injected > 0, "faults were injected");
+                assert.deepEqual(endState(world).versions, ["2"]);
+                assertNothingLost(world);
+            });
+        }
+    });
+
+    it("counts an instance terminated by someone else mid-drain as gone and goes on", async () => {
+        const world = mixedFleet();
+        let victim: string | undefined;
+        world.tickHooks.push((w) => {
+            if (victim !== undefined) return;
+            const draining = w.liveInstances().find((i) => i.container?.status === "DRAINING");
+            if (draining !== undefined) {
+                victim = draining.id;
+                w.terminate(draining, "operator");
+            }
+        });
+        const r = await simReconcile(world, rollSettings(world));
+        assert.ok(victim !== undefined);
+        assert.equal(r.report.instances[victim], "gone");
+        assert.deepEqual(endState(world).versions, ["2"]);
+        assertNothingLost(world);
+    });
+
+    it("counts an instance taken by a Spot interruption mid-drain as gone", async () => {
+        const world = mixedFleet();
+        let victim: string | undefined;
+        world.tickHooks.push((w) => {
+            if (victim !== undefined) return;
+            const draining = w.liveInstances().find((i) => i.container?.status === "DRAINING" && i.lifecycle === "spot");
+            if (draining !== undefined) {
+                victim = draining.id;
+                w.interrupt(draining.id);
+            }
+        });
+        const r = await simReconcile(world, rollSettings(world));
+        assert.ok(victim !== undefined);
+        assert.equal(r.report.instances[victim], "gone");
+        assertNothingLost(world);
+    });
+
+    it("fails naming a task that never stops, and terminates nothing it runs on", async () => {
+        const world = mixedFleet();
+        const stuckOn = world.liveInstances()[0];
+        for (const t of world.tasksOn(stuckOn.id)) t.neverStops = true;
+        const error = await simReconcile(world, rollSettings(world)).then(() => undefined, (e) => e);
+        assert.ok(isScalerRunError(error));
+        assert.match(error.message, new RegExp(`${stuckOn.id}: \\d+ task\\(s\\) still stopping after 300 s: they were asked to stop and have not exited`));
+        assert.equal(stuckOn.asgState, "InService");
+        assert.equal(stuckOn.container!.status, "DRAINING");
+        assertNothingLost(world);
+    });
+
+    it("gives targets their deregistration delay even when the drain timeout is shorter", async () => {
+        const world = mixedFleet();
+        const r = await simReconcile(world, rollSettings(world, { draining: { timeoutSeconds: 120 } }));
+        assert.deepEqual(Object.values(r.report.instances).filter((o) => o !== "terminated"), []);
+        assert.deepEqual(endState(world).versions, ["2"]);
+        assertNothingLost(world);
+    });
+
+    it("fails naming a target stuck in draining, and does not terminate its instance", async () => {
+        const world = mixedFleet();
+        const [tg] = world.group.targetGroupArns;
+        const stuckOn = world.liveInstances()[1];
+        world.tickHooks.push((w) => {
+            const target = w.targetGroups.get(tg)!.get(stuckOn.id);
+            if (target !== undefined && target.state === "draining") target.stuck = true;
+        });
+        const error = await simReconcile(world, rollSettings(world)).then(() => undefined, (e) => e);
+        assert.ok(isScalerRunError(error));
+        assert.match(error.message, new RegExp(`${stuckOn.id}: still in target group targetgroup/web-1 draining after 360 s \\(deregistration delay 300 s\\)`));
+        assert.equal(stuckOn.asgState, "InService");
+        assertNothingLost(world);
+    });
+
+    it("drains nothing when surge instances never register, then replaces them as strays once fixed", async () => {
+        const world = mixedFleet();
+        world.newInstancesNeverRegister = true;
+        const s = rollSettings(world);
+        const error = await simReconcile(world, s).then(() => undefined, (e) => e);
+        assert.ok(isScalerRunError(error));
+        assert.match(error.message, /^before batch 1 of \d+ \(replace\): only 6 instances ACTIVE, 8 needed after 300 s; nothing was drained for it/);
+        assert.ok(world.liveInstances().filter((i) => i.ltVersion === "1").every((i) => i.container!.status === "ACTIVE"));
+        world.newInstancesNeverRegister = false;
+        world.clock.advance(11 * MINUTE);
+        await simReconcile(world, s);
+        const final = await simReconcile(world, s);
+        assert.deepEqual(final.plan.actions, []);
+        assert.deepEqual(endState(world).versions, ["2"]);
+        assert.ok(world.liveInstances().every((i) => i.container?.status === "ACTIVE"), "no stray is left");
+        assertNothingLost(world);
+    });
+
+    describe("a run killed after each of its steps", () => {
+        let reference: ReturnType<typeof endState>;
+        let totalWrites = 0;
+
+        before(async () => {
+            const world = mixedFleet();
+            const counted = crashingAfter(simCloud(world), Number.MAX_SAFE_INTEGER);
+            await world.clock.run(reconcile(counted.cloud, simDeps(world), rollSettings(world)));
+            reference = endState(world);
+            totalWrites = counted.writes();
+            assertNothingLost(world);
+        });
+
+        it("the uninterrupted run ends with every instance replaced and desired back at 6", () => {
+            assert.equal(reference.desired, 6);
+            assert.deepEqual(reference.versions, ["2"]);
+            assert.deepEqual(reference.statuses, ["ACTIVE"]);
+            assert.equal(reference.surgeTag, undefined);
+            assert.ok(totalWrites >= 20, `the run has ${totalWrites} steps`);
+            const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+            assert.ok(readme.includes(`killed after each of its ${totalWrites} steps`), "the README states the number of crash points");
+        });
+
+        it("converges to the same end state from a crash after every step k, with nothing lost", async () => {
+            const outcomes: string[] = [];
+            for (let k = 0; k < totalWrites; k++) {
+                const world = mixedFleet();
+                const crashing = crashingAfter(simCloud(world), k);
+                const first = await world.clock.run(reconcile(crashing.cloud, simDeps(world), rollSettings(world))).then(() => "finished", (e) => e.name);
+                let runs = 1;
+                for (; runs <= 4 && JSON.stringify(endState(world)) !== JSON.stringify(reference); runs++) {
+                    world.clock.advance(11 * MINUTE);
+                    await simReconcile(world, rollSettings(world));
+                }
+                assert.deepEqual(endState(world), reference, `crash after step ${k}: ${first}`);
+                assert.deepEqual(world.violations, [], `crash after step ${k}`);
+                assert.deepEqual(world.killedTasks("scaler"), [], `crash after step ${k}`);
+                outcomes.push(`${k}:${runs}`);
+            }
+            assert.equal(outcomes.length, totalWrites);
+            console.log(`      crash-resume: ${totalWrites} crash points, every one converged (${outcomes.join(" ")})`);
+        });
+    });
+});

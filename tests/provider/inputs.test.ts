@@ -1,0 +1,93 @@
+// The scaler's `check`: every input validated with the exact message, unknown values skipped, and no
+// AWS call made before the inputs are valid and known.
+import { strict as assert } from "node:assert";
+import { checkScalerInputs, UNKNOWN, PLAN_PENDING } from "../../provider/inputs";
+import { DEFAULT_DRAINING, DEFAULT_SCALING } from "../../provider/policy";
+import { scalerProvider } from "../../provider/dynamic";
+
+const valid = {
+    region: "eu-west-1",
+    clusterName: "web",
+    autoScalingGroupName: "web-asg-123",
+    launchTemplateId: "lt-0abc1234def567890",
+    launchTemplateVersion: "3",
+    targetGroupArns: ["arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef"],
+    scaling: { ...DEFAULT_SCALING },
+    draining: { ...DEFAULT_DRAINING },
+};
+
+// [name, change, property, exact reason]
+export const SCALER_CASES: [string, Record<string, unknown>, string, string][] = [
+    ["region missing", { region: undefined }, "region", "`region` must be an AWS region such as \"us-east-1\", got undefined"],
+    ["region malformed", { region: "Europe" }, "region", "`region` must be an AWS region such as \"us-east-1\", got \"Europe\""],
+    ["cluster name with a space", { clusterName: "my cluster" }, "clusterName", "`clusterName` must be 1-255 letters, digits, hyphens or underscores, got \"my cluster\""],
+    ["cluster name null", { clusterName: null }, "clusterName", "`clusterName` must be 1-255 letters, digits, hyphens or underscores, got null"],
+    ["empty group name", { autoScalingGroupName: "" }, "autoScalingGroupName", "`autoScalingGroupName` must be an Auto Scaling group name, got \"\""],
+    ["launch template id malformed", { launchTemplateId: "template-1" }, "launchTemplateId", "`launchTemplateId` must be a launch template id (lt-…), got \"template-1\""],
+    ["version $Latest", { launchTemplateVersion: "$Latest" }, "launchTemplateVersion", "`launchTemplateVersion` must be a launch template version number such as \"3\", got \"$Latest\""],
+    ["version as a number", { launchTemplateVersion: 3 }, "launchTemplateVersion", "`launchTemplateVersion` must be a launch template version number such as \"3\", got 3"],
+    ["target groups not a list", { targetGroupArns: "arn" }, "targetGroupArns", "`targetGroupArns` must be a list of 0 to 50 entries, got \"arn\""],
+    ["target group ARN malformed", { targetGroupArns: ["tg-1"] }, "targetGroupArns[0]", "`targetGroupArns[0]` must be a target group ARN, got \"tg-1\""],
+    ["scaling missing", { scaling: undefined }, "scaling", "`scaling` must be an object, got undefined"],
+    ["scaling setting missing", { scaling: { ...DEFAULT_SCALING, cooldownSeconds: undefined } }, "scaling.cooldownSeconds",
+        "`scaling.cooldownSeconds` must be an integer between 0 and 86400, got undefined"],
+    ["cpu high as a string", { scaling: { ...DEFAULT_SCALING, cpuHighPercent: "80" } }, "scaling.cpuHighPercent",
+        "`scaling.cpuHighPercent` must be an integer between 1 and 100, got \"80\""],
+    ["memory high NaN", { scaling: { ...DEFAULT_SCALING, memoryHighPercent: NaN } }, "scaling.memoryHighPercent",
+        "`scaling.memoryHighPercent` must be an integer between 1 and 100, got NaN"],
+    ["scale-out step zero", { scaling: { ...DEFAULT_SCALING, scaleOutStep: 0 } }, "scaling.scaleOutStep",
+        "`scaling.scaleOutStep` must be an integer between 1 and 100, got 0"],
+    ["max scale-in above 100", { scaling: { ...DEFAULT_SCALING, maxScaleInPercent: 101 } }, "scaling.maxScaleInPercent",
+        "`scaling.maxScaleInPercent` must be an integer between 1 and 100, got 101"],
+    ["memory low above high", { scaling: { ...DEFAULT_SCALING, memoryLowPercent: 80 } }, "scaling.memoryLowPercent",
+        "`scaling.memoryLowPercent` must be below `scaling.memoryHighPercent` (75), got 80"],
+    ["evaluation fractional", { scaling: { ...DEFAULT_SCALING, evaluationMinutes: 2.5 } }, "scaling.evaluationMinutes",
+        "`scaling.evaluationMinutes` must be an integer between 1 and 60, got 2.5"],
+    ["drain timeout negative", { draining: { ...DEFAULT_DRAINING, timeoutSeconds: -30 } }, "draining.timeoutSeconds",
+        "`draining.timeoutSeconds` must be an integer between 30 and 172800, got -30"],
+    ["batch size null", { draining: { ...DEFAULT_DRAINING, batchSize: null } }, "draining.batchSize",
+        "`draining.batchSize` must be an integer between 1 and 1000, got null"],
+    ["min healthy negative", { draining: { ...DEFAULT_DRAINING, minHealthyPercent: -1 } }, "draining.minHealthyPercent",
+        "`draining.minHealthyPercent` must be an integer between 0 and 100, got -1"],
+    ["standalone policy upper case", { draining: { ...DEFAULT_DRAINING, standaloneTasks: "STOP" } }, "draining.standaloneTasks",
+        "`draining.standaloneTasks` must be one of \"fail\", \"stop\", got \"STOP\""],
+    ["update deadline too short", { draining: { ...DEFAULT_DRAINING, maxUpdateSeconds: 10 } }, "draining.maxUpdateSeconds",
+        "`draining.maxUpdateSeconds` must be an integer between 60 and 86400, got 10"],
+    ["unknown draining setting", { draining: { ...DEFAULT_DRAINING, drainTimeout: 5 } }, "draining.drainTimeout",
+        "`draining.drainTimeout` is not a setting; known settings are timeoutSeconds, batchSize, minHealthyPercent, maxUpdateSeconds, standaloneTasks"],
+];
+
+function inputs(change: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...valid, ...change };
+    for (const [k, v] of Object.entries(change)) if (v === undefined) delete out[k];
+    return out;
+}
+
+describe("scaler check", () => {
+    it("accepts valid inputs", () => {
+        assert.deepEqual(checkScalerInputs(valid), []);
+    });
+
+    for (const [name, change, property, reason] of SCALER_CASES) {
+        it(`rejects ${name}`, () => {
+            assert.deepEqual(checkScalerInputs(inputs(change)), [{ property, reason }]);
+        });
+    }
+
+    it("skips values not known yet instead of rejecting them", () => {
+        assert.deepEqual(checkScalerInputs({ ...valid, launchTemplateVersion: UNKNOWN, targetGroupArns: [UNKNOWN],
+            scaling: { ...DEFAULT_SCALING, cpuHighPercent: UNKNOWN } }), []);
+    });
+
+    it("returns failures from the provider's check without calling AWS", async () => {
+        const r = await scalerProvider.check({}, inputs({ region: "nowhere", draining: { ...DEFAULT_DRAINING, batchSize: 0 } }));
+        assert.deepEqual(r.failures?.map((f) => f.property), ["region", "draining.batchSize"]);
+        assert.equal((r.inputs as Record<string, unknown>).plan, undefined);
+    });
+
+    it("plans nothing yet, without calling AWS, while a value is unknown", async () => {
+        const r = await scalerProvider.check({}, { ...valid, autoScalingGroupName: UNKNOWN });
+        assert.deepEqual(r.failures, undefined);
+        assert.deepEqual((r.inputs as Record<string, unknown>).plan, [PLAN_PENDING]);
+    });
+});

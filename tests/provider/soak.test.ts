@@ -1,0 +1,196 @@
+// A soak: hundreds of seeded random scenarios (fleet sizes, task mixes, AWS faults, misbehaving
+// instances, tasks and targets), each run to convergence with the invariants checked at every tick.
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { seededRandom } from "../../provider/sim/random";
+import { FaultConfig } from "../../provider/sim/cloud";
+import { buildCluster, newLaunchTemplateVersion, ServiceSpec, simReconcile, simSettings } from "../../provider/sim/scenario";
+import { SimWorld } from "../../provider/sim/world";
+
+export const SOAK_SCENARIOS = 240;
+const MINUTE = 60_000;
+const INSTANCE_CPU = 2048;
+
+export interface SoakSummary {
+    scenarios: number;
+    runs: number;
+    faults: Record<string, number>;
+    tasksLost: number;
+    invariantViolations: number;
+    unconverged: number[];
+}
+
+type Kind = "replace" | "scale-in" | "scale-out";
+
+/** Builds one random scenario, runs the scaler until it converges (or four runs), and returns what happened. */
+export async function scenario(seed: number, faults: Record<string, number>, trace?: (line: string) => void) {
+    const rnd = seededRandom(seed);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)];
+    const n = 3 + Math.floor(rnd() * 8);
+    const kind: Kind = pick(["replace", "replace", "scale-in", "scale-out"] as const);
+    const utilisation = kind === "scale-in" ? 0.05 + rnd() * 0.2 : kind === "scale-out" ? 0.8 + rnd() * 0.12 : 0.3 + rnd() * 0.35;
+    const services: ServiceSpec[] = [];
+    let cpuLeft = Math.floor(utilisation * n * INSTANCE_CPU);
+    for (let s = 0; s < 1 + Math.floor(rnd() * 3) && cpuLeft >= 128; s++) {
+        const cpu = pick([128, 256, 512]);
+        const count = Math.max(1, Math.min(Math.floor(cpuLeft / cpu), 1 + Math.floor(rnd() * n * 3)));
+        cpuLeft -= count * cpu;
+        services.push({ name: `svc${s}`, count, cpu, memory: pick([128, 256, 512]), minHealthyPercent: pick([0, 50, 100]), maxPercent: pick([100, 150, 200]) });
+    }
+    const world = buildCluster({
+        instances: n, onDemand: Math.floor(rnd() * 2), minSize: 1, maxSize: n + 1 + Math.floor(rnd() * n),
+        targetGroups: Math.floor(rnd() * 3), services,
+        standalone: rnd() < 0.5 ? [{ family: "job", cpu: 64, memory: 64 }] : [],
+    });
+    world.clock.advance(6 * MINUTE);
+    if (kind === "replace") newLaunchTemplateVersion(world);
+
+    const cloudFaults: FaultConfig = {
+        seed,
+        throttleRate: rnd() < 0.5 ? rnd() * 0.15 : 0,
+        serverErrorRate: rnd() < 0.5 ? rnd() * 0.05 : 0,
+        hangRate: rnd() < 0.3 ? rnd() * 0.02 : 0,
+    };
+    injectWorldFaults(world, rnd, faults);
+    const settings = simSettings(world, {
+        targetGroupArns: world.group.targetGroupArns,
+        launchTemplateVersion: world.group.launchTemplateVersion,
+        draining: { batchSize: 1 + Math.floor(rnd() * 4), minHealthyPercent: pick([50, 75, 100]), standaloneTasks: pick(["fail", "stop"] as const),
+            timeoutSeconds: 120 + Math.floor(rnd() * 480) },
+    });
+
+    let runs = 0;
+    let converged = false;
+    for (; runs < 4 && !converged; runs++) {
+        const r = await simReconcile(world, runs === 0 ? settings : { ...settings, draining: { ...settings.draining, standaloneTasks: "stop" } },
+            { seed, faults: { ...cloudFaults, seed: seed * 10 + runs } }).then((x) => x, (e) => e);
+        trace?.(`run ${runs + 1}: ${r instanceof Error ? `error: ${r.message}` : r.lines.join("\n")}`);
+        for (const kindName of ["throttle", "serverError", "hang"] as const) faults[kindName] += (r.cloud?.faults?.[kindName] ?? 0);
+        // An operator fixes what was stuck before the next run, and any deployment configuration under
+        // which ECS can neither stop a task first (min healthy 100%) nor start one first (max percent
+        // rounds down to the desired count).
+        for (const s of world.services.values()) {
+            if (Math.ceil(s.desired * s.minHealthyPercent / 100) >= s.desired && Math.floor(s.desired * s.maxPercent / 100) <= s.desired) s.maxPercent = 200;
+        }
+        for (const t of world.liveTasks()) t.neverStops = false;
+        for (const targets of world.targetGroups.values()) for (const target of targets.values()) target.stuck = false;
+        world.newInstancesNeverRegister = false;
+        world.clock.advance(11 * MINUTE);
+        converged = isSettled(world, kind);
+        trace?.(`after run ${runs + 1}: ${world.liveInstances().map((i) => `${i.id}/v${i.ltVersion}/${i.asgState}/${i.container?.status ?? "-"}`).join(" ")} desired ${world.group.desired}`);
+    }
+    return { world, runs, converged };
+}
+
+/** Replacement is settled when every live instance runs the current version and none is DRAINING or unregistered. */
+function isSettled(world: SimWorld, kind: Kind): boolean {
+    const live = world.liveInstances();
+    const healthy = live.every((i) => i.container?.status === "ACTIVE");
+    return kind === "replace" ? healthy && live.every((i) => i.ltVersion === world.group.launchTemplateVersion) : healthy;
+}
+
+function injectWorldFaults(world: SimWorld, rnd: () => number, faults: Record<string, number>): void {
+    const start = world.now;
+    const at = (seconds: number, act: (w: SimWorld) => boolean) => {
+        let done = false;
+        world.tickHooks.push((w) => {
+            if (!done && w.now - start >= seconds * 1000) done = act(w);
+        });
+    };
+    const someLive = (w: SimWorld) => {
+        const live = w.liveInstances().filter((i) => i.container !== undefined);
+        return live.length === 0 ? undefined : live[Math.floor(rnd() * live.length)];
+    };
+    if (rnd() < 0.3) at(30 + rnd() * 400, (w) => {
+        const i = someLive(w);
+        if (i === undefined || i.lifecycle !== "spot") return false;
+        w.interrupt(i.id);
+        faults.spotInterruption++;
+        return true;
+    });
+    if (rnd() < 0.2) at(30 + rnd() * 400, (w) => {
+        const i = someLive(w);
+        if (i === undefined) return false;
+        w.terminate(i, "operator");
+        faults.externalTermination++;
+        return true;
+    });
+    if (rnd() < 0.2) {
+        const tasks = world.liveTasks();
+        if (tasks.length > 0) {
+            tasks[Math.floor(rnd() * tasks.length)].neverStops = true;
+            faults.stuckTask++;
+        }
+    }
+    if (rnd() < 0.2 && world.group.targetGroupArns.length > 0) at(1, (w) => {
+        const targets = w.targetGroups.get(w.group.targetGroupArns[0])!;
+        let stuck = false;
+        world.tickHooks.push(() => {
+            if (stuck) return;
+            for (const target of targets.values()) {
+                if (target.state === "draining") {
+                    target.stuck = true;
+                    stuck = true;
+                    faults.stuckTarget++;
+                    return;
+                }
+            }
+        });
+        return true;
+    });
+    if (rnd() < 0.15) {
+        world.newInstancesNeverRegister = true;
+        faults.neverRegister++;
+    }
+}
+
+export async function runSoak(count = SOAK_SCENARIOS): Promise<SoakSummary> {
+    const faults: Record<string, number> = {
+        throttle: 0, serverError: 0, hang: 0, spotInterruption: 0, externalTermination: 0, stuckTask: 0, stuckTarget: 0, neverRegister: 0,
+    };
+    const summary: SoakSummary = { scenarios: 0, runs: 0, faults, tasksLost: 0, invariantViolations: 0, unconverged: [] };
+    for (let seed = 1; seed <= count; seed++) {
+        const { world, runs, converged } = await scenario(seed, faults);
+        summary.scenarios++;
+        summary.runs += runs;
+        summary.tasksLost += world.killedTasks("scaler").length;
+        summary.invariantViolations += world.violations.length;
+        if (!converged) summary.unconverged.push(seed);
+    }
+    return summary;
+}
+
+describe("soak: seeded random scenarios with faults", function () {
+    this.timeout(600_000);
+    let summary: SoakSummary;
+
+    before(async () => {
+        summary = await runSoak();
+        console.log(`      soak: ${JSON.stringify(summary)}`);
+    });
+
+    it(`runs ${SOAK_SCENARIOS} scenarios and injects every kind of fault`, () => {
+        assert.equal(summary.scenarios, SOAK_SCENARIOS);
+        for (const [kind, n] of Object.entries(summary.faults)) assert.ok(n > 0, `${kind} was injected`);
+    });
+
+    it("loses no task and violates no invariant", () => {
+        assert.equal(summary.tasksLost, 0);
+        assert.equal(summary.invariantViolations, 0);
+    });
+
+    it("converges every scenario within four runs", () => {
+        assert.deepEqual(summary.unconverged, []);
+    });
+
+    it("matches the figures in the README's Reliability section", () => {
+        const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+        const section = readme.slice(readme.indexOf("## Reliability"));
+        assert.ok(section.includes(`${summary.scenarios} seeded scenarios`), "scenario count");
+        assert.ok(section.includes(`${summary.runs} scaler runs`), "run count");
+        for (const [kind, n] of Object.entries(summary.faults)) {
+            assert.ok(section.includes(`| ${kind} | ${n} |`), `README row for ${kind} ${n}`);
+        }
+    });
+});
