@@ -223,7 +223,10 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
     const costly = replacing.filter((i) => isActive(i)).sort(byLeastUsed);
     const decrements = surgeTo - baseline;
 
-    let active = c.active.length + (surgeTo - desired);
+    // ACTIVE instances once the group holds `surgeTo`: those serving or still launching, plus the
+    // ones it has yet to launch. Draining, disconnected and unregistered instances do not count.
+    const serving = c.live.filter((i) => isActive(i) || (i.container === undefined && i.asgState.startsWith("Pending"))).length;
+    let active = serving + Math.max(0, surgeTo - c.live.length);
     const blocked = costly.length > 0 && active - minActive <= 0;
     if (blocked) {
         notes.push(`replacement blocked: ${plural(replacing.length, "instance")} on an old launch template, but maxSize ${o.maxSize} `

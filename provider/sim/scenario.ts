@@ -80,11 +80,15 @@ export interface SimRun {
 /** Runs one reconcile (observe, plan, execute) on the world's virtual clock; progress lines go to `lines`. */
 export async function simReconcile(world: SimWorld, settings: ScalerSettings, opts: { seed?: number; faults?: FaultConfig } = {}) {
     const lines: string[] = [];
+    const timed: { at: number; line: string }[] = [];
     const cloud = simCloud(world, opts.faults);
-    const deps = simDeps(world, opts.seed ?? 1, (l) => lines.push(l));
+    const deps = simDeps(world, opts.seed ?? 1, (line) => {
+        lines.push(line);
+        timed.push({ at: world.now, line });
+    });
     try {
         const result = await world.clock.run(reconcile(cloud, deps, settings));
-        return { ...result, cloud, lines };
+        return { ...result, cloud, lines, timed };
     } catch (error) {
         throw Object.assign(error as Error, { lines, cloud });
     }

@@ -459,13 +459,17 @@ export class SimWorld {
 
     // ---- time --------------------------------------------------------------------------------
 
-    /** Steps the world forward to `t` (epoch ms), one tick at a time. */
+    /**
+     * Steps the world forward to `t` (epoch ms). Steps fall on a fixed grid of ticks, so minute
+     * boundaries (metrics, alarms) are hit exactly whatever times the code under test sleeps to.
+     */
     advanceTo(t: number): void {
         const tick = this.timings.tickSeconds * 1000;
-        while (this.clock.nowMs < t) {
-            this.clock.nowMs = Math.min(t, this.clock.nowMs + tick);
+        for (let next = (Math.floor(this.clock.nowMs / tick) + 1) * tick; next <= t; next += tick) {
+            this.clock.nowMs = next;
             this.step();
         }
+        this.clock.nowMs = t;
     }
 
     private step(): void {

@@ -254,7 +254,7 @@ describe("plan", () => {
         it("drains unregistered old instances first, at no cost to ACTIVE capacity", () => {
             const p = plan(observed([old(1), old(2, { registered: false }), instance(3)], { maxSize: 3 }), policy({ draining: { minHealthyPercent: 60 } }));
             // No surge room and 2 of 3 must stay ACTIVE: the unregistered one goes first, the other once its replacement is up.
-            assert.deepEqual(drains(p).map((d) => [d.waitForActive, d.victims.map((v) => v.instanceId)]), [[2, ["i-0002"]], [3, ["i-0001"]]]);
+            assert.deepEqual(drains(p).map((d) => [d.waitForActive, d.victims.map((v) => v.instanceId)]), [[0, ["i-0002"]], [3, ["i-0001"]]]);
         });
 
         it("resumes an interrupted replacement from the surge record and returns to the baseline", () => {
