@@ -9,7 +9,7 @@ async function main(): Promise<void> {
     const result = await runDemo((line) => console.log(line));
     const dir = path.resolve(process.cwd(), "demo-out");
     fs.mkdirSync(dir, { recursive: true });
-    const svg = renderTimelineSvg({ ...result, steps: result.steps });
+    const svg = renderTimelineSvg(result);
     fs.writeFileSync(path.join(dir, "rollout.svg"), svg);
     fs.writeFileSync(path.join(dir, "rollout.html"), renderTimelineHtml(svg));
     console.log(`Timeline: ${path.relative(process.cwd(), path.join(dir, "rollout.html"))} (and rollout.svg)`);

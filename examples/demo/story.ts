@@ -11,6 +11,8 @@ const MINUTE = 60_000;
 export interface Mark {
     at: number;
     label: string;
+    /** A step of the story, or an action of the plan. */
+    kind: "step" | "action";
 }
 
 export interface StepSummary {
@@ -102,6 +104,7 @@ export async function runDemo(print: (line: string) => void = () => undefined): 
 
     const step = async (title: string, before: () => void) => {
         out(`━━ ${title} ━━`);
+        marks.push({ at: world.now, label: title.split(":")[0], kind: "step" });
         before();
         world.clock.advance(6 * MINUTE);
         const preview = await simPreview(world, settings());
@@ -116,7 +119,8 @@ export async function runDemo(print: (line: string) => void = () => undefined): 
         for (const a of r.plan.actions) {
             const first = `[demo] ${renderAction(a)[0].trim()}`;
             const at = r.timed.find((t) => t.line === first)?.at ?? t0;
-            marks.push({ at, label: a.kind === "set-desired" ? `${a.cause} ${a.from} → ${a.to}` : a.kind === "drain" ? `${a.purpose} batch ${a.batch}/${a.batches}` : a.kind });
+            const label = a.kind === "set-desired" ? `${a.cause} ${a.from} → ${a.to}` : a.kind === "drain" ? `${a.purpose} batch ${a.batch}/${a.batches}` : a.kind;
+            marks.push({ at, label, kind: "action" });
         }
         // After `pulumi up`, state holds the plan its own check computed: the one just shown.
         stored = preview.lines;

@@ -8,13 +8,11 @@ export interface TimelineInput {
     marks: Mark[];
     start: number;
     end: number;
-    /** Step titles, marked with a solid line; the other marks are the plan's actions. */
-    steps?: { step: string }[];
     world?: { instances: Map<string, { terminatedAt?: number }> };
 }
 
 const W = 1000;
-const H = 460;
+const H = 480;
 const PAD = { left: 56, right: 64, top: 40, bottom: 96 };
 
 const SERIES = {
@@ -42,8 +40,8 @@ export function renderTimelineSvg(input: TimelineInput): string {
     const x = (t: number) => fixed(PAD.left + (t - t0) / (t1 - t0) * plotW);
     const terminations = [...(input.world?.instances.values() ?? [])].map((i) => i.terminatedAt).filter((t): t is number => t !== undefined).sort((a, b) => a - b);
     const goneAt = (t: number) => terminations.filter((x) => x <= t).length;
-    const maxInstances = Math.max(1, ...samples.map((s) => s.instances.launching + s.instances.active + s.instances.draining), goneAt(t1));
-    const maxTasks = Math.max(1, ...samples.map((s) => s.runningTasks));
+    const maxInstances = Math.ceil(1.15 * Math.max(1, ...samples.map((s) => s.instances.launching + s.instances.active + s.instances.draining), goneAt(t1)));
+    const maxTasks = Math.ceil(1.15 * Math.max(1, ...samples.map((s) => s.runningTasks)));
     const yI = (n: number) => fixed(PAD.top + plotH - n / maxInstances * plotH);
     const yT = (n: number) => fixed(PAD.top + plotH - n / maxTasks * plotH);
 
@@ -93,14 +91,18 @@ export function renderTimelineSvg(input: TimelineInput): string {
     parts.push(`<path data-series="tasks" class="series" d="${line(taskPoints)}" fill="none" stroke="${SERIES.tasks.color}" stroke-width="2"><title>${SERIES.tasks.label}</title></path>`);
     parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH}" stroke="#333"/>`);
 
-    // Marks: story steps (solid) and the plan's actions (dashed), labelled.
-    const stepTitles = new Set((input.steps ?? []).map((s) => s.step));
-    input.marks.forEach((mark, i) => {
+    // Marks: the story's steps (solid, labelled below the axis) and the plan's actions (dashed, above).
+    let row = 0;
+    for (const mark of input.marks) {
         const mx = x(mark.at);
-        const isStep = stepTitles.has(mark.label);
-        parts.push(`<g class="mark" data-mark="${isStep ? "step" : "action"}"><line x1="${mx}" x2="${mx}" y1="${PAD.top}" y2="${PAD.top + plotH}" stroke="#222" stroke-width="${isStep ? 1.5 : 1}" stroke-dasharray="${isStep ? "" : "3 3"}"/>`
-            + `<text x="${mx + 3}" y="${PAD.top + 12 + (i % 4) * 13}" font-size="11">${escape(mark.label)}</text></g>`);
-    });
+        if (mark.kind === "step") {
+            parts.push(`<g class="mark" data-mark="step"><line x1="${mx}" x2="${mx}" y1="${PAD.top}" y2="${PAD.top + plotH + 24}" stroke="#222" stroke-width="1.5"/>`
+                + `<text x="${mx + 3}" y="${PAD.top + plotH + 34}" font-size="11" font-weight="bold">${escape(mark.label)}</text></g>`);
+        } else {
+            parts.push(`<g class="mark" data-mark="action"><line x1="${mx}" x2="${mx}" y1="${PAD.top}" y2="${PAD.top + plotH}" stroke="#222" stroke-dasharray="3 3"/>`
+                + `<text x="${mx + 3}" y="${PAD.top + 12 + (row++ % 4) * 13}" font-size="11">${escape(mark.label)}</text></g>`);
+        }
+    }
 
     // Legend.
     const legend = Object.entries(SERIES);
@@ -123,7 +125,7 @@ export function renderTimelineHtml(svg: string): string {
 <head>
 <meta charset="utf-8">
 <title>pulumi-spot-ecs demo: rollout timeline</title>
-<style>body { font-family: sans-serif; margin: 24px; } pre#render-check { color: #666; font-size: 11px; }</style>
+<style>body { font-family: sans-serif; margin: 24px; } pre#render-check { color: #666; font-size: 11px; white-space: pre-wrap; }</style>
 </head>
 <body>
 <h1>Rollout timeline</h1>

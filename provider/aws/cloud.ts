@@ -31,6 +31,8 @@ export function chunks<T>(items: T[], size: number): T[][] {
 export interface AwsCloud extends Cloud {
     /** Requests sent, by operation name. */
     readonly requests: Record<string, number>;
+    /** The launch template and version the group launches with, `$Latest` and `$Default` resolved. */
+    launchTemplateTarget(): Promise<{ launchTemplateId: string; version: string }>;
 }
 
 /** A Cloud acting on one cluster and Auto Scaling group in `target.region`. */
@@ -124,6 +126,21 @@ export function awsCloud(target: CloudTarget): AwsCloud {
 
     return {
         requests,
+
+        async launchTemplateTarget() {
+            const r = await asgClient.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [target.autoScalingGroupName] }));
+            const g = r.AutoScalingGroups?.[0];
+            if (g === undefined) throw new Error(`Auto Scaling group ${target.autoScalingGroupName} not found in ${target.region}`);
+            const spec = g.LaunchTemplate ?? g.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+            if (spec === undefined) throw new Error(`Auto Scaling group ${target.autoScalingGroupName} uses no launch template`);
+            const lt = await ec2Client.send(new ec2.DescribeLaunchTemplatesCommand(spec.LaunchTemplateId !== undefined
+                ? { LaunchTemplateIds: [spec.LaunchTemplateId] } : { LaunchTemplateNames: [spec.LaunchTemplateName!] }));
+            const template = lt.LaunchTemplates?.[0];
+            if (template === undefined) throw new Error(`launch template ${spec.LaunchTemplateId ?? spec.LaunchTemplateName} not found`);
+            const version = spec.Version === undefined || spec.Version === "$Default" ? String(template.DefaultVersionNumber)
+                : spec.Version === "$Latest" ? String(template.LatestVersionNumber) : spec.Version;
+            return { launchTemplateId: template.LaunchTemplateId!, version };
+        },
 
         async describeGroup(): Promise<GroupState> {
             const r = await asgClient.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [target.autoScalingGroupName] }));

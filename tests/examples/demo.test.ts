@@ -1,0 +1,99 @@
+// The demo story on the simulated cluster, and its timeline picture rendered in a real browser.
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { DemoResult, runDemo } from "../../examples/demo/story";
+import { renderTimelineHtml, renderTimelineSvg } from "../../examples/demo/timeline";
+
+/** Debian's Chromium, where `.ci/run` installs it; CHROMIUM names another binary. */
+function findChromium(): string | undefined {
+    const candidates = [process.env.CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser"].filter((c): c is string => c !== undefined);
+    return candidates.find((c) => fs.existsSync(c));
+}
+
+describe("demo", function () {
+    this.timeout(120_000);
+    let result: DemoResult;
+    let output: string;
+
+    before(async () => {
+        const started = Date.now();
+        result = await runDemo();
+        output = result.text.join("\n");
+        assert.ok(Date.now() - started < 30_000, "the demo finishes in seconds");
+    });
+
+    it("shows each step's plan as preview --diff shows the plan property", () => {
+        assert.match(output, /━━ A CPU spike: web scales from 12 to 36 tasks ━━\n\$ pulumi preview --diff\n  ~ pulumi-nodejs:dynamic\/spot-ecs:Scaler: \(update\)\n.*\n    ~ plan: \[\n        \+ \[0\]: "scale out 6 → 8: CPUReservation 99% > 75% over 5 min"\n      \]/);
+        assert.match(output, /━━ Steady state: nothing to do ━━\n\$ pulumi preview --diff\n  demo-scaler: no changes/);
+        assert.match(output, /\+ \[\d\]: "replace i-\w+ \(launch template v1 → v2\): drain \d+ tasks?, batch 1 of \d"/);
+    });
+
+    it("runs each plan with pulumi up's progress lines", () => {
+        assert.match(output, /\$ pulumi up\n  \[demo\] scale out 6 → 8: CPUReservation 99% > 75% over 5 min\n  \[demo\] desired capacity 6 → 8\n/);
+        assert.match(output, /  \[demo\] stopped standalone task \S+ \(family:nightly-report\) on i-\w+: drain timeout, draining.standaloneTasks is "stop"/);
+        assert.match(output, /  \[demo\] terminated i-\w+ \(desired capacity lowered by 1\)/);
+    });
+
+    it("replaces every instance, moves tasks and loses none", () => {
+        const ami = result.steps.find((s) => s.step.startsWith("A new AMI"))!;
+        assert.equal(ami.instancesReplaced, 8);
+        assert.ok(ami.tasksMoved > 0);
+        assert.deepEqual(result.steps.map((s) => s.tasksLost), [0, 0, 0, 0]);
+        assert.ok(result.world.liveInstances().every((i) => i.ltVersion === "2"));
+        assert.deepEqual(result.world.violations, []);
+        assert.match(output, /^Done: 8 instances replaced, \d+ tasks moved, tasks lost: 0, \d+ min \d\d s of virtual time\.$/m);
+    });
+
+    it("scales in once demand drops", () => {
+        const drop = result.steps.find((s) => s.step.startsWith("Demand drops"))!;
+        assert.equal(drop.instancesRemoved, 1);
+        assert.match(output, /━━ Demand drops: web down to 4 tasks ━━[^━]*scale in 9 → 8: CPUReservation/);
+    });
+
+    it("prints what the README shows, line for line", () => {
+        const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+        const block = /<!-- demo-output -->\n```\n([^]*?)\n```\n<!-- \/demo-output -->/.exec(readme);
+        assert.ok(block, "README has the demo output block");
+        const lines = new Set(result.text);
+        const shown = block[1].split("\n").filter((l) => l.trim() !== "…");
+        assert.ok(shown.length > 40);
+        for (const line of shown) assert.ok(lines.has(line), `README line not in the demo's output: ${line}`);
+    });
+
+    it("draws every series and marks every step and action in the SVG", () => {
+        const svg = renderTimelineSvg(result);
+        for (const series of ["active", "draining", "launching", "gone", "tasks"]) assert.match(svg, new RegExp(`data-series="${series}"`));
+        assert.equal(svg.match(/data-mark="step"/g)?.length, 4);
+        assert.equal(svg.match(/data-mark="action"/g)?.length, result.marks.filter((m) => m.kind === "action").length);
+    });
+
+    it("renders in headless Chromium with every series laid out", function () {
+        const chromium = findChromium();
+        if (chromium === undefined) {
+            console.log("      skipped: no Chromium found (.ci/run installs Debian's chromium package; set CHROMIUM to use another)");
+            this.skip();
+        }
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spot-ecs-demo-"));
+        try {
+            const file = path.join(dir, "rollout.html");
+            fs.writeFileSync(file, renderTimelineHtml(renderTimelineSvg(result)));
+            const r = spawnSync(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync", `--user-data-dir=${path.join(dir, "profile")}`,
+                "--dump-dom", `file://${file}`], { encoding: "utf8", timeout: 60_000 });
+            const match = /<pre id="render-check">([^<]*)<\/pre>/.exec(r.stdout);
+            assert.ok(match, `Chromium printed no rendered page: ${r.stderr.slice(0, 500)}`);
+            const check = JSON.parse(match[1]);
+            for (const series of ["active", "draining", "launching", "gone", "tasks"]) {
+                assert.ok(check[series].width > 800, `${series} spans the plot (${JSON.stringify(check[series])})`);
+                assert.ok(check[series].height > 0, `${series} has height`);
+            }
+            assert.equal(check.marks, result.marks.length);
+            assert.equal(check.legend, 5);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});

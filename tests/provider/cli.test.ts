@@ -1,0 +1,90 @@
+// `spot-ecs plan` as users run it: the built command in a child process, against moto.
+import { strict as assert } from "node:assert";
+import { execFileSync, spawnSync } from "node:child_process";
+import * as path from "node:path";
+import * as asg from "@aws-sdk/client-auto-scaling";
+import * as ecs from "@aws-sdk/client-ecs";
+import { startMoto, Moto } from "../helpers/moto";
+import { createMotoCluster, MotoCluster, putReservations } from "../helpers/motoCluster";
+import { hostEnv, rollGroupTo } from "../helpers/scalerInputs";
+import { REPO_ROOT } from "../helpers/host";
+
+const CLI = path.join(REPO_ROOT, "dist/provider/cli.js");
+
+describe("spot-ecs command", function () {
+    this.timeout(180_000);
+    let moto: Moto;
+    let m: MotoCluster;
+    const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { env: hostEnv(moto.endpoint), encoding: "utf8" });
+
+    before(async () => {
+        execFileSync("npm", ["run", "build"], { cwd: REPO_ROOT, stdio: "pipe" });
+        moto = await startMoto();
+        m = await createMotoCluster(moto.endpoint, { name: "cli", instances: 3, tasksPerInstance: 2, maxSize: 6, targetGroup: true });
+        await putReservations(m.clients, m.clusterName, 55, 50, 8);
+    });
+
+    after(async () => {
+        await moto?.stop();
+    });
+
+    it("explains every flag in --help", () => {
+        const r = run("--help");
+        assert.equal(r.status, 0);
+        for (const flag of ["--region", "--cluster", "--asg", "--json", "--launch-template-version", "--target-group", "--cpu-high", "--cpu-low",
+            "--memory-high", "--memory-low", "--evaluation-minutes", "--scale-out-step", "--max-scale-in-percent", "--cooldown-seconds",
+            "--batch-size", "--min-healthy-percent", "--help"]) {
+            assert.match(r.stdout, new RegExp(`^  (-h, )?${flag}\\b.*\\S`, "m"), `${flag} is explained`);
+        }
+        assert.match(r.stdout, /Read-only/);
+    });
+
+    it("rejects bad usage with exit status 2, naming each flag", () => {
+        const r = run("plan", "--region", "mars", "--cpu-high", "200", "--bogus", "1");
+        assert.equal(r.status, 2);
+        assert.equal(r.stderr, [
+            "spot-ecs plan: invalid arguments:",
+            "  - `--bogus` is not an option (see --help)",
+            "  - `--cluster` is required",
+            "  - `--asg` is required",
+            "  - `--region` must be an AWS region such as \"us-east-1\", got \"mars\"",
+            "  - `--cpu-high` must be an integer between 1 and 100, got 200",
+        ].join("\n") + "\n");
+    });
+
+    it("prints nothing to do for a settled cluster", () => {
+        const r = run("plan", "--region", "us-east-1", "--cluster", "cli", "--asg", m.autoScalingGroupName);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout, `cli (${m.autoScalingGroupName}, us-east-1): 3 instances, 3 registered, desired 3 (min 1, max 6), `
+            + `launch template ${m.launchTemplateId} v1\nnothing to do\n`);
+    });
+
+    it("prints the replacement plan once the group uses a new version, and changes nothing", async () => {
+        await rollGroupTo(m, "2");
+        const r = run("plan", "--region", "us-east-1", "--cluster", "cli", "--asg", m.autoScalingGroupName, "--batch-size", "3");
+        assert.equal(r.status, 0, r.stderr);
+        const lines = r.stdout.trim().split("\n");
+        assert.match(lines[0], /launch template lt-\w+ v2$/);
+        assert.equal(lines[1], "surge 3 → 6: 3 instances to replace with launch template v2");
+        assert.equal(lines.slice(2).filter((l) => /^replace i-\w+ \(launch template v1 → v2\): drain 2 tasks, batch 1 of 1, then lower desired capacity$/.test(l)).length, 3);
+        const g = (await m.clients.asg.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [m.autoScalingGroupName] }))).AutoScalingGroups![0];
+        assert.equal(g.DesiredCapacity, 3, "desired capacity unchanged");
+        const cis = await m.clients.ecs.send(new ecs.DescribeContainerInstancesCommand({ cluster: "cli", containerInstances: Object.values(m.containerArns) }));
+        assert.deepEqual([...new Set(cis.containerInstances!.map((c) => c.status))], ["ACTIVE"], "nothing set DRAINING");
+    });
+
+    it("prints the plan as JSON with --json", () => {
+        const r = run("plan", "--region", "us-east-1", "--cluster", "cli", "--asg", m.autoScalingGroupName, "--json", "--launch-template-version", "1");
+        assert.equal(r.status, 0, r.stderr);
+        const j = JSON.parse(r.stdout);
+        assert.deepEqual([j.cluster, j.launchTemplate.version, j.desired, j.instances], ["cli", "1", 3, 3]);
+        assert.deepEqual(j.plan, { actions: [], notes: [] });
+        assert.deepEqual(j.lines, []);
+    });
+
+    it("fails with exit status 1 naming what it could not read", () => {
+        const r = run("plan", "--region", "us-east-1", "--cluster", "cli", "--asg", "no-such-group");
+        assert.equal(r.status, 1);
+        assert.equal(r.stderr, "spot-ecs plan: could not read cli/no-such-group in us-east-1: Error: Auto Scaling group no-such-group not found in us-east-1\n");
+    });
+});
