@@ -114,6 +114,8 @@ export interface SpotEcsClusterArgs {
 
     /** Creates the scaler, which plans in every preview and scales, drains and replaces in `pulumi up`. @default true */
     enableScaler?: boolean;
+    /** Creates a CloudWatch dashboard of the cluster's reservations, group, alarms and the scaler's metrics. @default true */
+    dashboard?: boolean;
     /** When the scaler scales; also the alarms' thresholds. @default see {@link ScalingArgs} */
     scaling?: ScalingArgs;
     /** How the scaler drains. @default see {@link DrainingArgs} */
@@ -133,6 +135,7 @@ export const DEFAULTS = {
     metadataHopLimit: 1,
     enableSsm: true,
     enableScaler: true,
+    dashboard: true,
     scaling: DEFAULT_SCALING,
     draining: DEFAULT_DRAINING,
 } as const;

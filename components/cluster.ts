@@ -4,6 +4,7 @@ import { createAlarms } from "./alarms";
 import { AMI_PARAMETERS } from "./ami";
 import { DEFAULTS, resolveDraining, resolveScaling, SpotEcsClusterArgs } from "./args";
 import { createAutoScalingGroup } from "./autoScalingGroup";
+import { createDashboard } from "./dashboard";
 import { createInstanceIdentity } from "./iam";
 import { createLaunchTemplate } from "./launchTemplate";
 import { validateArgs } from "./validate";
@@ -48,6 +49,10 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
     public readonly securityGroupIds: pulumi.Output<string[]>;
     /** ARNs of the CPU and memory reservation alarms. */
     public readonly alarmArns: pulumi.Output<AlarmArns>;
+    /** Name of the CloudWatch dashboard; undefined with `dashboard: false`. */
+    public readonly dashboardName: pulumi.Output<string | undefined>;
+    /** Console address of the dashboard; undefined with `dashboard: false`. */
+    public readonly dashboardUrl: pulumi.Output<string | undefined>;
     /** The scaler's plan as `pulumi preview --diff` shows it; empty without a scaler. */
     public readonly plan: pulumi.Output<string[]>;
     /** What the scaler did in the last `pulumi up`; null before its first run or without a scaler. */
@@ -164,10 +169,11 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
             tags,
         }, parent);
 
+        const region = aws.getRegionOutput({}, { parent }).region;
         let scaler: Scaler | undefined;
         if (args.enableScaler ?? DEFAULTS.enableScaler) {
             scaler = new Scaler(`${name}-scaler`, {
-                region: aws.getRegionOutput({}, { parent }).region,
+                region,
                 clusterName,
                 autoScalingGroupName: group.name,
                 launchTemplateId: launchTemplate.id,
@@ -176,6 +182,17 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
                 scaling,
                 draining: resolveDraining(args.draining),
             }, { parent, dependsOn: [group, alarms.scaleOutPolicy] });
+        }
+
+        let dashboard: ReturnType<typeof createDashboard> | undefined;
+        if (args.dashboard ?? DEFAULTS.dashboard) {
+            dashboard = createDashboard(name, {
+                region,
+                clusterName,
+                autoScalingGroupName: group.name,
+                alarmArns: [alarms.cpuHigh.arn, alarms.cpuLow.arn, alarms.memoryHigh.arn, alarms.memoryLow.arn],
+                scaling,
+            }, parent);
         }
 
         this.clusterName = clusterName;
@@ -188,6 +205,8 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
         this.securityGroupIds = securityGroupIds;
         this.alarmArns = pulumi.all([alarms.cpuHigh.arn, alarms.cpuLow.arn, alarms.memoryHigh.arn, alarms.memoryLow.arn])
             .apply(([cpuHigh, cpuLow, memoryHigh, memoryLow]) => ({ cpuHigh, cpuLow, memoryHigh, memoryLow }));
+        this.dashboardName = dashboard?.dashboard.dashboardName ?? pulumi.output(undefined);
+        this.dashboardUrl = dashboard?.url ?? pulumi.output(undefined);
         this.plan = scaler?.plan ?? pulumi.output([]);
         this.lastRun = scaler?.lastRun ?? pulumi.output(null);
 
@@ -201,6 +220,8 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
             instanceProfileArn: this.instanceProfileArn,
             securityGroupIds: this.securityGroupIds,
             alarmArns: this.alarmArns,
+            dashboardName: this.dashboardName,
+            dashboardUrl: this.dashboardUrl,
             plan: this.plan,
             lastRun: this.lastRun,
         });

@@ -26,7 +26,7 @@ const KNOWN_ARGS: (keyof SpotEcsClusterArgs)[] = [
     "instanceTypes", "minSize", "maxSize", "desiredCapacity", "onDemandBaseCapacity",
     "onDemandPercentageAboveBaseCapacity", "spotAllocationStrategy", "capacityRebalance", "imageId", "amiFamily",
     "rootVolumeSizeGiB", "rootVolumeKmsKeyId", "keyName", "instanceAttributes", "ecsConfig", "extraUserData",
-    "containerStopTimeoutSeconds", "metadataHopLimit", "enableSsm", "enableScaler", "targetGroupArns", "tags", "scaling", "draining",
+    "containerStopTimeoutSeconds", "metadataHopLimit", "enableSsm", "enableScaler", "dashboard", "targetGroupArns", "tags", "scaling", "draining",
 ];
 
 /** User data is limited to 16 KB before base64 encoding; leave room for what the component writes. */
@@ -156,6 +156,7 @@ function checkInstanceSettings(p: Problems, a: Record<string, unknown>): void {
     p.integer("metadataHopLimit", a.metadataHopLimit, 1, 64, true);
     p.boolean("enableSsm", a.enableSsm, true);
     p.boolean("enableScaler", a.enableScaler, true);
+    p.boolean("dashboard", a.dashboard, true);
     checkAttributes(p, a.instanceAttributes);
     checkEcsConfig(p, a.ecsConfig);
     if (a.extraUserData !== undefined) {

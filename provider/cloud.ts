@@ -66,6 +66,8 @@ export interface Cloud {
     stopTask(taskArn: string, reason: string): Promise<void>;
     deregisterContainerInstance(containerInstanceArn: string): Promise<void>;
     terminateInstance(instanceId: string, decrementDesired: boolean): Promise<void>;
+    /** Publishes the scaler's metrics for the cluster in one request. */
+    publishMetrics(metrics: { name: string; value: number; unit: "Count" | "Seconds" }[]): Promise<void>;
 }
 
 /** Which cluster and group a Cloud acts on. */

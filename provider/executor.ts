@@ -33,6 +33,9 @@ export function isScalerRunError(error: unknown): error is ScalerRunError {
     return error instanceof Error && error.name === "ScalerRunError" && "report" in error;
 }
 
+/** Seconds new instances get, at least, to register ACTIVE before a wait for them fails. */
+export const REGISTRATION_TIMEOUT_SECONDS = 600;
+
 /** Seconds past the longest deregistration delay that targets may take to leave `draining`. */
 export const TARGET_DELAY_SLACK_SECONDS = 60;
 
@@ -57,6 +60,7 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         actions: [],
         instances: {},
         tasksStopped: [],
+        drainSeconds: {},
     };
     const log = (line: string) => deps.log(`[${settings.clusterName}] ${line}`);
     const finish = () => { report.finishedAt = new Date(deps.now()).toISOString(); return report; };
@@ -69,15 +73,17 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
     const waitDeadline = (seconds: number) => Math.min(deps.now() + seconds * 1000, settings.deadlineMs);
     const deadlineLeft = () => settings.deadlineMs - deps.now();
     const maxUpdate = `${draining.maxUpdateSeconds} s`;
+    // New instances take minutes to boot and register whatever the drain timeout is.
+    const registrationSeconds = Math.max(draining.timeoutSeconds, REGISTRATION_TIMEOUT_SECONDS);
 
     async function waitForActive(count: number, why: string): Promise<void> {
         const result = await waitFor(async () => {
             const group = await cloud.describeGroup();
             const n = activeCount(group, await cloud.listContainerInstances());
             return { state: n >= count ? "DONE" : "RETRY", value: n, detail: `${n} instances ACTIVE, ${count} needed` };
-        }, waitDeadline(draining.timeoutSeconds), deps, (detail) => log(`waiting ${why}: ${detail}`));
+        }, waitDeadline(registrationSeconds), deps, (detail) => log(`waiting ${why}: ${detail}`));
         if (result.state !== "DONE") {
-            fail(`${why}: only ${result.detail} after ${Math.round(draining.timeoutSeconds)} s`
+            fail(`${why}: only ${result.detail} after ${registrationSeconds} s`
                 + (deadlineLeft() <= 0 ? ` (update deadline of ${maxUpdate} reached)` : "")
                 + "; nothing was drained for it, and the next run continues from here");
         }
@@ -106,6 +112,8 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         report.instances[a.instanceId] = "undrained";
         log(`${a.instanceId} is ACTIVE again`);
     }
+
+    let drainStarted = deps.now();
 
     async function drainBatch(a: Extract<Action, { kind: "drain" }>): Promise<void> {
         const label = `batch ${a.batch} of ${a.batches} (${a.purpose})`;
@@ -138,6 +146,7 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         }
 
         const startedMs = deps.now();
+        drainStarted = startedMs;
         const timeoutMs = draining.timeoutSeconds * 1000;
         // Targets leave `draining` after their group's deregistration delay; waiting less would fail
         // every drain, so targets get at least that long (plus a minute) whatever the drain timeout.
@@ -217,6 +226,7 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         await cloud.terminateInstance(s.victim.instanceId, s.victim.decrement);
         s.done = true;
         report.instances[s.victim.instanceId] = "terminated";
+        report.drainSeconds[s.victim.instanceId] = Math.round((deps.now() - drainStarted) / 1000);
         log(`terminated ${s.victim.instanceId} (${s.victim.decrement ? "desired capacity lowered by 1" : "the group launches a replacement"})`);
     }
 

@@ -148,5 +148,9 @@ export interface RunReport {
     actions: { summary: string; outcome: "done" | "failed" | "skipped" }[];
     instances: Record<string, InstanceOutcome>;
     tasksStopped: string[];
+    /** Seconds from DRAINING to termination, per terminated instance. */
+    drainSeconds: Record<string, number>;
+    /** The scaler's metrics of this run, as published (empty when publishing failed or nothing was done). */
+    metrics?: { name: string; value: number; unit: string }[];
     error?: string;
 }

@@ -220,7 +220,10 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
 
     // Victims already out of service cost no ACTIVE capacity; they go first.
     const free = replacing.filter((i) => !isActive(i)).sort(byLeastUsed);
-    const costly = replacing.filter((i) => isActive(i)).sort(byLeastUsed);
+    // On-Demand instances go first: the last victims lower desired capacity instead of being replaced,
+    // and those should be Spot, so the group relaunches the On-Demand ones and keeps its base.
+    const costly = replacing.filter((i) => isActive(i))
+        .sort((a, b) => (a.lifecycle === b.lifecycle ? 0 : a.lifecycle === "on-demand" ? -1 : 1) || byLeastUsed(a, b));
     const decrements = surgeTo - baseline;
 
     // ACTIVE instances once the group holds `surgeTo`: those serving or still launching, plus the

@@ -1,13 +1,14 @@
 // One reconcile: observe → plan → (preview: show) → (up: execute). Shared by the dynamic
 // provider, the command line and the simulator, so all three run the same code.
 import { Cloud, Deps } from "./cloud";
-import { execute } from "./executor";
+import { execute, isScalerRunError } from "./executor";
 import { Observed, Plan, RunReport } from "./model";
 import { observe } from "./observe";
 import { plan } from "./planner";
 import { DrainingPolicy, ScalingPolicy } from "./policy";
 import { renderPlan } from "./render";
-import { withRetries } from "./retry";
+import { describeError, withRetries } from "./retry";
+import { runMetrics, SCALER_NAMESPACE } from "./scalerMetrics";
 
 /** What the scaler acts on and how; every field comes from the component, none from the environment. */
 export interface ScalerSettings {
@@ -40,11 +41,29 @@ export async function reconcile(cloud: Cloud, deps: Deps, s: ScalerSettings): Pr
     const started = deps.now();
     const retried = withRetries(cloud, deps);
     const preview = await previewPlan(cloud, deps, s);
-    const report = await execute(preview.plan, retried, deps, {
-        clusterName: s.clusterName,
-        policy: { scaling: s.scaling, draining: s.draining },
-        targetGroupArns: s.targetGroupArns,
-        deadlineMs: started + s.draining.maxUpdateSeconds * 1000,
-    });
-    return { ...preview, report };
+    const publish = async (report: RunReport): Promise<void> => {
+        if (preview.plan.actions.length === 0) return;
+        const metrics = runMetrics(preview.observed, preview.plan, report);
+        try {
+            await retried.publishMetrics(metrics);
+            report.metrics = metrics;
+            deps.log(`[${s.clusterName}] published ${metrics.map((m) => `${m.name}=${m.value}`).join(" ")} to ${SCALER_NAMESPACE}`);
+        } catch (error) {
+            // Metrics are for people watching; they never fail the update.
+            deps.log(`[${s.clusterName}] could not publish metrics to ${SCALER_NAMESPACE}: ${describeError(error)}`);
+        }
+    };
+    try {
+        const report = await execute(preview.plan, retried, deps, {
+            clusterName: s.clusterName,
+            policy: { scaling: s.scaling, draining: s.draining },
+            targetGroupArns: s.targetGroupArns,
+            deadlineMs: started + s.draining.maxUpdateSeconds * 1000,
+        });
+        await publish(report);
+        return { ...preview, report };
+    } catch (error) {
+        if (isScalerRunError(error)) await publish(error.report);
+        throw error;
+    }
 }

@@ -9,6 +9,7 @@ import type * as ECS from "@aws-sdk/client-ecs";
 import type * as ELB from "@aws-sdk/client-elastic-load-balancing-v2";
 import { ClusterContainerInstance, Cloud, CloudTarget, GroupState, InstanceFacts, SURGE_TAG, TargetState } from "../cloud";
 import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, ObservedTask } from "../model";
+import { SCALER_NAMESPACE } from "../scalerMetrics";
 
 /** Items per call allowed by each batch API. */
 export const LIMITS = {
@@ -325,6 +326,17 @@ export function awsCloud(target: CloudTarget): AwsCloud {
 
         async deregisterContainerInstance(containerInstanceArn: string) {
             await ecsClient.send(new ecs.DeregisterContainerInstanceCommand({ cluster, containerInstance: containerInstanceArn, force: false }));
+        },
+
+        async publishMetrics(metrics) {
+            const now = new Date();
+            await cwClient.send(new cw.PutMetricDataCommand({
+                Namespace: SCALER_NAMESPACE,
+                MetricData: metrics.map((m) => ({
+                    MetricName: m.name, Value: m.value, Unit: m.unit, Timestamp: now,
+                    Dimensions: [{ Name: "ClusterName", Value: cluster }],
+                })),
+            }));
         },
 
         async terminateInstance(instanceId: string, decrementDesired: boolean) {

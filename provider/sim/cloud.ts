@@ -159,6 +159,9 @@ export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
         }),
         deregisterContainerInstance: (arn) => call("DeregisterContainerInstance", () => world.deregisterContainer(arn, "scaler")),
         terminateInstance: (id, decrement) => call("TerminateInstanceInAutoScalingGroup", () => world.terminateInGroup(id, decrement, "scaler")),
+        publishMetrics: (metrics) => call("PutMetricData", () => {
+            world.published.push({ at: world.now, metrics: metrics.map((m) => ({ ...m })) });
+        }),
     };
 }
 

@@ -147,6 +147,8 @@ export class SimWorld {
     readonly violations: string[] = [];
     readonly activities: number[] = [];
     readonly samples: TickSample[] = [];
+    /** The scaler's PutMetricData requests, in order. */
+    readonly published: { at: number; metrics: { name: string; value: number; unit: string }[] }[] = [];
     managedDrainingProviders: string[] = [];
     /** When true, every tick appends a TickSample (for pictures and benchmarks). */
     sampling = false;

@@ -177,7 +177,7 @@ describe("faults on the simulated cluster", () => {
         const s = rollSettings(world);
         const error = await simReconcile(world, s).then(() => undefined, (e) => e);
         assert.ok(isScalerRunError(error));
-        assert.match(error.message, /^before batch 1 of \d+ \(replace\): only 6 instances ACTIVE, 8 needed after 300 s; nothing was drained for it/);
+        assert.match(error.message, /^before batch 1 of \d+ \(replace\): only 6 instances ACTIVE, 8 needed after 600 s; nothing was drained for it/);
         assert.ok(world.liveInstances().filter((i) => i.ltVersion === "1").every((i) => i.container!.status === "ACTIVE"));
         world.newInstancesNeverRegister = false;
         world.clock.advance(11 * MINUTE);

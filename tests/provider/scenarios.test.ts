@@ -102,6 +102,16 @@ describe("scaler scenarios on the simulated cluster", () => {
         assertNothingLost(world);
     });
 
+    it("4b. keeps the On-Demand base: On-Demand instances are replaced, Spot ones lower desired capacity", async () => {
+        const { world } = scenario({ instances: 6, onDemand: 2, maxSize: 9, services: [{ name: "web", count: 12, cpu: 256, memory: 512 }] });
+        newLaunchTemplateVersion(world);
+        await simReconcile(world, settings(world, { launchTemplateVersion: "2", draining: { batchSize: 3 } }));
+        const live = world.liveInstances();
+        assert.ok(live.every((i) => i.ltVersion === "2"));
+        assert.deepEqual([live.length, live.filter((i) => i.lifecycle === "on-demand").length], [6, 2]);
+        assertNothingLost(world);
+    });
+
     it("5. deregisters instances from their target groups and waits out the deregistration delay", async () => {
         const { world } = scenario({ instances: 3, maxSize: 6, targetGroups: 2, services: [{ name: "web", count: 3, cpu: 256, memory: 256 }] });
         newLaunchTemplateVersion(world);

@@ -1,0 +1,157 @@
+// The cluster at a glance: a CloudWatch dashboard built from typed widget definitions.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ResolvedScaling } from "./args";
+import { SCALER_METRICS, SCALER_NAMESPACE } from "../provider/scalerMetrics";
+
+/** `[namespace, metric, dimension name, dimension value, options]` as CloudWatch dashboards take it. */
+export type MetricSpec = [string, string, string, string, { label?: string; stat?: string; color?: string; yAxis?: "left" | "right" }?];
+
+export interface HorizontalAnnotation {
+    label: string;
+    value: number;
+    color: string;
+}
+
+export interface MetricWidget {
+    type: "metric";
+    x: number;
+    y: number;
+    width: number;
+    height: number;
+    properties: {
+        title: string;
+        region: string;
+        view: "timeSeries";
+        stacked: boolean;
+        period: number;
+        stat: "Average" | "Maximum" | "Sum";
+        metrics: MetricSpec[];
+        annotations?: { horizontal: HorizontalAnnotation[] };
+        yAxis?: { left?: { min?: number; max?: number; label?: string } };
+    };
+}
+
+export interface AlarmWidget {
+    type: "alarm";
+    x: number;
+    y: number;
+    width: number;
+    height: number;
+    properties: { title: string; alarms: string[] };
+}
+
+export interface TextWidget {
+    type: "text";
+    x: number;
+    y: number;
+    width: number;
+    height: number;
+    properties: { markdown: string };
+}
+
+export type Widget = MetricWidget | AlarmWidget | TextWidget;
+
+export interface DashboardInputs {
+    region: string;
+    clusterName: string;
+    autoScalingGroupName: string;
+    alarmArns: string[];
+    scaling: ResolvedScaling;
+}
+
+const HIGH = "#d62728";
+const LOW = "#2ca02c";
+
+/** The dashboard's widgets, top to bottom: reservations, the group, lifecycle, alarms, the scaler. */
+export function dashboardWidgets(i: DashboardInputs): Widget[] {
+    const s = i.scaling;
+    const cluster = (metric: string, label: string): MetricSpec => ["AWS/ECS", metric, "ClusterName", i.clusterName, { label }];
+    const group = (metric: string, label: string): MetricSpec => ["AWS/AutoScaling", metric, "AutoScalingGroupName", i.autoScalingGroupName, { label }];
+    const scaler = (metric: string, label: string): MetricSpec => [SCALER_NAMESPACE, metric, "ClusterName", i.clusterName, { label }];
+    const common = { region: i.region, view: "timeSeries" as const };
+    return [
+        {
+            type: "metric", x: 0, y: 0, width: 12, height: 6,
+            properties: {
+                ...common, title: `${i.clusterName}: CPU and memory reservation`, stacked: false, period: 60, stat: "Average",
+                metrics: [cluster("CPUReservation", "CPUReservation"), cluster("MemoryReservation", "MemoryReservation")],
+                annotations: {
+                    horizontal: [
+                        { label: `CPU high ${s.cpuHighPercent}%`, value: s.cpuHighPercent, color: HIGH },
+                        { label: `CPU low ${s.cpuLowPercent}%`, value: s.cpuLowPercent, color: LOW },
+                        { label: `memory high ${s.memoryHighPercent}%`, value: s.memoryHighPercent, color: HIGH },
+                        { label: `memory low ${s.memoryLowPercent}%`, value: s.memoryLowPercent, color: LOW },
+                    ],
+                },
+                yAxis: { left: { min: 0, max: 100, label: "%" } },
+            },
+        },
+        {
+            type: "metric", x: 12, y: 0, width: 12, height: 6,
+            properties: {
+                ...common, title: "Auto Scaling group: desired, in service, pending", stacked: false, period: 60, stat: "Average",
+                metrics: [group("GroupDesiredCapacity", "desired"), group("GroupInServiceInstances", "in service"), group("GroupPendingInstances", "pending")],
+            },
+        },
+        {
+            type: "metric", x: 0, y: 6, width: 12, height: 6,
+            properties: {
+                ...common, title: "Instances by lifecycle (as the scaler last saw them)", stacked: true, period: 300, stat: "Maximum",
+                metrics: [scaler("SpotInstances", "Spot"), scaler("OnDemandInstances", "On-Demand")],
+            },
+        },
+        {
+            type: "alarm", x: 12, y: 6, width: 12, height: 6,
+            properties: { title: "Reservation alarms", alarms: i.alarmArns },
+        },
+        {
+            type: "metric", x: 0, y: 12, width: 12, height: 6,
+            properties: {
+                ...common, title: "Scaler: planned desired capacity, instances drained, tasks moved", stacked: false, period: 300, stat: "Maximum",
+                metrics: [scaler("PlannedDesiredCapacity", "planned desired"), scaler("InstancesDrained", "instances drained"), scaler("TasksMoved", "tasks moved")],
+            },
+        },
+        {
+            type: "metric", x: 12, y: 12, width: 12, height: 6,
+            properties: {
+                ...common, title: "Scaler: longest drain (s) and drains timed out", stacked: false, period: 300, stat: "Maximum",
+                metrics: [scaler("DrainSecondsMax", "longest drain (s)"), scaler("DrainsTimedOut", "drains timed out")],
+            },
+        },
+        {
+            type: "text", x: 0, y: 18, width: 24, height: 2,
+            properties: {
+                markdown: `The scaler publishes ${SCALER_METRICS.join(", ")} to \`${SCALER_NAMESPACE}\` (dimension ClusterName) after each `
+                    + "`pulumi up` that acted; the reservation alarms add capacity between deploys, scale-in goes only through the scaler's drain.",
+            },
+        },
+    ];
+}
+
+/** Console address of a dashboard, in the partition's console domain. */
+export function dashboardUrl(partition: string, region: string, name: string): string {
+    const host = partition === "aws-cn" ? "console.amazonaws.cn" : partition === "aws-us-gov" ? "console.amazonaws-us-gov.com" : "console.aws.amazon.com";
+    return `https://${host}/cloudwatch/home?region=${region}#dashboards:name=${encodeURIComponent(name)}`;
+}
+
+/** DashboardInputs whose values may still be Outputs. */
+export interface DashboardArgs {
+    region: pulumi.Input<string>;
+    clusterName: pulumi.Input<string>;
+    autoScalingGroupName: pulumi.Input<string>;
+    alarmArns: pulumi.Input<string>[];
+    scaling: ResolvedScaling;
+}
+
+export function createDashboard(name: string, inputs: DashboardArgs, parent: pulumi.Resource): { dashboard: aws.cloudwatch.Dashboard; url: pulumi.Output<string> } {
+    const all = pulumi.output(inputs) as pulumi.Output<DashboardInputs>;
+    const dashboardName = all.apply((i) => `${i.clusterName}-spot-ecs`.slice(0, 255));
+    const dashboard = new aws.cloudwatch.Dashboard(`${name}-dashboard`, {
+        dashboardName,
+        dashboardBody: all.apply((i) => JSON.stringify({ widgets: dashboardWidgets(i) })),
+    }, { parent });
+    const partition = aws.getPartitionOutput({}, { parent }).partition;
+    const url = pulumi.all([partition, all, dashboard.dashboardName]).apply(([p, i, n]) => dashboardUrl(p, i.region, n));
+    return { dashboard, url };
+}
