@@ -1,16 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ResolvedScaling } from "./args";
 
-export interface AlarmSettings {
+export interface AlarmSettings extends ResolvedScaling {
     clusterName: pulumi.Input<string>;
     autoScalingGroupName: pulumi.Input<string>;
-    cpuHighPercent: number;
-    cpuLowPercent: number;
-    memoryHighPercent: number;
-    memoryLowPercent: number;
-    evaluationMinutes: number;
-    scaleOutStep: number;
-    cooldownSeconds: number;
     tags: Record<string, string>;
 }
 

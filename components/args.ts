@@ -145,29 +145,21 @@ export type ResolvedScaling = Required<ScalingArgs>;
 /** Draining settings with every default applied. */
 export type ResolvedDraining = Required<DrainingArgs>;
 
+/** `defaults` with every setting of `given` that is not undefined laid over it. */
+function withDefaults<T extends object>(defaults: Readonly<T>, given: Partial<T> | undefined): T {
+    const out = { ...defaults } as T;
+    for (const [key, value] of Object.entries(given ?? {})) {
+        if (value !== undefined) (out as Record<string, unknown>)[key] = value;
+    }
+    return out;
+}
+
 /** Applies {@link DEFAULTS} to `scaling`. */
 export function resolveScaling(s: ScalingArgs | undefined): ResolvedScaling {
-    const d = DEFAULTS.scaling;
-    return {
-        cpuHighPercent: s?.cpuHighPercent ?? d.cpuHighPercent,
-        cpuLowPercent: s?.cpuLowPercent ?? d.cpuLowPercent,
-        memoryHighPercent: s?.memoryHighPercent ?? d.memoryHighPercent,
-        memoryLowPercent: s?.memoryLowPercent ?? d.memoryLowPercent,
-        evaluationMinutes: s?.evaluationMinutes ?? d.evaluationMinutes,
-        scaleOutStep: s?.scaleOutStep ?? d.scaleOutStep,
-        maxScaleInPercent: s?.maxScaleInPercent ?? d.maxScaleInPercent,
-        cooldownSeconds: s?.cooldownSeconds ?? d.cooldownSeconds,
-    };
+    return withDefaults<ResolvedScaling>(DEFAULTS.scaling, s);
 }
 
 /** Applies {@link DEFAULTS} to `draining`. */
 export function resolveDraining(s: DrainingArgs | undefined): ResolvedDraining {
-    const d = DEFAULTS.draining;
-    return {
-        timeoutSeconds: s?.timeoutSeconds ?? d.timeoutSeconds,
-        batchSize: s?.batchSize ?? d.batchSize,
-        minHealthyPercent: s?.minHealthyPercent ?? d.minHealthyPercent,
-        standaloneTasks: s?.standaloneTasks ?? d.standaloneTasks,
-        maxUpdateSeconds: s?.maxUpdateSeconds ?? d.maxUpdateSeconds,
-    };
+    return withDefaults<ResolvedDraining>(DEFAULTS.draining, s);
 }

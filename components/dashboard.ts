@@ -69,13 +69,14 @@ export function dashboardWidgets(i: DashboardInputs): Widget[] {
     const cluster = (metric: string, label: string): MetricSpec => ["AWS/ECS", metric, "ClusterName", i.clusterName, { label }];
     const group = (metric: string, label: string): MetricSpec => ["AWS/AutoScaling", metric, "AutoScalingGroupName", i.autoScalingGroupName, { label }];
     const scaler = (metric: string, label: string): MetricSpec => [SCALER_NAMESPACE, metric, "ClusterName", i.clusterName, { label }];
-    const common = { region: i.region, view: "timeSeries" as const };
+    const chart = (x: number, y: number, title: string, stat: MetricWidget["properties"]["stat"], period: number,
+        metrics: MetricSpec[], extra: Partial<MetricWidget["properties"]> = {}): MetricWidget => ({
+        type: "metric", x, y, width: 12, height: 6,
+        properties: { region: i.region, view: "timeSeries", stacked: false, title, stat, period, metrics, ...extra },
+    });
     return [
-        {
-            type: "metric", x: 0, y: 0, width: 12, height: 6,
-            properties: {
-                ...common, title: `${i.clusterName}: CPU and memory reservation`, stacked: false, period: 60, stat: "Average",
-                metrics: [cluster("CPUReservation", "CPUReservation"), cluster("MemoryReservation", "MemoryReservation")],
+        chart(0, 0, `${i.clusterName}: CPU and memory reservation`, "Average", 60,
+            [cluster("CPUReservation", "CPUReservation"), cluster("MemoryReservation", "MemoryReservation")], {
                 annotations: {
                     horizontal: [
                         { label: `CPU high ${s.cpuHighPercent}%`, value: s.cpuHighPercent, color: HIGH },
@@ -85,40 +86,19 @@ export function dashboardWidgets(i: DashboardInputs): Widget[] {
                     ],
                 },
                 yAxis: { left: { min: 0, max: 100, label: "%" } },
-            },
-        },
-        {
-            type: "metric", x: 12, y: 0, width: 12, height: 6,
-            properties: {
-                ...common, title: "Auto Scaling group: desired, in service, pending", stacked: false, period: 60, stat: "Average",
-                metrics: [group("GroupDesiredCapacity", "desired"), group("GroupInServiceInstances", "in service"), group("GroupPendingInstances", "pending")],
-            },
-        },
-        {
-            type: "metric", x: 0, y: 6, width: 12, height: 6,
-            properties: {
-                ...common, title: "Instances by lifecycle (as the scaler last saw them)", stacked: true, period: 300, stat: "Maximum",
-                metrics: [scaler("SpotInstances", "Spot"), scaler("OnDemandInstances", "On-Demand")],
-            },
-        },
+            }),
+        chart(12, 0, "Auto Scaling group: desired, in service, pending", "Average", 60,
+            [group("GroupDesiredCapacity", "desired"), group("GroupInServiceInstances", "in service"), group("GroupPendingInstances", "pending")]),
+        chart(0, 6, "Instances by lifecycle (as the scaler last saw them)", "Maximum", 300,
+            [scaler("SpotInstances", "Spot"), scaler("OnDemandInstances", "On-Demand")], { stacked: true }),
         {
             type: "alarm", x: 12, y: 6, width: 12, height: 6,
             properties: { title: "Reservation alarms", alarms: i.alarmArns },
         },
-        {
-            type: "metric", x: 0, y: 12, width: 12, height: 6,
-            properties: {
-                ...common, title: "Scaler: planned desired capacity, instances drained, tasks moved", stacked: false, period: 300, stat: "Maximum",
-                metrics: [scaler("PlannedDesiredCapacity", "planned desired"), scaler("InstancesDrained", "instances drained"), scaler("TasksMoved", "tasks moved")],
-            },
-        },
-        {
-            type: "metric", x: 12, y: 12, width: 12, height: 6,
-            properties: {
-                ...common, title: "Scaler: longest drain (s) and drains timed out", stacked: false, period: 300, stat: "Maximum",
-                metrics: [scaler("DrainSecondsMax", "longest drain (s)"), scaler("DrainsTimedOut", "drains timed out")],
-            },
-        },
+        chart(0, 12, "Scaler: planned desired capacity, instances drained, tasks moved", "Maximum", 300,
+            [scaler("PlannedDesiredCapacity", "planned desired"), scaler("InstancesDrained", "instances drained"), scaler("TasksMoved", "tasks moved")]),
+        chart(12, 12, "Scaler: longest drain (s) and drains timed out", "Maximum", 300,
+            [scaler("DrainSecondsMax", "longest drain (s)"), scaler("DrainsTimedOut", "drains timed out")]),
         {
             type: "text", x: 0, y: 18, width: 24, height: 2,
             properties: {

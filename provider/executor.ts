@@ -61,6 +61,7 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         instances: {},
         tasksStopped: [],
         drainSeconds: {},
+        tasksAtDrain: {},
     };
     const log = (line: string) => deps.log(`[${settings.clusterName}] ${line}`);
     const finish = () => { report.finishedAt = new Date(deps.now()).toISOString(); return report; };
@@ -129,6 +130,7 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         const arns = open().flatMap((s) => s.victim.containerInstanceArn === undefined ? [] : [s.victim.containerInstanceArn]);
         if (arns.length > 0) {
             const current = await cloud.describeContainerInstances(arns);
+            for (const c of current) report.tasksAtDrain[c.ec2InstanceId] = c.runningTasks + c.pendingTasks;
             const toDrain = current.filter((c) => c.status === "ACTIVE").map((c) => c.arn);
             if (toDrain.length > 0) {
                 await cloud.markDrain(toDrain, a.purpose);

@@ -1,5 +1,6 @@
 // The scaler's inputs as the engine passes them, and their validation in `check`.
-import { checkDraining, checkScaling, DrainingPolicy, ScalingPolicy } from "./policy";
+import { checkDraining, checkScaling } from "./policy";
+import type { ScalerSettings } from "./reconcile";
 import { Problem, Problems } from "./validation";
 
 /** The string the engine sends in preview for a value that is not known yet. */
@@ -8,15 +9,7 @@ export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** The one-line plan shown while the cluster's own resources are still being created or changed. */
 export const PLAN_PENDING = "plan will be computed once the cluster and its Auto Scaling group exist (values are not known yet)";
 
-export interface ScalerInputs {
-    region: string;
-    clusterName: string;
-    autoScalingGroupName: string;
-    launchTemplateId: string;
-    launchTemplateVersion: string;
-    targetGroupArns: string[];
-    scaling: ScalingPolicy;
-    draining: DrainingPolicy;
+export interface ScalerInputs extends ScalerSettings {
     /** The rendered plan, written by `check`. */
     plan?: string[];
 }

@@ -150,6 +150,8 @@ export interface RunReport {
     tasksStopped: string[];
     /** Seconds from DRAINING to termination, per terminated instance. */
     drainSeconds: Record<string, number>;
+    /** Tasks on each instance when the scaler set it DRAINING. */
+    tasksAtDrain: Record<string, number>;
     /** The scaler's metrics of this run, as published (empty when publishing failed or nothing was done). */
     metrics?: { name: string; value: number; unit: string }[];
     error?: string;

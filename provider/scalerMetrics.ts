@@ -30,7 +30,7 @@ export function plannedDesiredCapacity(desired: number, plan: Plan): number {
 export function runMetrics(observed: Observed, plan: Plan, report: RunReport): ScalerMetric[] {
     const victims = plan.actions.flatMap((a) => a.kind === "drain" ? a.victims : []);
     const drained = victims.filter((v) => report.instances[v.instanceId] === "terminated");
-    const moved = Math.max(0, drained.reduce((n, v) => n + v.tasks, 0) - report.tasksStopped.length);
+    const moved = Math.max(0, drained.reduce((n, v) => n + (report.tasksAtDrain[v.instanceId] ?? v.tasks), 0) - report.tasksStopped.length);
     const live = observed.instances.filter((i) => i.asgState === "InService" || i.asgState.startsWith("Pending"));
     return [
         { name: "PlannedDesiredCapacity", value: plannedDesiredCapacity(observed.desired, plan), unit: "Count" },
