@@ -35,17 +35,9 @@ export const NOTE_PREFIX = "note: ";
 const SETTING_KEYS = ["region", "clusterName", "autoScalingGroupName", "launchTemplateId", "launchTemplateVersion",
     "targetGroupArns", "scaling", "draining"] as const;
 
+/** The inputs are the settings; only an absent target group list needs filling in. */
 function settingsOf(i: ScalerInputs): ScalerSettings {
-    return {
-        region: i.region,
-        clusterName: i.clusterName,
-        autoScalingGroupName: i.autoScalingGroupName,
-        launchTemplateId: i.launchTemplateId,
-        launchTemplateVersion: i.launchTemplateVersion,
-        targetGroupArns: i.targetGroupArns ?? [],
-        scaling: i.scaling,
-        draining: i.draining,
-    };
+    return { ...i, targetGroupArns: i.targetGroupArns ?? [] };
 }
 
 function hasActions(plan: unknown): boolean {

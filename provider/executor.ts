@@ -1,7 +1,7 @@
 // The executor: carries out one plan, in order, through the Cloud port. It decides nothing beyond
 // retrying and waiting; every instance it terminates has first been drained of tasks and targets.
 import { Cloud, Deps, GroupState } from "./cloud";
-import { Action, ObservedTask, Plan, RunReport, Victim } from "./model";
+import { Action, isLiveState, ObservedTask, Plan, RunReport, Victim } from "./model";
 import { activeCount } from "./observe";
 import { Policy } from "./policy";
 import { renderAction } from "./render";
@@ -290,7 +290,7 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
 
 function isLive(group: GroupState, instanceId: string): boolean {
     const i = group.instances.find((x) => x.instanceId === instanceId);
-    return i !== undefined && (i.asgState === "InService" || i.asgState.startsWith("Pending"));
+    return i !== undefined && isLiveState(i.asgState);
 }
 
 function groups(tasks: ObservedTask[]): string {

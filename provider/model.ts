@@ -2,6 +2,17 @@
 // Nothing here imports AWS or Pulumi; every value survives JSON.
 
 export type Lifecycle = "spot" | "on-demand";
+
+/**
+ * Auto Scaling lifecycle states of instances that are, or are becoming, part of the group. An array:
+ * the closure serializer that puts the provider into state does not carry a Set's contents.
+ */
+const LIVE_STATES = ["Pending", "Pending:Wait", "Pending:Proceed", "InService"];
+
+/** Whether an instance in this Auto Scaling lifecycle state is, or is becoming, part of the group. */
+export function isLiveState(asgState: string): boolean {
+    return LIVE_STATES.includes(asgState);
+}
 export type EcsStatus = "ACTIVE" | "DRAINING" | "REGISTERING" | "DEREGISTERING" | "REGISTRATION_FAILED" | "INACTIVE";
 
 export interface Resources {

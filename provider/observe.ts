@@ -2,7 +2,7 @@
 // built from Cloud reads. Task details are fetched only when the plan needs them.
 import { Cloud, GroupState } from "./cloud";
 import { METRIC_LAG_MINUTES } from "./metrics";
-import { Observed, ObservedInstance } from "./model";
+import { isLiveState, Observed, ObservedInstance } from "./model";
 import { needsTasks } from "./planner";
 import { Policy } from "./policy";
 
@@ -68,7 +68,7 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
 /** ACTIVE, connected container instances among the group's live instances. */
 export function activeCount(group: GroupState, containers: { ec2InstanceId: string; status: string; agentConnected: boolean }[]): number {
     const live = new Set(group.instances
-        .filter((i) => i.asgState === "InService" || i.asgState.startsWith("Pending"))
+        .filter((i) => isLiveState(i.asgState))
         .map((i) => i.instanceId));
     return containers.filter((c) => live.has(c.ec2InstanceId) && c.status === "ACTIVE" && c.agentConnected).length;
 }

@@ -2,14 +2,10 @@
 // Pure: no AWS, no Pulumi, no clock, no randomness. Every decision it makes carries its reason.
 import { binSet } from "./binpack";
 import { pct, statOf, sustainedAbove, sustainedBelow, WindowStat } from "./metrics";
-import { Action, Observed, ObservedInstance, ObservedTask, Plan, Resources, Victim } from "./model";
+import { Action, isLiveState, Observed, ObservedInstance, ObservedTask, Plan, Resources, Victim } from "./model";
+import { plural } from "./render";
 import { Policy } from "./policy";
 
-/**
- * Auto Scaling lifecycle states of instances that are, or are becoming, part of the group. An array:
- * the closure serializer that puts the provider into state does not carry a Set's contents.
- */
-const LIVE_STATES = ["Pending", "Pending:Wait", "Pending:Proceed", "InService"];
 
 interface Classified {
     live: ObservedInstance[];
@@ -21,7 +17,7 @@ interface Classified {
 }
 
 export function isLive(i: ObservedInstance): boolean {
-    return LIVE_STATES.includes(i.asgState);
+    return isLiveState(i.asgState);
 }
 
 export function isActive(i: ObservedInstance): boolean {
@@ -77,10 +73,6 @@ function byLeastUsed(a: ObservedInstance, b: ObservedInstance): number {
 
 function versionLabel(i: ObservedInstance): string {
     return i.launchTemplateVersion === undefined ? "unknown" : `v${i.launchTemplateVersion}`;
-}
-
-function plural(n: number, word: string): string {
-    return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 /** Metric readings over the evaluation window. */

@@ -1,7 +1,7 @@
 // The plan as people read it in `pulumi preview --diff` (the scaler's `plan` property) and in logs.
 import { Action, Plan } from "./model";
 
-function plural(n: number, word: string): string {
+export function plural(n: number, word: string): string {
     return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 

@@ -1,6 +1,6 @@
 // The scaler's own CloudWatch metrics, published once after each `pulumi up` that acted. Pure
 // computation here; the Cloud port sends them in one PutMetricData request.
-import { Observed, Plan, RunReport } from "./model";
+import { isLiveState, Observed, Plan, RunReport } from "./model";
 
 /** Namespace of the scaler's metrics; each carries the dimension ClusterName. */
 export const SCALER_NAMESPACE = "SpotEcs/Scaler";
@@ -31,7 +31,7 @@ export function runMetrics(observed: Observed, plan: Plan, report: RunReport): S
     const victims = plan.actions.flatMap((a) => a.kind === "drain" ? a.victims : []);
     const drained = victims.filter((v) => report.instances[v.instanceId] === "terminated");
     const moved = Math.max(0, drained.reduce((n, v) => n + (report.tasksAtDrain[v.instanceId] ?? v.tasks), 0) - report.tasksStopped.length);
-    const live = observed.instances.filter((i) => i.asgState === "InService" || i.asgState.startsWith("Pending"));
+    const live = observed.instances.filter((i) => isLiveState(i.asgState));
     return [
         { name: "PlannedDesiredCapacity", value: plannedDesiredCapacity(observed.desired, plan), unit: "Count" },
         { name: "InstancesDrained", value: drained.length, unit: "Count" },

@@ -90,7 +90,7 @@ describe("simulated cluster", () => {
         world.clock.advance(60 * SECOND);
         assert.deepEqual(world.metrics.cpu.map((p) => p.value), [50]);
         assert.deepEqual(world.metrics.memory.map((p) => p.value), [50]);
-        // Drain one instance: its task stops and cannot be replaced (max 100%, the other is full at one task? no: room exists).
+        // Drain one instance: its task moves to the other one, and the drained instance still counts as registered.
         const [a] = world.liveInstances();
         world.setContainerStatus(a.container!.arn, "DRAINING", "operator");
         world.clock.advance(120 * SECOND);
