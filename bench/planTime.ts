@@ -31,7 +31,7 @@ export function bigCluster(n: number, perInstance: number, outdatedShare: number
             container: { arn, status: "ACTIVE", agentConnected: true, registered: { cpu: 4096, memory: 15616 },
                 remaining: { cpu: 4096 - used.cpu, memory: 15616 - used.memory }, runningTasks: count, pendingTasks: 0 },
         });
-        for (let k = 0; k < count; k++) tasks.push({ arn: `${arn}/t${k}`, containerInstanceArn: arn, group: "service:app", ...size, lastStatus: "RUNNING" });
+        for (let k = 0; k < count; k++) tasks.push({ arn: `${arn}/t${k}`, containerInstanceArn: arn, group: "service:app", ...size, desiredStatus: "RUNNING", lastStatus: "RUNNING" });
     }
     const series = (v: number) => Array.from({ length: 5 }, (_, m) => ({ time: now - (m + 1) * 60_000, value: v }));
     return {

@@ -33,6 +33,14 @@ export interface ClusterContainerInstance extends ContainerInstance {
 /** A target's state in one target group; undefined when the instance is not registered there. */
 export type TargetState = "initial" | "healthy" | "unhealthy" | "unused" | "draining" | "unavailable";
 
+export interface TargetGroupInfo {
+    /** `instance`, `ip`, `lambda` or `alb`; the scaler owns targets only in `instance` groups. */
+    targetType: string;
+    /** The port targets are registered at when none is given: the one the Auto Scaling group uses. */
+    port?: number;
+    deregistrationDelaySeconds: number;
+}
+
 export type ContainerInstanceStatus = "ACTIVE" | "DRAINING";
 
 /** Tag on the Auto Scaling group holding the desired capacity to return to after a surge. */
@@ -46,15 +54,21 @@ export interface Cloud {
     describeContainerInstances(arns: string[]): Promise<ClusterContainerInstance[]>;
     /** Every running or pending task of the cluster, with its size and placement. */
     listTasks(): Promise<ObservedTask[]>;
-    /** Running or pending tasks on one container instance. */
+    /**
+     * Every task on one container instance that has not reached STOPPED, whatever its desired
+     * status: tasks ECS is still deactivating or stopping count here but not in the instance's counters.
+     */
     listTasksOn(containerInstanceArn: string): Promise<ObservedTask[]>;
     /** CPUReservation and MemoryReservation, 1-minute averages between `startMs` and `endMs`, in one request. */
     reservationMetrics(startMs: number, endMs: number): Promise<{ cpu: Datapoint[]; memory: Datapoint[] }>;
     lastScalingActivity(): Promise<number | undefined>;
     managedDrainingProviders(): Promise<string[]>;
-    targetStates(targetGroupArn: string, instanceIds: string[]): Promise<Record<string, TargetState | undefined>>;
-    /** Each target group's deregistration delay, in seconds. */
-    deregistrationDelays(targetGroupArns: string[]): Promise<Record<string, number>>;
+    /** The state of each instance's target at `port` (the target group's own port: the one the group registers). */
+    targetStates(targetGroupArn: string, instanceIds: string[], port?: number): Promise<Record<string, TargetState | undefined>>;
+    /** Each target group's target type, port and deregistration delay. */
+    targetGroups(targetGroupArns: string[]): Promise<Record<string, TargetGroupInfo>>;
+    /** Spot instances among `instanceIds` whose interruption notice has been given. */
+    spotInterruptions(instanceIds: string[]): Promise<string[]>;
 
     setDesiredCapacity(desired: number): Promise<void>;
     /** Records (or, with undefined, clears) the pre-surge desired capacity on the group. */
@@ -62,7 +76,8 @@ export interface Cloud {
     markDrain(containerInstanceArns: string[], purpose: DrainPurpose): Promise<void>;
     clearDrainMark(containerInstanceArns: string[]): Promise<void>;
     setContainerInstanceState(containerInstanceArns: string[], status: ContainerInstanceStatus): Promise<void>;
-    deregisterTargets(targetGroupArn: string, instanceIds: string[]): Promise<void>;
+    deregisterTargets(targetGroupArn: string, instanceIds: string[], port?: number): Promise<void>;
+    registerTargets(targetGroupArn: string, instanceIds: string[], port?: number): Promise<void>;
     stopTask(taskArn: string, reason: string): Promise<void>;
     deregisterContainerInstance(containerInstanceArn: string): Promise<void>;
     terminateInstance(instanceId: string, decrementDesired: boolean): Promise<void>;

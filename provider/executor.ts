@@ -1,7 +1,7 @@
 // The executor: carries out one plan, in order, through the Cloud port. It decides nothing beyond
 // retrying and waiting; every instance it terminates has first been drained of tasks and targets.
-import { Cloud, Deps, GroupState } from "./cloud";
-import { Action, isLiveState, ObservedTask, Plan, RunReport, Victim } from "./model";
+import { Cloud, ClusterContainerInstance, Deps, GroupState } from "./cloud";
+import { Action, isLiveState, isMeantToRun, isNotStopped, ObservedTask, Plan, RunReport, Victim } from "./model";
 import { activeCount } from "./observe";
 import { Policy } from "./policy";
 import { renderAction } from "./render";
@@ -42,7 +42,20 @@ export const TARGET_DELAY_SLACK_SECONDS = 60;
 /** Seconds a standalone task stopped at the drain timeout gets to reach STOPPED. */
 export const STOP_GRACE_SECONDS = 300;
 
+/**
+ * The deregistration delay assumed for a task's own target group, which the scaler does not read:
+ * ELB's default. A task being stopped may spend that long DEACTIVATING, then its stop timeout STOPPING.
+ */
+export const ASSUMED_TASK_DEREGISTRATION_DELAY_SECONDS = 300;
+
 const isServiceTask = (t: ObservedTask) => t.group.startsWith("service:");
+
+/** A target group whose instance targets the scaler owns: the group registers each instance at `port`. */
+interface OwnedTargetGroup {
+    arn: string;
+    port?: number;
+    deregistrationDelaySeconds: number;
+}
 
 interface VictimState {
     victim: Victim;
@@ -110,8 +123,20 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         }
         if (ci.status === "DRAINING") await cloud.setContainerInstanceState([a.containerInstanceArn], "ACTIVE");
         await cloud.clearDrainMark([a.containerInstanceArn]);
+        // The drain took the instance out of its target groups, and nothing else puts it back.
+        const owned = await ownedTargetGroups(await cloud.describeGroup());
+        for (const tg of owned) await cloud.registerTargets(tg.arn, [a.instanceId], tg.port);
         report.instances[a.instanceId] = "undrained";
-        log(`${a.instanceId} is ACTIVE again`);
+        log(`${a.instanceId} is ACTIVE again${owned.length > 0 ? ` and registered in ${owned.map((tg) => shortArn(tg.arn)).join(", ")}` : ""}`);
+    }
+
+    /** The instance target groups of the scaler's settings and of the group; task-owned (ip) groups are ECS's. */
+    async function ownedTargetGroups(group: GroupState): Promise<OwnedTargetGroup[]> {
+        const arns = [...new Set([...settings.targetGroupArns, ...group.targetGroupArns])];
+        if (arns.length === 0) return [];
+        const info = await cloud.targetGroups(arns);
+        return arns.flatMap((arn) => info[arn]?.targetType === "instance"
+            ? [{ arn, port: info[arn].port, deregistrationDelaySeconds: info[arn].deregistrationDelaySeconds }] : []);
     }
 
     let drainStarted = deps.now();
@@ -139,12 +164,12 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         }
         log(`${label}: DRAINING ${open().map((s) => s.victim.instanceId).join(", ") || "(none left)"}`);
 
-        const targetGroups = [...new Set([...settings.targetGroupArns, ...group.targetGroupArns])];
+        const targetGroups = await ownedTargetGroups(group);
         const ids = () => open().map((s) => s.victim.instanceId);
         for (const tg of targetGroups) {
             if (ids().length === 0) break;
-            await cloud.deregisterTargets(tg, ids());
-            log(`deregistering ${ids().join(", ")} from ${shortArn(tg)}`);
+            await cloud.deregisterTargets(tg.arn, ids(), tg.port);
+            log(`deregistering ${ids().join(", ")} from ${shortArn(tg.arn)}`);
         }
 
         const startedMs = deps.now();
@@ -152,9 +177,12 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         const timeoutMs = draining.timeoutSeconds * 1000;
         // Targets leave `draining` after their group's deregistration delay; waiting less would fail
         // every drain, so targets get at least that long (plus a minute) whatever the drain timeout.
-        const delays = targetGroups.length === 0 ? {} : await cloud.deregistrationDelays(targetGroups);
-        const longestDelay = Math.max(0, ...Object.values(delays));
+        const longestDelay = Math.max(0, ...targetGroups.map((tg) => tg.deregistrationDelaySeconds));
         const targetTimeoutMs = Math.max(timeoutMs, (longestDelay + TARGET_DELAY_SLACK_SECONDS) * 1000);
+        // A task ECS is already stopping is on its way out: past the drain timeout it still gets its
+        // deactivation (a deregistration delay) and its stop grace before the drain is called stuck.
+        const stoppingTimeoutMs = Math.max(targetTimeoutMs, timeoutMs
+            + (Math.max(longestDelay, ASSUMED_TASK_DEREGISTRATION_DELAY_SECONDS) + STOP_GRACE_SECONDS) * 1000);
         for (let attempt = 0; open().length > 0; attempt++) {
             group = await cloud.describeGroup();
             for (const s of open()) if (!isLive(group, s.victim.instanceId)) goneVictim(s);
@@ -164,31 +192,40 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
                 .map((c) => [c.arn, c]));
             const targets = new Map<string, string[]>();
             for (const tg of targetGroups) {
-                const st = await cloud.targetStates(tg, pending.map((s) => s.victim.instanceId));
+                const st = await cloud.targetStates(tg.arn, pending.map((s) => s.victim.instanceId), tg.port);
                 for (const [id, state] of Object.entries(st)) {
-                    if (state !== undefined && state !== "unused") targets.set(id, [...(targets.get(id) ?? []), `${shortArn(tg)} ${state}`]);
+                    if (state !== undefined && state !== "unused") targets.set(id, [...(targets.get(id) ?? []), `${shortArn(tg.arn)} ${state}`]);
                 }
             }
             for (const s of pending) {
                 const arn = s.victim.containerInstanceArn;
                 const c = arn === undefined ? undefined : containers.get(arn);
+                // The counters leave out tasks ECS is already stopping; those still serve in-flight requests.
                 const tasks = c === undefined ? 0 : c.runningTasks + c.pendingTasks;
                 const inTargets = targets.get(s.victim.instanceId) ?? [];
-                if (tasks === 0 && inTargets.length === 0) {
-                    await terminateVictim(s, c !== undefined);
+                const stopping = tasks === 0 && inTargets.length === 0 && c !== undefined
+                    ? (await cloud.listTasksOn(c.arn)).filter(isNotStopped) : [];
+                if (tasks === 0 && inTargets.length === 0 && stopping.length === 0) {
+                    await terminateVictim(s, c);
                     continue;
                 }
                 const detail = `${s.victim.instanceId}: ${tasks} task${tasks === 1 ? "" : "s"} left`
+                    + (stopping.length > 0 ? `, ${stopping.length} still stopping (${statuses(stopping)})` : "")
                     + (inTargets.length > 0 ? `, target ${inTargets.join(", ")}` : "");
                 if (detail !== s.lastDetail) {
                     s.lastDetail = detail;
                     log(detail);
                 }
+                const elapsedMs = deps.now() - startedMs;
                 if (s.stopDeadlineMs !== undefined && deps.now() >= s.stopDeadlineMs) {
-                    s.failure = `${s.victim.instanceId}: stopped standalone tasks did not stop within ${STOP_GRACE_SECONDS} s`;
-                } else if (s.stopDeadlineMs === undefined && tasks > 0 && deps.now() - startedMs >= timeoutMs) {
+                    s.failure = `${s.victim.instanceId}: stopped standalone tasks did not reach STOPPED within ${STOP_GRACE_SECONDS} s`
+                        + (stopping.length > 0 ? ` (${statuses(stopping)})` : "");
+                } else if (s.stopDeadlineMs === undefined && tasks > 0 && elapsedMs >= timeoutMs) {
                     await onTimeout(s, tasks);
-                } else if (tasks === 0 && deps.now() - startedMs >= targetTimeoutMs) {
+                } else if (s.stopDeadlineMs === undefined && stopping.length > 0 && elapsedMs >= stoppingTimeoutMs) {
+                    s.failure = `${s.victim.instanceId}: ${stopping.length} task(s) still stopping after ${Math.round(elapsedMs / 1000)} s `
+                        + `(${statuses(stopping)}): they were asked to stop and have not reached STOPPED`;
+                } else if (tasks === 0 && inTargets.length > 0 && elapsedMs >= targetTimeoutMs) {
                     s.failure = `${s.victim.instanceId}: still in target group ${inTargets.join(", ")} after ${Math.round(targetTimeoutMs / 1000)} s `
                         + `(deregistration delay ${longestDelay} s)`;
                 }
@@ -221,11 +258,27 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         log(`${s.victim.instanceId} left the group on its own (terminated elsewhere, e.g. a Spot interruption)`);
     }
 
-    async function terminateVictim(s: VictimState, registered: boolean): Promise<void> {
-        if (registered && s.victim.containerInstanceArn !== undefined) {
-            await cloud.deregisterContainerInstance(s.victim.containerInstanceArn);
+    /**
+     * Terminates through the group first: ECS deregisters a terminated instance whose agent is
+     * connected, and if the group refuses, the instance is still DRAINING in the cluster, where the
+     * next run finds it. Only an instance whose agent is disconnected is deregistered by the scaler.
+     */
+    async function terminateVictim(s: VictimState, c: ClusterContainerInstance | undefined): Promise<void> {
+        try {
+            await cloud.terminateInstance(s.victim.instanceId, s.victim.decrement);
+        } catch (error) {
+            if (!(error instanceof Error && error.name === "ValidationError")) throw error;
+            s.failure = `${s.victim.instanceId}: Auto Scaling refused to terminate it (${error.message}); it stays DRAINING `
+                + "in the cluster, and the next run finishes or undoes its drain";
+            return;
         }
-        await cloud.terminateInstance(s.victim.instanceId, s.victim.decrement);
+        if (c !== undefined && !c.agentConnected) {
+            try {
+                await cloud.deregisterContainerInstance(c.arn);
+            } catch (error) {
+                log(`${s.victim.instanceId}: could not deregister its container instance (agent disconnected): ${describeError(error)}`);
+            }
+        }
         s.done = true;
         report.instances[s.victim.instanceId] = "terminated";
         report.drainSeconds[s.victim.instanceId] = Math.round((deps.now() - drainStarted) / 1000);
@@ -235,7 +288,7 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
     async function onTimeout(s: VictimState, tasks: number): Promise<void> {
         const id = s.victim.instanceId;
         const after = `after ${draining.timeoutSeconds} s`;
-        const running = await cloud.listTasksOn(s.victim.containerInstanceArn!);
+        const running = (await cloud.listTasksOn(s.victim.containerInstanceArn!)).filter(isMeantToRun);
         if (running.length === 0) {
             s.failure = `${id}: ${tasks} task(s) still stopping ${after}: they were asked to stop and have not exited`;
             return;
@@ -291,6 +344,13 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
 function isLive(group: GroupState, instanceId: string): boolean {
     const i = group.instances.find((x) => x.instanceId === instanceId);
     return i !== undefined && isLiveState(i.asgState);
+}
+
+/** `DEACTIVATING ×2, STOPPING ×1`: where tasks that are being stopped are. */
+function statuses(tasks: ObservedTask[]): string {
+    const counts = new Map<string, number>();
+    for (const t of tasks) counts.set(t.lastStatus, (counts.get(t.lastStatus) ?? 0) + 1);
+    return [...counts].map(([status, n]) => `${status} ×${n}`).join(", ");
 }
 
 function groups(tasks: ObservedTask[]): string {

@@ -50,6 +50,8 @@ export interface ObservedInstance {
     launchTemplateVersion?: string;
     /** The ECS container instance on this EC2 instance; absent until the agent registers. */
     container?: ContainerInstance;
+    /** A Spot instance whose interruption notice has been given (its request is marked for termination). */
+    spotInterrupted?: boolean;
 }
 
 export interface ObservedTask {
@@ -59,7 +61,20 @@ export interface ObservedTask {
     group: string;
     cpu: number;
     memory: number;
+    /** Where ECS is taking the task: RUNNING (or PENDING) while it should run, STOPPED once it is being stopped. */
+    desiredStatus: string;
+    /** Where the task is: PENDING, RUNNING, DEACTIVATING, STOPPING, DEPROVISIONING, STOPPED, … */
     lastStatus: string;
+}
+
+/** Whether ECS still runs or is still stopping the task: a drain is over only when none is left. */
+export function isNotStopped(t: ObservedTask): boolean {
+    return t.lastStatus !== "STOPPED";
+}
+
+/** Whether ECS means the task to run (the container instance's task counters count only these). */
+export function isMeantToRun(t: ObservedTask): boolean {
+    return t.desiredStatus !== "STOPPED";
 }
 
 export interface Datapoint {

@@ -47,6 +47,12 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
             },
         };
     });
+    // Only a Spot instance the scaler is draining might be undrained; ask EC2 whether it is about to go.
+    const askSpot = instances.filter((i) => i.lifecycle === "spot" && i.container?.drainMark !== undefined).map((i) => i.instanceId);
+    if (askSpot.length > 0) {
+        const interrupted = await cloud.spotInterruptions(askSpot);
+        for (const i of instances) if (interrupted.includes(i.instanceId)) i.spotInterrupted = true;
+    }
     const observed: Observed = {
         now,
         clusterName: target.clusterName,

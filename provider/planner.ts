@@ -169,14 +169,27 @@ export function plan(o: Observed, p: Policy, now: number = o.now): Plan {
         if (!kept.includes(i)) undrain.push(i);
     }
 
-    const undrainActions: Action[] = undrain.map((i) => ({
+    // A Spot instance with its interruption notice goes within two minutes: tasks put back on it would die.
+    for (const i of undrain.filter((x) => x.spotInterrupted)) {
+        notes.push(`${i.instanceId} stays DRAINING although its drain is no longer needed: its Spot interruption notice has been given`);
+    }
+    // A drain mark on an ACTIVE instance was left by a run stopped between marking and DRAINING; clear
+    // it, or a later drain by someone else (a Spot notice, an operator) would look like the scaler's.
+    const victims = new Set(actions.flatMap((a) => a.kind === "drain" ? a.victims.map((v) => v.instanceId) : []));
+    const staleMarks = c.live.filter((i) => i.container?.status === "ACTIVE" && i.container.drainMark !== undefined && !victims.has(i.instanceId));
+    const undrainActions: Action[] = [...undrain.filter((x) => !x.spotInterrupted).map((i): Action => ({
         kind: "undrain",
         instanceId: i.instanceId,
         containerInstanceArn: i.container!.arn,
         reason: i.container!.drainMark === "replace"
             ? `undrain ${i.instanceId}: launch template ${versionLabel(i)} is current again`
             : `undrain ${i.instanceId}: scale-in no longer needed (${low ? "its tasks no longer fit on the rest" : "reservation is not below the low thresholds"})`,
-    }));
+    })), ...staleMarks.map((i): Action => ({
+        kind: "undrain",
+        instanceId: i.instanceId,
+        containerInstanceArn: i.container!.arn,
+        reason: `clear the drain mark on ACTIVE ${i.instanceId}: left by a run that stopped before draining it`,
+    }))];
     return { actions: [...undrainActions, ...actions], notes };
 }
 

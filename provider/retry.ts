@@ -16,7 +16,9 @@ const THROTTLING = [
     "PriorRequestNotComplete", "EC2ThrottledException",
 ];
 const TRANSIENT = ["RequestTimeout", "RequestTimeoutException", "ServiceUnavailable", "InternalFailure",
-    "InternalError", "ServerException", "CallTimeout", "TimeoutError", "ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT"];
+    "InternalError", "ServerException", "CallTimeout", "TimeoutError", "ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT",
+    // Auto Scaling refuses a change while a scaling activity or another update is under way (HTTP 400).
+    "ScalingActivityInProgress", "ScalingActivityInProgressFault", "ResourceContention", "ResourceContentionFault"];
 
 /** An error from a call that may succeed when repeated: throttling, a 5xx, a timeout or a reset connection. */
 export function isRetryable(error: unknown): boolean {

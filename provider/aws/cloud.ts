@@ -7,7 +7,7 @@ import type * as CW from "@aws-sdk/client-cloudwatch";
 import type * as EC2 from "@aws-sdk/client-ec2";
 import type * as ECS from "@aws-sdk/client-ecs";
 import type * as ELB from "@aws-sdk/client-elastic-load-balancing-v2";
-import { ClusterContainerInstance, Cloud, CloudTarget, GroupState, InstanceFacts, SURGE_TAG, TargetState } from "../cloud";
+import { ClusterContainerInstance, Cloud, CloudTarget, GroupState, InstanceFacts, SURGE_TAG, TargetGroupInfo, TargetState } from "../cloud";
 import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, ObservedTask } from "../model";
 import { SCALER_NAMESPACE } from "../scalerMetrics";
 
@@ -21,7 +21,21 @@ export const LIMITS = {
     describeInstances: 200,
     deregisterTargets: 100,
     describeTargetHealth: 100,
+    describeTargetGroups: 20,
+    describeSpotInstanceRequests: 200,
 } as const;
+
+/** Task desired statuses ListTasks filters by; together they cover every task ECS still knows. */
+const DESIRED_STATUSES = ["RUNNING", "PENDING", "STOPPED"] as const;
+
+/**
+ * Instance ids an `InvalidInstanceID.NotFound` error names ("The instance ID 'i-1' does not exist",
+ * "The instance IDs 'i-1, i-2' do not exist").
+ */
+export function missingInstanceIds(message: string): string[] {
+    const quoted = /'([^']*)'/.exec(message)?.[1] ?? "";
+    return quoted.split(/[,\s]+/).filter((id) => /^i-[0-9a-f]+$/.test(id));
+}
 
 export function chunks<T>(items: T[], size: number): T[][] {
     const out: T[][] = [];
@@ -89,6 +103,7 @@ export function awsCloud(target: CloudTarget): AwsCloud {
             group: t.group ?? "",
             cpu: t.cpu !== undefined ? Number(t.cpu) : sum((c) => c.cpu),
             memory: t.memory !== undefined ? Number(t.memory) : sum((c) => c.memory ?? c.memoryReservation),
+            desiredStatus: t.desiredStatus ?? "UNKNOWN",
             lastStatus: t.lastStatus ?? "UNKNOWN",
         };
     }
@@ -106,19 +121,17 @@ export function awsCloud(target: CloudTarget): AwsCloud {
         const out: ObservedTask[] = [];
         for (const batch of chunks(arns, LIMITS.describeTasks)) {
             const r = await ecsClient.send(new ecs.DescribeTasksCommand({ cluster, tasks: batch }));
-            out.push(...(r.tasks ?? []).filter((t) => t.desiredStatus === "RUNNING").map(toTask));
+            out.push(...(r.tasks ?? []).map(toTask));
         }
         return out;
     }
 
     /** Lists task ARNs page by page, describing each page as it arrives. */
-    async function tasksWhere(filter: { containerInstance?: string }): Promise<ObservedTask[]> {
+    async function tasksWhere(filter: { containerInstance?: string; desiredStatus: (typeof DESIRED_STATUSES)[number] }): Promise<ObservedTask[]> {
         const out: ObservedTask[] = [];
         let nextToken: string | undefined;
         do {
-            const page = await ecsClient.send(new ecs.ListTasksCommand({
-                cluster, desiredStatus: "RUNNING", maxResults: LIMITS.listPage, nextToken, ...filter,
-            }));
+            const page = await ecsClient.send(new ecs.ListTasksCommand({ cluster, maxResults: LIMITS.listPage, nextToken, ...filter }));
             if ((page.taskArns ?? []).length > 0) out.push(...await describeTasks(page.taskArns!));
             nextToken = page.nextToken;
         } while (nextToken);
@@ -168,9 +181,21 @@ export function awsCloud(target: CloudTarget): AwsCloud {
         async describeInstances(instanceIds: string[]): Promise<Record<string, InstanceFacts>> {
             const out: Record<string, InstanceFacts> = {};
             for (const batch of chunks(instanceIds, LIMITS.describeInstances)) {
+                let ids = batch;
                 let NextToken: string | undefined;
-                do {
-                    const r = await ec2Client.send(new ec2.DescribeInstancesCommand({ InstanceIds: batch, NextToken }));
+                while (ids.length > 0) {
+                    let r: EC2.DescribeInstancesCommandOutput;
+                    try {
+                        r = await ec2Client.send(new ec2.DescribeInstancesCommand({ InstanceIds: ids, NextToken }));
+                    } catch (error) {
+                        // EC2 is eventually consistent: an instance the group just launched may not be
+                        // describable yet, and one unknown id fails the whole request. Leave those out.
+                        const missing = error instanceof Error && error.name === "InvalidInstanceID.NotFound" ? missingInstanceIds(error.message) : [];
+                        if (missing.length === 0 || !missing.some((id) => ids.includes(id))) throw error;
+                        ids = ids.filter((id) => !missing.includes(id));
+                        NextToken = undefined;
+                        continue;
+                    }
                     for (const i of (r.Reservations ?? []).flatMap((x) => x.Instances ?? [])) {
                         out[i.InstanceId!] = {
                             lifecycle: i.InstanceLifecycle === "spot" ? "spot" : "on-demand",
@@ -178,7 +203,8 @@ export function awsCloud(target: CloudTarget): AwsCloud {
                         };
                     }
                     NextToken = r.NextToken;
-                } while (NextToken);
+                    if (NextToken === undefined) break;
+                }
             }
             return out;
         },
@@ -196,9 +222,22 @@ export function awsCloud(target: CloudTarget): AwsCloud {
 
         describeContainerInstances: async (arns) => arns.length === 0 ? [] : describeContainers(arns),
 
-        listTasks: () => tasksWhere({}),
+        listTasks: async () => (await tasksWhere({ desiredStatus: "RUNNING" })).filter((t) => t.desiredStatus === "RUNNING"),
 
-        listTasksOn: (containerInstanceArn) => tasksWhere({ containerInstance: containerInstanceArn }),
+        async listTasksOn(containerInstanceArn: string) {
+            // ListTasks filters by desired status only; a task being stopped is listed under STOPPED
+            // until it gets there, so all three lists are read and what reached STOPPED is left out.
+            const seen = new Set<string>();
+            const out: ObservedTask[] = [];
+            for (const desiredStatus of DESIRED_STATUSES) {
+                for (const t of await tasksWhere({ containerInstance: containerInstanceArn, desiredStatus })) {
+                    if (seen.has(t.arn) || t.lastStatus === "STOPPED") continue;
+                    seen.add(t.arn);
+                    out.push(t);
+                }
+            }
+            return out;
+        },
 
         async reservationMetrics(startMs: number, endMs: number) {
             const query = (id: string, metric: string): CW.MetricDataQuery => ({
@@ -250,26 +289,53 @@ export function awsCloud(target: CloudTarget): AwsCloud {
                 .map((c) => c.name!);
         },
 
-        async targetStates(targetGroupArn: string, instanceIds: string[]) {
+        async targetStates(targetGroupArn: string, instanceIds: string[], port?: number) {
             const out: Record<string, TargetState | undefined> = Object.fromEntries(instanceIds.map((id) => [id, undefined]));
             for (const batch of chunks(instanceIds, LIMITS.describeTargetHealth)) {
                 const r = await elbClient.send(new elb.DescribeTargetHealthCommand({
-                    TargetGroupArn: targetGroupArn, Targets: batch.map((Id) => ({ Id })),
+                    TargetGroupArn: targetGroupArn, Targets: batch.map((Id) => ({ Id, Port: port })),
                 }));
                 for (const d of r.TargetHealthDescriptions ?? []) {
                     const id = d.Target?.Id;
+                    // Another port on the same instance is a task's target, registered and removed by ECS.
+                    if (port !== undefined && d.Target?.Port !== undefined && d.Target.Port !== port) continue;
                     if (id !== undefined && id in out) out[id] = d.TargetHealth?.State as TargetState | undefined;
                 }
             }
             return out;
         },
 
-        async deregistrationDelays(targetGroupArns: string[]) {
-            const out: Record<string, number> = {};
-            for (const arn of targetGroupArns) {
-                const r = await elbClient.send(new elb.DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
-                const value = r.Attributes?.find((a) => a.Key === "deregistration_delay.timeout_seconds")?.Value;
-                out[arn] = value !== undefined && /^\d+$/.test(value) ? Number(value) : 300;
+        async targetGroups(targetGroupArns: string[]) {
+            const out: Record<string, TargetGroupInfo> = {};
+            for (const batch of chunks(targetGroupArns, LIMITS.describeTargetGroups)) {
+                const r = await elbClient.send(new elb.DescribeTargetGroupsCommand({ TargetGroupArns: batch }));
+                for (const tg of r.TargetGroups ?? []) {
+                    const a = await elbClient.send(new elb.DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn }));
+                    const value = a.Attributes?.find((x) => x.Key === "deregistration_delay.timeout_seconds")?.Value;
+                    out[tg.TargetGroupArn!] = {
+                        targetType: tg.TargetType ?? "instance",
+                        ...(tg.Port === undefined ? {} : { port: tg.Port }),
+                        deregistrationDelaySeconds: value !== undefined && /^\d+$/.test(value) ? Number(value) : 300,
+                    };
+                }
+            }
+            return out;
+        },
+
+        async spotInterruptions(instanceIds: string[]) {
+            const out: string[] = [];
+            for (const batch of chunks(instanceIds, LIMITS.describeSpotInstanceRequests)) {
+                let NextToken: string | undefined;
+                do {
+                    const r = await ec2Client.send(new ec2.DescribeSpotInstanceRequestsCommand({
+                        Filters: [{ Name: "instance-id", Values: batch }], NextToken,
+                    }));
+                    for (const req of r.SpotInstanceRequests ?? []) {
+                        // The request's status becomes marked-for-termination at the interruption notice.
+                        if (req.InstanceId !== undefined && req.Status?.Code === "marked-for-termination") out.push(req.InstanceId);
+                    }
+                    NextToken = r.NextToken;
+                } while (NextToken);
             }
             return out;
         },
@@ -314,9 +380,15 @@ export function awsCloud(target: CloudTarget): AwsCloud {
             }
         },
 
-        async deregisterTargets(targetGroupArn: string, instanceIds: string[]) {
+        async deregisterTargets(targetGroupArn: string, instanceIds: string[], port?: number) {
             for (const batch of chunks(instanceIds, LIMITS.deregisterTargets)) {
-                await elbClient.send(new elb.DeregisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: batch.map((Id) => ({ Id })) }));
+                await elbClient.send(new elb.DeregisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: batch.map((Id) => ({ Id, Port: port })) }));
+            }
+        },
+
+        async registerTargets(targetGroupArn: string, instanceIds: string[], port?: number) {
+            for (const batch of chunks(instanceIds, LIMITS.deregisterTargets)) {
+                await elbClient.send(new elb.RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: batch.map((Id) => ({ Id, Port: port })) }));
             }
         },
 

@@ -29,7 +29,8 @@ function taskView(t: SimTask, arn: string): ObservedTask {
         group: t.service !== undefined ? `service:${t.service}` : `family:${t.family}`,
         cpu: t.cpu,
         memory: t.memory,
-        lastStatus: t.status === "STOPPING" ? "RUNNING" : t.status,
+        desiredStatus: SimWorld.meantToRun(t) ? "RUNNING" : "STOPPED",
+        lastStatus: t.status,
     };
 }
 
@@ -50,8 +51,9 @@ export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
             agentConnected: c.agentConnected,
             registered: { ...c.registered },
             remaining: { cpu: c.registered.cpu - reserved.cpu, memory: c.registered.memory - reserved.memory },
-            runningTasks: tasks.filter((t) => t.status === "RUNNING" || t.status === "STOPPING").length,
-            pendingTasks: tasks.filter((t) => t.status === "PENDING").length,
+            // As in ECS, the counters leave out tasks whose desired status is already STOPPED.
+            runningTasks: tasks.filter((t) => SimWorld.meantToRun(t) && t.status === "RUNNING").length,
+            pendingTasks: tasks.filter((t) => SimWorld.meantToRun(t) && t.status === "PENDING").length,
             ...(mark === undefined ? {} : { drainMark: mark }),
         };
     }
@@ -111,11 +113,10 @@ export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
         describeContainerInstances: (arns) => call("DescribeContainerInstances", () =>
             registered().filter((c) => arns.includes(c.arn)).map(containerView)),
         listTasks: () => call("ListTasks", () => registered().flatMap((c) =>
-            world.tasksOn(c.instanceId).filter((t) => t.status === "RUNNING" || t.status === "PENDING").map((t) => taskView(t, c.arn)))),
+            world.tasksOn(c.instanceId).filter(SimWorld.meantToRun).map((t) => taskView(t, c.arn)))),
         listTasksOn: (arn) => call("ListTasks", () => {
             const c = world.containerByArn(arn);
-            return c === undefined ? [] : world.tasksOn(c.instanceId)
-                .filter((t) => t.status === "RUNNING" || t.status === "PENDING").map((t) => taskView(t, arn));
+            return c === undefined ? [] : world.tasksOn(c.instanceId).map((t) => taskView(t, arn));
         }),
         reservationMetrics: (start, end) => call("GetMetricData", () => ({
             cpu: world.metrics.cpu.filter((p) => p.time >= start && p.time <= end),
@@ -128,8 +129,12 @@ export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
             const targets = world.targetGroups.get(tg);
             return Object.fromEntries(ids.map((id) => [id, targets?.get(id)?.state as TargetState | undefined]));
         }),
-        deregistrationDelays: (arns) => call("DescribeTargetGroupAttributes", () =>
-            Object.fromEntries(arns.map((arn) => [arn, world.timings.deregistrationDelaySeconds]))),
+        targetGroups: (arns) => call("DescribeTargetGroups", () => Object.fromEntries(arns.map((arn) =>
+            [arn, { targetType: "instance", port: 80, deregistrationDelaySeconds: world.timings.deregistrationDelaySeconds }]))),
+        spotInterruptions: (ids) => call("DescribeSpotInstanceRequests", () => ids.filter((id) => {
+            const i = world.instances.get(id);
+            return i !== undefined && i.interruptAt !== undefined && i.asgState !== "Terminated";
+        })),
         setDesiredCapacity: (n) => call("SetDesiredCapacity", () => world.setDesired(n, "scaler")),
         recordSurge: (baseline) => call("CreateOrUpdateTags", () => {
             if (baseline === undefined) delete world.group.tags[SURGE_TAG];
@@ -152,6 +157,9 @@ export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
         }),
         deregisterTargets: (tg, ids) => call("DeregisterTargets", () => {
             for (const id of ids) world.deregisterTarget(tg, id, "scaler");
+        }),
+        registerTargets: (tg, ids) => call("RegisterTargets", () => {
+            for (const id of ids) world.registerTarget(tg, id, "scaler");
         }),
         stopTask: (arn) => call("StopTask", () => {
             const t = world.tasks.get(arn);

@@ -12,6 +12,8 @@ export interface ServiceSpec {
     memory: number;
     minHealthyPercent?: number;
     maxPercent?: number;
+    /** Its tasks sit behind a load balancer: each one stopped spends the deregistration delay DEACTIVATING first. */
+    loadBalanced?: boolean;
 }
 
 export interface ClusterSpec {
@@ -50,7 +52,7 @@ export function buildCluster(spec: ClusterSpec): SimWorld {
     }
     for (const s of spec.services ?? []) {
         world.addService({ name: s.name, desired: s.count, cpu: s.cpu, memory: s.memory,
-            minHealthyPercent: s.minHealthyPercent ?? 100, maxPercent: s.maxPercent ?? 200 });
+            minHealthyPercent: s.minHealthyPercent ?? 100, maxPercent: s.maxPercent ?? 200, loadBalanced: s.loadBalanced ?? false });
     }
     const ids = [...world.instances.keys()];
     for (const t of spec.standalone ?? []) world.runTask(t.family, t.cpu, t.memory, t.onInstance === undefined ? undefined : ids[t.onInstance]);

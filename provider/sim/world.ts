@@ -10,7 +10,7 @@ export interface SimTimings {
     bootSeconds: number;
     /** Seconds a deregistered target stays `draining`. */
     deregistrationDelaySeconds: number;
-    /** Seconds from a stop request until a task is STOPPED. */
+    /** Seconds a task spends STOPPING (SIGTERM, then the container stop timeout) before it is STOPPED. */
     taskStopSeconds: number;
     /** Seconds from placement until a task is RUNNING. */
     taskStartSeconds: number;
@@ -64,7 +64,12 @@ export interface SimContainer {
     attributes: Record<string, string>;
 }
 
-export type TaskStatus = "PENDING" | "RUNNING" | "STOPPING" | "STOPPED";
+/**
+ * A task's last status. A stop request sets its desired status to STOPPED at once; a task of a
+ * load-balanced service then spends the deregistration delay DEACTIVATING (ECS removes its own
+ * targets), every task then spends the stop timeout STOPPING, and only then is it STOPPED.
+ */
+export type TaskStatus = "PENDING" | "RUNNING" | "DEACTIVATING" | "STOPPING" | "STOPPED";
 export type StopCause = "drain" | "scale-down" | "stop-task" | "killed";
 
 export interface SimTask {
@@ -77,7 +82,10 @@ export interface SimTask {
     status: TaskStatus;
     placedAt: number;
     runningAt?: number;
+    /** When its desired status became STOPPED. */
     stopRequestedAt?: number;
+    /** When it entered STOPPING (after DEACTIVATING, if it had that phase). */
+    stoppingAt?: number;
     stoppedAt?: number;
     stopCause?: StopCause;
     stoppedBy?: Actor;
@@ -92,6 +100,8 @@ export interface SimService {
     memory: number;
     minHealthyPercent: number;
     maxPercent: number;
+    /** Its tasks are registered in a load balancer: each stop deactivates them for the deregistration delay first. */
+    loadBalanced?: boolean;
     /** Tasks lost to causes outside the scaler that ECS has not yet replaced. */
     externalDebt: number;
 }
@@ -314,8 +324,8 @@ export class SimWorld {
     /** A Spot interruption notice: the agent drains at once; the instance is gone after the notice period. */
     interrupt(id: string): void {
         const inst = this.instances.get(id)!;
+        // The group learns of it only when EC2 terminates the instance; until then it stays InService.
         inst.interruptAt = this.now + this.timings.spotNoticeSeconds * 1000;
-        inst.asgState = "Terminating";
         if (this.spotDraining && inst.container?.status === "ACTIVE") inst.container.status = "DRAINING";
         this.log("spot", `interruption notice for ${id}; terminating at +${this.timings.spotNoticeSeconds} s`);
     }
@@ -393,16 +403,28 @@ export class SimWorld {
         return best?.id;
     }
 
+    /** Whether ECS means the task to run: the container instance's counters count only these. */
+    static meantToRun(task: SimTask): boolean {
+        return task.stopRequestedAt === undefined && (task.status === "PENDING" || task.status === "RUNNING");
+    }
+
+    /** StopTask, or a stop by the service scheduler: desired STOPPED now, STOPPED after its phases. */
     requestStop(task: SimTask, cause: StopCause, actor: Actor): void {
-        if (task.status === "STOPPED" || task.status === "STOPPING") return;
+        if (task.stopRequestedAt !== undefined || task.status === "STOPPED") return;
+        task.stopRequestedAt = this.now;
+        task.stopCause = cause;
+        task.stoppedBy = actor;
         if (task.status === "PENDING") {
             this.finishStop(task, cause, actor);
             return;
         }
-        task.status = "STOPPING";
-        task.stopRequestedAt = this.now;
-        task.stopCause = cause;
-        task.stoppedBy = actor;
+        const service = task.service === undefined ? undefined : this.services.get(task.service);
+        if (service?.loadBalanced) {
+            task.status = "DEACTIVATING";
+        } else {
+            task.status = "STOPPING";
+            task.stoppingAt = this.now;
+        }
     }
 
     private finishStop(task: SimTask, cause: StopCause, actor: Actor): void {
@@ -432,16 +454,24 @@ export class SimWorld {
         return undefined;
     }
 
-    /** DeregisterContainerInstance without force: refused while tasks run, as ECS does. */
+    /**
+     * DeregisterContainerInstance without force: refused while a task ECS means to run is on it, as ECS
+     * does. A task already being stopped does not stop the call, so deregistering then is our fault.
+     */
     deregisterContainer(arn: string, actor: Actor): void {
         const c = this.containerByArn(arn);
         if (c === undefined || c.status === "INACTIVE") {
             throw Object.assign(new Error(`container instance ${arn} is not registered`), { name: "InvalidParameterException" });
         }
         const alive = this.tasksOn(c.instanceId);
-        if (alive.length > 0) {
-            this.log(actor, `deregister ${c.instanceId} refused: ${alive.length} running task(s)`);
+        const running = alive.filter(SimWorld.meantToRun);
+        if (running.length > 0) {
+            this.log(actor, `deregister ${c.instanceId} refused: ${running.length} running task(s)`);
             throw Object.assign(new Error("Found running tasks on the instance."), { name: "InvalidParameterException" });
+        }
+        if (actor === "scaler" && alive.length > 0) {
+            this.violation(`scaler deregistered the container instance of ${c.instanceId} while ${alive.length} task(s) were still `
+                + `${alive.map((t) => t.status).join(", ")}`);
         }
         c.status = "INACTIVE";
         this.log(actor, `deregistered container instance of ${c.instanceId}`);
@@ -453,6 +483,15 @@ export class SimWorld {
         target.state = "draining";
         target.until = this.now + this.timings.deregistrationDelaySeconds * 1000;
         this.log(actor, `deregister ${instanceId} from ${tg}`);
+    }
+
+    /** RegisterTargets: the instance serves again (health checks are not modelled: healthy at once). */
+    registerTarget(tg: string, instanceId: string, actor: Actor): void {
+        const targets = this.targetGroups.get(tg);
+        const inst = this.instances.get(instanceId);
+        if (targets === undefined || inst === undefined || inst.asgState === "Terminated") return;
+        targets.set(instanceId, { state: "healthy" });
+        this.log(actor, `register ${instanceId} in ${tg}`);
     }
 
     private violation(what: string): void {
@@ -492,7 +531,10 @@ export class SimWorld {
                 task.runningAt = now;
                 const s = task.service === undefined ? undefined : this.services.get(task.service);
                 if (s !== undefined && s.externalDebt > 0) s.externalDebt--;
-            } else if (task.status === "STOPPING" && !task.neverStops && now - task.stopRequestedAt! >= this.timings.taskStopSeconds * 1000) {
+            } else if (task.status === "DEACTIVATING" && now - task.stopRequestedAt! >= this.timings.deregistrationDelaySeconds * 1000) {
+                task.status = "STOPPING";
+                task.stoppingAt = now;
+            } else if (task.status === "STOPPING" && !task.neverStops && now - task.stoppingAt! >= this.timings.taskStopSeconds * 1000) {
                 this.finishStop(task, task.stopCause!, task.stoppedBy!);
             }
         }

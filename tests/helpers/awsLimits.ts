@@ -1,6 +1,9 @@
 // A loopback proxy in front of moto that enforces the ECS limits moto leaves out: list calls return
 // pages of at most 100 with a nextToken, and batch calls over their limit are refused with the
-// error AWS gives. Everything else passes through unchanged.
+// error AWS gives. It also plays the task lifecycle moto skips: a task the test holds (`holdStopping`)
+// is described as STOPPING, desired STOPPED, until its time is up, as ECS reports a task that is still
+// shutting down; moto itself marks a stopped task STOPPED at once. Every
+// TerminateInstanceInAutoScalingGroup is recorded with its time. Everything else passes through unchanged.
 import * as http from "node:http";
 import { AddressInfo } from "node:net";
 
@@ -27,6 +30,10 @@ export interface LimitsProxy {
     seen: Record<string, number>;
     /** Every request seen, of any service. */
     total(): number;
+    /** Describes `taskArn` as STOPPING (desired STOPPED) until `untilMs` (epoch ms). */
+    holdStopping(taskArn: string, untilMs: number): void;
+    /** TerminateInstanceInAutoScalingGroup requests: the instance and when the proxy received it. */
+    terminations: { instanceId: string; at: number }[];
     close(): Promise<void>;
 }
 
@@ -52,6 +59,8 @@ function send(res: http.ServerResponse, status: number, json: unknown): void {
 export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProxy> {
     const target = new URL(motoEndpoint);
     const seen: Record<string, number> = {};
+    const held = new Map<string, number>();
+    const terminations: { instanceId: string; at: number }[] = [];
     let total = 0;
     const server = http.createServer((req, res) => {
         total++;
@@ -62,6 +71,10 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
                 const body = Buffer.concat(chunks);
                 const amzTarget = String(req.headers["x-amz-target"] ?? "");
                 if (!amzTarget.startsWith(ECS_TARGET)) {
+                    const form = new URLSearchParams(body.toString("utf8"));
+                    if (form.get("Action") === "TerminateInstanceInAutoScalingGroup") {
+                        terminations.push({ instanceId: form.get("InstanceId") ?? "", at: Date.now() });
+                    }
                     const r = await forward(target, req, body);
                     res.writeHead(r.status, r.headers);
                     res.end(r.body);
@@ -73,6 +86,19 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
                 const limit = BATCH_LIMITS[op];
                 if (limit !== undefined && Array.isArray(input[limit[0]]) && input[limit[0]].length > limit[1]) {
                     send(res, 400, { __type: "InvalidParameterException", message: `${limit[0]} can have at most ${limit[1]} items` });
+                    return;
+                }
+                if (op === "DescribeTasks" && held.size > 0) {
+                    const r = await forward(target, req, body);
+                    const out = JSON.parse(r.body.toString("utf8") || "{}");
+                    for (const t of out.tasks ?? []) {
+                        const until = held.get(t.taskArn);
+                        if (until !== undefined && Date.now() < until) {
+                            t.lastStatus = "STOPPING";
+                            t.desiredStatus = "STOPPED";
+                        }
+                    }
+                    send(res, r.status, out);
                     return;
                 }
                 const field = PAGED[op];
@@ -106,6 +132,8 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
         endpoint: `http://127.0.0.1:${port}`,
         seen,
         total: () => total,
+        holdStopping: (taskArn, untilMs) => { held.set(taskArn, untilMs); },
+        terminations,
         close: () => new Promise((resolve) => server.close(() => resolve())),
     };
 }

@@ -54,7 +54,7 @@ export function instance(n: number, o: InstanceOpts = {}): ObservedInstance {
 /** Tasks of `size` on an instance, `count` of them. */
 export function tasksOn(i: ObservedInstance, count: number, cpu: number, memory: number, group = "service:web"): ObservedTask[] {
     return Array.from({ length: count }, (_, k) => ({
-        arn: `arn:task/${i.instanceId}/${k}`, containerInstanceArn: i.container!.arn, group, cpu, memory, lastStatus: "RUNNING",
+        arn: `arn:task/${i.instanceId}/${k}`, containerInstanceArn: i.container!.arn, group, cpu, memory, desiredStatus: "RUNNING", lastStatus: "RUNNING",
     }));
 }
 

@@ -158,13 +158,58 @@ describe("AWS Cloud port against moto", function () {
             assert.equal(after[b], "healthy");
         });
 
-        it("reads each target group's deregistration delay", async () => {
+        it("registers a target again at the group's port", async () => {
             const cloud = cloudFor(m);
-            assert.deepEqual(await cloud.deregistrationDelays([m.targetGroupArn!]), { [m.targetGroupArn!]: 300 });
+            const [a] = m.instanceIds;
+            await cloud.registerTargets(m.targetGroupArn!, [a], 80);
+            assert.deepEqual(await cloud.targetStates(m.targetGroupArn!, [a], 80), { [a]: "healthy" });
+        });
+
+        it("leaves a task's target on another port of the same instance out of the instance's target state", async () => {
+            const cloud = cloudFor(m);
+            const [, b] = m.instanceIds;
+            await cloud.deregisterTargets(m.targetGroupArn!, [b], 80);
+            await m.clients.elb.send(new elb.RegisterTargetsCommand({ TargetGroupArn: m.targetGroupArn!, Targets: [{ Id: b, Port: 32768 }] }));
+            const states = await cloud.targetStates(m.targetGroupArn!, [b], 80);
+            assert.ok(states[b] !== "healthy", `the instance target at port 80 is gone; the task's target at 32768 is not ours, got ${states[b]}`);
+            assert.equal((await cloud.targetStates(m.targetGroupArn!, [b], 32768))[b], "healthy");
+            await cloud.registerTargets(m.targetGroupArn!, [b], 80);
+        });
+
+        it("reads each target group's type, port and deregistration delay", async () => {
+            const cloud = cloudFor(m);
+            assert.deepEqual(await cloud.targetGroups([m.targetGroupArn!]),
+                { [m.targetGroupArn!]: { targetType: "instance", port: 80, deregistrationDelaySeconds: 300 } });
             await m.clients.elb.send(new elb.ModifyTargetGroupAttributesCommand({
                 TargetGroupArn: m.targetGroupArn!, Attributes: [{ Key: "deregistration_delay.timeout_seconds", Value: "45" }],
             }));
-            assert.deepEqual(await cloud.deregistrationDelays([m.targetGroupArn!]), { [m.targetGroupArn!]: 45 });
+            assert.equal((await cloud.targetGroups([m.targetGroupArn!]))[m.targetGroupArn!].deregistrationDelaySeconds, 45);
+        });
+
+        it("describes the instances EC2 knows and leaves out an id it does not know yet", async () => {
+            const cloud = cloudFor(m);
+            const facts = await cloud.describeInstances([...m.instanceIds, "i-0123456789abcdef0"]);
+            assert.deepEqual(Object.keys(facts).sort(), [...m.instanceIds].sort());
+        });
+
+        it("finds no Spot interruption for instances without a Spot request", async () => {
+            assert.deepEqual(await cloudFor(m).spotInterruptions(m.instanceIds), []);
+        });
+
+        it("lists a task that ECS is still stopping on its instance, and leaves it out once STOPPED", async () => {
+            const cloud = cloudFor(m);
+            const arn = m.containerArns[m.instanceIds[1]];
+            const tasks = await cloud.listTasksOn(arn);
+            assert.deepEqual(tasks.map((t) => [t.desiredStatus, t.lastStatus]), [["RUNNING", "RUNNING"], ["RUNNING", "RUNNING"]]);
+            const [task, other] = tasks;
+            proxy.holdStopping(task.arn, Date.now() + 60_000);
+            await cloud.stopTask(task.arn, "test");
+            const [c] = await cloud.describeContainerInstances([arn]);
+            assert.equal(c.runningTasks, 1, "the counters leave a task being stopped out");
+            const listed = (await cloud.listTasksOn(arn)).map((t) => [t.arn, t.desiredStatus, t.lastStatus]).sort();
+            assert.deepEqual(listed, [[task.arn, "STOPPED", "STOPPING"], [other.arn, "RUNNING", "RUNNING"]].sort());
+            proxy.holdStopping(task.arn, 0);
+            assert.deepEqual((await cloud.listTasksOn(arn)).map((t) => t.arn), [other.arn]);
         });
 
         it("stops a task, deregisters the emptied container instance and terminates the instance, lowering desired", async () => {

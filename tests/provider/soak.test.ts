@@ -38,10 +38,14 @@ export async function scenario(seed: number, faults: Record<string, number>, tra
         cpuLeft -= count * cpu;
         services.push({ name: `svc${s}`, count, cpu, memory: pick([128, 256, 512]), minHealthyPercent: pick([0, 50, 100]), maxPercent: pick([100, 150, 200]) });
     }
+    // The task lifecycle draws from a stream of its own, so the other draws stay as they were.
+    const life = seededRandom(seed + 100_000);
+    for (const s of services) s.loadBalanced = life() < 0.5;
     const world = buildCluster({
         instances: n, onDemand: Math.floor(rnd() * 2), minSize: 1, maxSize: n + 1 + Math.floor(rnd() * n),
         targetGroups: Math.floor(rnd() * 3), services,
         standalone: rnd() < 0.5 ? [{ family: "job", cpu: 64, memory: 64 }] : [],
+        timings: { taskStopSeconds: 5 + Math.floor(life() * 116), deregistrationDelaySeconds: 30 + Math.floor(life() * 271) },
     });
     world.clock.advance(6 * MINUTE);
     if (kind === "replace") newLaunchTemplateVersion(world);
