@@ -95,7 +95,7 @@ export interface SpotEcsClusterArgs {
     rootVolumeKmsKeyId?: pulumi.Input<string>;
     /** EC2 key pair for SSH. @default none (use SSM Session Manager instead) */
     keyName?: pulumi.Input<string>;
-    /** Custom ECS attributes every instance registers with (`ECS_INSTANCE_ATTRIBUTES`). @default {} */
+    /** Custom ECS attributes every instance registers with (`ECS_INSTANCE_ATTRIBUTES`), at most 9 (ECS allows 10; the scaler's drain mark takes one). @default {} */
     instanceAttributes?: Record<string, string>;
     /** Extra `/etc/ecs/ecs.config` settings, `{ KEY: "value" }` with upper-case agent setting names. @default {} */
     ecsConfig?: Record<string, string>;

@@ -169,10 +169,16 @@ function checkInstanceSettings(p: Problems, a: Record<string, unknown>): void {
     checkTags(p, a.tags);
 }
 
+/** Custom attributes a user may give every instance: ECS's 10, less the scaler's drain mark. */
+export const MAX_INSTANCE_ATTRIBUTES = 9;
+
 function checkAttributes(p: Problems, value: unknown): void {
     if (!p.object("instanceAttributes", value, true)) return;
     const entries = Object.entries(value as Record<string, unknown>);
-    if (entries.length > 10) p.add("instanceAttributes", `\`instanceAttributes\` may hold at most 10 attributes, got ${entries.length}`);
+    // ECS allows 10 custom attributes per container instance, and the scaler's drain mark is one of them.
+    if (entries.length > MAX_INSTANCE_ATTRIBUTES) {
+        p.add("instanceAttributes", `\`instanceAttributes\` may hold at most ${MAX_INSTANCE_ATTRIBUTES} attributes (ECS allows 10 per instance and the scaler's drain mark takes one), got ${entries.length}`);
+    }
     for (const [k, v] of entries) {
         if (!ATTRIBUTE_NAME_PATTERN.test(k)) {
             p.add(`instanceAttributes.${k}`, `\`instanceAttributes\` key must be 1-128 letters, digits, "_", "-", ".", "/" or "\\", got ${describeValue(k)}`);

@@ -76,6 +76,8 @@ export const CASES: [string, Record<string, unknown>, string][] = [
         "`ecsConfig.ECS_LOGLEVEL` must be a single-line string of at most 4096 characters, got \"info\\nECS_CLUSTER=evil\""],
     ["ecsConfig value a number", { ecsConfig: { ECS_RESERVED_MEMORY: 256 } },
         "`ecsConfig.ECS_RESERVED_MEMORY` must be a single-line string of at most 4096 characters, got 256"],
+    ["ten attributes: the drain mark would be the eleventh", { instanceAttributes: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`a${i}`, "x"])) },
+        "`instanceAttributes` may hold at most 9 attributes (ECS allows 10 per instance and the scaler's drain mark takes one), got 10"],
     ["attribute value with a quote", { instanceAttributes: { team: "a\"b" } },
         "`instanceAttributes.team` must be 1-128 letters, digits, spaces or \"_-.@/\\:\", got \"a\\\"b\""],
     ["extraUserData not a string", { extraUserData: ["echo"] }, "`extraUserData` must be a string of shell commands, got an array of 1"],

@@ -142,13 +142,21 @@ export async function putReservations(c: Clients, clusterName: string, cpu: numb
     }
 }
 
+/** Holds a task in STOPPING, as ECS reports it while the task shuts down (see tests/helpers/awsLimits.ts). */
+export interface StoppingHold {
+    holdStopping(taskArn: string, untilMs: number): void;
+}
+
 /**
  * Plays the parts of ECS that moto lacks, as a background loop: the agent registers every instance
  * of the group that has no container instance yet, and the service scheduler stops the service
- * tasks of DRAINING instances (their replacements are not modelled). Standalone tasks stay.
+ * tasks of DRAINING instances (their replacements are not modelled). Standalone tasks stay. With
+ * `stopping`, each task it stops is reported STOPPING for `ms` before it is STOPPED, as in ECS.
  */
-export function playEcs(c: Clients, clusterName: string, autoScalingGroupName: string, everyMs = 300): { stop(): Promise<void>; moved: () => number } {
+export function playEcs(c: Clients, clusterName: string, autoScalingGroupName: string, everyMs = 300,
+    stopping?: { hold: StoppingHold; ms: number }): { stop(): Promise<void>; moved: () => number; heldUntil: (instanceId: string) => number } {
     let moved = 0;
+    const held = new Map<string, number>();
     let running = true;
     const loop = (async () => {
         while (running) {
@@ -169,6 +177,11 @@ export function playEcs(c: Clients, clusterName: string, autoScalingGroupName: s
                     if ((tasks.taskArns ?? []).length === 0) continue;
                     const d = await c.ecs.send(new ecs.DescribeTasksCommand({ cluster: clusterName, tasks: tasks.taskArns }));
                     for (const t of (d.tasks ?? []).filter((x) => x.group?.startsWith("service:") && x.desiredStatus === "RUNNING")) {
+                        if (stopping !== undefined) {
+                            const until = Date.now() + stopping.ms;
+                            stopping.hold.holdStopping(t.taskArn!, until);
+                            held.set(ci.ec2InstanceId!, Math.max(held.get(ci.ec2InstanceId!) ?? 0, until));
+                        }
                         await c.ecs.send(new ecs.StopTaskCommand({ cluster: clusterName, task: t.taskArn, reason: "moved by ECS (test)" }));
                         moved++;
                     }
@@ -181,6 +194,7 @@ export function playEcs(c: Clients, clusterName: string, autoScalingGroupName: s
     })();
     return {
         moved: () => moved,
+        heldUntil: (instanceId) => held.get(instanceId) ?? 0,
         async stop() {
             running = false;
             await loop;

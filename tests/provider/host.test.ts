@@ -129,6 +129,36 @@ describe("scaler through the SDK's dynamic-provider host", function () {
         });
     });
 
+    describe("an Update whose moved tasks take a while to stop", () => {
+        it("terminates each old instance only after every task on it has reached STOPPED", async () => {
+            await moto.reset();
+            const m = await createMotoCluster(moto.endpoint, { name: "slow", instances: 2, tasksPerInstance: 2, maxSize: 4, targetGroup: true });
+            await putReservations(m.clients, m.clusterName, 55, 50, 8);
+            const created = await host.create((await host.check({}, inputsFor(m, providerText))).inputs);
+            await rollGroupTo(m, "2");
+            const news = await host.check(created.outs, inputsFor(m, providerText, { version: "2", draining: { batchSize: 2 } }));
+            // ECS reports a stopped task STOPPING (desired STOPPED, no longer in the instance's counters) for 8 s.
+            const ecs = playEcs(m.clients, m.clusterName, m.autoScalingGroupName, 300, { hold: proxy, ms: 8_000 });
+            const from = proxy.terminations.length;
+            let outs: Props;
+            try {
+                outs = await host.update(created.id, created.outs, news.inputs);
+            } finally {
+                await ecs.stop();
+            }
+            const lastRun = outs.lastRun as { instances: Record<string, string> };
+            assert.deepEqual(Object.values(lastRun.instances), ["terminated", "terminated"]);
+            const terminations = proxy.terminations.slice(from);
+            assert.deepEqual(terminations.map((t) => t.instanceId).sort(), [...m.instanceIds].sort());
+            for (const t of terminations) {
+                const until = ecs.heldUntil(t.instanceId);
+                assert.ok(until > 0, `${t.instanceId} had tasks stopped on it`);
+                assert.ok(t.at >= until, `${t.instanceId} terminated ${until - t.at} ms before its tasks reached STOPPED`);
+            }
+            assert.ok(host.stdout.some((l) => /^\[slow\] i-\w+: 0 tasks left, 2 still stopping \(STOPPING ×2\)$/.test(l)), host.stdout.join("\n"));
+        });
+    });
+
     describe("an Update that cannot finish", () => {
         it("fails part-way naming what is left; from a source checkout without state, which is too large to return", async () => {
             await moto.reset();
