@@ -25,8 +25,11 @@ export const LIMITS = {
     describeSpotInstanceRequests: 200,
 } as const;
 
-/** Task desired statuses ListTasks filters by; together they cover every task ECS still knows. */
-const DESIRED_STATUSES = ["RUNNING", "PENDING", "STOPPED"] as const;
+/**
+ * The task desired statuses ListTasks filters by that ECS sets; together they cover every task it still
+ * knows (it never sets PENDING as a desired status, so that filter lists nothing).
+ */
+const DESIRED_STATUSES = ["RUNNING", "STOPPED"] as const;
 
 /**
  * Instance ids an `InvalidInstanceID.NotFound` error names ("The instance ID 'i-1' does not exist",
@@ -226,7 +229,7 @@ export function awsCloud(target: CloudTarget): AwsCloud {
 
         async listTasksOn(containerInstanceArn: string) {
             // ListTasks filters by desired status only; a task being stopped is listed under STOPPED
-            // until it gets there, so all three lists are read and what reached STOPPED is left out.
+            // until it gets there, so both lists are read and what reached STOPPED is left out.
             const seen = new Set<string>();
             const out: ObservedTask[] = [];
             for (const desiredStatus of DESIRED_STATUSES) {
