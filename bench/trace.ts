@@ -126,6 +126,8 @@ export async function runTrace(strategy: Strategy, trace = demandTrace(), reconc
         maxSize: strategy === "fixedPeak" ? peak : peak * 2,
         services: [{ name: "app", count: trace[0], ...TASK, minHealthyPercent: 50, maxPercent: 200 }],
         timings: BENCH_TIMINGS,
+        // Plain step scaling is a group without this package's protection or managed draining.
+        ...(strategy === "stepScaling" ? { protectFromScaleIn: false, managedDraining: false } : {}),
     });
     const start = world.now;
     const end = start + trace.length * MINUTE;

@@ -8,6 +8,8 @@ export interface GroupInstance {
     asgState: string;
     launchTemplateId?: string;
     launchTemplateVersion?: string;
+    /** Instance scale-in protection: the group will not pick it when it scales in by itself. */
+    protectedFromScaleIn?: boolean;
 }
 
 export interface GroupState {
@@ -19,6 +21,8 @@ export interface GroupState {
     targetGroupArns: string[];
     /** Desired capacity before a replacement surge still under way, from the group's surge tag. */
     surgeBaseline?: number;
+    /** Capacity Rebalancing: the group replaces Spot instances on a rebalance recommendation. */
+    capacityRebalance?: boolean;
 }
 
 export interface InstanceFacts {
@@ -71,6 +75,8 @@ export interface Cloud {
     spotInterruptions(instanceIds: string[]): Promise<string[]>;
 
     setDesiredCapacity(desired: number): Promise<void>;
+    /** Protects (or unprotects) instances from the group's own scale-in; the scaler's terminations are not blocked by it. */
+    setInstanceProtection(instanceIds: string[], protect: boolean): Promise<void>;
     /** Records (or, with undefined, clears) the pre-surge desired capacity on the group. */
     recordSurge(baseline: number | undefined): Promise<void>;
     markDrain(containerInstanceArns: string[], purpose: DrainPurpose): Promise<void>;

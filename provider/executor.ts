@@ -4,7 +4,7 @@ import { Cloud, ClusterContainerInstance, Deps, GroupState } from "./cloud";
 import { Action, isLiveState, isMeantToRun, isNotStopped, ObservedTask, Plan, RunReport, Victim } from "./model";
 import { activeCount } from "./observe";
 import { Policy } from "./policy";
-import { renderAction } from "./render";
+import { plural, renderAction } from "./render";
 import { describeError } from "./retry";
 import { pollDelayMs, waitFor } from "./waits";
 
@@ -321,6 +321,10 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         try {
             switch (action.kind) {
                 case "set-desired": await setDesired(action); break;
+                case "protect":
+                    await cloud.setInstanceProtection(action.instanceIds, true);
+                    log(`protected ${plural(action.instanceIds.length, "instance")} from the group's own scale-in`);
+                    break;
                 case "undrain": await undrain(action); break;
                 case "end-surge": await cloud.recordSurge(undefined); break;
                 case "drain": await drainBatch(action); break;

@@ -52,6 +52,8 @@ export interface ObservedInstance {
     container?: ContainerInstance;
     /** A Spot instance whose interruption notice has been given (its request is marked for termination). */
     spotInterrupted?: boolean;
+    /** Instance scale-in protection; false for instances launched before the group protected new ones. */
+    protectedFromScaleIn?: boolean;
 }
 
 export interface ObservedTask {
@@ -103,6 +105,8 @@ export interface Observed {
     managedDrainingProviders: string[];
     /** Desired capacity before a replacement surge that is still under way (kept in an ASG tag). */
     surgeBaseline?: number;
+    /** Capacity Rebalancing on the group: it replaces Spot instances on rebalance recommendations. */
+    capacityRebalance?: boolean;
 }
 
 /** An instance the plan drains; `decrement` says whether its termination lowers desired capacity. */
@@ -125,6 +129,12 @@ export type Action =
         waitForActive: number;
         /** For a surge: the desired capacity to return to once replaced instances are gone. */
         baseline?: number;
+        reason: string;
+    }
+    | {
+        /** Protect instances from the group's own scale-in, so it can never pick a busy one. */
+        kind: "protect";
+        instanceIds: string[];
         reason: string;
     }
     | {

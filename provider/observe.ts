@@ -35,6 +35,7 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
             asgState: i.asgState,
             launchTemplateId: i.launchTemplateId,
             launchTemplateVersion: i.launchTemplateVersion,
+            ...(i.protectedFromScaleIn === undefined ? {} : { protectedFromScaleIn: i.protectedFromScaleIn }),
             container: c === undefined ? undefined : {
                 arn: c.arn,
                 status: c.status,
@@ -66,6 +67,7 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
         lastScalingActivity,
         managedDrainingProviders,
         surgeBaseline: group.surgeBaseline,
+        ...(group.capacityRebalance === undefined ? {} : { capacityRebalance: group.capacityRebalance }),
     };
     if (needsTasks(observed, policy, now)) observed.tasks = await cloud.listTasks();
     return observed;

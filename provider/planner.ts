@@ -98,9 +98,9 @@ export function plan(o: Observed, p: Policy, now: number = o.now): Plan {
     const s = p.scaling;
     const minutes = s.evaluationMinutes;
 
-    for (const name of o.managedDrainingProviders) {
-        notes.push(`two drainers: ECS capacity provider "${name}" has managed draining on this Auto Scaling group; `
-            + "the scaler drains before it terminates, so ECS finds the instances empty");
+    if (o.capacityRebalance === true && o.managedDrainingProviders.length === 0) {
+        notes.push("Capacity Rebalancing is on and no ECS capacity provider with managed draining is attached to the group: "
+            + "instances it replaces on a rebalance recommendation are terminated without a drain");
     }
     for (const i of c.foreignDraining) {
         notes.push(`${i.instanceId} is DRAINING but not by the scaler (Spot interruption notice or an operator): left alone`);
@@ -151,10 +151,17 @@ export function plan(o: Observed, p: Policy, now: number = o.now): Plan {
             reason: `replacement finished: forget the surge record (desired was ${o.surgeBaseline} before it)` });
     }
 
+    // More instances than desired capacity (maxSize or desired lowered outside the scaler) while the
+    // group cannot scale in by itself (its instances are protected): drain the excess.
+    const excess = replacing.length === 0 && actions.length === 0 && o.surgeBaseline === undefined
+        ? planExcess(o, p, c) : { actions: [], notes: [] };
+    actions.push(...excess.actions);
+    notes.push(...excess.notes);
+
     // Scale in, only when nothing else changes capacity in this run.
     const scaleInDrains = c.ourDraining.filter((i) => i.container!.drainMark === "scale-in" && !replacing.includes(i));
     let kept: ObservedInstance[] = scaleInDrains;
-    if (low && replacing.length === 0 && actions.every((a) => a.kind !== "set-desired")) {
+    if (low && replacing.length === 0 && actions.every((a) => a.kind !== "set-desired" && a.kind !== "drain")) {
         if (cooldownLeft > 0 && scaleInDrains.length === 0) {
             notes.push(`scale-in held: ${lowText}, but the last scaling activity is within the ${s.cooldownSeconds} s cooldown (${cooldownLeft} s left)`);
             kept = [];
@@ -165,8 +172,9 @@ export function plan(o: Observed, p: Policy, now: number = o.now): Plan {
         if (low && replacing.length > 0) notes.push(`scale-in held until the replacement is done: ${lowText}`);
         kept = [];
     }
+    const excessVictims = new Set(excess.actions.flatMap((a) => a.kind === "drain" ? a.victims.map((v) => v.instanceId) : []));
     for (const i of scaleInDrains) {
-        if (!kept.includes(i)) undrain.push(i);
+        if (!kept.includes(i) && !excessVictims.has(i.instanceId)) undrain.push(i);
     }
 
     // A Spot instance with its interruption notice goes within two minutes: tasks put back on it would die.
@@ -190,7 +198,54 @@ export function plan(o: Observed, p: Policy, now: number = o.now): Plan {
         containerInstanceArn: i.container!.arn,
         reason: `clear the drain mark on ACTIVE ${i.instanceId}: left by a run that stopped before draining it`,
     }))];
-    return { actions: [...undrainActions, ...actions], notes };
+    // The group protects what it launches; instances launched before that get protected here, so
+    // that the group can never pick a busy instance when it scales in by itself.
+    const unprotected = c.live.filter((i) => i.protectedFromScaleIn === false).map((i) => i.instanceId);
+    const protect: Action[] = unprotected.length === 0 ? [] : [{
+        kind: "protect", instanceIds: unprotected,
+        reason: `protect ${plural(unprotected.length, "instance")} from the group's own scale-in: ${unprotected.join(", ")}`,
+    }];
+    return { actions: [...protect, ...undrainActions, ...actions], notes };
+}
+
+/**
+ * The group holds more instances than its desired capacity and cannot remove them itself: drain the
+ * excess, instances not yet serving first, then the least used, Spot before On-Demand. Their
+ * terminations do not lower desired capacity (it is already lower). Not while instances launch: a
+ * rebalance recommendation or a replacement briefly takes the group above desired by itself.
+ */
+function planExcess(o: Observed, p: Policy, c: Classified): { actions: Action[]; notes: string[] } {
+    // Instances someone else is draining (a Spot notice) are on their way out already.
+    const excess = c.live.length - c.foreignDraining.length - o.desired;
+    if (excess <= 0) return { actions: [], notes: [] };
+    if (c.live.some((i) => i.asgState.startsWith("Pending"))) {
+        return { actions: [], notes: [`${plural(excess, "instance")} above desired capacity ${o.desired}: held while instances are launching`] };
+    }
+    const free = c.live.filter((i) => !isActive(i) && !c.ourDraining.includes(i) && !c.foreignDraining.includes(i)).sort(byLeastUsed);
+    const active = c.active.slice().sort(byLeastUsed);
+    const victims = [...c.ourDraining.filter((i) => i.container!.drainMark === "scale-in"), ...free, ...active].slice(0, excess);
+    const cause = o.desired === o.maxSize ? `maxSize ${o.maxSize}` : `desired capacity ${o.desired}`;
+    const batchSize = p.draining.batchSize;
+    const batches = Math.ceil(victims.length / batchSize);
+    const actions: Action[] = [];
+    for (let b = 0; b < batches; b++) {
+        const slice = victims.slice(b * batchSize, (b + 1) * batchSize);
+        const stillActive = victims.slice(b * batchSize).filter(isActive).length;
+        actions.push({
+            kind: "drain", purpose: "scale-in", batch: b + 1, batches, endsSurge: false,
+            waitForActive: c.active.length - victims.filter(isActive).length + stillActive,
+            victims: slice.map((i) => ({
+                instanceId: i.instanceId,
+                containerInstanceArn: i.container?.arn,
+                lifecycle: i.lifecycle,
+                tasks: taskCount(i),
+                decrement: false,
+                reason: `above ${cause}`,
+            })),
+            reason: `remove ${plural(slice.length, "instance")} above ${cause} (${c.live.length} in the group), batch ${b + 1} of ${batches}`,
+        });
+    }
+    return { actions, notes: [] };
 }
 
 function highReadings(r: Readings, p: Policy): string[] {

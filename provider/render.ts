@@ -9,6 +9,7 @@ export function plural(n: number, word: string): string {
 export function renderAction(a: Action): string[] {
     switch (a.kind) {
         case "set-desired":
+        case "protect":
         case "undrain":
         case "end-surge":
             return [a.reason];

@@ -23,6 +23,7 @@ export const LIMITS = {
     describeTargetHealth: 100,
     describeTargetGroups: 20,
     describeSpotInstanceRequests: 200,
+    setInstanceProtection: 50,
 } as const;
 
 /**
@@ -176,7 +177,9 @@ export function awsCloud(target: CloudTarget): AwsCloud {
                     asgState: i.LifecycleState ?? "",
                     launchTemplateId: i.LaunchTemplate?.LaunchTemplateId,
                     launchTemplateVersion: i.LaunchTemplate?.Version,
+                    protectedFromScaleIn: i.ProtectedFromScaleIn ?? false,
                 })),
+                capacityRebalance: g.CapacityRebalance ?? false,
                 ...(surge !== undefined && /^\d+$/.test(surge) ? { surgeBaseline: Number(surge) } : {}),
             };
         },
@@ -347,6 +350,14 @@ export function awsCloud(target: CloudTarget): AwsCloud {
             await asgClient.send(new asg.SetDesiredCapacityCommand({
                 AutoScalingGroupName: target.autoScalingGroupName, DesiredCapacity: desired, HonorCooldown: false,
             }));
+        },
+
+        async setInstanceProtection(instanceIds: string[], protect: boolean) {
+            for (const batch of chunks(instanceIds, LIMITS.setInstanceProtection)) {
+                await asgClient.send(new asg.SetInstanceProtectionCommand({
+                    AutoScalingGroupName: target.autoScalingGroupName, InstanceIds: batch, ProtectedFromScaleIn: protect,
+                }));
+            }
         },
 
         async recordSurge(baseline: number | undefined) {

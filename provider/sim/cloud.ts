@@ -101,7 +101,9 @@ export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
                 asgState: i.asgState === "Terminating" ? "Terminating:Wait" : i.asgState,
                 launchTemplateId: world.group.launchTemplateId,
                 launchTemplateVersion: i.ltVersion,
+                protectedFromScaleIn: i.protectedFromScaleIn,
             })),
+            capacityRebalance: world.capacityRebalance,
             ...(world.group.tags[SURGE_TAG] === undefined ? {} : { surgeBaseline: Number(world.group.tags[SURGE_TAG]) }),
         })),
         describeInstances: (ids) => call("DescribeInstances", () =>
@@ -136,6 +138,7 @@ export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
             return i !== undefined && i.interruptAt !== undefined && i.asgState !== "Terminated";
         })),
         setDesiredCapacity: (n) => call("SetDesiredCapacity", () => world.setDesired(n, "scaler")),
+        setInstanceProtection: (ids, protect) => call("SetInstanceProtection", () => world.setInstanceProtection(ids, protect, "scaler")),
         recordSurge: (baseline) => call("CreateOrUpdateTags", () => {
             if (baseline === undefined) delete world.group.tags[SURGE_TAG];
             else world.group.tags[SURGE_TAG] = String(baseline);

@@ -28,6 +28,10 @@ export interface ClusterSpec {
     standalone?: { family: string; cpu: number; memory: number; onInstance?: number }[];
     targetGroups?: number;
     timings?: Partial<SimTimings>;
+    /** The group protects its instances from scale-in, the seeded ones included, as the component sets it up. @default true */
+    protectFromScaleIn?: boolean;
+    /** An ECS capacity provider with managed draining is attached, as the component sets it up. @default true */
+    managedDraining?: boolean;
 }
 
 /** A world with `spec.instances` registered instances and every task already RUNNING. */
@@ -45,6 +49,8 @@ export function buildCluster(spec: ClusterSpec): SimWorld {
         onDemandBaseCapacity: spec.onDemand ?? 0,
         targetGroupArns,
     }, spec.timings);
+    world.protectNewInstances = spec.protectFromScaleIn ?? true;
+    if (spec.managedDraining ?? true) world.managedDrainingProviders = ["sim-capacity-provider"];
     const onDemand = spec.onDemand ?? 0;
     for (let i = 0; i < spec.instances; i++) {
         const lifecycle: Lifecycle = i < onDemand ? "on-demand" : "spot";
@@ -79,7 +85,7 @@ export interface SimRun {
     lines: string[];
 }
 
-/** Runs one reconcile (observe, plan, execute) on the world's virtual clock; progress lines go to `lines`. */
+/** Runs one reconcile (observe, plan, execute) on the world's virtual clock, then one tick; progress lines go to `lines`. */
 export async function simReconcile(world: SimWorld, settings: ScalerSettings, opts: { seed?: number; faults?: FaultConfig } = {}) {
     const lines: string[] = [];
     const timed: { at: number; line: string }[] = [];
@@ -88,10 +94,15 @@ export async function simReconcile(world: SimWorld, settings: ScalerSettings, op
         lines.push(line);
         timed.push({ at: world.now, line });
     });
+    // One tick after the run: ECS completes the managed-draining lifecycle action of an instance the
+    // scaler emptied and terminated at its next look, so the world shows it terminated.
+    const settle = () => world.clock.advance(world.timings.tickSeconds * 1000);
     try {
         const result = await world.clock.run(reconcile(cloud, deps, settings));
+        settle();
         return { ...result, cloud, lines, timed };
     } catch (error) {
+        settle();
         throw Object.assign(error as Error, { lines, cloud });
     }
 }

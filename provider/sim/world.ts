@@ -4,6 +4,8 @@
 // and every task's life so tests can check the invariants at every tick.
 import { Datapoint, DrainPurpose, Lifecycle, Resources } from "../model";
 import { VirtualClock } from "./clock";
+import { advanceGroupEvents, GroupEvents } from "./groupEvents";
+import { advanceTerminationHooks } from "./managedDraining";
 
 export interface SimTimings {
     /** Seconds from launch until the agent registers the instance ACTIVE. */
@@ -52,6 +54,11 @@ export interface SimInstance {
     /** Epoch ms when a Spot interruption terminates it. */
     interruptAt?: number;
     neverRegisters?: boolean;
+    /** Instance scale-in protection: the group never picks it in a scale-in of its own. */
+    protectedFromScaleIn: boolean;
+    /** Terminating:Wait in the managed-draining lifecycle hook since this time (epoch ms), started by `hookActor`. */
+    hookStartedAt?: number;
+    hookActor?: Actor;
     container?: SimContainer;
 }
 
@@ -168,6 +175,19 @@ export class SimWorld {
     newInstancesNeverRegister = false;
     /** The agent sets DRAINING on a Spot interruption notice (ECS_ENABLE_SPOT_INSTANCE_DRAINING). */
     spotDraining = true;
+    /** The group protects the instances it launches from scale-in (`protectFromScaleIn`). */
+    protectNewInstances = false;
+    /** Capacity Rebalancing on the group (only recorded: rebalance recommendations are injected by tests). */
+    capacityRebalance = true;
+    /**
+     * An ECS capacity provider with managed draining is attached: every termination the group carries
+     * out waits in ECS's lifecycle hook until the instance has no task left (at most 48 hours).
+     */
+    get managedDraining(): boolean {
+        return this.managedDrainingProviders.length > 0;
+    }
+    /** Rebalance recommendations and instance refreshes under way (see groupEvents.ts). */
+    readonly groupEvents: GroupEvents = { rebalancing: new Map(), refresh: undefined };
     unplaceable = 0;
     private seq = 0;
 
@@ -236,7 +256,7 @@ export class SimWorld {
 
     // ---- EC2 and Auto Scaling ----------------------------------------------------------------
 
-    private launch(version: string, lifecycle?: Lifecycle): SimInstance {
+    launch(version: string = this.group.launchTemplateVersion, lifecycle?: Lifecycle): SimInstance {
         const onDemand = [...this.instances.values()].filter((i) => i.asgState !== "Terminated" && i.lifecycle === "on-demand").length;
         const inst: SimInstance = {
             id: this.nextId("i-0"),
@@ -246,6 +266,7 @@ export class SimWorld {
             launchedAt: this.now,
             asgState: "Pending",
             neverRegisters: this.newInstancesNeverRegister,
+            protectedFromScaleIn: this.protectNewInstances,
         };
         this.instances.set(inst.id, inst);
         this.activities.push(this.now);
@@ -271,6 +292,19 @@ export class SimWorld {
         return [...this.instances.values()].filter((i) => i.asgState === "Pending" || i.asgState === "InService");
     }
 
+    /**
+     * UpdateAutoScalingGroup with a MaxSize below the desired capacity: the group sets desired capacity
+     * to the new maximum at once, an implicit scale-in by its termination policy.
+     */
+    setMaxSize(maxSize: number, actor: Actor): void {
+        this.log(actor, `maxSize ${this.group.maxSize} → ${maxSize}`);
+        this.group.maxSize = maxSize;
+        if (this.group.desired > maxSize) {
+            this.group.desired = maxSize;
+            this.desiredActor = actor;
+        }
+    }
+
     setDesired(desired: number, actor: Actor): void {
         if (desired < this.group.minSize || desired > this.group.maxSize) {
             throw Object.assign(new Error(`New SetDesiredCapacity value ${desired} is outside the group's bounds `
@@ -283,7 +317,36 @@ export class SimWorld {
 
     private desiredActor: Actor = "operator";
 
-    /** TerminateInstanceInAutoScalingGroup. */
+    /** SetInstanceProtection. */
+    setInstanceProtection(ids: string[], protect: boolean, actor: Actor): void {
+        for (const id of ids) {
+            const inst = this.instances.get(id);
+            if (inst === undefined || inst.asgState === "Terminated") {
+                throw Object.assign(new Error(`The instance ${id} is not part of Auto Scaling group ${this.group.name}.`), { name: "ValidationError" });
+            }
+            inst.protectedFromScaleIn = protect;
+        }
+        this.log(actor, `${protect ? "protect" : "unprotect"} ${ids.join(", ")} from scale-in`);
+    }
+
+    /**
+     * A termination the group carries out: with managed draining attached, the instance waits in
+     * ECS's lifecycle hook (Terminating:Wait, DRAINING) until its tasks are gone; otherwise it goes now.
+     */
+    startTermination(inst: SimInstance, actor: Actor): void {
+        if (!this.managedDraining) {
+            this.terminate(inst, actor);
+            return;
+        }
+        inst.asgState = "Terminating";
+        inst.hookStartedAt = this.now;
+        inst.hookActor = actor;
+        if (inst.container?.status === "ACTIVE") inst.container.status = "DRAINING";
+        this.activities.push(this.now);
+        this.log(actor, `terminate ${inst.id}: waits in the managed-draining lifecycle hook`);
+    }
+
+    /** TerminateInstanceInAutoScalingGroup: not blocked by scale-in protection. */
     terminateInGroup(id: string, decrement: boolean, actor: Actor): void {
         const inst = this.instances.get(id);
         if (inst === undefined || inst.asgState === "Terminated" || inst.asgState === "Terminating") {
@@ -296,12 +359,16 @@ export class SimWorld {
             }
             this.group.desired -= 1;
         }
-        this.terminate(inst, actor);
+        this.startTermination(inst, actor);
     }
 
     /** Terminates an instance: its remaining tasks die with it. */
     terminate(inst: SimInstance, actor: Actor): void {
         const alive = this.tasksOn(inst.id);
+        // With managed draining attached, the group's own terminations are drained too (until the 48-hour cap).
+        if (actor === "asg" && this.managedDraining && alive.length > 0) {
+            this.violation(`the group terminated ${inst.id} with ${alive.length} task(s) on it: ${alive.map((t) => t.family).join(", ")}`);
+        }
         if (actor === "scaler") {
             if (alive.length > 0) this.violation(`scaler terminated ${inst.id} with ${alive.length} task(s) on it: ${alive.map((t) => t.family).join(", ")}`);
             for (const [arn, targets] of this.targetGroups) {
@@ -315,6 +382,7 @@ export class SimWorld {
         inst.asgState = "Terminated";
         inst.terminatedAt = this.now;
         inst.terminatedBy = actor;
+        inst.hookStartedAt = undefined;
         if (inst.container !== undefined) inst.container.status = "INACTIVE";
         for (const targets of this.targetGroups.values()) targets.delete(inst.id);
         this.activities.push(this.now);
@@ -543,6 +611,8 @@ export class SimWorld {
                 if (target.state === "draining" && !target.stuck && now >= target.until!) targets.delete(id);
             }
         }
+        advanceTerminationHooks(this);
+        advanceGroupEvents(this);
         this.reconcileGroup();
         this.schedule();
         if (now % MINUTE === 0) this.publishMetrics();
@@ -552,13 +622,17 @@ export class SimWorld {
     }
 
     private reconcileGroup(): void {
-        const live = this.liveInstances();
+        // An instance a rebalance recommendation is replacing does not count: its replacement does.
+        const replaced = new Set(this.groupEvents.rebalancing.values());
+        const live = this.liveInstances().filter((i) => !replaced.has(i.id));
         for (let n = live.length; n < this.group.desired; n++) this.launch(this.group.launchTemplateVersion);
         if (live.length > this.group.desired) {
-            // The group's own scale-in: oldest launch template version first, then oldest instance.
-            const extra = [...live].sort((a, b) => Number(a.ltVersion) - Number(b.ltVersion) || a.launchedAt - b.launchedAt)
+            // The group's own scale-in: oldest launch template version first, then oldest instance;
+            // instances protected from scale-in are never picked (the group stays above desired).
+            const extra = live.filter((i) => !i.protectedFromScaleIn)
+                .sort((a, b) => Number(a.ltVersion) - Number(b.ltVersion) || a.launchedAt - b.launchedAt)
                 .slice(0, live.length - this.group.desired);
-            for (const inst of extra) this.terminate(inst, this.desiredActor === "scaler" ? "scaler" : "asg");
+            for (const inst of extra) this.startTermination(inst, this.desiredActor === "scaler" ? "scaler" : "asg");
         }
     }
 

@@ -298,10 +298,15 @@ describe("plan", () => {
     });
 
     describe("notes", () => {
-        it("says when an ECS capacity provider with managed draining also drains the group", () => {
-            const p = plan(observed(fleet(2), { managedDrainingProviders: ["cp-web"] }), policy());
-            assert.deepEqual(p.notes, ["two drainers: ECS capacity provider \"cp-web\" has managed draining on this Auto Scaling group; "
-                + "the scaler drains before it terminates, so ECS finds the instances empty"]);
+        it("says that rebalance terminations go undrained when Capacity Rebalancing is on without managed draining", () => {
+            const p = plan(observed(fleet(2), { capacityRebalance: true, managedDrainingProviders: [] }), policy());
+            assert.deepEqual(p.notes, ["Capacity Rebalancing is on and no ECS capacity provider with managed draining is attached to the group: "
+                + "instances it replaces on a rebalance recommendation are terminated without a drain"]);
+        });
+
+        it("says nothing of it when managed draining is attached or rebalancing is off", () => {
+            assert.deepEqual(plan(observed(fleet(2), { capacityRebalance: true, managedDrainingProviders: ["cp-web"] }), policy()).notes, []);
+            assert.deepEqual(plan(observed(fleet(2), { capacityRebalance: false }), policy()).notes, []);
         });
     });
 });

@@ -120,7 +120,7 @@ describe("simulated cluster", () => {
     });
 
     it("records a violation when the scaler terminates an instance that still runs tasks", () => {
-        const world = buildCluster({ instances: 2, services: [{ name: "web", count: 2, cpu: 256, memory: 256, minHealthyPercent: 0 }] });
+        const world = buildCluster({ instances: 2, services: [{ name: "web", count: 2, cpu: 256, memory: 256, minHealthyPercent: 0 }], managedDraining: false });
         const [a] = world.liveInstances();
         world.terminateInGroup(a.id, true, "scaler");
         assert.equal(world.violations.length, 1);
@@ -129,7 +129,7 @@ describe("simulated cluster", () => {
     });
 
     it("records a min-healthy violation when the scaler kills service tasks", () => {
-        const world = buildCluster({ instances: 2, services: [{ name: "web", count: 2, cpu: 256, memory: 256, minHealthyPercent: 100 }] });
+        const world = buildCluster({ instances: 2, services: [{ name: "web", count: 2, cpu: 256, memory: 256, minHealthyPercent: 100 }], managedDraining: false });
         const [a] = world.liveInstances();
         world.terminateInGroup(a.id, false, "scaler");
         world.clock.advance(1 * SECOND);

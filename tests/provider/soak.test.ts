@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { seededRandom } from "../../provider/sim/random";
 import { FaultConfig } from "../../provider/sim/cloud";
 import { buildCluster, newLaunchTemplateVersion, ServiceSpec, simReconcile, simSettings } from "../../provider/sim/scenario";
+import { healthReplacement, rebalanceRecommendation, startInstanceRefresh } from "../../provider/sim/groupEvents";
 import { SimWorld } from "../../provider/sim/world";
 
 export const SOAK_SCENARIOS = 240;
@@ -77,6 +78,8 @@ export async function scenario(seed: number, faults: Record<string, number>, tra
         for (const s of world.services.values()) {
             if (Math.ceil(s.desired * s.minHealthyPercent / 100) >= s.desired && Math.floor(s.desired * s.maxPercent / 100) <= s.desired) s.maxPercent = 200;
         }
+        // …and raises maxSize when the plan says a replacement has no room to surge (after maxSize was lowered).
+        if (!(r instanceof Error) && r.plan.notes.some((n: string) => n.startsWith("replacement blocked"))) world.setMaxSize(world.group.maxSize + 1, "operator");
         for (const t of world.liveTasks()) t.neverStops = false;
         for (const targets of world.targetGroups.values()) for (const target of targets.values()) target.stuck = false;
         world.newInstancesNeverRegister = false;
@@ -87,10 +90,13 @@ export async function scenario(seed: number, faults: Record<string, number>, tra
     return { world, runs, converged };
 }
 
-/** Replacement is settled when every live instance runs the current version and none is DRAINING or unregistered. */
+/**
+ * Settled when no instance is DRAINING or unregistered and the group holds no more than its maxSize;
+ * a replacement also when every live instance runs the current version.
+ */
 function isSettled(world: SimWorld, kind: Kind): boolean {
     const live = world.liveInstances();
-    const healthy = live.every((i) => i.container?.status === "ACTIVE");
+    const healthy = live.every((i) => i.container?.status === "ACTIVE") && live.length <= world.group.maxSize;
     return kind === "replace" ? healthy && live.every((i) => i.ltVersion === world.group.launchTemplateVersion) : healthy;
 }
 
@@ -147,18 +153,50 @@ function injectWorldFaults(world: SimWorld, rnd: () => number, faults: Record<st
         world.newInstancesNeverRegister = true;
         faults.neverRegister++;
     }
+    // Terminations the group starts on its own; they draw from a stream of their own so the draws above stay as they were.
+    const group = seededRandom(Math.floor(rnd() * 1e9) + 1);
+    if (group() < 0.25) at(30 + group() * 400, (w) => {
+        const i = someLive(w);
+        if (i === undefined || i.lifecycle !== "spot" || i.asgState !== "InService") return false;
+        rebalanceRecommendation(w, i.id);
+        faults.rebalance++;
+        return true;
+    });
+    if (group() < 0.2) at(30 + group() * 400, (w) => {
+        const live = w.liveInstances().length;
+        const lower = Math.max(w.group.minSize, live - 1 - Math.floor(group() * 2));
+        if (lower >= w.group.maxSize) return false;
+        w.setMaxSize(lower, "operator");
+        faults.maxSizeLowered++;
+        return true;
+    });
+    if (group() < 0.2) at(30 + group() * 400, (w) => {
+        const i = someLive(w);
+        if (i === undefined) return false;
+        healthReplacement(w, i.id);
+        faults.healthReplacement++;
+        return true;
+    });
+    if (group() < 0.1) at(30 + group() * 400, (w) => {
+        startInstanceRefresh(w);
+        faults.instanceRefresh++;
+        return true;
+    });
 }
 
 export async function runSoak(count = SOAK_SCENARIOS): Promise<SoakSummary> {
     const faults: Record<string, number> = {
         throttle: 0, serverError: 0, hang: 0, spotInterruption: 0, externalTermination: 0, stuckTask: 0, stuckTarget: 0, neverRegister: 0,
+        rebalance: 0, maxSizeLowered: 0, healthReplacement: 0, instanceRefresh: 0,
     };
     const summary: SoakSummary = { scenarios: 0, runs: 0, faults, tasksLost: 0, invariantViolations: 0, unconverged: [] };
     for (let seed = 1; seed <= count; seed++) {
         const { world, runs, converged } = await scenario(seed, faults);
         summary.scenarios++;
         summary.runs += runs;
-        summary.tasksLost += world.killedTasks("scaler").length;
+        // Killed by the scaler or by the group's own terminations; Spot interruptions and an operator's
+        // terminations are outside losses the scaler cannot prevent.
+        summary.tasksLost += world.killedTasks("scaler").length + world.killedTasks("asg").length;
         summary.invariantViolations += world.violations.length;
         if (!converged) summary.unconverged.push(seed);
     }

@@ -1,0 +1,68 @@
+// Terminations the Auto Scaling group starts on its own, besides scale-in: Capacity Rebalancing, EC2
+// health replacement and an instance refresh. Each goes through `startTermination`, so with managed
+// draining attached it waits in ECS's lifecycle hook like any other termination by the group.
+import type { SimInstance, SimWorld } from "./world";
+
+export interface GroupEvents {
+    /** Replacement instance → the instance a rebalance recommendation is replacing. */
+    rebalancing: Map<string, string>;
+    /** Instances an instance refresh has yet to replace, and the one it is replacing now. */
+    refresh: { queue: string[]; current?: string } | undefined;
+}
+
+/**
+ * A rebalance recommendation for a Spot instance (Capacity Rebalancing on): the group launches a
+ * replacement first and starts terminating the old instance once the new one is in service.
+ */
+export function rebalanceRecommendation(world: SimWorld, id: string): void {
+    const old = world.instances.get(id);
+    if (old === undefined || old.asgState !== "InService") return;
+    const fresh = world.launch(world.group.launchTemplateVersion, "spot");
+    world.groupEvents.rebalancing.set(fresh.id, id);
+    world.log("asg", `rebalance recommendation for ${id}: launched ${fresh.id} to replace it`);
+}
+
+/** An EC2 health check failure: the group terminates the instance and launches a replacement. */
+export function healthReplacement(world: SimWorld, id: string): void {
+    const inst = world.instances.get(id);
+    if (inst === undefined || (inst.asgState !== "InService" && inst.asgState !== "Pending")) return;
+    world.log("asg", `${id} failed its EC2 health check: replacing it`);
+    world.startTermination(inst, "asg");
+}
+
+/** StartInstanceRefresh: replaces every instance in the group, one at a time, each once the previous replacement is in service. */
+export function startInstanceRefresh(world: SimWorld): void {
+    world.groupEvents.refresh = { queue: world.liveInstances().map((i) => i.id) };
+    world.log("operator", `instance refresh of ${world.groupEvents.refresh.queue.length} instance(s)`);
+}
+
+export function advanceGroupEvents(world: SimWorld): void {
+    for (const [freshId, oldId] of world.groupEvents.rebalancing) {
+        const fresh = world.instances.get(freshId)!;
+        const old = world.instances.get(oldId)!;
+        if (fresh.asgState === "Terminated" || old.asgState === "Terminated" || old.asgState === "Terminating") {
+            world.groupEvents.rebalancing.delete(freshId);
+        } else if (fresh.asgState === "InService") {
+            world.groupEvents.rebalancing.delete(freshId);
+            world.startTermination(old, "asg");
+        }
+    }
+    const refresh = world.groupEvents.refresh;
+    if (refresh === undefined) return;
+    const current = refresh.current === undefined ? undefined : world.instances.get(refresh.current);
+    if (current !== undefined && current.asgState !== "Terminated") return;
+    // The next one goes once the group is back at desired capacity with every instance in service.
+    const live = world.liveInstances();
+    if (live.length < world.group.desired || live.some((i: SimInstance) => i.asgState !== "InService")) return;
+    let next: SimInstance | undefined;
+    while (next === undefined && refresh.queue.length > 0) {
+        const candidate = world.instances.get(refresh.queue.shift()!);
+        if (candidate !== undefined && candidate.asgState === "InService") next = candidate;
+    }
+    if (next === undefined) {
+        world.groupEvents.refresh = undefined;
+        return;
+    }
+    refresh.current = next.id;
+    world.startTermination(next, "asg");
+}
