@@ -83,6 +83,8 @@ export interface SpotEcsClusterArgs {
     spotAllocationStrategy?: SpotAllocationStrategy;
     /** Lets the Auto Scaling group replace Spot instances at elevated risk of interruption. @default true */
     capacityRebalance?: boolean;
+    /** Creates an ECS capacity provider with managed instance draining for the group, so terminations the group starts on its own are drained (associated with a created cluster only). @default true */
+    managedDraining?: boolean;
 
     /** AMI to pin; when omitted the latest ECS-optimized AMI of `amiFamily` is used. @default none */
     imageId?: pulumi.Input<string>;
@@ -129,6 +131,7 @@ export const DEFAULTS = {
     onDemandPercentageAboveBaseCapacity: 0,
     spotAllocationStrategy: "price-capacity-optimized",
     capacityRebalance: true,
+    managedDraining: true,
     amiFamily: "al2023",
     rootVolumeSizeGiB: 30,
     containerStopTimeoutSeconds: 30,

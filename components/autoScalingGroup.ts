@@ -32,6 +32,8 @@ export function createAutoScalingGroup(name: string, s: AutoScalingGroupSettings
         maxSize: s.maxSize,
         desiredCapacity: s.desiredCapacity,
         capacityRebalance: s.capacityRebalance,
+        // The group never picks a victim itself when it scales in: the scaler drains and terminates.
+        protectFromScaleIn: true,
         healthCheckType: "EC2",
         suspendedProcesses: SUSPENDED_PROCESSES,
         targetGroupArns: s.targetGroupArns,

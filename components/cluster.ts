@@ -4,6 +4,7 @@ import { createAlarms } from "./alarms";
 import { AMI_PARAMETERS } from "./ami";
 import { DEFAULTS, resolveDraining, resolveScaling, SpotEcsClusterArgs } from "./args";
 import { createAutoScalingGroup } from "./autoScalingGroup";
+import { createCapacityProvider } from "./capacityProvider";
 import { createDashboard } from "./dashboard";
 import { createInstanceIdentity } from "./iam";
 import { createLaunchTemplate } from "./launchTemplate";
@@ -53,6 +54,11 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
     public readonly dashboardName: pulumi.Output<string | undefined>;
     /** Console address of the dashboard; undefined with `dashboard: false`. */
     public readonly dashboardUrl: pulumi.Output<string | undefined>;
+    /**
+     * Name of the ECS capacity provider with managed draining; undefined with `managedDraining: false`.
+     * For `existingClusterName`, add it to the cluster's capacity providers yourself.
+     */
+    public readonly capacityProviderName: pulumi.Output<string | undefined>;
     /** The scaler's plan as `pulumi preview --diff` shows it; empty without a scaler. */
     public readonly plan: pulumi.Output<string[]>;
     /** What the scaler did in the last `pulumi up`; null before its first run or without a scaler. */
@@ -162,6 +168,20 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
             tags,
         }, parent);
 
+        const managedDraining = args.managedDraining ?? DEFAULTS.managedDraining;
+        const capacityRebalance = args.capacityRebalance ?? DEFAULTS.capacityRebalance;
+        const capacity = managedDraining ? createCapacityProvider(name, {
+            autoScalingGroupArn: group.arn,
+            autoScalingGroupName: group.name,
+            clusterName: args.existingClusterName === undefined ? clusterName : undefined,
+            tags,
+        }, parent) : undefined;
+        if (!managedDraining && capacityRebalance) {
+            pulumi.log.warn(`SpotEcsCluster "${name}": capacityRebalance is on and managedDraining is off, so instances the group `
+                + "replaces on a rebalance recommendation are terminated without a drain and their tasks are killed; "
+                + "turn managedDraining on (the default) or capacityRebalance off", this);
+        }
+
         const alarms = createAlarms(name, {
             clusterName,
             autoScalingGroupName: group.name,
@@ -207,6 +227,7 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
             .apply(([cpuHigh, cpuLow, memoryHigh, memoryLow]) => ({ cpuHigh, cpuLow, memoryHigh, memoryLow }));
         this.dashboardName = dashboard?.dashboard.dashboardName ?? pulumi.output(undefined);
         this.dashboardUrl = dashboard?.url ?? pulumi.output(undefined);
+        this.capacityProviderName = capacity?.provider.name ?? pulumi.output(undefined);
         this.plan = scaler?.plan ?? pulumi.output([]);
         this.lastRun = scaler?.lastRun ?? pulumi.output(null);
 
@@ -222,6 +243,7 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
             alarmArns: this.alarmArns,
             dashboardName: this.dashboardName,
             dashboardUrl: this.dashboardUrl,
+            capacityProviderName: this.capacityProviderName,
             plan: this.plan,
             lastRun: this.lastRun,
         });

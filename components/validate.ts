@@ -24,7 +24,7 @@ export const MANAGED_ECS_CONFIG_KEYS: Record<string, string> = {
 const KNOWN_ARGS: (keyof SpotEcsClusterArgs)[] = [
     "clusterName", "existingClusterName", "containerInsights", "vpcId", "subnetIds", "securityGroupIds",
     "instanceTypes", "minSize", "maxSize", "desiredCapacity", "onDemandBaseCapacity",
-    "onDemandPercentageAboveBaseCapacity", "spotAllocationStrategy", "capacityRebalance", "imageId", "amiFamily",
+    "onDemandPercentageAboveBaseCapacity", "spotAllocationStrategy", "capacityRebalance", "managedDraining", "imageId", "amiFamily",
     "rootVolumeSizeGiB", "rootVolumeKmsKeyId", "keyName", "instanceAttributes", "ecsConfig", "extraUserData",
     "containerStopTimeoutSeconds", "metadataHopLimit", "enableSsm", "enableScaler", "dashboard", "targetGroupArns", "tags", "scaling", "draining",
 ];
@@ -136,6 +136,7 @@ function checkSpot(p: Problems, a: Record<string, unknown>): void {
     p.integer("onDemandPercentageAboveBaseCapacity", a.onDemandPercentageAboveBaseCapacity, 0, 100, true);
     p.oneOf("spotAllocationStrategy", a.spotAllocationStrategy, SPOT_ALLOCATION_STRATEGIES, true);
     p.boolean("capacityRebalance", a.capacityRebalance, true);
+    p.boolean("managedDraining", a.managedDraining, true);
 }
 
 function checkImage(p: Problems, a: Record<string, unknown>): void {

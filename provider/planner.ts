@@ -200,7 +200,7 @@ export function plan(o: Observed, p: Policy, now: number = o.now): Plan {
     }))];
     // The group protects what it launches; instances launched before that get protected here, so
     // that the group can never pick a busy instance when it scales in by itself.
-    const unprotected = c.live.filter((i) => i.protectedFromScaleIn === false).map((i) => i.instanceId);
+    const unprotected = c.live.filter((i) => i.protectedFromScaleIn === false).map((i) => i.instanceId).sort();
     const protect: Action[] = unprotected.length === 0 ? [] : [{
         kind: "protect", instanceIds: unprotected,
         reason: `protect ${plural(unprotected.length, "instance")} from the group's own scale-in: ${unprotected.join(", ")}`,

@@ -21,6 +21,8 @@ export interface MotoClusterOpts {
     targetGroup?: boolean;
     /** Families of standalone tasks started on the first instance. */
     standalone?: string[];
+    /** The group protects new instances from scale-in, as the component sets it up. @default true */
+    protectNew?: boolean;
 }
 
 export interface MotoCluster {
@@ -84,6 +86,7 @@ export async function createMotoCluster(endpoint: string, o: MotoClusterOpts): P
         VPCZoneIdentifier: subnet.SubnetId,
         // A plain launch template reference: moto keeps a mixed instances policy's version fixed on update.
         LaunchTemplate: { LaunchTemplateId: launchTemplateId, Version: o.version ?? "1" },
+        NewInstancesProtectedFromScaleIn: o.protectNew ?? true,
         ...(targetGroupArn === undefined ? {} : { TargetGroupARNs: [targetGroupArn] }),
     }));
     const group = await c.asg.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [autoScalingGroupName] }));

@@ -34,6 +34,8 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
             return { arn: `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:targetgroup/${name}/0123456789abcdef` };
         case "aws:lb/loadBalancer:LoadBalancer":
             return { arn: `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:loadbalancer/app/${name}/0123456789abcdef`, dnsName: `${name}.elb.amazonaws.com` };
+        case "aws:ecs/capacityProvider:CapacityProvider":
+            return { name: inputs.name, arn: `arn:aws:ecs:us-east-1:${ACCOUNT}:capacity-provider/${inputs.name}` };
         case "pulumi-nodejs:dynamic/spot-ecs:Scaler":
             return { plan: ["scale out 2 → 3: CPUReservation 90% > 75% over 5 min"], lastRun: null };
         case "aws:cloudwatch/dashboard:Dashboard":

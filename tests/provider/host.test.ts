@@ -129,6 +129,26 @@ describe("scaler through the SDK's dynamic-provider host", function () {
         });
     });
 
+    describe("scale-in protection of instances launched before the group protected new ones", () => {
+        it("shows them in the preview, protects every live instance in one update, then shows no change", async () => {
+            await moto.reset();
+            const m = await createMotoCluster(moto.endpoint, { name: "prot", instances: 3, tasksPerInstance: 1, protectNew: false });
+            await putReservations(m.clients, m.clusterName, 55, 50, 8);
+            const created = await host.create((await host.check({}, inputsFor(m, providerText))).inputs);
+            const checked = await host.check(created.outs, inputsFor(m, providerText));
+            assert.deepEqual(checked.inputs.plan, [`protect 3 instances from the group's own scale-in: ${[...m.instanceIds].sort().join(", ")}`],
+                "one line naming every unprotected instance");
+            assert.equal((await host.diff(created.id, created.outs, checked.inputs)).changes, "DIFF_SOME");
+            const outs = await host.update(created.id, created.outs, checked.inputs);
+            const g = (await m.clients.asg.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [m.autoScalingGroupName] }))).AutoScalingGroups![0];
+            assert.deepEqual(g.Instances!.map((i) => [i.InstanceId, i.ProtectedFromScaleIn]).sort(),
+                m.instanceIds.map((id) => [id, true]).sort(), "every live instance is protected");
+            const again = await host.check(outs, inputsFor(m, providerText));
+            assert.deepEqual(again.inputs.plan, []);
+            assert.equal((await host.diff(created.id, outs, again.inputs)).changes, "DIFF_NONE");
+        });
+    });
+
     describe("an Update whose moved tasks take a while to stop", () => {
         it("terminates each old instance only after every task on it has reached STOPPED", async () => {
             await moto.reset();
