@@ -199,6 +199,9 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
                 launchTemplateId: launchTemplate.id,
                 launchTemplateVersion,
                 targetGroupArns: known.apply((k) => k.targetGroupArns ?? []),
+                minSize: args.minSize,
+                maxSize: args.maxSize,
+                instanceTypes: args.instanceTypes,
                 scaling,
                 draining: resolveDraining(args.draining),
             }, { parent, dependsOn: [group, alarms.scaleOutPolicy] });

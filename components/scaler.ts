@@ -10,6 +10,10 @@ export interface ScalerArgs {
     launchTemplateId: pulumi.Input<string>;
     launchTemplateVersion: pulumi.Input<string>;
     targetGroupArns: pulumi.Input<pulumi.Input<string>[]>;
+    /** The group's bounds and instance types as declared, so a preview plans what the group is about to become. */
+    minSize: number;
+    maxSize: number;
+    instanceTypes: string[];
     scaling: ScalingPolicy;
     draining: DrainingPolicy;
 }

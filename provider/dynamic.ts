@@ -5,7 +5,7 @@
 import { awsCloud } from "./aws/cloud";
 import { realDeps } from "./cloud";
 import { isScalerRunError } from "./executor";
-import { checkScalerInputs, containsUnknown, PLAN_PENDING, ScalerInputs } from "./inputs";
+import { checkScalerInputs, PENDING_PREFIX, PLAN_PENDING, planPendingBecause, plannableInputs, ScalerInputs } from "./inputs";
 import { RunReport } from "./model";
 import { previewPlan, reconcile, ScalerSettings } from "./reconcile";
 import { describeError } from "./retry";
@@ -33,7 +33,17 @@ export const NOTE_PREFIX = "note: ";
 
 /** Input keys whose change alone is an update (the plan and run record are derived). */
 const SETTING_KEYS = ["region", "clusterName", "autoScalingGroupName", "launchTemplateId", "launchTemplateVersion",
-    "targetGroupArns", "scaling", "draining"] as const;
+    "targetGroupArns", "minSize", "maxSize", "instanceTypes", "scaling", "draining"] as const;
+
+/** What does not exist yet, from an error reading the cluster or group; undefined for any other error. */
+function missingResource(error: unknown, i: ScalerInputs): string | undefined {
+    const e = error as { name?: string; message?: string };
+    if (e?.name === "ClusterNotFoundException") return `ECS cluster ${i.clusterName}`;
+    if (typeof e?.message === "string" && e.message.startsWith(`Auto Scaling group ${i.autoScalingGroupName} not found`)) {
+        return `Auto Scaling group ${i.autoScalingGroupName}`;
+    }
+    return undefined;
+}
 
 /** The inputs are the settings; only an absent target group list needs filling in. */
 function settingsOf(i: ScalerInputs): ScalerSettings {
@@ -41,24 +51,49 @@ function settingsOf(i: ScalerInputs): ScalerSettings {
 }
 
 function hasActions(plan: unknown): boolean {
-    return Array.isArray(plan) && plan.some((line) => typeof line === "string" && !line.startsWith(NOTE_PREFIX));
+    return Array.isArray(plan) && plan.some((line) => typeof line === "string" && !line.startsWith(NOTE_PREFIX) && !line.startsWith(PENDING_PREFIX));
 }
 
 function sameJson(a: unknown, b: unknown): boolean {
     return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** Carries out the plan in the inputs (if it has actions); shared by create and update. */
+async function runUpdate(id: string, _olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ outs: Record<string, unknown> }> {
+    const inputs = news as unknown as ScalerInputs;
+    if (!hasActions(inputs.plan)) return { outs: { ...news, lastRun: _olds.lastRun ?? null } };
+    const log = (line: string) => console.log(line);
+    try {
+        const result = await reconcile(awsCloud(inputs), realDeps(log), settingsOf(inputs));
+        return { outs: { ...news, plan: result.lines, lastRun: { ...result.report, plan: result.lines } } };
+    } catch (error) {
+        const report = isScalerRunError(error) ? error.report : undefined;
+        const message = `[${inputs.clusterName}] ${isScalerRunError(error) ? error.message : describeError(error)}`;
+        const lastRun = report === undefined ? null : { ...report, plan: inputs.plan ?? [] };
+        const properties = { ...news, lastRun };
+        if (JSON.stringify(properties).length > PARTIAL_STATE_LIMIT_BYTES) {
+            log(`${message.split("\n")[0]} (this run's record is too large to return with the error and is not saved)`);
+            throw new Error(message);
+        }
+        log(`${message.split("\n")[0]} (state records what was done)`);
+        throw Object.assign(new Error(message), { id, properties, reasons: [message] });
+    }
+}
+
 export const scalerProvider = {
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
         const failures = checkScalerInputs(news);
         if (failures.length > 0) return { inputs: news, failures };
-        if (containsUnknown(news)) return { inputs: { ...news, plan: [PLAN_PENDING] } };
-        const inputs = news as unknown as ScalerInputs;
+        // In a preview, values this update creates are unknown; plan as exactly as the known ones allow.
+        const inputs = plannableInputs(news);
+        if (inputs === undefined) return { inputs: { ...news, plan: [PLAN_PENDING] } };
         try {
             const cloud = awsCloud(inputs);
             const preview = await previewPlan(cloud, realDeps(() => undefined), settingsOf(inputs));
             return { inputs: { ...news, plan: preview.lines } };
         } catch (error) {
+            const missing = missingResource(error, inputs);
+            if (missing !== undefined) return { inputs: { ...news, plan: [planPendingBecause(missing)] } };
             throw new Error(`[${inputs.clusterName}] could not observe the cluster to plan: ${describeError(error)}`);
         }
     },
@@ -71,28 +106,14 @@ export const scalerProvider = {
 
     async create(inputs: Record<string, unknown>) {
         const i = inputs as unknown as ScalerInputs;
-        return { id: `${i.clusterName}/${i.autoScalingGroupName}`, outs: { ...inputs, lastRun: null } };
+        const id = `${i.clusterName}/${i.autoScalingGroupName}`;
+        // A scaler created on a cluster that already has work does what its preview showed, as update would.
+        const { outs } = await runUpdate(id, { lastRun: null }, inputs);
+        return { id, outs };
     },
 
-    async update(id: string, _olds: Record<string, unknown>, news: Record<string, unknown>) {
-        const inputs = news as unknown as ScalerInputs;
-        if (!hasActions(inputs.plan)) return { outs: { ...news, lastRun: _olds.lastRun ?? null } };
-        const log = (line: string) => console.log(line);
-        try {
-            const result = await reconcile(awsCloud(inputs), realDeps(log), settingsOf(inputs));
-            return { outs: { ...news, plan: result.lines, lastRun: { ...result.report, plan: result.lines } } };
-        } catch (error) {
-            const report = isScalerRunError(error) ? error.report : undefined;
-            const message = `[${inputs.clusterName}] ${isScalerRunError(error) ? error.message : describeError(error)}`;
-            const lastRun = report === undefined ? null : { ...report, plan: inputs.plan ?? [] };
-            const properties = { ...news, lastRun };
-            if (JSON.stringify(properties).length > PARTIAL_STATE_LIMIT_BYTES) {
-                log(`${message.split("\n")[0]} (this run's record is too large to return with the error and is not saved)`);
-                throw new Error(message);
-            }
-            log(`${message.split("\n")[0]} (state records what was done)`);
-            throw Object.assign(new Error(message), { id, properties, reasons: [message] });
-        }
+    async update(id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
+        return runUpdate(id, olds, news);
     },
 
     async read(id: string, props?: Record<string, unknown>) {

@@ -1,13 +1,26 @@
 // The scaler's inputs as the engine passes them, and their validation in `check`.
-import { checkDraining, checkScaling } from "./policy";
+import { NEW_VERSION } from "./model";
+import { checkDraining, checkScaling, SIZE_RANGES } from "./policy";
 import type { ScalerSettings } from "./reconcile";
 import { Problem, Problems } from "./validation";
 
 /** The string the engine sends in preview for a value that is not known yet. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-/** The one-line plan shown while the cluster's own resources are still being created or changed. */
-export const PLAN_PENDING = "plan will be computed once the cluster and its Auto Scaling group exist (values are not known yet)";
+/** The one-line plan of a scaler whose cluster or Auto Scaling group is created in this update. */
+/** How every line that says there is nothing to plan yet begins. */
+export const PENDING_PREFIX = "nothing to plan yet: ";
+
+export const PLAN_PENDING = "nothing to plan yet: the cluster or its Auto Scaling group is created in this update; "
+    + "the first `pulumi up` after that plans and acts";
+
+/** The one-line plan when the cluster or group named in the inputs does not exist (yet). */
+export function planPendingBecause(what: string): string {
+    return `nothing to plan yet: ${what} does not exist; it is created in this update, or the name is wrong`;
+}
+
+/** An instance type in `family.size` form, as EC2 names them. */
+export const INSTANCE_TYPE_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*\.[a-z0-9]+$/;
 
 export interface ScalerInputs extends ScalerSettings {
     /** The rendered plan, written by `check`. */
@@ -24,6 +37,24 @@ export function containsUnknown(value: unknown): boolean {
 
 const known = (v: unknown) => v !== UNKNOWN;
 
+/**
+ * The settings to plan a preview with when some inputs are not known yet, or undefined when nothing
+ * can be planned (the cluster or group is new). A launch template changing in this update leaves its
+ * id or version unknown: every instance now running is then outdated, whatever the new number.
+ * A target group created in this update is left out of the plan; the up uses it.
+ */
+export function plannableInputs(news: Record<string, unknown>): ScalerInputs | undefined {
+    if (!known(news.region) || !known(news.clusterName) || !known(news.autoScalingGroupName)) return undefined;
+    const templateChanging = !known(news.launchTemplateId) || !known(news.launchTemplateVersion);
+    const targetGroups = known(news.targetGroupArns) && Array.isArray(news.targetGroupArns) ? news.targetGroupArns.filter(known) : [];
+    const planned = {
+        ...news,
+        ...(templateChanging ? { launchTemplateId: known(news.launchTemplateId) ? news.launchTemplateId : NEW_VERSION, launchTemplateVersion: NEW_VERSION } : {}),
+        targetGroupArns: targetGroups,
+    };
+    return containsUnknown(planned) ? undefined : planned as unknown as ScalerInputs;
+}
+
 /** Problems with the scaler's inputs; unknown values are skipped. */
 export function checkScalerInputs(news: Record<string, unknown>): Problem[] {
     const p = new Problems();
@@ -35,6 +66,13 @@ export function checkScalerInputs(news: Record<string, unknown>): Problem[] {
     if (known(news.targetGroupArns) && p.list("targetGroupArns", news.targetGroupArns, 0, 50)) {
         (news.targetGroupArns as unknown[]).forEach((arn, i) => {
             if (known(arn)) p.matches(`targetGroupArns[${i}]`, arn, /^arn:aws[a-z-]*:elasticloadbalancing:/, "a target group ARN");
+        });
+    }
+    if (known(news.minSize)) p.integer("minSize", news.minSize, ...SIZE_RANGES.minSize, true);
+    if (known(news.maxSize)) p.integer("maxSize", news.maxSize, ...SIZE_RANGES.maxSize, true);
+    if (news.instanceTypes !== undefined && known(news.instanceTypes) && p.list("instanceTypes", news.instanceTypes, 1, 40)) {
+        (news.instanceTypes as unknown[]).forEach((t, i) => {
+            if (known(t)) p.matches(`instanceTypes[${i}]`, t, INSTANCE_TYPE_PATTERN, "an instance type in `family.size` form such as \"m6i.large\"");
         });
     }
     if (!containsUnknown(news.scaling)) checkScaling(p, "scaling", news.scaling, false);

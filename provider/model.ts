@@ -85,14 +85,24 @@ export interface Datapoint {
     value: number;
 }
 
+/**
+ * The target version while the launch template is changing in this update: the engine does not know
+ * the new version number in a preview, only that every instance now running is on an older one.
+ */
+export const NEW_VERSION = "(new)";
+
 export interface Observed {
     /** Epoch milliseconds when the observation was made. */
     now: number;
     clusterName: string;
     autoScalingGroupName: string;
+    /** The group's desired capacity as it is now. */
     desired: number;
+    /** Bounds as declared (the group takes them in this update, before the scaler runs). */
     minSize: number;
     maxSize: number;
+    /** Instance types as declared; an instance of another type is replaced. Undefined: any type is current. */
+    instanceTypes?: string[];
     /** The launch template version every instance should run. */
     target: { launchTemplateId: string; version: string };
     instances: ObservedInstance[];

@@ -5,13 +5,10 @@ import { METRIC_LAG_MINUTES } from "./metrics";
 import { isLiveState, Observed, ObservedInstance } from "./model";
 import { needsTasks } from "./planner";
 import { Policy } from "./policy";
+import type { ScalerSettings } from "./reconcile";
 
-export interface ObserveTarget {
-    clusterName: string;
-    autoScalingGroupName: string;
-    launchTemplateId: string;
-    launchTemplateVersion: string;
-}
+export type ObserveTarget = Pick<ScalerSettings, "clusterName" | "autoScalingGroupName" | "launchTemplateId" | "launchTemplateVersion"
+    | "minSize" | "maxSize" | "instanceTypes">;
 
 /** Observes the live cluster at `now` (epoch ms). */
 export async function observe(cloud: Cloud, target: ObserveTarget, policy: Policy, now: number): Promise<Observed> {
@@ -59,8 +56,9 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
         clusterName: target.clusterName,
         autoScalingGroupName: target.autoScalingGroupName,
         desired: group.desired,
-        minSize: group.minSize,
-        maxSize: group.maxSize,
+        minSize: target.minSize ?? group.minSize,
+        maxSize: target.maxSize ?? group.maxSize,
+        ...(target.instanceTypes === undefined ? {} : { instanceTypes: target.instanceTypes }),
         target: { launchTemplateId: target.launchTemplateId, version: target.launchTemplateVersion },
         instances,
         metrics,

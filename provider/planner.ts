@@ -2,7 +2,7 @@
 // Pure: no AWS, no Pulumi, no clock, no randomness. Every decision it makes carries its reason.
 import { binSet } from "./binpack";
 import { pct, statOf, sustainedAbove, sustainedBelow, WindowStat } from "./metrics";
-import { Action, isLiveState, Observed, ObservedInstance, ObservedTask, Plan, Resources, Victim } from "./model";
+import { Action, isLiveState, NEW_VERSION, Observed, ObservedInstance, ObservedTask, Plan, Resources, Victim } from "./model";
 import { plural } from "./render";
 import { Policy } from "./policy";
 
@@ -25,7 +25,31 @@ export function isActive(i: ObservedInstance): boolean {
 }
 
 export function isOutdated(i: ObservedInstance, o: Observed): boolean {
+    return isOnOldTemplate(i, o) || isUndeclaredType(i, o);
+}
+
+function isOnOldTemplate(i: ObservedInstance, o: Observed): boolean {
     return i.launchTemplateId !== o.target.launchTemplateId || i.launchTemplateVersion !== o.target.version;
+}
+
+function isUndeclaredType(i: ObservedInstance, o: Observed): boolean {
+    return o.instanceTypes !== undefined && !o.instanceTypes.includes(i.instanceType);
+}
+
+/** The version instances are replaced onto, as the plan says it. */
+function targetLabel(o: Observed): string {
+    return o.target.version === NEW_VERSION ? "the version this update creates" : `v${o.target.version}`;
+}
+
+/** `launch template v4`, or the version a preview cannot number yet. */
+function templateTarget(o: Observed): string {
+    return o.target.version === NEW_VERSION ? "the launch template version this update creates" : `launch template v${o.target.version}`;
+}
+
+/** Why an outdated instance is replaced. */
+function outdatedReason(i: ObservedInstance, o: Observed): string {
+    return isOnOldTemplate(i, o) ? `launch template ${versionLabel(i)} → ${targetLabel(o)}`
+        : `instance type ${i.instanceType} is no longer in instanceTypes`;
 }
 
 /**
@@ -90,10 +114,21 @@ function readings(o: Observed, p: Policy, now: number): Readings {
  * Plans one reconcile. Actions come in the order they must run: undo drains no longer needed,
  * scale out or surge, then drain batches; `notes` say what was held back and why.
  */
-export function plan(o: Observed, p: Policy, now: number = o.now): Plan {
+export function plan(observed: Observed, p: Policy, now: number = observed.now): Plan {
+    // The group takes its declared bounds before the scaler runs, and with them a desired capacity
+    // inside them: a raised minSize launches instances, a lowered maxSize leaves some in excess.
+    const bounded = Math.min(Math.max(observed.desired, observed.minSize), observed.maxSize);
+    const o: Observed = { ...observed, desired: bounded };
     const c = classify(o);
     const r = readings(o, p, now);
     const actions: Action[] = [];
+    if (bounded > observed.desired) {
+        actions.push({
+            kind: "set-desired", cause: "scale-out", from: observed.desired, to: bounded,
+            waitForActive: c.active.length + (bounded - c.registered.length),
+            reason: `scale out ${observed.desired} → ${bounded}: minSize ${o.minSize}`,
+        });
+    }
     const notes: string[] = [];
     const s = p.scaling;
     const minutes = s.evaluationMinutes;
@@ -118,7 +153,7 @@ export function plan(o: Observed, p: Policy, now: number = o.now): Plan {
 
     // Scale out.
     let desired = o.desired;
-    if (high.length > 0) {
+    if (high.length > 0 && actions.length === 0) {
         const launching = o.desired - c.registered.length;
         const want = scaleOutTarget(o, p, c.registered.length, r);
         if (cooldownLeft > 0) {
@@ -276,7 +311,6 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
     const baseline = o.surgeBaseline ?? desired;
     const minActive = Math.ceil(baseline * d.minHealthyPercent / 100);
     const surgeTo = Math.max(desired, Math.min(o.maxSize, baseline + replacing.length));
-    const target = `v${o.target.version}`;
 
     // Victims already out of service cost no ACTIVE capacity; they go first.
     const free = replacing.filter((i) => !isActive(i)).sort(byLeastUsed);
@@ -300,7 +334,7 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
     if (surgeTo > desired) {
         actions.push({
             kind: "set-desired", cause: "surge", from: desired, to: surgeTo, waitForActive: 0, baseline,
-            reason: `surge ${desired} → ${surgeTo}: ${plural(replacing.length, "instance")} to replace with launch template ${target}`,
+            reason: `surge ${desired} → ${surgeTo}: ${plural(replacing.length, "instance")} to replace with ${templateTarget(o)}`,
         });
     }
 
@@ -316,7 +350,7 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
             lifecycle: i.lifecycle,
             tasks: taskCount(i),
             decrement,
-            reason: isOutdated(i, o) ? `launch template ${versionLabel(i)} → ${target}`
+            reason: isOutdated(i, o) ? outdatedReason(i, o)
                 : `not registered with the cluster ${Math.floor((now - i.launchTime!) / 60_000)} min after launch`,
         };
     };
@@ -355,7 +389,7 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
         actions.push({
             kind: "drain", purpose: "replace", batch: index + 1, batches: batches.length,
             waitForActive: waits[index], victims, endsSurge: index === batches.length - 1 && pending.length === 0,
-            reason: `replace ${plural(victims.length, "instance")} (→ launch template ${target}), batch ${index + 1} of ${batches.length}`,
+            reason: `replace ${plural(victims.length, "instance")} (→ ${templateTarget(o)}), batch ${index + 1} of ${batches.length}`,
         });
     });
 }

@@ -18,6 +18,10 @@ export interface ScalerSettings {
     launchTemplateId: string;
     launchTemplateVersion: string;
     targetGroupArns: string[];
+    /** The group's bounds and instance types as declared; the group may still hold older values in a preview. @default the group's own */
+    minSize?: number;
+    maxSize?: number;
+    instanceTypes?: string[];
     scaling: ScalingPolicy;
     draining: DrainingPolicy;
 }

@@ -179,6 +179,9 @@ describe("SpotEcsCluster", () => {
                 launchTemplateId: "lt-0abc1234def567890",
                 launchTemplateVersion: "3",
                 targetGroupArns: ["arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"],
+                minSize: 2,
+                maxSize: 10,
+                instanceTypes: ["m6i.large", "m5.large"],
                 scaling: { ...DEFAULTS.scaling },
                 draining: { ...DEFAULTS.draining, batchSize: 3, standaloneTasks: "stop" },
             });

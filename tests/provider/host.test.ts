@@ -50,12 +50,26 @@ describe("scaler through the SDK's dynamic-provider host", function () {
             assert.equal(proxy.total(), before);
         });
 
-        it("plans nothing yet and calls no AWS API while values are unknown", async () => {
+        it("plans nothing yet and calls no AWS API while the group is created in this update", async () => {
             const before = proxy.total();
-            const r = await host.check({}, { ...inputsFor(m, providerText), launchTemplateVersion: UNKNOWN });
+            const r = await host.check({}, { ...inputsFor(m, providerText), autoScalingGroupName: UNKNOWN });
             assert.deepEqual(r.failures, []);
             assert.deepEqual(r.inputs.plan, [PLAN_PENDING]);
             assert.equal(proxy.total(), before, "no request reached AWS");
+        });
+
+        it("says plainly when the group it names does not exist", async () => {
+            const r = await host.check({}, { ...inputsFor(m, providerText), autoScalingGroupName: "not-there-asg" });
+            assert.deepEqual(r.inputs.plan, ["nothing to plan yet: Auto Scaling group not-there-asg does not exist; it is created in this update, or the name is wrong"]);
+        });
+
+        it("plans the replacement of every instance while the new launch template version is unknown", async () => {
+            const r = await host.check({}, { ...inputsFor(m, providerText), launchTemplateVersion: UNKNOWN });
+            assert.deepEqual(r.failures, []);
+            const plan = r.inputs.plan as string[];
+            assert.equal(plan[0], "surge 2 → 4: 2 instances to replace with the launch template version this update creates");
+            assert.deepEqual(plan.slice(1).filter((l) => !l.startsWith("note: ")).map((l) => /^replace (i-\w+) \(launch template v1 → the version this update creates\)/.exec(l)?.[1]).sort(),
+                [...m.instanceIds].sort());
         });
     });
 

@@ -80,10 +80,10 @@ describe("the package installed from its npm tarball", function () {
         assert.ok(modules.every((m) => /^pulumi-spot-ecs\/dist\/provider\/[\w/]+\.js$/.test(m)), modules.join(", "));
     });
 
-    it("checks through the host started in the consumer: no AWS call while values are unknown", async () => {
+    it("checks through the host started in the consumer: no AWS call while the group is unknown", async () => {
         await moto.reset();
         const m = await createMotoCluster(moto.endpoint, { name: "inst", instances: 2, tasksPerInstance: 1 });
-        const r = await host.check({}, { ...inputsFor(m, text), launchTemplateVersion: UNKNOWN });
+        const r = await host.check({}, { ...inputsFor(m, text), autoScalingGroupName: UNKNOWN });
         assert.deepEqual(r.failures, []);
         assert.deepEqual(r.inputs.plan, [PLAN_PENDING]);
     });
