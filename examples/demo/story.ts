@@ -1,7 +1,8 @@
 // A scripted story on the simulated cluster: steady state, a CPU spike, a new AMI, then demand
 // dropping. Each step shows the plan as `pulumi preview --diff` shows the scaler's `plan` property,
 // runs it with the progress lines `pulumi up` prints, and sums up what happened.
-import { renderAction } from "../../provider/render";
+import { NEW_VERSION } from "../../provider/model";
+import { renderAction, renderPlan } from "../../provider/render";
 import { buildCluster, newLaunchTemplateVersion, simPreview, simReconcile, simSettings } from "../../provider/sim/scenario";
 import { SimWorld, TickSample } from "../../provider/sim/world";
 import { ScalerSettings } from "../../provider/reconcile";
@@ -102,12 +103,13 @@ export async function runDemo(print: (line: string) => void = () => undefined): 
         draining: { batchSize: 3, standaloneTasks: "stop", timeoutSeconds: 600 },
     });
 
-    const step = async (title: string, before: () => void) => {
+    /** `templateChanges`: the step changes the launch template, whose new version a real preview does not know yet. */
+    const step = async (title: string, before: () => void, templateChanges = false) => {
         out(`━━ ${title} ━━`);
         marks.push({ at: world.now, label: title.split(":")[0], kind: "step" });
         before();
         world.clock.advance(6 * MINUTE);
-        const preview = await simPreview(world, settings());
+        const preview = await simPreview(world, templateChanges ? { ...settings(), launchTemplateVersion: NEW_VERSION } : settings());
         out("$ pulumi preview --diff");
         for (const l of previewDiff("demo-scaler", stored, preview.lines)) out(l);
         out("$ pulumi up");
@@ -122,8 +124,8 @@ export async function runDemo(print: (line: string) => void = () => undefined): 
             const label = a.kind === "set-desired" ? `${a.cause} ${a.from} → ${a.to}` : a.kind === "drain" ? `${a.purpose} batch ${a.batch}/${a.batches}` : a.kind;
             marks.push({ at, label, kind: "action" });
         }
-        // After `pulumi up`, state holds the plan its own check computed: the one just shown.
-        stored = preview.lines;
+        // After `pulumi up`, state holds the plan its own check computed, with every value known.
+        stored = renderPlan(r.plan);
         const c1 = counters(world);
         const summary: StepSummary = {
             step: title,
@@ -145,7 +147,7 @@ export async function runDemo(print: (line: string) => void = () => undefined): 
 
     await step("Steady state: nothing to do", () => undefined);
     await step("A CPU spike: web scales from 12 to 36 tasks", () => world.setServiceDesired("web", 36));
-    await step("A new AMI: launch template v2", () => { newLaunchTemplateVersion(world); });
+    await step("A new AMI: launch template v2", () => { newLaunchTemplateVersion(world); }, true);
     await step("Demand drops: web down to 4 tasks", () => world.setServiceDesired("web", 4));
 
     const end = world.now;

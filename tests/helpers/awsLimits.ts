@@ -3,7 +3,10 @@
 // error AWS gives. It also plays the task lifecycle moto skips: a task the test holds (`holdStopping`)
 // is described as STOPPING, desired STOPPED, until its time is up, as ECS reports a task that is still
 // shutting down; moto itself marks a stopped task STOPPED at once. Every
-// TerminateInstanceInAutoScalingGroup is recorded with its time. Everything else passes through unchanged.
+// TerminateInstanceInAutoScalingGroup is recorded with its time. And it reports each group instance at
+// the launch template version and instance type the group launched it with (`launchAs`), where moto
+// reports the template's default version and the template's type for every instance. Everything else
+// passes through unchanged.
 import * as http from "node:http";
 import { AddressInfo } from "node:net";
 
@@ -34,6 +37,8 @@ export interface LimitsProxy {
     holdStopping(taskArn: string, untilMs: number): void;
     /** TerminateInstanceInAutoScalingGroup requests: the instance and when the proxy received it. */
     terminations: { instanceId: string; at: number }[];
+    /** From now on, instances the group launches are reported at this version and type (as AWS would). */
+    launchAs(launch: { version?: string; instanceType?: string }): void;
     close(): Promise<void>;
 }
 
@@ -61,6 +66,16 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
     const seen: Record<string, number> = {};
     const held = new Map<string, number>();
     const terminations: { instanceId: string; at: number }[] = [];
+    // What each instance was launched with, fixed when the proxy first sees it.
+    const launched = new Map<string, { version: string; instanceType: string }>();
+    let launching: { version?: string; instanceType?: string } = {};
+    const rewriteGroups = (xml: string): string => xml.replace(
+        /<InstanceId>(i-[0-9a-f]+)<\/InstanceId><InstanceType>([^<]*)<\/InstanceType>([\s\S]*?)<Version>(\d+)<\/Version>/g,
+        (_all, id: string, type: string, middle: string, version: string) => {
+            if (!launched.has(id)) launched.set(id, { version: launching.version ?? version, instanceType: launching.instanceType ?? type });
+            const l = launched.get(id)!;
+            return `<InstanceId>${id}</InstanceId><InstanceType>${l.instanceType}</InstanceType>${middle}<Version>${l.version}</Version>`;
+        });
     let total = 0;
     const server = http.createServer((req, res) => {
         total++;
@@ -76,6 +91,12 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
                         terminations.push({ instanceId: form.get("InstanceId") ?? "", at: Date.now() });
                     }
                     const r = await forward(target, req, body);
+                    if (form.get("Action") === "DescribeAutoScalingGroups" && r.status === 200) {
+                        const out = Buffer.from(rewriteGroups(r.body.toString("utf8")));
+                        res.writeHead(r.status, { ...r.headers, "content-length": String(out.length) });
+                        res.end(out);
+                        return;
+                    }
                     res.writeHead(r.status, r.headers);
                     res.end(r.body);
                     return;
@@ -133,6 +154,7 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
         seen,
         total: () => total,
         holdStopping: (taskArn, untilMs) => { held.set(taskArn, untilMs); },
+        launchAs: (launch) => { launching = { ...launching, ...launch }; },
         terminations,
         close: () => new Promise((resolve) => server.close(() => resolve())),
     };

@@ -20,8 +20,10 @@ export function hostEnv(endpoint: string): NodeJS.ProcessEnv {
 }
 
 /** The scaler's inputs for a moto cluster, as the component would send them. */
-export function inputsFor(m: MotoCluster, providerText: string, o: { version?: string; draining?: Partial<typeof DEFAULT_DRAINING> } = {}): Props {
+export function inputsFor(m: MotoCluster, providerText: string, o: { version?: string; draining?: Partial<typeof DEFAULT_DRAINING>;
+    declared?: { minSize: number; maxSize: number; instanceTypes: string[] } } = {}): Props {
     return {
+        ...o.declared,
         __provider: providerText,
         region: REGION,
         clusterName: m.clusterName,

@@ -148,18 +148,20 @@ describe("scaler through the SDK's dynamic-provider host", function () {
             await moto.reset();
             const m = await createMotoCluster(moto.endpoint, { name: "prot", instances: 3, tasksPerInstance: 1, protectNew: false });
             await putReservations(m.clients, m.clusterName, 55, 50, 8);
-            const created = await host.create((await host.check({}, inputsFor(m, providerText))).inputs);
-            const checked = await host.check(created.outs, inputsFor(m, providerText));
+            const before = proxy.total();
+            const checked = await host.check({}, inputsFor(m, providerText));
             assert.deepEqual(checked.inputs.plan, [`protect 3 instances from the group's own scale-in: ${[...m.instanceIds].sort().join(", ")}`],
                 "one line naming every unprotected instance");
-            assert.equal((await host.diff(created.id, created.outs, checked.inputs)).changes, "DIFF_SOME");
-            const outs = await host.update(created.id, created.outs, checked.inputs);
+            assert.ok(proxy.total() > before);
+            // Turning the scaler on: its create does what the preview showed.
+            const created = await host.create(checked.inputs);
             const g = (await m.clients.asg.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [m.autoScalingGroupName] }))).AutoScalingGroups![0];
             assert.deepEqual(g.Instances!.map((i) => [i.InstanceId, i.ProtectedFromScaleIn]).sort(),
                 m.instanceIds.map((id) => [id, true]).sort(), "every live instance is protected");
-            const again = await host.check(outs, inputsFor(m, providerText));
+            assert.deepEqual((created.outs.lastRun as { actions: { outcome: string }[] }).actions.map((a) => a.outcome), ["done"]);
+            const again = await host.check(created.outs, inputsFor(m, providerText));
             assert.deepEqual(again.inputs.plan, []);
-            assert.equal((await host.diff(created.id, outs, again.inputs)).changes, "DIFF_NONE");
+            assert.equal((await host.diff(created.id, created.outs, again.inputs)).changes, "DIFF_NONE");
         });
     });
 

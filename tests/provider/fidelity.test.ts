@@ -1,0 +1,201 @@
+// Does a real `pulumi preview` show the drains the `pulumi up` then makes? This replays what the engine
+// sends through the SDK's own dynamic-provider host against moto, for a suite of user edits: the
+// preview's Check with the values a real preview has unknown, then the change to the cluster's own
+// resources that the up makes before the scaler runs (in moto), the up's Check with those values
+// known, Diff and Update; then a second preview, which must show no change.
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as asg from "@aws-sdk/client-auto-scaling";
+import * as ec2 from "@aws-sdk/client-ec2";
+import * as elb from "@aws-sdk/client-elastic-load-balancing-v2";
+import { scalerProvider } from "../../provider/dynamic";
+import { UNKNOWN } from "../../provider/inputs";
+import { DEFAULT_SCALING } from "../../provider/policy";
+import { startMoto, Moto } from "../helpers/moto";
+import { startLimitsProxy, LimitsProxy } from "../helpers/awsLimits";
+import { createMotoCluster, MotoCluster, playEcs, putReservations } from "../helpers/motoCluster";
+import { Host, Props, REPO_ROOT, startHost } from "../helpers/host";
+import { hostEnv, inputsFor } from "../helpers/scalerInputs";
+import { serializeLikeDynamicResource } from "../helpers/serialize";
+
+const DECLARED = { minSize: 1, maxSize: 6, instanceTypes: ["m6i.large", "m5.large"] };
+
+interface Edit {
+    name: string;
+    /** The scaler exists before the edit (false: the edit turns it on). */
+    scalerBefore: boolean;
+    /** The scaler's inputs in the preview (unknown values as the engine sends them) and in the up. */
+    preview(m: MotoCluster, base: Props): Props;
+    up(m: MotoCluster, base: Props): Props;
+    /** What the up changes in the cluster's own resources before the scaler runs. */
+    apply(m: MotoCluster, proxy: LimitsProxy): Promise<void>;
+}
+
+async function updateGroup(m: MotoCluster, change: Partial<asg.UpdateAutoScalingGroupCommandInput>): Promise<void> {
+    await m.clients.asg.send(new asg.UpdateAutoScalingGroupCommand({
+        AutoScalingGroupName: m.autoScalingGroupName,
+        LaunchTemplate: { LaunchTemplateId: m.launchTemplateId, Version: "1" },
+        ...change,
+    }));
+}
+
+const newTemplateVersion = (name: string): Edit => ({
+    name,
+    scalerBefore: true,
+    preview: (_m, base) => ({ ...base, launchTemplateVersion: UNKNOWN }),
+    up: (_m, base) => ({ ...base, launchTemplateVersion: "2" }),
+    apply: async (m, proxy) => {
+        proxy.launchAs({ version: "2" });
+        await updateGroup(m, { LaunchTemplate: { LaunchTemplateId: m.launchTemplateId, Version: "2" } });
+    },
+});
+
+const EDITS: Edit[] = [
+    newTemplateVersion("new AMI"),
+    newTemplateVersion("new user data"),
+    {
+        name: "maxSize lowered",
+        scalerBefore: true,
+        preview: (_m, base) => ({ ...base, maxSize: 2 }),
+        up: (_m, base) => ({ ...base, maxSize: 2 }),
+        apply: (m) => updateGroup(m, { MaxSize: 2 }),
+    },
+    {
+        name: "instance type removed",
+        scalerBefore: true,
+        preview: (_m, base) => ({ ...base, instanceTypes: ["m5.large"] }),
+        up: (_m, base) => ({ ...base, instanceTypes: ["m5.large"] }),
+        apply: async (_m, proxy) => proxy.launchAs({ instanceType: "m5.large" }),
+    },
+    {
+        name: "thresholds changed",
+        scalerBefore: true,
+        preview: (_m, base) => ({ ...base, scaling: { ...DEFAULT_SCALING, cpuHighPercent: 85 } }),
+        up: (_m, base) => ({ ...base, scaling: { ...DEFAULT_SCALING, cpuHighPercent: 85 } }),
+        apply: async () => undefined,
+    },
+    {
+        name: "scaler turned on later, with a new AMI",
+        scalerBefore: false,
+        preview: (_m, base) => ({ ...base, launchTemplateVersion: UNKNOWN }),
+        up: (_m, base) => ({ ...base, launchTemplateVersion: "2" }),
+        apply: newTemplateVersion("").apply,
+    },
+    {
+        name: "target group added, with a new AMI",
+        scalerBefore: true,
+        preview: (_m, base) => ({ ...base, launchTemplateVersion: UNKNOWN, targetGroupArns: [UNKNOWN] }),
+        up: (m, base) => ({ ...base, launchTemplateVersion: "2", targetGroupArns: [m.targetGroupArn!] }),
+        apply: async (m, proxy) => {
+            const vpcId = (await m.clients.ec2.send(new ec2.DescribeSubnetsCommand({}))).Subnets![0].VpcId;
+            const tg = await m.clients.elb.send(new elb.CreateTargetGroupCommand({ Name: `${m.clusterName}-new`, Protocol: "HTTP", Port: 80, TargetType: "instance", VpcId: vpcId }));
+            m.targetGroupArn = tg.TargetGroups![0].TargetGroupArn!;
+            await m.clients.asg.send(new asg.AttachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: m.autoScalingGroupName, TargetGroupARNs: [m.targetGroupArn] }));
+            await m.clients.elb.send(new elb.RegisterTargetsCommand({ TargetGroupArn: m.targetGroupArn, Targets: m.instanceIds.map((Id) => ({ Id })) }));
+            await newTemplateVersion("").apply(m, proxy);
+        },
+    },
+    {
+        name: "nothing changed",
+        scalerBefore: true,
+        preview: (_m, base) => base,
+        up: (_m, base) => base,
+        apply: async () => undefined,
+    },
+];
+
+/** Instance ids a rendered plan drains or replaces. */
+function namedIn(plan: unknown): string[] {
+    return (plan as string[]).flatMap((l) => /^(?:replace|  drain) (i-[0-9a-f]+)/.exec(l)?.[1] ?? []).sort();
+}
+
+export interface FidelityRow {
+    edit: string;
+    previewNamed: number;
+    upDrained: number;
+    same: boolean;
+    perpetualDiff: boolean;
+}
+
+describe("preview fidelity: what the preview shows is what the up drains", function () {
+    this.timeout(600_000);
+    let moto: Moto;
+    let proxy: LimitsProxy;
+    let host: Host;
+    let providerText: string;
+    const rows: FidelityRow[] = [];
+
+    before(async () => {
+        moto = await startMoto();
+        proxy = await startLimitsProxy(moto.endpoint);
+        providerText = (await serializeLikeDynamicResource(scalerProvider)).text;
+        host = await startHost(REPO_ROOT, hostEnv(proxy.endpoint));
+    });
+
+    after(async () => {
+        await host?.stop();
+        await proxy?.close();
+        await moto?.stop();
+        if (rows.length > 0) {
+            console.log("      edit | named in preview | drained by up | same | perpetual diff");
+            for (const r of rows) console.log(`      ${r.edit} | ${r.previewNamed} | ${r.upDrained} | ${r.same} | ${r.perpetualDiff}`);
+        }
+    });
+
+    for (const edit of EDITS) {
+        it(`${edit.name}: the up drains exactly the instances the preview named, and the next preview shows no change`, async () => {
+            await moto.reset();
+            proxy.launchAs({ version: undefined, instanceType: undefined });
+            const m = await createMotoCluster(moto.endpoint, { name: "fid", instances: 3, tasksPerInstance: 1, maxSize: 6, targetGroup: !edit.name.startsWith("target group") });
+            await putReservations(m.clients, m.clusterName, 55, 50, 8);
+            const base = inputsFor(m, providerText, { declared: DECLARED, draining: { batchSize: 3, minHealthyPercent: 50 } });
+            let olds: Props = {};
+            let id = "";
+            if (edit.scalerBefore) {
+                const created = await host.create((await host.check({}, base)).inputs);
+                olds = created.outs;
+                id = created.id;
+            }
+
+            const preview = await host.check(olds, edit.preview(m, base));
+            assert.deepEqual(preview.failures, []);
+            const named = namedIn(preview.inputs.plan);
+
+            await edit.apply(m, proxy);
+            const ecs = playEcs(m.clients, m.clusterName, m.autoScalingGroupName);
+            let outs: Props;
+            try {
+                const checked = await host.check(olds, edit.up(m, base));
+                if (edit.scalerBefore) {
+                    outs = await host.update(id, olds, checked.inputs);
+                } else {
+                    const created = await host.create(checked.inputs);
+                    outs = created.outs;
+                    id = created.id;
+                }
+            } finally {
+                await ecs.stop();
+            }
+            const lastRun = outs.lastRun as { instances: Record<string, string> } | null;
+            const drained = Object.entries(lastRun?.instances ?? {}).filter(([, o]) => o === "terminated").map(([i]) => i).sort();
+
+            const again = await host.check(outs, edit.up(m, base));
+            const diff = await host.diff(id, outs, again.inputs);
+            rows.push({ edit: edit.name, previewNamed: named.length, upDrained: drained.length, same: JSON.stringify(named) === JSON.stringify(drained),
+                perpetualDiff: diff.changes !== "DIFF_NONE" });
+            assert.deepEqual(drained, named, `preview named ${named.join(", ") || "nothing"}; up drained ${drained.join(", ") || "nothing"}`);
+            assert.deepEqual(namedIn(again.inputs.plan), [], `the second preview plans nothing: ${(again.inputs.plan as string[]).join(" / ")}`);
+            assert.equal(diff.changes, "DIFF_NONE", "no perpetual diff");
+        });
+    }
+
+    it("matches the figures in the README", () => {
+        assert.equal(rows.length, EDITS.length, "every edit ran");
+        const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+        for (const r of rows) {
+            assert.ok(readme.includes(`| ${r.edit} | ${r.previewNamed} | ${r.upDrained} | ${r.same ? "yes" : "no"} | ${r.perpetualDiff ? "yes" : "no"} |`),
+                `README row for ${r.edit}`);
+        }
+    });
+});
