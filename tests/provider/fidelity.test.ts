@@ -105,6 +105,14 @@ const EDITS: Edit[] = [
     },
 ];
 
+/** Each drained instance with its batch, in plan order: `i-1@1 of 2`. */
+function batchesIn(plan: unknown): string[] {
+    return (plan as string[]).flatMap((l) => {
+        const m = /^(?:replace|  drain) (i-[0-9a-f]+) .*batch (\d+ of \d+)/.exec(l);
+        return m === null ? [] : [`${m[1]}@${m[2]}`];
+    });
+}
+
 /** Instance ids a rendered plan drains or replaces. */
 function namedIn(plan: unknown): string[] {
     return (plan as string[]).flatMap((l) => /^(?:replace|  drain) (i-[0-9a-f]+)/.exec(l)?.[1] ?? []).sort();
@@ -165,8 +173,10 @@ describe("preview fidelity: what the preview shows is what the up drains", funct
             await edit.apply(m, proxy);
             const ecs = playEcs(m.clients, m.clusterName, m.autoScalingGroupName);
             let outs: Props;
+            let upPlan: unknown;
             try {
                 const checked = await host.check(olds, edit.up(m, base));
+                upPlan = checked.inputs.plan;
                 if (edit.scalerBefore) {
                     outs = await host.update(id, olds, checked.inputs);
                 } else {
@@ -184,6 +194,7 @@ describe("preview fidelity: what the preview shows is what the up drains", funct
             const diff = await host.diff(id, outs, again.inputs);
             rows.push({ edit: edit.name, previewNamed: named.length, upDrained: drained.length, same: JSON.stringify(named) === JSON.stringify(drained),
                 perpetualDiff: diff.changes !== "DIFF_NONE" });
+            assert.deepEqual(batchesIn(upPlan), batchesIn(preview.inputs.plan), "the up plans the same instances, in the same order and batches");
             assert.deepEqual(drained, named, `preview named ${named.join(", ") || "nothing"}; up drained ${drained.join(", ") || "nothing"}`);
             assert.deepEqual(namedIn(again.inputs.plan), [], `the second preview plans nothing: ${(again.inputs.plan as string[]).join(" / ")}`);
             assert.equal(diff.changes, "DIFF_NONE", "no perpetual diff");
