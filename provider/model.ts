@@ -1,5 +1,6 @@
 // Plain data that flows through one reconcile: what was observed, what is planned, what was done.
 // Nothing here imports AWS or Pulumi; every value survives JSON.
+import type { TaskNeeds } from "./placement";
 
 export type Lifecycle = "spot" | "on-demand";
 
@@ -36,6 +37,12 @@ export interface ContainerInstance {
     pendingTasks: number;
     /** Set when the scaler itself drained this instance (from the drain attribute). */
     drainMark?: DrainPurpose;
+    /** Host ports in use (`tcp:80`, `udp:53`), from the remaining PORTS and PORTS_UDP resources. */
+    portsInUse?: string[];
+    /** GPUs not taken by tasks. */
+    freeGpus?: number;
+    /** Attributes `memberOf` constraints read (`ecs.availability-zone`, custom attributes, …). */
+    attributes?: Record<string, string>;
 }
 
 export interface ObservedInstance {
@@ -67,6 +74,10 @@ export interface ObservedTask {
     desiredStatus: string;
     /** Where the task is: PENDING, RUNNING, DEACTIVATING, STOPPING, DEPROVISIONING, STOPPED, … */
     lastStatus: string;
+    /** What it needs of an instance besides CPU and memory (ports, ENI, GPUs, constraints), where known. */
+    needs?: TaskNeeds;
+    /** A task of a DAEMON service: it runs on every instance and never moves. */
+    daemon?: boolean;
 }
 
 /** Whether ECS still runs or is still stopping the task: a drain is over only when none is left. */

@@ -1,8 +1,9 @@
 // The planner: observed state and policy in, a list of actions with reasons out.
 // Pure: no AWS, no Pulumi, no clock, no randomness. Every decision it makes carries its reason.
-import { binSet } from "./binpack";
+import { binSet, PlaceableTask } from "./binpack";
+import { awsvpcEnis, InstanceOffer, unevaluable } from "./placement";
 import { pct, statOf, sustainedAbove, sustainedBelow, WindowStat } from "./metrics";
-import { Action, isLiveState, NEW_VERSION, Observed, ObservedInstance, ObservedTask, Plan, Resources, Victim } from "./model";
+import { Action, isLiveState, NEW_VERSION, Observed, ObservedInstance, ObservedTask, Plan, Victim } from "./model";
 import { plural } from "./render";
 import { Policy } from "./policy";
 
@@ -415,7 +416,15 @@ function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedIns
         list.push(t);
         tasksByInstance.set(t.containerInstanceArn, list);
     }
-    const tasksOf = (i: ObservedInstance): Resources[] => tasksByInstance.get(i.container!.arn) ?? [];
+    // Daemon tasks run on every instance and are stopped last: they never move.
+    const tasksOf = (i: ObservedInstance): ObservedTask[] => (tasksByInstance.get(i.container!.arn) ?? []).filter((t) => !t.daemon);
+    const stuck = new Map<string, string>();
+    for (const i of c.active) {
+        for (const t of tasksOf(i)) {
+            const why = t.needs === undefined ? undefined : unevaluable(t.needs);
+            if (why !== undefined && !stuck.has(i.instanceId)) stuck.set(i.instanceId, `task ${shortTask(t.arn)} (${t.group}): ${why}`);
+        }
+    }
 
     const candidates = [...resumed, ...c.active.filter((i) => !isOutdated(i, o)).sort(byLeastUsed)];
     const total = c.registered.reduce((acc, i) => ({
@@ -429,10 +438,11 @@ function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedIns
     // victims were planned onto each:
     // if such an instance later becomes a victim itself, those tasks move again with its own.
     const room = binSet(c.active.filter((i) => !isOutdated(i, o))
-        .map((i) => ({ id: i.instanceId, cpu: i.container!.remaining.cpu, memory: i.container!.remaining.memory })));
-    const incoming = new Map<string, Resources[]>();
+        .map((i) => ({ id: i.instanceId, cpu: i.container!.remaining.cpu, memory: i.container!.remaining.memory,
+            offer: offerOf(i, tasksByInstance.get(i.container!.arn) ?? []) })));
+    const incoming = new Map<string, PlaceableTask[]>();
     const victims: ObservedInstance[] = [];
-    let unfit: ObservedInstance | undefined;
+    let unfit: { instance: ObservedInstance; why: string } | undefined;
     let capacity = { cpu: total.cpu, memory: total.memory };
     for (const candidate of candidates) {
         if (victims.length >= limit) break;
@@ -445,10 +455,15 @@ function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedIns
             || total.usedMemory / after.memory * 100 >= p.scaling.memoryHighPercent) {
             break;
         }
-        const moving = [...tasksOf(candidate), ...(incoming.get(candidate.instanceId) ?? [])];
+        const held = stuck.get(candidate.instanceId);
+        if (held !== undefined) {
+            notes.push(`${candidate.instanceId} stays: ${held}`);
+            continue;
+        }
+        const moving: PlaceableTask[] = [...tasksOf(candidate), ...(incoming.get(candidate.instanceId) ?? [])];
         const placed = room.place(moving, candidate.instanceId);
         if (placed === undefined) {
-            unfit = unfit ?? candidate;
+            unfit = unfit ?? { instance: candidate, why: whyUnfit(moving, (t) => room.whyNot(t, candidate.instanceId)) };
             continue;
         }
         room.remove(candidate.instanceId);
@@ -458,9 +473,12 @@ function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedIns
     }
 
     if (victims.length === 0) {
-        notes.push(unfit !== undefined
-            ? `no scale-in: ${lowText}, but the ${plural(tasksOf(unfit).length, "task")} of ${unfit.instanceId} would not fit on the ${plural(c.active.length - 1, "other ACTIVE instance")}`
-            : `no scale-in: ${lowText}, but removing an instance would push reservation above the high thresholds`);
+        if (unfit !== undefined) {
+            notes.push(`no scale-in: ${lowText}, but the ${plural(tasksOf(unfit.instance).length, "task")} of ${unfit.instance.instanceId} `
+                + `would not fit on the ${plural(c.active.length - 1, "other ACTIVE instance")}: ${unfit.why}`);
+        } else if (stuck.size === 0) {
+            notes.push(`no scale-in: ${lowText}, but removing an instance would push reservation above the high thresholds`);
+        }
         return [];
     }
 
@@ -486,6 +504,41 @@ function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedIns
         });
     }
     return resumed.filter((i) => victims.includes(i));
+}
+
+/** The task id at the end of its ARN. */
+function shortTask(arn: string): string {
+    return arn.slice(arn.lastIndexOf("/") + 1);
+}
+
+/**
+ * What an ACTIVE instance offers tasks that would move onto it, besides CPU and memory: the ports
+ * in use, ENIs left for awsvpc tasks (by its type), GPUs, the groups on it, its attributes.
+ */
+function offerOf(i: ObservedInstance, tasks: ObservedTask[]): InstanceOffer {
+    const enis = awsvpcEnis(i.instanceType);
+    const c = i.container!;
+    return {
+        portsInUse: c.portsInUse ?? [],
+        ...(enis === undefined ? {} : { freeEnis: enis - tasks.filter((t) => t.needs?.awsvpc).length }),
+        freeGpus: c.freeGpus ?? 0,
+        groups: [...new Set(tasks.map((t) => t.group))],
+        attributes: { "ecs.instance-type": i.instanceType, ...c.attributes },
+    };
+}
+
+/** Why a set of tasks does not fit: the first task no other instance takes, and what stops it on each. */
+function whyUnfit(tasks: PlaceableTask[], whyNot: (t: PlaceableTask) => string[]): string {
+    const sorted = [...tasks].sort((a, b) => b.cpu - a.cpu || b.memory - a.memory);
+    for (const t of sorted) {
+        const reasons = whyNot(t);
+        if (reasons.includes("fits")) continue;
+        const counts = new Map<string, number>();
+        for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+        if (counts.size === 1) return `${[...counts.keys()][0]} on every other instance`;
+        return [...counts].map(([r, n]) => `${r} on ${plural(n, "instance")}`).join(", ");
+    }
+    return "not all of them at once";
 }
 
 /**

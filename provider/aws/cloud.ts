@@ -24,6 +24,7 @@ export const LIMITS = {
     describeTargetGroups: 20,
     describeSpotInstanceRequests: 200,
     setInstanceProtection: 50,
+    describeServices: 10,
 } as const;
 
 /**
@@ -83,8 +84,12 @@ export function awsCloud(target: CloudTarget): AwsCloud {
     const resources = (list: ECS.Resource[] | undefined, name: string) =>
         list?.find((r) => r.name === name)?.integerValue ?? 0;
 
+    const stringSet = (list: ECS.Resource[] | undefined, name: string) => list?.find((r) => r.name === name)?.stringSetValue ?? [];
+
     function toContainer(c: ECS.ContainerInstance): ClusterContainerInstance {
         const mark = c.attributes?.find((a) => a.name === DRAIN_MARK_ATTRIBUTE)?.value;
+        const attributes = Object.fromEntries((c.attributes ?? [])
+            .filter((a) => a.value !== undefined && a.name !== DRAIN_MARK_ATTRIBUTE).map((a) => [a.name!, a.value!]));
         return {
             arn: c.containerInstanceArn!,
             ec2InstanceId: c.ec2InstanceId!,
@@ -95,10 +100,15 @@ export function awsCloud(target: CloudTarget): AwsCloud {
             runningTasks: c.runningTasksCount ?? 0,
             pendingTasks: c.pendingTasksCount ?? 0,
             ...(mark === "scale-in" || mark === "replace" ? { drainMark: mark as DrainPurpose } : {}),
+            // The remaining PORTS and PORTS_UDP resources list the host ports in use, reserved ones included.
+            portsInUse: [...stringSet(c.remainingResources, "PORTS").map((p) => `tcp:${p}`),
+                ...stringSet(c.remainingResources, "PORTS_UDP").map((p) => `udp:${p}`)],
+            freeGpus: stringSet(c.remainingResources, "GPU").length,
+            attributes,
         };
     }
 
-    function toTask(t: ECS.Task): ObservedTask {
+    function toTask(t: ECS.Task): ObservedTask & { taskDefinitionArn?: string } {
         const sum = (pick: (c: ECS.Container) => string | undefined) =>
             (t.containers ?? []).reduce((acc, c) => acc + Number(pick(c) ?? 0), 0);
         return {
@@ -109,7 +119,48 @@ export function awsCloud(target: CloudTarget): AwsCloud {
             memory: t.memory !== undefined ? Number(t.memory) : sum((c) => c.memory ?? c.memoryReservation),
             desiredStatus: t.desiredStatus ?? "UNKNOWN",
             lastStatus: t.lastStatus ?? "UNKNOWN",
+            ...(t.taskDefinitionArn === undefined ? {} : { taskDefinitionArn: t.taskDefinitionArn }),
         };
+    }
+
+    /**
+     * Adds what each task needs of an instance besides CPU and memory, read once per task definition
+     * and once per ten services: host ports, awsvpc, GPUs, `memberOf` and `distinctInstance`, daemon.
+     */
+    async function withPlacementNeeds(tasks: (ObservedTask & { taskDefinitionArn?: string })[]): Promise<ObservedTask[]> {
+        const definitions = new Map<string, ECS.TaskDefinition>();
+        for (const arn of new Set(tasks.flatMap((t) => t.taskDefinitionArn === undefined ? [] : [t.taskDefinitionArn]))) {
+            const r = await ecsClient.send(new ecs.DescribeTaskDefinitionCommand({ taskDefinition: arn }));
+            if (r.taskDefinition !== undefined) definitions.set(arn, r.taskDefinition);
+        }
+        const services = new Map<string, ECS.Service>();
+        const names = [...new Set(tasks.flatMap((t) => t.group.startsWith("service:") ? [t.group.slice("service:".length)] : []))];
+        for (const batch of chunks(names, LIMITS.describeServices)) {
+            const r = await ecsClient.send(new ecs.DescribeServicesCommand({ cluster, services: batch }));
+            for (const svc of r.services ?? []) services.set(svc.serviceName!, svc);
+        }
+        return tasks.map(({ taskDefinitionArn, ...t }) => {
+            const def = taskDefinitionArn === undefined ? undefined : definitions.get(taskDefinitionArn);
+            const svc = t.group.startsWith("service:") ? services.get(t.group.slice("service:".length)) : undefined;
+            if (def === undefined) return t;
+            const mode = def.networkMode ?? "bridge";
+            const hostPorts = mode === "awsvpc" ? [] : (def.containerDefinitions ?? []).flatMap((cd) => (cd.portMappings ?? []).flatMap((pm) => {
+                const port = mode === "host" ? pm.hostPort ?? pm.containerPort : pm.hostPort;
+                return port === undefined || port === 0 ? [] : [`${pm.protocol ?? "tcp"}:${port}`];
+            }));
+            const gpus = (def.containerDefinitions ?? []).reduce((n, cd) =>
+                n + Number(cd.resourceRequirements?.find((r) => r.type === "GPU")?.value ?? 0), 0);
+            const constraints = [...(def.placementConstraints ?? []), ...(svc?.placementConstraints ?? [])];
+            const memberOf = constraints.filter((pc) => pc.type === "memberOf" && pc.expression !== undefined).map((pc) => pc.expression!);
+            const needs = {
+                ...(hostPorts.length > 0 ? { hostPorts } : {}),
+                ...(mode === "awsvpc" ? { awsvpc: true } : {}),
+                ...(gpus > 0 ? { gpus } : {}),
+                ...(constraints.some((pc) => pc.type === "distinctInstance") ? { distinctGroup: t.group } : {}),
+                ...(memberOf.length > 0 ? { memberOf } : {}),
+            };
+            return { ...t, needs, ...(svc?.schedulingStrategy === "DAEMON" ? { daemon: true } : {}) };
+        });
     }
 
     async function describeContainers(arns: string[]): Promise<ClusterContainerInstance[]> {
@@ -121,8 +172,8 @@ export function awsCloud(target: CloudTarget): AwsCloud {
         return out;
     }
 
-    async function describeTasks(arns: string[]): Promise<ObservedTask[]> {
-        const out: ObservedTask[] = [];
+    async function describeTasks(arns: string[]): Promise<(ObservedTask & { taskDefinitionArn?: string })[]> {
+        const out: (ObservedTask & { taskDefinitionArn?: string })[] = [];
         for (const batch of chunks(arns, LIMITS.describeTasks)) {
             const r = await ecsClient.send(new ecs.DescribeTasksCommand({ cluster, tasks: batch }));
             out.push(...(r.tasks ?? []).map(toTask));
@@ -131,8 +182,10 @@ export function awsCloud(target: CloudTarget): AwsCloud {
     }
 
     /** Lists task ARNs page by page, describing each page as it arrives. */
-    async function tasksWhere(filter: { containerInstance?: string; desiredStatus: (typeof DESIRED_STATUSES)[number] }): Promise<ObservedTask[]> {
-        const out: ObservedTask[] = [];
+    type ListedTask = ObservedTask & { taskDefinitionArn?: string };
+
+    async function tasksWhere(filter: { containerInstance?: string; desiredStatus: (typeof DESIRED_STATUSES)[number] }): Promise<ListedTask[]> {
+        const out: ListedTask[] = [];
         let nextToken: string | undefined;
         do {
             const page = await ecsClient.send(new ecs.ListTasksCommand({ cluster, maxResults: LIMITS.listPage, nextToken, ...filter }));
@@ -228,7 +281,10 @@ export function awsCloud(target: CloudTarget): AwsCloud {
 
         describeContainerInstances: async (arns) => arns.length === 0 ? [] : describeContainers(arns),
 
-        listTasks: async () => (await tasksWhere({ desiredStatus: "RUNNING" })).filter((t) => t.desiredStatus === "RUNNING"),
+        async listTasks() {
+            const tasks = (await tasksWhere({ desiredStatus: "RUNNING" })).filter((t) => t.desiredStatus === "RUNNING");
+            return withPlacementNeeds(tasks);
+        },
 
         async listTasksOn(containerInstanceArn: string) {
             // ListTasks filters by desired status only; a task being stopped is listed under STOPPED
@@ -236,7 +292,7 @@ export function awsCloud(target: CloudTarget): AwsCloud {
             const seen = new Set<string>();
             const out: ObservedTask[] = [];
             for (const desiredStatus of DESIRED_STATUSES) {
-                for (const t of await tasksWhere({ containerInstance: containerInstanceArn, desiredStatus })) {
+                for (const { taskDefinitionArn: _, ...t } of await tasksWhere({ containerInstance: containerInstanceArn, desiredStatus })) {
                     if (seen.has(t.arn) || t.lastStatus === "STOPPED") continue;
                     seen.add(t.arn);
                     out.push(t);

@@ -73,8 +73,9 @@ describe("AWS Cloud port against moto", function () {
             const cloud = cloudFor(m);
             const tasks = await cloud.listTasks();
             assert.equal(tasks.length, 150);
-            assert.deepEqual(cloud.requests, { ListTasks: 2, DescribeTasks: 2 });
-            assert.deepEqual([tasks[0].group, tasks[0].cpu, tasks[0].memory], ["service:web", 128, 256]);
+            // The placement needs cost one DescribeTaskDefinition per task definition and one DescribeServices per ten services.
+            assert.deepEqual(cloud.requests, { ListTasks: 2, DescribeTasks: 2, DescribeTaskDefinition: 1, DescribeServices: 1 });
+            assert.deepEqual([tasks[0].group, tasks[0].cpu, tasks[0].memory, tasks[0].needs], ["service:web", 128, 256, {}]);
             assert.ok(tasks.every((t) => Object.values(m.containerArns).includes(t.containerInstanceArn)));
         });
 

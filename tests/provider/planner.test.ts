@@ -148,7 +148,7 @@ describe("plan", () => {
             const tasks = [...tasksOn(a, 1, 1024, 100), ...tasksOn(b, 1, 1280, 100), ...tasksOn(c, 1, 1280, 100)];
             const p = plan(observed([a, b, c], { metrics: low, tasks }), policy({ scaling: { cpuHighPercent: 100 } }));
             assert.deepEqual(p.actions, []);
-            assert.deepEqual(p.notes, ["no scale-in: CPUReservation 20% < 40% and MemoryReservation 20% < 40% over 5 min, but the 1 task of i-0001 would not fit on the 2 other ACTIVE instances"]);
+            assert.deepEqual(p.notes, ["no scale-in: CPUReservation 20% < 40% and MemoryReservation 20% < 40% over 5 min, but the 1 task of i-0001 would not fit on the 2 other ACTIVE instances: CPU on every other instance"]);
         });
 
         it("checks the fit task by task, not only in total", () => {

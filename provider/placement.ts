@@ -1,0 +1,118 @@
+// What ECS checks before it places a task on a container instance, beyond CPU and memory: host ports
+// already bound, an elastic network interface for each awsvpc task, GPUs, and the placement
+// constraints `distinctInstance` and `memberOf`. Pure data and functions, shared by the planner's
+// fit check and the simulator's placement, so both place by the same rules.
+
+/** What a task needs of the instance it runs on, besides CPU and memory. */
+export interface TaskNeeds {
+    /** Static host ports it binds, as `tcp:80` / `udp:53` (bridge with a fixed hostPort, or host networking). */
+    hostPorts?: string[];
+    /** awsvpc networking: the task takes one of the instance's elastic network interfaces. */
+    awsvpc?: boolean;
+    gpus?: number;
+    /** `distinctInstance`: no other task of this group on the same instance. */
+    distinctGroup?: string;
+    /** `memberOf` expressions the instance's attributes must satisfy. */
+    memberOf?: string[];
+}
+
+/** What an instance offers, besides CPU and memory. */
+export interface InstanceOffer {
+    /** Host ports in use (`tcp:22`, …): the container instance's remaining PORTS and PORTS_UDP. */
+    portsInUse?: string[];
+    /** Elastic network interfaces free for awsvpc tasks; undefined when the type is unknown (no room). */
+    freeEnis?: number;
+    freeGpus?: number;
+    /** Task groups with a task on the instance, for `distinctInstance`. */
+    groups?: string[];
+    /** Attributes `memberOf` expressions read: `ecs.instance-type`, `ecs.availability-zone`, custom ones. */
+    attributes?: Record<string, string>;
+}
+
+/**
+ * Elastic network interfaces per instance type, for the families the component offers (EC2's
+ * documented maximums); one is the primary interface and is not available to awsvpc tasks.
+ */
+export const MAX_ENIS: Record<string, number> = {
+    large: 3, xlarge: 4, "2xlarge": 4, "4xlarge": 8, "8xlarge": 8, "12xlarge": 8, "16xlarge": 15, "24xlarge": 15,
+};
+
+/** Families whose ENI maximum by size is the table above (general purpose, compute and memory, 5th to 7th generation). */
+export const ENI_TABLE_FAMILIES = ["m5", "m5a", "m6i", "m6a", "m6g", "m7i", "m7a", "m7g", "c5", "c5a", "c6i", "c6a", "c6g", "c7i", "c7a", "c7g",
+    "r5", "r5a", "r6i", "r6a", "r6g", "r7i", "r7a", "r7g"];
+
+/**
+ * ENIs an instance type offers awsvpc tasks, or undefined when the table does not know the type: an
+ * unknown type is treated as having no room, so its awsvpc tasks keep their instance.
+ */
+export function awsvpcEnis(instanceType: string): number | undefined {
+    const [family, size] = instanceType.split(".");
+    const max = size === undefined || !ENI_TABLE_FAMILIES.includes(family) ? undefined : MAX_ENIS[size];
+    return max === undefined ? undefined : max - 1;
+}
+
+/** A `memberOf` expression this check can evaluate, or undefined. */
+type Predicate = (attributes: Record<string, string>) => boolean;
+
+/**
+ * Parses the subset of the cluster query language the planner evaluates: `attribute:NAME == V`,
+ * `!= V`, `in [A, B]`, `not_in [A, B]`, joined by `and` / `or` (left to right). Anything else
+ * (wildcards, `exists`, task-group queries) is not evaluated, and the task's instance stays.
+ */
+export function parseMemberOf(expression: string): Predicate | undefined {
+    const terms = expression.split(/\s+(and|or)\s+/i);
+    const preds: Predicate[] = [];
+    const ops: string[] = [];
+    for (let k = 0; k < terms.length; k++) {
+        if (k % 2 === 1) {
+            ops.push(terms[k].toLowerCase());
+            continue;
+        }
+        const m = /^\(?\s*attribute:([\w.-]+)\s*(==|!=|in|not_in)\s*(\[[^\]]*\]|[^\s()]+)\s*\)?$/i.exec(terms[k].trim());
+        if (m === null) return undefined;
+        const [, name, op, raw] = m;
+        const values = raw.startsWith("[") ? raw.slice(1, -1).split(",").map((v) => v.trim()) : [raw];
+        if (values.some((v) => v.includes("*"))) return undefined;
+        const o = op.toLowerCase();
+        preds.push((attrs) => {
+            const value = attrs[name];
+            const hit = value !== undefined && values.includes(value);
+            return o === "==" || o === "in" ? hit : !hit;
+        });
+    }
+    return (attrs) => preds.slice(1).reduce((acc, p, k) => ops[k] === "and" ? acc && p(attrs) : acc || p(attrs), preds[0](attrs));
+}
+
+/** Why a task cannot be placed on an instance by the rules above, or undefined when it can. */
+export function blockedBy(task: TaskNeeds, offer: InstanceOffer): string | undefined {
+    for (const port of task.hostPorts ?? []) {
+        if ((offer.portsInUse ?? []).includes(port)) return `port ${port.replace(/^tcp:/, "")} in use`;
+    }
+    if (task.awsvpc && (offer.freeEnis ?? 0) < 1) return offer.freeEnis === undefined ? "no ENI table entry for the instance type" : "no free ENI";
+    if ((task.gpus ?? 0) > (offer.freeGpus ?? 0)) return "not enough GPUs";
+    if (task.distinctGroup !== undefined && (offer.groups ?? []).includes(task.distinctGroup)) return `distinctInstance (${task.distinctGroup})`;
+    for (const expr of task.memberOf ?? []) {
+        const pred = parseMemberOf(expr);
+        if (pred === undefined || !pred(offer.attributes ?? {})) return `memberOf(${expr})`;
+    }
+    return undefined;
+}
+
+/** The offer after `task` is placed on it. */
+export function afterPlacing(offer: InstanceOffer, task: TaskNeeds): InstanceOffer {
+    return {
+        ...offer,
+        portsInUse: [...(offer.portsInUse ?? []), ...(task.hostPorts ?? [])],
+        ...(task.awsvpc && offer.freeEnis !== undefined ? { freeEnis: offer.freeEnis - 1 } : {}),
+        ...(task.gpus ? { freeGpus: (offer.freeGpus ?? 0) - task.gpus } : {}),
+        groups: task.distinctGroup === undefined ? offer.groups : [...(offer.groups ?? []), task.distinctGroup],
+    };
+}
+
+/** Why a task's constraints cannot be evaluated at all (its instance then stays), or undefined. */
+export function unevaluable(task: TaskNeeds): string | undefined {
+    for (const expr of task.memberOf ?? []) {
+        if (parseMemberOf(expr) === undefined) return `memberOf(${expr}) cannot be evaluated by the scaler`;
+    }
+    return undefined;
+}
