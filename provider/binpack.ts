@@ -29,10 +29,12 @@ export interface BinSet {
     whyNot(task: PlaceableTask, exclude?: string): string[];
 }
 
-const before = (a: Bin, b: Bin) => a.cpu - b.cpu || a.memory - b.memory || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+// Named so as not to shadow a global (mocha defines `before`): the closure serializer treats a name
+// that is also a global as the global and does not capture it.
+const binOrder = (a: Bin, b: Bin) => a.cpu - b.cpu || a.memory - b.memory || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 export function binSet(initial: Bin[]): BinSet {
-    const bins = initial.map((b) => ({ ...b })).sort(before);
+    const bins = initial.map((b) => ({ ...b })).sort(binOrder);
 
     /** Index of the first bin not before `probe`. */
     const lowerBound = (probe: Bin): number => {
@@ -40,7 +42,7 @@ export function binSet(initial: Bin[]): BinSet {
         let hi = bins.length;
         while (lo < hi) {
             const mid = (lo + hi) >> 1;
-            if (before(bins[mid], probe) < 0) lo = mid + 1;
+            if (binOrder(bins[mid], probe) < 0) lo = mid + 1;
             else hi = mid;
         }
         return lo;

@@ -23,6 +23,8 @@ export interface MotoClusterOpts {
     standalone?: string[];
     /** The group protects new instances from scale-in, as the component sets it up. @default true */
     protectNew?: boolean;
+    /** Static host port (bridge networking) the service's tasks bind, as ECS reports in their network bindings. @default none */
+    hostPort?: number;
 }
 
 export interface MotoCluster {
@@ -98,8 +100,9 @@ export async function createMotoCluster(endpoint: string, o: MotoClusterOpts): P
     const clusterName = o.name;
     await c.ecs.send(new ecs.CreateClusterCommand({ clusterName }));
     await c.ecs.send(new ecs.RegisterTaskDefinitionCommand({
-        family: "web", cpu: "128", memory: "256",
-        containerDefinitions: [{ name: "web", image: "nginx", cpu: 128, memory: 256 }],
+        family: "web", cpu: "128", memory: "256", networkMode: "bridge",
+        containerDefinitions: [{ name: "web", image: "nginx", cpu: 128, memory: 256,
+            ...(o.hostPort === undefined ? {} : { portMappings: [{ containerPort: 8080, hostPort: o.hostPort, protocol: "tcp" }] }) }],
     }));
     const containerArns: Record<string, string> = {};
     for (const id of instanceIds) {

@@ -1,6 +1,7 @@
 // The scaler through the Pulumi SDK's own dynamic-provider host over gRPC, against moto.
 import { strict as assert } from "node:assert";
 import * as asg from "@aws-sdk/client-auto-scaling";
+import * as ecs from "@aws-sdk/client-ecs";
 import { PARTIAL_STATE_LIMIT_BYTES, scalerProvider } from "../../provider/dynamic";
 import { PLAN_PENDING, UNKNOWN } from "../../provider/inputs";
 import { DEFAULT_SCALING } from "../../provider/policy";
@@ -162,6 +163,36 @@ describe("scaler through the SDK's dynamic-provider host", function () {
             const again = await host.check(created.outs, inputsFor(m, providerText));
             assert.deepEqual(again.inputs.plan, []);
             assert.equal((await host.diff(created.id, created.outs, again.inputs)).changes, "DIFF_NONE");
+        });
+    });
+
+    describe("scale-in by ECS's placement rules, with host ports as moto reports them", () => {
+        it("does not scale in when every instance binds the port its tasks need, and says why", async () => {
+            await moto.reset();
+            const m = await createMotoCluster(moto.endpoint, { name: "ports", instances: 3, tasksPerInstance: 1, hostPort: 80 });
+            await putReservations(m.clients, m.clusterName, 10, 10, 8);
+            const r = await host.check({}, inputsFor(m, providerText));
+            const plan = r.inputs.plan as string[];
+            assert.deepEqual(plan.filter((l) => !l.startsWith("note: ")), [], plan.join("\n"));
+            assert.ok(plan.some((l) => /^note: no scale-in: .*, but the 1 task of i-\w+ would not fit on the 2 other ACTIVE instances: port 80 in use on every other instance$/.test(l)),
+                plan.join("\n"));
+        });
+
+        it("scales in where the port is free", async () => {
+            await moto.reset();
+            const m = await createMotoCluster(moto.endpoint, { name: "ports", instances: 3, tasksPerInstance: 1, hostPort: 80 });
+            // The third instance runs a task of the same size that binds no port instead.
+            const third = m.containerArns[m.instanceIds[2]];
+            const [bound] = (await m.clients.ecs.send(new ecs.ListTasksCommand({ cluster: m.clusterName, containerInstance: third }))).taskArns!;
+            await m.clients.ecs.send(new ecs.StopTaskCommand({ cluster: m.clusterName, task: bound }));
+            await m.clients.ecs.send(new ecs.RegisterTaskDefinitionCommand({ family: "worker", cpu: "128", memory: "256",
+                containerDefinitions: [{ name: "worker", image: "busybox", cpu: 128, memory: 256 }] }));
+            await m.clients.ecs.send(new ecs.StartTaskCommand({ cluster: m.clusterName, taskDefinition: "worker", containerInstances: [third], group: "service:worker" }));
+            await putReservations(m.clients, m.clusterName, 10, 10, 8);
+            const r = await host.check({}, inputsFor(m, providerText));
+            const plan = r.inputs.plan as string[];
+            assert.equal(plan.filter((l) => /^  drain i-\w+/.test(l)).length, 1, plan.join("\n"));
+            assert.ok(!plan.some((l) => l.includes("port 80 in use")), plan.join("\n"));
         });
     });
 

@@ -1,0 +1,105 @@
+// Scale-in fit by the rules ECS places by: host ports, ENIs for awsvpc tasks, GPUs, distinctInstance,
+// memberOf, daemon tasks. Planner tests on plain data, and the pure rules themselves.
+import { strict as assert } from "node:assert";
+import { ObservedInstance, ObservedTask } from "../../provider/model";
+import { plan } from "../../provider/planner";
+import { awsvpcEnis, blockedBy, parseMemberOf } from "../../provider/placement";
+import { renderPlan } from "../../provider/render";
+import { instance, observed, policy, series, tasksOn } from "../helpers/observed";
+
+const low = { cpu: series(20), memory: series(20) };
+const LOW_TEXT = "CPUReservation 20% < 40% and MemoryReservation 20% < 40% over 5 min";
+
+/** An instance with `ports` bound, some CPU used, and what else it offers. */
+function host(n: number, o: { ports?: string[]; type?: string; az?: string; usedCpu?: number; gpus?: number } = {}): ObservedInstance {
+    const i = instance(n, { usedCpu: o.usedCpu ?? 256, tasks: 1 });
+    return {
+        ...i,
+        instanceType: o.type ?? "m6i.large",
+        container: { ...i.container!, portsInUse: ["tcp:22", "tcp:51678", ...(o.ports ?? [])], freeGpus: o.gpus ?? 0,
+            attributes: { "ecs.availability-zone": o.az ?? "us-east-1a" } },
+    };
+}
+
+function task(i: ObservedInstance, needs: ObservedTask["needs"], group = "service:web", extra: Partial<ObservedTask> = {}): ObservedTask {
+    return { ...tasksOn(i, 1, 256, 256, group)[0], needs, ...extra };
+}
+
+const scaleInPlan = (instances: ObservedInstance[], tasks: ObservedTask[]) => plan(observed(instances, { metrics: low, tasks }), policy());
+const drained = (p: ReturnType<typeof plan>) => p.actions.flatMap((a) => a.kind === "drain" ? a.victims.map((v) => v.instanceId) : []);
+
+describe("scale-in fit by ECS's placement rules", () => {
+    it("does not move a task with a static host port onto an instance that has the port bound, and says so", () => {
+        const hosts = [1, 2, 3].map((n) => host(n, { ports: ["tcp:80"] }));
+        const tasks = hosts.map((h) => task(h, { hostPorts: ["tcp:80"] }));
+        const p = scaleInPlan(hosts, tasks);
+        assert.deepEqual(drained(p), []);
+        assert.deepEqual(p.notes, [`no scale-in: ${LOW_TEXT}, but the 1 task of i-0001 would not fit on the 2 other ACTIVE instances: port 80 in use on every other instance`]);
+    });
+
+    it("scales in where the port is free on another instance", () => {
+        const a = host(1, { ports: ["tcp:80"] });
+        const b = host(2, { ports: ["tcp:80"] });
+        const c = host(3, { ports: ["tcp:8080"] });
+        const p = scaleInPlan([a, b, c], [task(a, { hostPorts: ["tcp:80"] }), task(b, { hostPorts: ["tcp:80"] }), task(c, { hostPorts: ["tcp:8080"] })]);
+        assert.deepEqual(drained(p), ["i-0001"], "its port-80 task fits on i-0003");
+    });
+
+    it("counts one ENI per awsvpc task against the instance type's interfaces, less the primary", () => {
+        // m6i.large: 3 interfaces, 2 for tasks. Each instance already runs two awsvpc tasks.
+        const hosts = [1, 2, 3].map((n) => host(n));
+        const tasks = hosts.flatMap((h) => [task(h, { awsvpc: true }, "service:a"), { ...task(h, { awsvpc: true }, "service:a"), arn: `${h.instanceId}/b` }]);
+        const p = scaleInPlan(hosts, tasks);
+        assert.deepEqual(drained(p), []);
+        assert.match(p.notes[0], /would not fit on the 2 other ACTIVE instances: no free ENI on every other instance$/);
+    });
+
+    it("treats an instance type missing from the ENI table as having no room for awsvpc tasks", () => {
+        assert.equal(awsvpcEnis("m6i.large"), 2);
+        assert.equal(awsvpcEnis("x2iezn.large"), undefined);
+        assert.equal(blockedBy({ awsvpc: true }, {}), "no ENI table entry for the instance type");
+    });
+
+    it("keeps distinctInstance tasks apart", () => {
+        const hosts = [1, 2, 3].map((n) => host(n));
+        const tasks = hosts.map((h) => task(h, { distinctGroup: "service:spread" }, "service:spread"));
+        const p = scaleInPlan(hosts, tasks);
+        assert.deepEqual(drained(p), []);
+        assert.match(p.notes[0], /distinctInstance \(service:spread\) on every other instance$/);
+    });
+
+    it("evaluates memberOf on instance type and availability zone", () => {
+        const a = host(1, { az: "us-east-1a" });
+        const b = host(2, { az: "us-east-1b" });
+        const c = host(3, { az: "us-east-1b" });
+        const zoneA = "attribute:ecs.availability-zone == us-east-1a";
+        const p = scaleInPlan([a, b, c], [task(a, { memberOf: [zoneA] }), task(b, {}), task(c, {})]);
+        assert.ok(!drained(p).includes("i-0001"), "its task may only run in us-east-1a, where no other instance is");
+        assert.ok(p.notes.every((n) => !n.includes("i-0001 stays")));
+        assert.equal(parseMemberOf("attribute:ecs.instance-type in [m6i.large, m5.large]")!({ "ecs.instance-type": "m5.large" }), true);
+        assert.equal(parseMemberOf("attribute:ecs.instance-type != m6i.large and attribute:team == pay")!({ "ecs.instance-type": "m5.large", team: "pay" }), true);
+    });
+
+    it("keeps an instance whose task has a constraint it cannot evaluate, naming the task", () => {
+        const hosts = [1, 2, 3].map((n) => host(n));
+        const wild = "attribute:ecs.instance-type =~ g4dn.*";
+        const p = scaleInPlan(hosts, [task(hosts[0], { memberOf: [wild] }, "service:gpu"), task(hosts[1], {}), task(hosts[2], {})]);
+        assert.ok(!drained(p).includes("i-0001"));
+        assert.ok(p.notes.includes(`i-0001 stays: task 0 (service:gpu): memberOf(${wild}) cannot be evaluated by the scaler`), p.notes.join("\n"));
+    });
+
+    it("counts GPUs", () => {
+        assert.equal(blockedBy({ gpus: 1 }, { freeGpus: 0 }), "not enough GPUs");
+        assert.equal(blockedBy({ gpus: 1 }, { freeGpus: 1 }), undefined);
+    });
+
+    it("never moves daemon tasks: an instance whose other tasks fit is drained", () => {
+        // Every instance runs the port-bound daemon; moving it would never fit, and it does not move.
+        const hosts = [1, 2, 3].map((n) => host(n, { ports: ["tcp:9100"] }));
+        const tasks = hosts.map((h) => task(h, { hostPorts: ["tcp:9100"] }, "service:agent", { daemon: true }));
+        const p = scaleInPlan(hosts, tasks);
+        assert.deepEqual(drained(p), ["i-0001"]);
+        assert.deepEqual(renderPlan(p).slice(1), ["  drain i-0001 (spot, 0 tasks fit on 2 remaining instances), batch 1 of 1"]);
+    });
+
+});
