@@ -62,7 +62,7 @@ export interface Cloud {
      * Every task on one container instance that has not reached STOPPED, whatever its desired
      * status: tasks ECS is still deactivating or stopping count here but not in the instance's counters.
      */
-    listTasksOn(containerInstanceArn: string): Promise<ObservedTask[]>;
+    listTasksOn(containerInstanceArn: string, withNeeds?: boolean): Promise<ObservedTask[]>;
     /** CPUReservation and MemoryReservation, 1-minute averages between `startMs` and `endMs`, in one request. */
     reservationMetrics(startMs: number, endMs: number): Promise<{ cpu: Datapoint[]; memory: Datapoint[] }>;
     lastScalingActivity(): Promise<number | undefined>;

@@ -288,7 +288,8 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
     async function onTimeout(s: VictimState, tasks: number): Promise<void> {
         const id = s.victim.instanceId;
         const after = `after ${draining.timeoutSeconds} s`;
-        const running = (await cloud.listTasksOn(s.victim.containerInstanceArn!)).filter(isMeantToRun);
+        // Daemon tasks are stopped by ECS last, once every other task is gone: they never block on their own.
+        const running = (await cloud.listTasksOn(s.victim.containerInstanceArn!, true)).filter((t) => isMeantToRun(t) && !t.daemon);
         if (running.length === 0) {
             s.failure = `${id}: ${tasks} task(s) still stopping ${after}: they were asked to stop and have not exited`;
             return;

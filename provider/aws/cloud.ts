@@ -286,19 +286,20 @@ export function awsCloud(target: CloudTarget): AwsCloud {
             return withPlacementNeeds(tasks);
         },
 
-        async listTasksOn(containerInstanceArn: string) {
+        async listTasksOn(containerInstanceArn: string, withNeeds = false) {
             // ListTasks filters by desired status only; a task being stopped is listed under STOPPED
             // until it gets there, so both lists are read and what reached STOPPED is left out.
             const seen = new Set<string>();
-            const out: ObservedTask[] = [];
+            const out: ListedTask[] = [];
             for (const desiredStatus of DESIRED_STATUSES) {
-                for (const { taskDefinitionArn: _, ...t } of await tasksWhere({ containerInstance: containerInstanceArn, desiredStatus })) {
+                for (const t of await tasksWhere({ containerInstance: containerInstanceArn, desiredStatus })) {
                     if (seen.has(t.arn) || t.lastStatus === "STOPPED") continue;
                     seen.add(t.arn);
                     out.push(t);
                 }
             }
-            return out;
+            // Which are daemon tasks (and what each needs) costs a few reads more: only when asked.
+            return withNeeds ? withPlacementNeeds(out) : out.map(({ taskDefinitionArn: _, ...t }) => t);
         },
 
         async reservationMetrics(startMs: number, endMs: number) {

@@ -22,8 +22,11 @@ export interface SimCloud extends Cloud {
     readonly faults: Record<"throttle" | "serverError" | "hang", number>;
 }
 
-function taskView(t: SimTask, arn: string): ObservedTask {
+function taskView(world: SimWorld, t: SimTask, arn: string): ObservedTask {
+    const daemon = t.service !== undefined && world.services.get(t.service)?.daemon === true;
     return {
+        ...(t.needs === undefined ? {} : { needs: t.needs }),
+        ...(daemon ? { daemon } : {}),
         arn: t.arn,
         containerInstanceArn: arn,
         group: t.service !== undefined ? `service:${t.service}` : `family:${t.family}`,
@@ -55,6 +58,9 @@ export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
             runningTasks: tasks.filter((t) => SimWorld.meantToRun(t) && t.status === "RUNNING").length,
             pendingTasks: tasks.filter((t) => SimWorld.meantToRun(t) && t.status === "PENDING").length,
             ...(mark === undefined ? {} : { drainMark: mark }),
+            portsInUse: world.offerOf(c.instanceId).portsInUse,
+            freeGpus: 0,
+            attributes: {},
         };
     }
 
@@ -115,10 +121,10 @@ export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
         describeContainerInstances: (arns) => call("DescribeContainerInstances", () =>
             registered().filter((c) => arns.includes(c.arn)).map(containerView)),
         listTasks: () => call("ListTasks", () => registered().flatMap((c) =>
-            world.tasksOn(c.instanceId).filter(SimWorld.meantToRun).map((t) => taskView(t, c.arn)))),
+            world.tasksOn(c.instanceId).filter(SimWorld.meantToRun).map((t) => taskView(world, t, c.arn)))),
         listTasksOn: (arn) => call("ListTasks", () => {
             const c = world.containerByArn(arn);
-            return c === undefined ? [] : world.tasksOn(c.instanceId).map((t) => taskView(t, arn));
+            return c === undefined ? [] : world.tasksOn(c.instanceId).map((t) => taskView(world, t, arn));
         }),
         reservationMetrics: (start, end) => call("GetMetricData", () => ({
             cpu: world.metrics.cpu.filter((p) => p.time >= start && p.time <= end),

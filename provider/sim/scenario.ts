@@ -4,6 +4,7 @@ import { reconcile, previewPlan, ScalerSettings } from "../reconcile";
 import { FaultConfig, simCloud, simDeps, SimCloud } from "./cloud";
 import { SimTimings, SimWorld } from "./world";
 import { Lifecycle } from "../model";
+import { TaskNeeds } from "../placement";
 
 export interface ServiceSpec {
     name: string;
@@ -14,6 +15,10 @@ export interface ServiceSpec {
     maxPercent?: number;
     /** Its tasks sit behind a load balancer: each one stopped spends the deregistration delay DEACTIVATING first. */
     loadBalanced?: boolean;
+    /** What its tasks need of an instance besides CPU and memory (static host ports, awsvpc, constraints). */
+    needs?: TaskNeeds;
+    /** DAEMON scheduling: a task on every instance. */
+    daemon?: boolean;
 }
 
 export interface ClusterSpec {
@@ -32,6 +37,8 @@ export interface ClusterSpec {
     protectFromScaleIn?: boolean;
     /** An ECS capacity provider with managed draining is attached, as the component sets it up. @default true */
     managedDraining?: boolean;
+    /** A service whose tasks do not all fit starts with those that do (for generated clusters). @default false */
+    seedWhatFits?: boolean;
 }
 
 /** A world with `spec.instances` registered instances and every task already RUNNING. */
@@ -58,7 +65,8 @@ export function buildCluster(spec: ClusterSpec): SimWorld {
     }
     for (const s of spec.services ?? []) {
         world.addService({ name: s.name, desired: s.count, cpu: s.cpu, memory: s.memory,
-            minHealthyPercent: s.minHealthyPercent ?? 100, maxPercent: s.maxPercent ?? 200, loadBalanced: s.loadBalanced ?? false });
+            minHealthyPercent: s.minHealthyPercent ?? 100, maxPercent: s.maxPercent ?? 200, loadBalanced: s.loadBalanced ?? false,
+            ...(s.needs === undefined ? {} : { needs: s.needs }), ...(s.daemon ? { daemon: true } : {}) }, spec.seedWhatFits ?? false);
     }
     const ids = [...world.instances.keys()];
     for (const t of spec.standalone ?? []) world.runTask(t.family, t.cpu, t.memory, t.onInstance === undefined ? undefined : ids[t.onInstance]);

@@ -3,6 +3,7 @@
 // virtual clock. It models what ECS and EC2 do that matters to draining, and records every action
 // and every task's life so tests can check the invariants at every tick.
 import { Datapoint, DrainPurpose, Lifecycle, Resources } from "../model";
+import { awsvpcEnis, blockedBy, InstanceOffer, TaskNeeds } from "../placement";
 import { VirtualClock } from "./clock";
 import { advanceGroupEvents, GroupEvents } from "./groupEvents";
 import { advanceTerminationHooks } from "./managedDraining";
@@ -98,6 +99,8 @@ export interface SimTask {
     stoppedBy?: Actor;
     /** A task that ignores stop requests (fault injection). */
     neverStops?: boolean;
+    /** What it needs of an instance besides CPU and memory (its service's). */
+    needs?: TaskNeeds;
 }
 
 export interface SimService {
@@ -109,6 +112,12 @@ export interface SimService {
     maxPercent: number;
     /** Its tasks are registered in a load balancer: each stop deactivates them for the deregistration delay first. */
     loadBalanced?: boolean;
+    /** What its tasks need of an instance besides CPU and memory: host ports, an ENI, constraints. */
+    needs?: TaskNeeds;
+    /** DAEMON scheduling: one task on every ACTIVE instance (`desired` is ignored); stopped last on a DRAINING one. */
+    daemon?: boolean;
+    /** The newest service event saying why a task could not be placed, as ECS words it. */
+    lastEvent?: string;
     /** Tasks lost to causes outside the scaler that ECS has not yet replaced. */
     externalDebt: number;
 }
@@ -224,14 +233,30 @@ export class SimWorld {
         return made;
     }
 
-    /** Adds a service and places its tasks RUNNING at once (spread over ACTIVE instances). */
-    addService(spec: Omit<SimService, "externalDebt">): SimService {
+    /**
+     * Adds a service and places its tasks RUNNING at once (spread over ACTIVE instances). With
+     * `fitOnly`, a service whose tasks do not all fit starts with those that do, as its desired count.
+     */
+    addService(spec: Omit<SimService, "externalDebt">, fitOnly = false): SimService {
         const service: SimService = { ...spec, externalDebt: 0 };
         this.services.set(service.name, service);
+        if (service.daemon) {
+            for (const inst of this.liveInstances()) {
+                if (inst.container?.status !== "ACTIVE") continue;
+                const task = this.place(inst.id, service.cpu, service.memory, service.name, service.name, service.needs);
+                task.status = "RUNNING";
+                task.runningAt = this.now;
+            }
+            return service;
+        }
         for (let i = 0; i < service.desired; i++) {
             const host = this.placementFor(service.cpu, service.memory, service.name);
+            if (host === undefined && fitOnly) {
+                service.desired = i;
+                break;
+            }
             if (host === undefined) throw new Error(`no room to seed task ${i + 1} of service ${service.name}`);
-            const task = this.place(host, service.cpu, service.memory, service.name, service.name);
+            const task = this.place(host, service.cpu, service.memory, service.name, service.name, service.needs);
             task.status = "RUNNING";
             task.runningAt = this.now;
         }
@@ -443,10 +468,11 @@ export class SimWorld {
         return set;
     }
 
-    private place(instanceId: string, cpu: number, memory: number, family: string, service?: string): SimTask {
+    private place(instanceId: string, cpu: number, memory: number, family: string, service?: string, needs?: TaskNeeds): SimTask {
         const task: SimTask = {
             arn: `arn:aws:ecs:us-east-1:123456789012:task/sim/${this.nextId("")}`,
             service, family, instanceId, cpu, memory, status: "PENDING", placedAt: this.now,
+            ...(needs === undefined ? {} : { needs }),
         };
         this.tasks.set(task.arn, task);
         this.index(task, true);
@@ -454,15 +480,47 @@ export class SimWorld {
         return task;
     }
 
-    /** Spread placement: the ACTIVE instance with room and the fewest tasks of the service. */
+    /** Host ports ECS reserves on every container instance (the agent's default ECS_RESERVED_PORTS). */
+    static readonly RESERVED_PORTS = ["tcp:22", "tcp:2375", "tcp:2376", "tcp:51678", "tcp:51679"];
+
+    /** What an instance offers a task besides CPU and memory, by the rules of placement.ts. */
+    offerOf(instanceId: string): InstanceOffer {
+        const inst = this.instances.get(instanceId)!;
+        const tasks = this.tasksOn(instanceId);
+        const enis = awsvpcEnis(inst.type);
+        return {
+            portsInUse: [...SimWorld.RESERVED_PORTS, ...tasks.flatMap((t) => t.needs?.hostPorts ?? [])],
+            ...(enis === undefined ? {} : { freeEnis: enis - tasks.filter((t) => t.needs?.awsvpc).length }),
+            freeGpus: 0,
+            groups: [...new Set(tasks.map((t) => t.service === undefined ? `family:${t.family}` : `service:${t.service}`))],
+            attributes: { "ecs.instance-type": inst.type },
+        };
+    }
+
+    /** Why the last placement failed on the closest instance, in ECS's service event words. */
+    private lastMiss: string | undefined;
+
+    /** Spread placement: the ACTIVE instance with room and the fewest tasks of the service, by ECS's placement rules. */
     private placementFor(cpu: number, memory: number, service: string | undefined): string | undefined {
         let best: { id: string; count: number; free: number } | undefined;
+        const needs = service === undefined ? undefined : this.services.get(service)?.needs;
+        this.lastMiss = undefined;
         for (const inst of this.liveInstances()) {
             const c = inst.container;
             if (c === undefined || c.status !== "ACTIVE" || !c.agentConnected || inst.asgState !== "InService") continue;
             const r = this.reserved(inst.id);
             const free = { cpu: c.registered.cpu - r.cpu, memory: c.registered.memory - r.memory };
-            if (free.cpu < cpu || free.memory < memory) continue;
+            if (free.cpu < cpu || free.memory < memory) {
+                this.lastMiss = this.lastMiss ?? `The closest matching container-instance ${c.arn} has insufficient ${free.cpu < cpu ? "CPU" : "memory"} units available.`;
+                continue;
+            }
+            const blocked = needs === undefined ? undefined : blockedBy(needs, this.offerOf(inst.id));
+            if (blocked !== undefined) {
+                this.lastMiss = blocked.startsWith("port")
+                    ? `The closest matching container-instance ${c.arn} is already using a port required by your task.`
+                    : `The closest matching container-instance ${c.arn} does not meet the requirements of your task (${blocked}).`;
+                continue;
+            }
             const count = service === undefined ? 0 : this.tasksOn(inst.id).filter((t) => t.service === service).length;
             if (best === undefined || count < best.count || (count === best.count && free.cpu > best.free)) {
                 best = { id: inst.id, count, free: free.cpu };
@@ -640,6 +698,10 @@ export class SimWorld {
     private schedule(): void {
         this.unplaceable = 0;
         for (const s of this.services.values()) {
+            if (s.daemon) {
+                this.scheduleDaemon(s);
+                continue;
+            }
             const live = this.serviceTasks(s.name);
             const onDraining = (t: SimTask) => this.instances.get(t.instanceId)?.container?.status !== "ACTIVE";
             const minHealthy = Math.ceil(s.desired * s.minHealthyPercent / 100);
@@ -659,9 +721,11 @@ export class SimWorld {
                 const host = this.placementFor(s.cpu, s.memory, s.name);
                 if (host === undefined) {
                     this.unplaceable += s.desired - settled;
+                    s.lastEvent = `(service ${s.name}) was unable to place a task because no container instance met all of its requirements. `
+                        + (this.lastMiss ?? "No container instances were found in your cluster.");
                     break;
                 }
-                this.place(host, s.cpu, s.memory, s.name, s.name);
+                this.place(host, s.cpu, s.memory, s.name, s.name, s.needs);
                 settled++;
                 counted++;
             }
@@ -677,6 +741,21 @@ export class SimWorld {
                 const stoppable = live.filter((t) => (t.status === "RUNNING" || t.status === "PENDING") && !onDraining(t))
                     .sort((a, b) => b.placedAt - a.placedAt).slice(0, extra);
                 for (const t of stoppable) this.requestStop(t, "scale-down", "ecs");
+            }
+        }
+    }
+
+    /** A DAEMON service: a task on every ACTIVE instance; on a DRAINING one, stopped once only daemon tasks are left. */
+    private scheduleDaemon(s: SimService): void {
+        for (const inst of this.liveInstances()) {
+            const c = inst.container;
+            if (c === undefined || inst.asgState !== "InService") continue;
+            const tasks = this.tasksOn(inst.id);
+            const own = tasks.filter((t) => t.service === s.name && SimWorld.meantToRun(t));
+            if (c.status === "ACTIVE" && own.length === 0) {
+                this.place(inst.id, s.cpu, s.memory, s.name, s.name, s.needs);
+            } else if (c.status !== "ACTIVE" && tasks.every((t) => this.services.get(t.service ?? "")?.daemon)) {
+                for (const t of own) this.requestStop(t, "drain", "ecs");
             }
         }
     }
@@ -704,6 +783,7 @@ export class SimWorld {
     /** No service may fall below its min healthy count for reasons other than outside losses. */
     private checkServices(): void {
         for (const s of this.services.values()) {
+            if (s.daemon) continue;
             const running = this.serviceTasks(s.name).filter((t) => t.status === "RUNNING").length;
             const required = Math.ceil(s.desired * s.minHealthyPercent / 100);
             if (running + s.externalDebt < required) {

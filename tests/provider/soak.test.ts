@@ -18,6 +18,8 @@ export interface SoakSummary {
     runs: number;
     faults: Record<string, number>;
     tasksLost: number;
+    /** Services running fewer tasks than desired at the end of their scenario. */
+    servicesShort: number;
     invariantViolations: number;
     unconverged: number[];
 }
@@ -33,6 +35,17 @@ export async function scenario(seed: number, faults: Record<string, number>, tra
     const utilisation = kind === "scale-in" ? 0.05 + rnd() * 0.2 : kind === "scale-out" ? 0.8 + rnd() * 0.12 : 0.3 + rnd() * 0.35;
     const services: ServiceSpec[] = [];
     let cpuLeft = Math.floor(utilisation * n * INSTANCE_CPU);
+    // Services ECS places by more than CPU and memory, from a stream of their own.
+    const place = seededRandom(seed + 200_000);
+    if (place() < 0.3) services.push({ name: "edge", count: Math.max(1, n - 1 - Math.floor(place() * 2)), cpu: 128, memory: 128,
+        minHealthyPercent: 50, maxPercent: 100, needs: { hostPorts: ["tcp:80"] } });
+    if (place() < 0.3) services.push({ name: "agent", count: 0, cpu: 64, memory: 64, daemon: true, needs: { hostPorts: ["tcp:9100"] } });
+    if (place() < 0.25) services.push({ name: "vpc", count: 1 + Math.floor(place() * n), cpu: 128, memory: 128, needs: { awsvpc: true } });
+    if (place() < 0.25) services.push({ name: "one-each", count: Math.max(1, n - 2), cpu: 128, memory: 128, maxPercent: 150,
+        needs: { distinctGroup: "service:one-each" } });
+    // They are seeded first, while there is room for one per instance; the others take what is left.
+    cpuLeft -= services.reduce((sum, x) => sum + (x.daemon ? n : x.count) * x.cpu, 0);
+
     for (let s = 0; s < 1 + Math.floor(rnd() * 3) && cpuLeft >= 128; s++) {
         const cpu = pick([128, 256, 512]);
         const count = Math.max(1, Math.min(Math.floor(cpuLeft / cpu), 1 + Math.floor(rnd() * n * 3)));
@@ -44,7 +57,7 @@ export async function scenario(seed: number, faults: Record<string, number>, tra
     for (const s of services) s.loadBalanced = life() < 0.5;
     const world = buildCluster({
         instances: n, onDemand: Math.floor(rnd() * 2), minSize: 1, maxSize: n + 1 + Math.floor(rnd() * n),
-        targetGroups: Math.floor(rnd() * 3), services,
+        targetGroups: Math.floor(rnd() * 3), services, seedWhatFits: true,
         standalone: rnd() < 0.5 ? [{ family: "job", cpu: 64, memory: 64 }] : [],
         timings: { taskStopSeconds: 5 + Math.floor(life() * 116), deregistrationDelaySeconds: 30 + Math.floor(life() * 271) },
     });
@@ -189,7 +202,7 @@ export async function runSoak(count = SOAK_SCENARIOS): Promise<SoakSummary> {
         throttle: 0, serverError: 0, hang: 0, spotInterruption: 0, externalTermination: 0, stuckTask: 0, stuckTarget: 0, neverRegister: 0,
         rebalance: 0, maxSizeLowered: 0, healthReplacement: 0, instanceRefresh: 0,
     };
-    const summary: SoakSummary = { scenarios: 0, runs: 0, faults, tasksLost: 0, invariantViolations: 0, unconverged: [] };
+    const summary: SoakSummary = { scenarios: 0, runs: 0, faults, tasksLost: 0, servicesShort: 0, invariantViolations: 0, unconverged: [] };
     for (let seed = 1; seed <= count; seed++) {
         const { world, runs, converged } = await scenario(seed, faults);
         summary.scenarios++;
@@ -197,6 +210,8 @@ export async function runSoak(count = SOAK_SCENARIOS): Promise<SoakSummary> {
         // Killed by the scaler or by the group's own terminations; Spot interruptions and an operator's
         // terminations are outside losses the scaler cannot prevent.
         summary.tasksLost += world.killedTasks("scaler").length + world.killedTasks("asg").length;
+        summary.servicesShort += [...world.services.values()].filter((s) => !s.daemon
+            && world.serviceTasks(s.name).filter((t) => t.status === "RUNNING").length < s.desired).length;
         summary.invariantViolations += world.violations.length;
         if (!converged) summary.unconverged.push(seed);
     }
@@ -220,6 +235,10 @@ describe("soak: seeded random scenarios with faults", function () {
     it("loses no task and violates no invariant", () => {
         assert.equal(summary.tasksLost, 0);
         assert.equal(summary.invariantViolations, 0);
+    });
+
+    it("leaves no service below its desired count at the end of any scenario", () => {
+        assert.equal(summary.servicesShort, 0);
     });
 
     it("converges every scenario within four runs", () => {
