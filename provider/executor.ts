@@ -62,6 +62,8 @@ interface VictimState {
     done: boolean;
     failure?: string;
     stopDeadlineMs?: number;
+    /** Past the drain timeout, only daemon tasks (and tasks being stopped) were left: they get until then. */
+    daemonGraceUntilMs?: number;
     lastDetail?: string;
 }
 
@@ -220,8 +222,10 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
                 if (s.stopDeadlineMs !== undefined && deps.now() >= s.stopDeadlineMs) {
                     s.failure = `${s.victim.instanceId}: stopped standalone tasks did not reach STOPPED within ${STOP_GRACE_SECONDS} s`
                         + (stopping.length > 0 ? ` (${statuses(stopping)})` : "");
-                } else if (s.stopDeadlineMs === undefined && tasks > 0 && elapsedMs >= timeoutMs) {
-                    await onTimeout(s, tasks);
+                } else if (s.stopDeadlineMs === undefined && tasks > 0 && elapsedMs >= timeoutMs
+                    && (s.daemonGraceUntilMs === undefined || elapsedMs >= s.daemonGraceUntilMs)) {
+                    await onTimeout(s, tasks, elapsedMs >= (s.daemonGraceUntilMs ?? Infinity));
+                    if (s.failure === undefined && s.stopDeadlineMs === undefined) s.daemonGraceUntilMs = stoppingTimeoutMs;
                 } else if (s.stopDeadlineMs === undefined && stopping.length > 0 && elapsedMs >= stoppingTimeoutMs) {
                     s.failure = `${s.victim.instanceId}: ${stopping.length} task(s) still stopping after ${Math.round(elapsedMs / 1000)} s `
                         + `(${statuses(stopping)}): they were asked to stop and have not reached STOPPED`;
@@ -285,13 +289,17 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         log(`terminated ${s.victim.instanceId} (${s.victim.decrement ? "desired capacity lowered by 1" : "the group launches a replacement"})`);
     }
 
-    async function onTimeout(s: VictimState, tasks: number): Promise<void> {
+    /**
+     * At the drain timeout: fail naming the service tasks ECS could not move, or apply the standalone
+     * policy. Daemon tasks are stopped by ECS last, once every other task is gone, so when only they
+     * are left the drain gets the stopping grace first (`graceOver` once that is spent too).
+     */
+    async function onTimeout(s: VictimState, tasks: number, graceOver: boolean): Promise<void> {
         const id = s.victim.instanceId;
         const after = `after ${draining.timeoutSeconds} s`;
-        // Daemon tasks are stopped by ECS last, once every other task is gone: they never block on their own.
         const running = (await cloud.listTasksOn(s.victim.containerInstanceArn!, true)).filter((t) => isMeantToRun(t) && !t.daemon);
         if (running.length === 0) {
-            s.failure = `${id}: ${tasks} task(s) still stopping ${after}: they were asked to stop and have not exited`;
+            if (graceOver) s.failure = `${id}: ${tasks} task(s) still running or stopping ${after} and its grace: they have not reached STOPPED`;
             return;
         }
         const service = running.filter(isServiceTask);

@@ -259,8 +259,31 @@ function planExcess(o: Observed, p: Policy, c: Classified): { actions: Action[];
     }
     const free = c.live.filter((i) => !isActive(i) && !c.ourDraining.includes(i) && !c.foreignDraining.includes(i)).sort(byLeastUsed);
     const active = c.active.slice().sort(byLeastUsed);
-    const victims = [...c.ourDraining.filter((i) => i.container!.drainMark === "scale-in"), ...free, ...active].slice(0, excess);
     const cause = o.desired === o.maxSize ? `maxSize ${o.maxSize}` : `desired capacity ${o.desired}`;
+    // Drain only instances whose tasks fit on those that stay, by ECS's placement rules, as a scale-in.
+    const tasksByInstance = new Map<string, ObservedTask[]>();
+    for (const t of o.tasks ?? []) tasksByInstance.set(t.containerInstanceArn, [...(tasksByInstance.get(t.containerInstanceArn) ?? []), t]);
+    const room = binSet(c.active.map((i) => ({ id: i.instanceId, cpu: i.container!.remaining.cpu, memory: i.container!.remaining.memory,
+        offer: offerOf(i, tasksByInstance.get(i.container!.arn) ?? []) })));
+    // A drain an earlier run began is checked again like any other: if its tasks no longer fit, it is undone.
+    const resumed = c.ourDraining.filter((i) => i.container!.drainMark === "scale-in");
+    const victims: ObservedInstance[] = [...free];
+    const notes: string[] = [];
+    for (const i of victims) room.remove(i.instanceId);
+    for (const candidate of [...resumed, ...active]) {
+        if (victims.length >= excess) break;
+        const moving: PlaceableTask[] = (tasksByInstance.get(candidate.container!.arn) ?? []).filter((t) => !t.daemon);
+        const held = moving.find((t) => t.needs !== undefined && unevaluable(t.needs) !== undefined);
+        const placed = o.tasks === undefined || held !== undefined ? undefined : room.place(moving, candidate.instanceId);
+        if (o.tasks !== undefined && placed === undefined) {
+            notes.push(`${candidate.instanceId} stays above ${cause}: its ${plural(moving.length, "task")} would not fit on the other instances`
+                + (held === undefined ? `: ${whyUnfit(moving, (t) => room.whyNot(t, candidate.instanceId))}` : ` (${unevaluable(held.needs!)})`));
+            continue;
+        }
+        room.remove(candidate.instanceId);
+        victims.push(candidate);
+    }
+    victims.splice(excess);
     const batchSize = p.draining.batchSize;
     const batches = Math.ceil(victims.length / batchSize);
     const actions: Action[] = [];
@@ -281,7 +304,7 @@ function planExcess(o: Observed, p: Policy, c: Classified): { actions: Action[];
             reason: `remove ${plural(slice.length, "instance")} above ${cause} (${c.live.length} in the group), batch ${b + 1} of ${batches}`,
         });
     }
-    return { actions, notes: [] };
+    return { actions, notes };
 }
 
 function highReadings(r: Readings, p: Policy): string[] {
@@ -547,5 +570,7 @@ function whyUnfit(tasks: PlaceableTask[], whyNot: (t: PlaceableTask) => string[]
  */
 export function needsTasks(o: Observed, p: Policy, now: number = o.now): boolean {
     const r = readings(o, p, now);
-    return sustainedBelow(r.cpu, p.scaling.cpuLowPercent) && sustainedBelow(r.memory, p.scaling.memoryLowPercent);
+    const bounded = Math.min(Math.max(o.desired, o.minSize), o.maxSize);
+    const excess = o.instances.filter(isLive).length > bounded;
+    return excess || (sustainedBelow(r.cpu, p.scaling.cpuLowPercent) && sustainedBelow(r.memory, p.scaling.memoryLowPercent));
 }

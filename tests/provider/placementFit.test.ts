@@ -5,6 +5,7 @@ import { ObservedInstance, ObservedTask } from "../../provider/model";
 import { plan } from "../../provider/planner";
 import { awsvpcEnis, blockedBy, parseMemberOf } from "../../provider/placement";
 import { renderPlan } from "../../provider/render";
+import { buildCluster, simReconcile, simSettings } from "../../provider/sim/scenario";
 import { instance, observed, policy, series, tasksOn } from "../helpers/observed";
 
 const low = { cpu: series(20), memory: series(20) };
@@ -102,4 +103,38 @@ describe("scale-in fit by ECS's placement rules", () => {
         assert.deepEqual(renderPlan(p).slice(1), ["  drain i-0001 (spot, 0 tasks fit on 2 remaining instances), batch 1 of 1"]);
     });
 
+});
+
+describe("excess above a lowered maxSize, by the same rules", () => {
+    it("keeps an instance whose tasks would not fit elsewhere, and says why", () => {
+        const hosts = [1, 2, 3].map((n) => host(n, { ports: ["tcp:80"] }));
+        const tasks = hosts.map((h) => task(h, { hostPorts: ["tcp:80"] }));
+        const p = plan(observed(hosts, { tasks, desired: 2, maxSize: 2 }), policy());
+        assert.deepEqual(drained(p), []);
+        assert.deepEqual(p.notes, [
+            "i-0001 stays above maxSize 2: its 1 task would not fit on the other instances: port 80 in use on every other instance",
+            "i-0002 stays above maxSize 2: its 1 task would not fit on the other instances: port 80 in use on every other instance",
+            "i-0003 stays above maxSize 2: its 1 task would not fit on the other instances: port 80 in use on every other instance",
+        ]);
+    });
+});
+
+describe("placement rules on the simulated cluster", () => {
+    it("holds the excess above a lowered maxSize when the port-bound tasks would have nowhere to go", async () => {
+        const world = buildCluster({ instances: 4, maxSize: 8, services: [{ name: "edge", count: 4, cpu: 128, memory: 128, minHealthyPercent: 50,
+            maxPercent: 100, needs: { hostPorts: ["tcp:80"] } }] });
+        world.clock.advance(6 * 60_000);
+        world.setMaxSize(3, "operator");
+        const r = await simReconcile(world, simSettings(world));
+        assert.deepEqual(r.plan.actions, [], renderPlan(r.plan).join("\n"));
+        assert.equal(world.liveInstances().length, 4);
+        assert.equal(world.serviceTasks("edge").filter((t) => t.status === "RUNNING").length, 4);
+    });
+
+    it("reports a task ECS cannot place in the words of its service event", () => {
+        const world = buildCluster({ instances: 2, services: [{ name: "edge", count: 2, cpu: 128, memory: 128, needs: { hostPorts: ["tcp:80"] } }] });
+        world.setServiceDesired("edge", 3);
+        world.clock.advance(60_000);
+        assert.match(world.services.get("edge")!.lastEvent ?? "", /^\(service edge\) was unable to place a task because no container instance met all of its requirements\. The closest matching container-instance \S+ is already using a port required by your task\.$/);
+    });
 });
