@@ -45,6 +45,22 @@ export interface TargetGroupInfo {
     deregistrationDelaySeconds: number;
 }
 
+export interface ServiceHealth {
+    desired: number;
+    running: number;
+    /** DAEMON scheduling: its count follows the instances, so it is never short the way a replica service is. */
+    daemon: boolean;
+    /** The newest service event (ECS says there why it cannot place a task). */
+    event?: string;
+}
+
+export interface UnplacedService {
+    name: string;
+    /** Tasks short of the desired count (desired − running − pending). */
+    missing: number;
+    event: string;
+}
+
 export type ContainerInstanceStatus = "ACTIVE" | "DRAINING";
 
 /** Tag on the Auto Scaling group holding the desired capacity to return to after a surge. */
@@ -71,6 +87,10 @@ export interface Cloud {
     targetStates(targetGroupArn: string, instanceIds: string[], port?: number): Promise<Record<string, TargetState | undefined>>;
     /** Each target group's target type, port and deregistration delay. */
     targetGroups(targetGroupArns: string[]): Promise<Record<string, TargetGroupInfo>>;
+    /** Desired and running task counts of services, with the newest service event; services ECS does not know are left out. */
+    serviceHealth(serviceNames: string[]): Promise<Record<string, ServiceHealth>>;
+    /** Services of the cluster short of tasks that ECS says it cannot place, with that event. */
+    unplacedServices(): Promise<UnplacedService[]>;
     /** Spot instances among `instanceIds` whose interruption notice has been given. */
     spotInterruptions(instanceIds: string[]): Promise<string[]>;
 

@@ -6,6 +6,7 @@ import { activeCount } from "./observe";
 import { Policy } from "./policy";
 import { plural, renderAction } from "./render";
 import { describeError } from "./retry";
+import { serviceNames, shortServices } from "./serviceGate";
 import { pollDelayMs, waitFor } from "./waits";
 
 export interface ExecuteSettings {
@@ -64,6 +65,8 @@ interface VictimState {
     stopDeadlineMs?: number;
     /** Past the drain timeout, only daemon tasks (and tasks being stopped) were left: they get until then. */
     daemonGraceUntilMs?: number;
+    /** Services with a task on the instance when its drain began: each must be whole before it is terminated. */
+    services: string[];
     lastDetail?: string;
 }
 
@@ -141,6 +144,19 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
             ? [{ arn, port: info[arn].port, deregistrationDelaySeconds: info[arn].deregistrationDelaySeconds }] : []);
     }
 
+    /** Waits until no service among `names` is short of its desired count, failing the run at the drain timeout. */
+    async function waitForServices(names: string[], why: string): Promise<void> {
+        if (names.length === 0) return;
+        const result = await waitFor(async () => {
+            const short = await shortServices(cloud, names);
+            return { state: short.length === 0 ? "DONE" : "RETRY", detail: short.join("; ") };
+        }, waitDeadline(draining.timeoutSeconds), deps, (detail) => { if (detail !== "") log(`holding ${why}: ${detail}`); });
+        if (result.state !== "DONE") {
+            fail(`${why}: ${result.detail} after ${draining.timeoutSeconds} s; nothing was drained for it. `
+                + "ECS's event above says why it cannot place the tasks: add capacity or fix the service, and run again");
+        }
+    }
+
     let drainStarted = deps.now();
 
     async function drainBatch(a: Extract<Action, { kind: "drain" }>): Promise<void> {
@@ -148,11 +164,17 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         await waitForActive(a.waitForActive, `before ${label}`);
 
         let group = await cloud.describeGroup();
-        const states: VictimState[] = a.victims.map((victim) => ({ victim, done: false }));
+        const states: VictimState[] = a.victims.map((victim) => ({ victim, done: false, services: [] }));
         for (const s of states) {
             if (!isLive(group, s.victim.instanceId)) goneVictim(s);
         }
         const open = () => states.filter((s) => !s.done && s.failure === undefined);
+
+        // The gate: every service with a task on the batch runs its desired count before anything drains.
+        for (const s of open()) {
+            if (s.victim.containerInstanceArn !== undefined) s.services = serviceNames((await cloud.listTasksOn(s.victim.containerInstanceArn)).map((t) => t.group));
+        }
+        await waitForServices([...new Set(open().flatMap((s) => s.services))], `before ${label}`);
 
         const arns = open().flatMap((s) => s.victim.containerInstanceArn === undefined ? [] : [s.victim.containerInstanceArn]);
         if (arns.length > 0) {
@@ -208,7 +230,21 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
                 const stopping = tasks === 0 && inTargets.length === 0 && c !== undefined
                     ? (await cloud.listTasksOn(c.arn)).filter(isNotStopped) : [];
                 if (tasks === 0 && inTargets.length === 0 && stopping.length === 0) {
-                    await terminateVictim(s, c);
+                    // Its tasks are gone; their services must have them running elsewhere before it goes.
+                    const short = await shortServices(cloud, s.services);
+                    if (short.length === 0) {
+                        await terminateVictim(s, c);
+                        continue;
+                    }
+                    const held = `${s.victim.instanceId}: empty, termination held: ${short.join("; ")}`;
+                    if (held !== s.lastDetail) {
+                        s.lastDetail = held;
+                        log(held);
+                    }
+                    if (deps.now() - startedMs >= targetTimeoutMs) {
+                        s.failure = `${s.victim.instanceId}: not terminated, a service it ran is short after ${Math.round((deps.now() - startedMs) / 1000)} s: `
+                            + `${short.join("; ")}; the instance stays DRAINING`;
+                    }
                     continue;
                 }
                 const detail = `${s.victim.instanceId}: ${tasks} task${tasks === 1 ? "" : "s"} left`

@@ -128,6 +128,8 @@ export interface Observed {
     surgeBaseline?: number;
     /** Capacity Rebalancing on the group: it replaces Spot instances on rebalance recommendations. */
     capacityRebalance?: boolean;
+    /** Services ECS cannot place tasks of (no instance has room, a port, an ENI…): unplaced tasks reserve nothing. */
+    unplaced?: { name: string; missing: number; event: string }[];
 }
 
 /** An instance the plan drains; `decrement` says whether its termination lowers desired capacity. */

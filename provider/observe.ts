@@ -14,12 +14,13 @@ export type ObserveTarget = Pick<ScalerSettings, "clusterName" | "autoScalingGro
 export async function observe(cloud: Cloud, target: ObserveTarget, policy: Policy, now: number): Promise<Observed> {
     const group = await cloud.describeGroup();
     const windowMs = (policy.scaling.evaluationMinutes + METRIC_LAG_MINUTES) * 60_000;
-    const [containers, facts, metrics, lastScalingActivity, managedDrainingProviders] = await Promise.all([
+    const [containers, facts, metrics, lastScalingActivity, managedDrainingProviders, unplaced] = await Promise.all([
         cloud.listContainerInstances(),
         cloud.describeInstances(group.instances.map((i) => i.instanceId)),
         cloud.reservationMetrics(now - windowMs, now),
         cloud.lastScalingActivity(),
         cloud.managedDrainingProviders(),
+        cloud.unplacedServices(),
     ]);
     const byInstance = new Map(containers.map((c) => [c.ec2InstanceId, c]));
     const instances: ObservedInstance[] = group.instances.map((i) => {
@@ -69,6 +70,7 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
         managedDrainingProviders,
         surgeBaseline: group.surgeBaseline,
         ...(group.capacityRebalance === undefined ? {} : { capacityRebalance: group.capacityRebalance }),
+        ...(unplaced.length === 0 ? {} : { unplaced }),
     };
     if (needsTasks(observed, policy, now)) observed.tasks = await cloud.listTasks();
     return observed;

@@ -152,6 +152,25 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     const lowText = low ? `CPUReservation ${pct(r.cpu!.mean)} < ${s.cpuLowPercent}% and MemoryReservation `
         + `${pct(r.memory!.mean)} < ${s.memoryLowPercent}% over ${minutes} min` : "";
 
+    // Tasks ECS cannot place reserve nothing, so the reservation never asks for them: ask for them here.
+    const unplaced = o.unplaced ?? [];
+    if (unplaced.length > 0 && high.length === 0 && actions.length === 0) {
+        const missing = Math.max(...unplaced.map((u) => u.missing));
+        const want = Math.min(o.maxSize, o.desired + missing);
+        const why = unplaced.map((u) => `service ${u.name} cannot place ${plural(u.missing, "task")} (ECS: ${u.event})`).join("; ");
+        const launching = o.desired - c.registered.length;
+        if (launching > 0) {
+            notes.push(`scale-out held: ${why}, and ${plural(launching, "instance")} are still launching`);
+        } else if (want <= o.desired) {
+            notes.push(`${why}; maxSize ${o.maxSize} is reached`);
+        } else {
+            actions.push({
+                kind: "set-desired", cause: "scale-out", from: o.desired, to: want, waitForActive: c.active.length + (want - o.desired),
+                reason: `scale out ${o.desired} → ${want}: ${why}`,
+            });
+        }
+    }
+
     // Scale out.
     let desired = o.desired;
     if (high.length > 0 && actions.length === 0) {

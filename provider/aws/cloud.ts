@@ -7,7 +7,7 @@ import type * as CW from "@aws-sdk/client-cloudwatch";
 import type * as EC2 from "@aws-sdk/client-ec2";
 import type * as ECS from "@aws-sdk/client-ecs";
 import type * as ELB from "@aws-sdk/client-elastic-load-balancing-v2";
-import { ClusterContainerInstance, Cloud, CloudTarget, GroupState, InstanceFacts, SURGE_TAG, TargetGroupInfo, TargetState } from "../cloud";
+import { ClusterContainerInstance, Cloud, CloudTarget, GroupState, InstanceFacts, ServiceHealth, SURGE_TAG, TargetGroupInfo, TargetState } from "../cloud";
 import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, ObservedTask } from "../model";
 import { SCALER_NAMESPACE } from "../scalerMetrics";
 
@@ -379,6 +379,44 @@ export function awsCloud(target: CloudTarget): AwsCloud {
                         targetType: tg.TargetType ?? "instance",
                         ...(tg.Port === undefined ? {} : { port: tg.Port }),
                         deregistrationDelaySeconds: value !== undefined && /^\d+$/.test(value) ? Number(value) : 300,
+                    };
+                }
+            }
+            return out;
+        },
+
+        async unplacedServices() {
+            const names: string[] = [];
+            let nextToken: string | undefined;
+            do {
+                const page = await ecsClient.send(new ecs.ListServicesCommand({ cluster, maxResults: LIMITS.listPage, nextToken }));
+                names.push(...(page.serviceArns ?? []).map((arn) => arn.slice(arn.lastIndexOf("/") + 1)));
+                nextToken = page.nextToken;
+            } while (nextToken);
+            const out: { name: string; missing: number; event: string }[] = [];
+            for (const batch of chunks(names, LIMITS.describeServices)) {
+                const r = await ecsClient.send(new ecs.DescribeServicesCommand({ cluster, services: batch }));
+                for (const svc of r.services ?? []) {
+                    const missing = (svc.desiredCount ?? 0) - (svc.runningCount ?? 0) - (svc.pendingCount ?? 0);
+                    const event = svc.events?.[0]?.message;
+                    if (svc.schedulingStrategy !== "DAEMON" && missing > 0 && event !== undefined && event.includes("was unable to place a task")) {
+                        out.push({ name: svc.serviceName!, missing, event });
+                    }
+                }
+            }
+            return out;
+        },
+
+        async serviceHealth(serviceNames: string[]) {
+            const out: Record<string, ServiceHealth> = {};
+            for (const batch of chunks(serviceNames, LIMITS.describeServices)) {
+                const r = await ecsClient.send(new ecs.DescribeServicesCommand({ cluster, services: batch }));
+                for (const svc of r.services ?? []) {
+                    out[svc.serviceName!] = {
+                        desired: svc.desiredCount ?? 0,
+                        running: svc.runningCount ?? 0,
+                        daemon: svc.schedulingStrategy === "DAEMON",
+                        ...(svc.events?.[0]?.message === undefined ? {} : { event: svc.events[0].message }),
                     };
                 }
             }

@@ -139,6 +139,17 @@ export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
         }),
         targetGroups: (arns) => call("DescribeTargetGroups", () => Object.fromEntries(arns.map((arn) =>
             [arn, { targetType: "instance", port: 80, deregistrationDelaySeconds: world.timings.deregistrationDelaySeconds }]))),
+        unplacedServices: () => call("ListServices", () => [...world.services.values()].flatMap((s) => {
+            if (s.daemon || s.lastEvent === undefined) return [];
+            const placed = world.serviceTasks(s.name).filter(SimWorld.meantToRun).length;
+            return s.desired - placed > 0 ? [{ name: s.name, missing: s.desired - placed, event: s.lastEvent }] : [];
+        })),
+        serviceHealth: (names) => call("DescribeServices", () => Object.fromEntries(names.flatMap((name) => {
+            const s = world.services.get(name);
+            if (s === undefined) return [];
+            const running = world.serviceTasks(name).filter((t) => t.status === "RUNNING").length;
+            return [[name, { desired: s.desired, running, daemon: s.daemon === true, ...(s.lastEvent === undefined ? {} : { event: s.lastEvent }) }]];
+        }))),
         spotInterruptions: (ids) => call("DescribeSpotInstanceRequests", () => ids.filter((id) => {
             const i = world.instances.get(id);
             return i !== undefined && i.interruptAt !== undefined && i.asgState !== "Terminated";

@@ -729,6 +729,7 @@ export class SimWorld {
                 settled++;
                 counted++;
             }
+            if (settled >= s.desired) s.lastEvent = undefined;
             // Stop tasks on draining instances while min healthy allows.
             for (const t of live.filter((x) => x.status === "RUNNING" && onDraining(x))) {
                 if (healthy - 1 < minHealthy) break;

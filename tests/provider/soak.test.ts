@@ -18,7 +18,7 @@ export interface SoakSummary {
     runs: number;
     faults: Record<string, number>;
     tasksLost: number;
-    /** Services running fewer tasks than desired at the end of their scenario. */
+    /** Services with fewer tasks placed than desired at the end of their scenario. */
     servicesShort: number;
     invariantViolations: number;
     unconverged: number[];
@@ -93,7 +93,9 @@ export async function scenario(seed: number, faults: Record<string, number>, tra
         }
         // …and raises maxSize when the plan says a replacement has no room to surge (after maxSize was lowered).
         // Likewise when it says an instance above maxSize must stay because its tasks fit nowhere else.
-        if (!(r instanceof Error) && r.plan.notes.some((n: string) => n.startsWith("replacement blocked") || / stays above maxSize /.test(n))) {
+        // And when it says a service cannot place tasks with the group at maxSize.
+        if (!(r instanceof Error) && r.plan.notes.some((n: string) => n.startsWith("replacement blocked") || / stays above maxSize /.test(n)
+            || /cannot place .* maxSize \d+ is reached$/.test(n))) {
             world.setMaxSize(world.group.maxSize + 1, "operator");
         }
         for (const t of world.liveTasks()) t.neverStops = false;
@@ -213,8 +215,9 @@ export async function runSoak(count = SOAK_SCENARIOS): Promise<SoakSummary> {
         // Killed by the scaler or by the group's own terminations; Spot interruptions and an operator's
         // terminations are outside losses the scaler cannot prevent.
         summary.tasksLost += world.killedTasks("scaler").length + world.killedTasks("asg").length;
+        // Tasks ECS has not placed at all (tasks still starting or stopping at the end are on their way).
         summary.servicesShort += [...world.services.values()].filter((s) => !s.daemon
-            && world.serviceTasks(s.name).filter((t) => t.status === "RUNNING").length < s.desired).length;
+            && world.serviceTasks(s.name).filter(SimWorld.meantToRun).length < s.desired).length;
         summary.invariantViolations += world.violations.length;
         if (!converged) summary.unconverged.push(seed);
     }
