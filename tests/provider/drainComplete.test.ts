@@ -194,3 +194,71 @@ describe("drain edge cases that real AWS has", () => {
         assertNothingLost(world);
     });
 });
+
+describe("the service health gate", () => {
+    /** A Cloud whose serviceHealth reports `web` short of one task until `untilMs` (epoch ms), with ECS's event. */
+    function shortUntil(world: SimWorld, untilMs: number): Cloud {
+        const cloud = simCloud(world);
+        return {
+            ...cloud,
+            serviceHealth: async (names) => {
+                const health = await cloud.serviceHealth(names);
+                if (world.now < untilMs && health.web !== undefined) {
+                    health.web = { ...health.web, running: health.web.desired - 1,
+                        event: "(service web) was unable to place a task because no container instance met all of its requirements." };
+                }
+                return health;
+            },
+        };
+    }
+
+    function scaleInWorld(): SimWorld {
+        return scenario({ instances: 5, services: [{ name: "web", count: 10, cpu: 256, memory: 256 }] });
+    }
+
+    it("holds a drain batch while a service on it is short, naming the service and ECS's event, then goes on", async () => {
+        const world = scaleInWorld();
+        const lines: string[] = [];
+        const cloud = shortUntil(world, world.now + 3 * MINUTE);
+        const r = await world.clock.run(reconcile(cloud, simDeps(world, 1, (l) => lines.push(l)), simSettings(world)));
+        assert.ok(lines.some((l) => /^\[sim\] holding before batch 1 of 1 \(scale-in\): service web: 9 of 10 tasks running \(ECS: \(service web\) was unable to place a task/.test(l)),
+            lines.join("\n"));
+        assert.deepEqual(Object.values(r.report.instances), ["terminated"]);
+        assertNothingLost(world);
+    });
+
+    it("fails at the drain timeout without draining anything while the service stays short", async () => {
+        const world = scaleInWorld();
+        const cloud = shortUntil(world, Infinity);
+        const error = await world.clock.run(reconcile(cloud, simDeps(world), simSettings(world, { draining: { timeoutSeconds: 120 } }))).then(() => undefined, (e) => e);
+        assert.ok(isScalerRunError(error));
+        assert.match(error.message, /^before batch 1 of 1 \(scale-in\): service web: 9 of 10 tasks running .* after 120 s; nothing was drained for it\./);
+        assert.ok(world.liveInstances().every((i) => i.container?.status === "ACTIVE"), "no instance was set DRAINING");
+    });
+
+    it("holds the termination of an emptied instance while a service it ran is short", async () => {
+        const world = scaleInWorld();
+        const lines: string[] = [];
+        // Short from the moment the drain starts, for three minutes.
+        let cloud: Cloud = simCloud(world);
+        const base = cloud;
+        let shortFrom: number | undefined;
+        cloud = {
+            ...base,
+            setContainerInstanceState: async (arns, status) => {
+                if (status === "DRAINING") shortFrom = world.now;
+                return base.setContainerInstanceState(arns, status);
+            },
+            serviceHealth: async (names) => {
+                const health = await base.serviceHealth(names);
+                if (shortFrom !== undefined && world.now < shortFrom + 3 * MINUTE && health.web !== undefined) health.web = { ...health.web, running: 0 };
+                return health;
+            },
+        };
+        const r = await world.clock.run(reconcile(cloud, simDeps(world, 1, (l) => lines.push(l)), simSettings(world)));
+        world.clock.advance(1000);
+        const victim = Object.keys(r.report.instances)[0];
+        assert.ok(lines.some((l) => l.startsWith(`[sim] ${victim}: empty, termination held: service web: 0 of 10 tasks running`)), lines.join("\n"));
+        assert.ok(world.instances.get(victim)!.terminatedAt! >= shortFrom! + 3 * MINUTE, "terminated only once the service was whole");
+    });
+});
