@@ -34,6 +34,10 @@ export interface ScalingArgs {
     maxScaleInPercent?: number;
     /** Seconds after a scaling activity during which the scaler does not scale again. Range 0-86400. @default 300 */
     cooldownSeconds?: number;
+    /** Seconds Spot launches must keep failing for lack of capacity before the scaler raises the On-Demand base to reach desired capacity. Range 60-86400. @default 300 */
+    spotFallbackAfterSeconds?: number;
+    /** Seconds without a failed Spot launch before the scaler restores the On-Demand base and replaces the fallback On-Demand instances with Spot. Range 300-604800. @default 1800 */
+    spotRevertAfterSeconds?: number;
 }
 
 /** How instances are drained when they are scaled in or replaced. */

@@ -15,6 +15,11 @@ export interface AutoScalingGroupSettings {
     spotAllocationStrategy: SpotAllocationStrategy;
     capacityRebalance: boolean;
     targetGroupArns: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * The scaler sets the On-Demand base (it falls back to On-Demand when Spot runs dry and applies
+     * the declared value itself), so Pulumi ignores the group's value instead of reverting it.
+     */
+    scalerOwnsOnDemandBase: boolean;
     tags: Record<string, string>;
 }
 
@@ -55,5 +60,6 @@ export function createAutoScalingGroup(name: string, s: AutoScalingGroupSettings
             },
         },
         tags: Object.entries({ Name: name, ...s.tags }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
-    }, { parent, ignoreChanges: ["desiredCapacity"] });
+    }, { parent, ignoreChanges: ["desiredCapacity",
+        ...(s.scalerOwnsOnDemandBase ? ["mixedInstancesPolicy.instancesDistribution.onDemandBaseCapacity"] : [])] });
 }

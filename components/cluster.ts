@@ -165,6 +165,7 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
             spotAllocationStrategy: args.spotAllocationStrategy ?? DEFAULTS.spotAllocationStrategy,
             capacityRebalance: args.capacityRebalance ?? DEFAULTS.capacityRebalance,
             targetGroupArns: known.apply((k) => k.targetGroupArns ?? []),
+            scalerOwnsOnDemandBase: args.enableScaler ?? DEFAULTS.enableScaler,
             tags,
         }, parent);
 
@@ -202,6 +203,7 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
                 minSize: args.minSize,
                 maxSize: args.maxSize,
                 instanceTypes: args.instanceTypes,
+                onDemandBaseCapacity: args.onDemandBaseCapacity ?? DEFAULTS.onDemandBaseCapacity,
                 scaling,
                 draining: resolveDraining(args.draining),
             }, { parent, dependsOn: [group, alarms.scaleOutPolicy] });

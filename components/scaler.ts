@@ -14,6 +14,8 @@ export interface ScalerArgs {
     minSize: number;
     maxSize: number;
     instanceTypes: string[];
+    /** The On-Demand base as declared: the scaler applies it, and restores it after a fallback to On-Demand. */
+    onDemandBaseCapacity: number;
     scaling: ScalingPolicy;
     draining: DrainingPolicy;
 }

@@ -23,7 +23,27 @@ export interface GroupState {
     surgeBaseline?: number;
     /** Capacity Rebalancing: the group replaces Spot instances on a rebalance recommendation. */
     capacityRebalance?: boolean;
+    /** The mixed instances policy's On-Demand base capacity. */
+    onDemandBase?: number;
+    /** The On-Demand base the user declared, kept in a group tag while a fallback to On-Demand is in force. */
+    fallbackBaseline?: number;
 }
+
+/** A launch the group could not make for lack of Spot capacity (a failed scaling activity). */
+export interface LaunchFailure {
+    /** Epoch ms the activity started. */
+    at: number;
+    /** The EC2 error code in its message (InsufficientInstanceCapacity, UnfulfillableCapacity, …). */
+    code: string;
+    message: string;
+}
+
+/** EC2 error codes of launches that failed for lack of Spot capacity or price. */
+export const SPOT_CAPACITY_CODES = ["InsufficientInstanceCapacity", "UnfulfillableCapacity", "InsufficientCapacity",
+    "SpotMaxPriceTooLow", "MaxSpotInstanceCountExceeded"];
+
+/** Tag on the Auto Scaling group holding the declared On-Demand base while a fallback is in force. */
+export const FALLBACK_TAG = "spot-ecs:on-demand-base";
 
 export interface InstanceFacts {
     lifecycle: Lifecycle;
@@ -91,12 +111,18 @@ export interface Cloud {
     serviceHealth(serviceNames: string[]): Promise<Record<string, ServiceHealth>>;
     /** Services of the cluster short of tasks that ECS says it cannot place, with that event. */
     unplacedServices(): Promise<UnplacedService[]>;
+    /** Launches that failed for lack of Spot capacity since `sinceMs`, newest first. */
+    spotLaunchFailures(sinceMs: number): Promise<LaunchFailure[]>;
     /** Spot instances among `instanceIds` whose interruption notice has been given. */
     spotInterruptions(instanceIds: string[]): Promise<string[]>;
 
     setDesiredCapacity(desired: number): Promise<void>;
     /** Protects (or unprotects) instances from the group's own scale-in; the scaler's terminations are not blocked by it. */
     setInstanceProtection(instanceIds: string[], protect: boolean): Promise<void>;
+    /** Sets the mixed instances policy's On-Demand base capacity. */
+    setOnDemandBase(base: number): Promise<void>;
+    /** Records (or, with undefined, clears) the declared On-Demand base during a fallback. */
+    recordFallback(baseline: number | undefined): Promise<void>;
     /** Records (or, with undefined, clears) the pre-surge desired capacity on the group. */
     recordSurge(baseline: number | undefined): Promise<void>;
     markDrain(containerInstanceArns: string[], purpose: DrainPurpose): Promise<void>;

@@ -372,6 +372,13 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
                     break;
                 case "undrain": await undrain(action); break;
                 case "end-surge": await cloud.recordSurge(undefined); break;
+                case "set-on-demand-base":
+                    // The declared base is recorded before it is changed, so a crash leaves it known.
+                    if (action.fallback === "start") await cloud.recordFallback(action.baseline);
+                    await cloud.setOnDemandBase(action.to);
+                    if (action.fallback === "end") await cloud.recordFallback(undefined);
+                    log(`On-Demand base capacity ${action.from} → ${action.to}`);
+                    break;
                 case "drain": await drainBatch(action); break;
                 default: {
                     const unknown: never = action;

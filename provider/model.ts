@@ -128,6 +128,13 @@ export interface Observed {
     surgeBaseline?: number;
     /** Capacity Rebalancing on the group: it replaces Spot instances on rebalance recommendations. */
     capacityRebalance?: boolean;
+    /** The group's On-Demand base capacity now, and the one the user declared. */
+    onDemandBase?: number;
+    declaredOnDemandBase?: number;
+    /** The declared base recorded when the scaler fell back to On-Demand; set while the fallback is in force. */
+    fallbackBaseline?: number;
+    /** Recent launches that failed for lack of Spot capacity: first and last time, how many, the newest message. */
+    spotFailures?: { first: number; last: number; count: number; code: string; message: string };
     /** Services ECS cannot place tasks of (no instance has room, a port, an ENI…): unplaced tasks reserve nothing. */
     unplaced?: { name: string; missing: number; event: string }[];
 }
@@ -176,6 +183,16 @@ export type Action =
         victims: Victim[];
         /** True on the last batch of a replacement: the surge record is cleared after it. */
         endsSurge: boolean;
+        reason: string;
+    }
+    | {
+        /** Set the group's On-Demand base: fall back when Spot runs dry, restore after, or apply the declared value. */
+        kind: "set-on-demand-base";
+        from: number;
+        to: number;
+        /** `start`: record `baseline` (the declared base) first; `end`: clear the record after. */
+        fallback?: "start" | "end";
+        baseline?: number;
         reason: string;
     }
     | {

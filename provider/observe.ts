@@ -8,7 +8,7 @@ import { Policy } from "./policy";
 import type { ScalerSettings } from "./reconcile";
 
 export type ObserveTarget = Pick<ScalerSettings, "clusterName" | "autoScalingGroupName" | "launchTemplateId" | "launchTemplateVersion"
-    | "minSize" | "maxSize" | "instanceTypes">;
+    | "minSize" | "maxSize" | "instanceTypes" | "onDemandBaseCapacity">;
 
 /** Observes the live cluster at `now` (epoch ms). */
 export async function observe(cloud: Cloud, target: ObserveTarget, policy: Policy, now: number): Promise<Observed> {
@@ -49,6 +49,9 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
             },
         };
     });
+    // Failed Spot launches over the longer of the two fallback windows (and the still-failing one).
+    const lookbackMs = (Math.max(policy.scaling.spotFallbackAfterSeconds, policy.scaling.spotRevertAfterSeconds) + 600) * 1000;
+    const failures = await cloud.spotLaunchFailures(now - lookbackMs);
     // Only a Spot instance the scaler is draining might be undrained; ask EC2 whether it is about to go.
     const askSpot = instances.filter((i) => i.lifecycle === "spot" && i.container?.drainMark !== undefined).map((i) => i.instanceId);
     if (askSpot.length > 0) {
@@ -71,6 +74,13 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
         surgeBaseline: group.surgeBaseline,
         ...(group.capacityRebalance === undefined ? {} : { capacityRebalance: group.capacityRebalance }),
         ...(unplaced.length === 0 ? {} : { unplaced }),
+        ...(group.onDemandBase === undefined ? {} : { onDemandBase: group.onDemandBase }),
+        ...(group.fallbackBaseline === undefined ? {} : { fallbackBaseline: group.fallbackBaseline }),
+        ...(target.onDemandBaseCapacity === undefined ? {} : { declaredOnDemandBase: target.onDemandBaseCapacity }),
+        ...(failures.length === 0 ? {} : { spotFailures: {
+            first: Math.min(...failures.map((x) => x.at)), last: Math.max(...failures.map((x) => x.at)), count: failures.length,
+            code: failures[0].code, message: failures[0].message,
+        } }),
     };
     if (needsTasks(observed, policy, now)) observed.tasks = await cloud.listTasks();
     return observed;

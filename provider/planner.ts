@@ -2,6 +2,7 @@
 // Pure: no AWS, no Pulumi, no clock, no randomness. Every decision it makes carries its reason.
 import { binSet, PlaceableTask } from "./binpack";
 import { awsvpcEnis, InstanceOffer, unevaluable } from "./placement";
+import { planSpotCapacity } from "./spotFallback";
 import { pct, statOf, sustainedAbove, sustainedBelow, WindowStat } from "./metrics";
 import { Action, isLiveState, NEW_VERSION, Observed, ObservedInstance, ObservedTask, Plan, Victim } from "./model";
 import { plural } from "./render";
@@ -152,6 +153,11 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     const lowText = low ? `CPUReservation ${pct(r.cpu!.mean)} < ${s.cpuLowPercent}% and MemoryReservation `
         + `${pct(r.memory!.mean)} < ${s.memoryLowPercent}% over ${minutes} min` : "";
 
+    // When Spot runs dry: fall back to On-Demand, then back to Spot; or apply the declared base.
+    const spot = planSpotCapacity(o, p, now);
+    actions.push(...spot.actions);
+    notes.push(...spot.notes);
+
     // Tasks ECS cannot place reserve nothing, so the reservation never asks for them: ask for them here.
     const unplaced = o.unplaced ?? [];
     if (unplaced.length > 0 && high.length === 0 && actions.length === 0) {
@@ -194,13 +200,15 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
 
     // Replace instances on an old launch template version, finishing drains a previous run began.
     const replacing = [...c.outdated.filter((i) => !c.foreignDraining.includes(i)), ...c.live.filter((i) => isStray(i, o, now))];
+    const revertIds = new Set(spot.revert.map((i) => i.instanceId));
+    for (const i of spot.revert) if (!replacing.includes(i) && !c.foreignDraining.includes(i)) replacing.push(i);
     const undrain: ObservedInstance[] = [];
     for (const i of c.ourDraining) {
         if (i.container!.drainMark === "replace" && !replacing.includes(i)) undrain.push(i);
     }
 
     if (replacing.length > 0) {
-        planReplacement(o, p, c, replacing, desired, actions, notes, now);
+        planReplacement(o, p, c, replacing, desired, actions, notes, now, revertIds);
     } else if (o.surgeBaseline !== undefined) {
         actions.push({ kind: "end-surge", baseline: o.surgeBaseline,
             reason: `replacement finished: forget the surge record (desired was ${o.surgeBaseline} before it)` });
@@ -349,7 +357,7 @@ function scaleOutTarget(o: Observed, p: Policy, registered: number, r: Readings)
  * above its baseline lower desired capacity; the others let the group launch a replacement.
  */
 function planReplacement(o: Observed, p: Policy, c: Classified, replacing: ObservedInstance[], desired: number,
-    actions: Action[], notes: string[], now: number): void {
+    actions: Action[], notes: string[], now: number, revertIds: Set<string> = new Set()): void {
     const d = p.draining;
     const baseline = o.surgeBaseline ?? desired;
     const minActive = Math.ceil(baseline * d.minHealthyPercent / 100);
@@ -377,7 +385,8 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
     if (surgeTo > desired) {
         actions.push({
             kind: "set-desired", cause: "surge", from: desired, to: surgeTo, waitForActive: 0, baseline,
-            reason: `surge ${desired} → ${surgeTo}: ${plural(replacing.length, "instance")} to replace with ${templateTarget(o)}`,
+            reason: `surge ${desired} → ${surgeTo}: ${plural(replacing.length, "instance")} to replace with `
+                + (replacing.every((i) => revertIds.has(i.instanceId) && !isOutdated(i, o)) ? "Spot" : templateTarget(o)),
         });
     }
 
@@ -393,7 +402,8 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
             lifecycle: i.lifecycle,
             tasks: taskCount(i),
             decrement,
-            reason: isOutdated(i, o) ? outdatedReason(i, o)
+            reason: revertIds.has(i.instanceId) && !isOutdated(i, o) ? "back to Spot: On-Demand, launched while Spot was unavailable"
+                : isOutdated(i, o) ? outdatedReason(i, o)
                 : `not registered with the cluster ${Math.floor((now - i.launchTime!) / 60_000)} min after launch`,
         };
     };

@@ -14,6 +14,8 @@ export interface ScalingPolicy {
     scaleOutStep: number;
     maxScaleInPercent: number;
     cooldownSeconds: number;
+    spotFallbackAfterSeconds: number;
+    spotRevertAfterSeconds: number;
 }
 
 export interface DrainingPolicy {
@@ -40,6 +42,8 @@ export const DEFAULT_SCALING: Readonly<ScalingPolicy> = Object.freeze({
     scaleOutStep: 1,
     maxScaleInPercent: 10,
     cooldownSeconds: 300,
+    spotFallbackAfterSeconds: 300,
+    spotRevertAfterSeconds: 1800,
 });
 
 /** Default draining settings; the component's DEFAULTS.draining is this object. */
@@ -61,6 +65,8 @@ export const SCALING_RANGES: Record<keyof ScalingPolicy, [number, number]> = {
     scaleOutStep: [1, 100],
     maxScaleInPercent: [1, 100],
     cooldownSeconds: [0, 86400],
+    spotFallbackAfterSeconds: [60, 86400],
+    spotRevertAfterSeconds: [300, 604800],
 };
 
 export const DRAINING_RANGES: Record<Exclude<keyof DrainingPolicy, "standaloneTasks">, [number, number]> = {

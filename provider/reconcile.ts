@@ -22,6 +22,8 @@ export interface ScalerSettings {
     minSize?: number;
     maxSize?: number;
     instanceTypes?: string[];
+    /** The On-Demand base capacity as declared; the scaler applies it (the group resource ignores later changes). */
+    onDemandBaseCapacity?: number;
     scaling: ScalingPolicy;
     draining: DrainingPolicy;
 }

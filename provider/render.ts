@@ -10,6 +10,7 @@ export function renderAction(a: Action): string[] {
     switch (a.kind) {
         case "set-desired":
         case "protect":
+        case "set-on-demand-base":
         case "undrain":
         case "end-surge":
             return [a.reason];

@@ -7,7 +7,8 @@ import type * as CW from "@aws-sdk/client-cloudwatch";
 import type * as EC2 from "@aws-sdk/client-ec2";
 import type * as ECS from "@aws-sdk/client-ecs";
 import type * as ELB from "@aws-sdk/client-elastic-load-balancing-v2";
-import { ClusterContainerInstance, Cloud, CloudTarget, GroupState, InstanceFacts, ServiceHealth, SURGE_TAG, TargetGroupInfo, TargetState } from "../cloud";
+import { ClusterContainerInstance, Cloud, CloudTarget, FALLBACK_TAG, GroupState, InstanceFacts, LaunchFailure, ServiceHealth, SPOT_CAPACITY_CODES,
+    SURGE_TAG, TargetGroupInfo, TargetState } from "../cloud";
 import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, ObservedTask } from "../model";
 import { SCALER_NAMESPACE } from "../scalerMetrics";
 
@@ -218,6 +219,8 @@ export function awsCloud(target: CloudTarget): AwsCloud {
             const g = r.AutoScalingGroups?.[0];
             if (g === undefined) throw new Error(`Auto Scaling group ${target.autoScalingGroupName} not found in ${target.region}`);
             const surge = g.Tags?.find((t) => t.Key === SURGE_TAG)?.Value;
+            const fallback = g.Tags?.find((t) => t.Key === FALLBACK_TAG)?.Value;
+            const base = g.MixedInstancesPolicy?.InstancesDistribution?.OnDemandBaseCapacity;
             return {
                 name: g.AutoScalingGroupName!,
                 desired: g.DesiredCapacity ?? 0,
@@ -234,6 +237,8 @@ export function awsCloud(target: CloudTarget): AwsCloud {
                 })),
                 capacityRebalance: g.CapacityRebalance ?? false,
                 ...(surge !== undefined && /^\d+$/.test(surge) ? { surgeBaseline: Number(surge) } : {}),
+                ...(fallback !== undefined && /^\d+$/.test(fallback) ? { fallbackBaseline: Number(fallback) } : {}),
+                ...(base === undefined ? {} : { onDemandBase: base }),
             };
         },
 
@@ -453,6 +458,40 @@ export function awsCloud(target: CloudTarget): AwsCloud {
                     AutoScalingGroupName: target.autoScalingGroupName, InstanceIds: batch, ProtectedFromScaleIn: protect,
                 }));
             }
+        },
+
+        async spotLaunchFailures(sinceMs: number) {
+            const out: LaunchFailure[] = [];
+            let NextToken: string | undefined;
+            do {
+                const r = await asgClient.send(new asg.DescribeScalingActivitiesCommand({ AutoScalingGroupName: target.autoScalingGroupName, MaxRecords: 100, NextToken }));
+                for (const a of r.Activities ?? []) {
+                    const at = a.StartTime === undefined ? 0 : new Date(a.StartTime).getTime();
+                    if (at < sinceMs) return out;
+                    const message = a.StatusMessage ?? "";
+                    const code = SPOT_CAPACITY_CODES.find((c) => message.includes(c));
+                    if (a.StatusCode === "Failed" && code !== undefined) out.push({ at, code, message });
+                }
+                NextToken = r.NextToken;
+            } while (NextToken);
+            return out;
+        },
+
+        async setOnDemandBase(base: number) {
+            // The whole policy goes back with only the base changed, as the group holds it now.
+            const g = (await asgClient.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [target.autoScalingGroupName] }))).AutoScalingGroups?.[0];
+            const policy = g?.MixedInstancesPolicy;
+            if (policy === undefined) throw new Error(`Auto Scaling group ${target.autoScalingGroupName} has no mixed instances policy to set an On-Demand base in`);
+            await asgClient.send(new asg.UpdateAutoScalingGroupCommand({
+                AutoScalingGroupName: target.autoScalingGroupName,
+                MixedInstancesPolicy: { ...policy, InstancesDistribution: { ...policy.InstancesDistribution, OnDemandBaseCapacity: base } },
+            }));
+        },
+
+        async recordFallback(baseline: number | undefined) {
+            const tag = { ResourceId: target.autoScalingGroupName, ResourceType: "auto-scaling-group", Key: FALLBACK_TAG, PropagateAtLaunch: false };
+            if (baseline === undefined) await asgClient.send(new asg.DeleteTagsCommand({ Tags: [tag] }));
+            else await asgClient.send(new asg.CreateOrUpdateTagsCommand({ Tags: [{ ...tag, Value: String(baseline) }] }));
         },
 
         async recordSurge(baseline: number | undefined) {

@@ -1,6 +1,6 @@
 // The Cloud port over the simulated world, with optional seeded fault injection
 // (throttling, 5xx errors and calls that never answer).
-import { ClusterContainerInstance, Cloud, Deps, SURGE_TAG, TargetState } from "../cloud";
+import { ClusterContainerInstance, Cloud, Deps, FALLBACK_TAG, SURGE_TAG, TargetState } from "../cloud";
 import { DRAIN_MARK_ATTRIBUTE, ObservedTask } from "../model";
 import { seededRandom } from "./random";
 import { SimContainer, SimTask, SimWorld } from "./world";
@@ -110,6 +110,8 @@ export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
                 protectedFromScaleIn: i.protectedFromScaleIn,
             })),
             capacityRebalance: world.capacityRebalance,
+            onDemandBase: world.group.onDemandBaseCapacity,
+            ...(world.group.tags[FALLBACK_TAG] === undefined ? {} : { fallbackBaseline: Number(world.group.tags[FALLBACK_TAG]) }),
             ...(world.group.tags[SURGE_TAG] === undefined ? {} : { surgeBaseline: Number(world.group.tags[SURGE_TAG]) }),
         })),
         describeInstances: (ids) => call("DescribeInstances", () =>
@@ -156,6 +158,16 @@ export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
         })),
         setDesiredCapacity: (n) => call("SetDesiredCapacity", () => world.setDesired(n, "scaler")),
         setInstanceProtection: (ids, protect) => call("SetInstanceProtection", () => world.setInstanceProtection(ids, protect, "scaler")),
+        spotLaunchFailures: (since) => call("DescribeScalingActivities", () =>
+            world.launchFailures.filter((f) => f.at >= since).reverse().map((f) => ({ ...f }))),
+        setOnDemandBase: (base) => call("UpdateAutoScalingGroup", () => {
+            world.log("scaler", `On-Demand base ${world.group.onDemandBaseCapacity} → ${base}`);
+            world.group.onDemandBaseCapacity = base;
+        }),
+        recordFallback: (baseline) => call("CreateOrUpdateTags", () => {
+            if (baseline === undefined) delete world.group.tags[FALLBACK_TAG];
+            else world.group.tags[FALLBACK_TAG] = String(baseline);
+        }),
         recordSurge: (baseline) => call("CreateOrUpdateTags", () => {
             if (baseline === undefined) delete world.group.tags[SURGE_TAG];
             else world.group.tags[SURGE_TAG] = String(baseline);

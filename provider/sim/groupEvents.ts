@@ -17,7 +17,8 @@ export interface GroupEvents {
 export function rebalanceRecommendation(world: SimWorld, id: string): void {
     const old = world.instances.get(id);
     if (old === undefined || old.asgState !== "InService") return;
-    const fresh = world.launch(world.group.launchTemplateVersion, "spot");
+    const fresh = world.tryLaunch();
+    if (fresh === undefined) return;
     world.groupEvents.rebalancing.set(fresh.id, id);
     world.log("asg", `rebalance recommendation for ${id}: launched ${fresh.id} to replace it`);
 }

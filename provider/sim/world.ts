@@ -195,6 +195,13 @@ export class SimWorld {
     get managedDraining(): boolean {
         return this.managedDrainingProviders.length > 0;
     }
+    /** Spot capacity for the group's types and zones: when false, every Spot launch fails (a drought). */
+    spotAvailable = true;
+    /** Launches that failed for lack of Spot capacity, as failed scaling activities. */
+    readonly launchFailures: { at: number; code: string; message: string }[] = [];
+    /** Seconds between the group's attempts to launch while launches fail. */
+    static readonly LAUNCH_RETRY_SECONDS = 60;
+    private lastFailedLaunch = -Infinity;
     /** Rebalance recommendations and instance refreshes under way (see groupEvents.ts). */
     readonly groupEvents: GroupEvents = { rebalancing: new Map(), refresh: undefined };
     unplaceable = 0;
@@ -297,6 +304,27 @@ export class SimWorld {
         this.activities.push(this.now);
         this.log("asg", `launch ${inst.id} (${inst.lifecycle}, v${version})`);
         return inst;
+    }
+
+    /**
+     * The group's own launch: Spot unless the On-Demand base is not met yet. In a Spot drought the
+     * launch fails as a scaling activity with EC2's error, and the group tries again a minute later.
+     */
+    tryLaunch(version: string = this.group.launchTemplateVersion): SimInstance | undefined {
+        const onDemand = [...this.instances.values()].filter((i) => i.asgState !== "Terminated" && i.lifecycle === "on-demand").length;
+        const lifecycle: Lifecycle = onDemand < this.group.onDemandBaseCapacity ? "on-demand" : "spot";
+        if (lifecycle === "spot" && !this.spotAvailable) {
+            if (this.now - this.lastFailedLaunch >= SimWorld.LAUNCH_RETRY_SECONDS * 1000) {
+                this.lastFailedLaunch = this.now;
+                this.launchFailures.push({ at: this.now, code: "InsufficientInstanceCapacity", message: `Launching a new EC2 instance. Status Reason: `
+                    + `We currently do not have sufficient ${this.group.instanceType} capacity in the Availability Zone you requested (us-east-1a). `
+                    + "Launching EC2 instance failed. InsufficientInstanceCapacity" });
+                this.activities.push(this.now);
+                this.log("asg", "Spot launch failed: InsufficientInstanceCapacity");
+            }
+            return undefined;
+        }
+        return this.launch(version, lifecycle);
     }
 
     private register(inst: SimInstance): void {
@@ -683,7 +711,9 @@ export class SimWorld {
         // An instance a rebalance recommendation is replacing does not count: its replacement does.
         const replaced = new Set(this.groupEvents.rebalancing.values());
         const live = this.liveInstances().filter((i) => !replaced.has(i.id));
-        for (let n = live.length; n < this.group.desired; n++) this.launch(this.group.launchTemplateVersion);
+        for (let n = live.length; n < this.group.desired; n++) {
+            if (this.tryLaunch() === undefined) break;
+        }
         if (live.length > this.group.desired) {
             // The group's own scale-in: oldest launch template version first, then oldest instance;
             // instances protected from scale-in are never picked (the group stays above desired).

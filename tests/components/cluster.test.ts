@@ -182,6 +182,7 @@ describe("SpotEcsCluster", () => {
                 minSize: 2,
                 maxSize: 10,
                 instanceTypes: ["m6i.large", "m5.large"],
+                onDemandBaseCapacity: 0,
                 scaling: { ...DEFAULTS.scaling },
                 draining: { ...DEFAULTS.draining, batchSize: 3, standaloneTasks: "stop" },
             });

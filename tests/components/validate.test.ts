@@ -89,7 +89,7 @@ export const CASES: [string, Record<string, unknown>, string][] = [
     ["evaluation zero minutes", { scaling: { evaluationMinutes: 0 } }, "`scaling.evaluationMinutes` must be an integer between 1 and 60, got 0"],
     ["negative cooldown", { scaling: { cooldownSeconds: -1 } }, "`scaling.cooldownSeconds` must be an integer between 0 and 86400, got -1"],
     ["scaling typo", { scaling: { cpuHigh: 80 } },
-        "`scaling.cpuHigh` is not a setting; known settings are cpuHighPercent, cpuLowPercent, memoryHighPercent, memoryLowPercent, evaluationMinutes, scaleOutStep, maxScaleInPercent, cooldownSeconds"],
+        "`scaling.cpuHigh` is not a setting; known settings are cpuHighPercent, cpuLowPercent, memoryHighPercent, memoryLowPercent, evaluationMinutes, scaleOutStep, maxScaleInPercent, cooldownSeconds, spotFallbackAfterSeconds, spotRevertAfterSeconds"],
     ["drain timeout zero", { draining: { timeoutSeconds: 0 } }, "`draining.timeoutSeconds` must be an integer between 30 and 172800, got 0"],
     ["batch size zero", { draining: { batchSize: 0 } }, "`draining.batchSize` must be an integer between 1 and 1000, got 0"],
     ["min healthy above 100", { draining: { minHealthyPercent: 150 } },

@@ -1,0 +1,90 @@
+// When Spot runs dry: the planner falls back to On-Demand after spotFallbackAfterSeconds of failed
+// Spot launches, and comes back to Spot after spotRevertAfterSeconds without one, replacing the
+// fallback instances drained and surge-first. On plain data and on the simulated cluster.
+import { strict as assert } from "node:assert";
+import { plan } from "../../provider/planner";
+import { renderPlan } from "../../provider/render";
+import { buildCluster, simReconcile, simSettings } from "../../provider/sim/scenario";
+import { SimWorld } from "../../provider/sim/world";
+import { instance, NOW, observed, policy } from "../helpers/observed";
+
+const MINUTE = 60_000;
+const failing = (firstMinAgo: number, lastMinAgo = 1) => ({ first: NOW - firstMinAgo * MINUTE, last: NOW - lastMinAgo * MINUTE, count: firstMinAgo,
+    code: "InsufficientInstanceCapacity", message: "We currently do not have sufficient m6i.large capacity" });
+
+describe("plan: Spot capacity", () => {
+    const fleet = [instance(1), instance(2)];
+
+    it("says Spot launches are failing, and waits spotFallbackAfterSeconds before falling back", () => {
+        const p = plan(observed(fleet, { desired: 4, onDemandBase: 0, declaredOnDemandBase: 0, spotFailures: failing(3) }), policy());
+        assert.deepEqual(p.actions, []);
+        assert.match(p.notes[0], /^Spot launches failing for 3 min \(InsufficientInstanceCapacity, 3 failed launches in 2 min: .*\); the group is 2 short of 4: falling back to On-Demand after 300 s$/);
+    });
+
+    it("raises the On-Demand base just enough to reach desired capacity, recording the declared base", () => {
+        const p = plan(observed(fleet, { desired: 4, onDemandBase: 0, declaredOnDemandBase: 0, spotFailures: failing(6) }), policy());
+        assert.deepEqual(p.actions.map((a) => a.kind === "set-on-demand-base" ? [a.from, a.to, a.fallback, a.baseline] : a.kind), [[0, 2, "start", 0]]);
+        assert.match(renderPlan(p)[0], /^fall back to On-Demand: Spot launches failing for 6 min .*the group is 2 short of 4: On-Demand base 0 → 2 \(the declared 0 is restored when Spot returns\)$/);
+    });
+
+    it("holds the fallback while failures are recent, and until spotRevertAfterSeconds without one", () => {
+        const od = [instance(1), instance(2), instance(3, { lifecycle: "on-demand" }), instance(4, { lifecycle: "on-demand" })];
+        const quiet = plan(observed(od, { desired: 4, onDemandBase: 2, fallbackBaseline: 0, declaredOnDemandBase: 0, spotFailures: failing(40, 20) }), policy());
+        assert.deepEqual(quiet.actions, []);
+        assert.deepEqual(quiet.notes, ["On-Demand fallback in force: no failed Spot launch for 20 min; back to Spot after 1800 s without one"]);
+    });
+
+    it("comes back to Spot: restores the declared base and replaces each fallback On-Demand instance, surge-first", () => {
+        const od = [instance(1), instance(2), { ...instance(3, { lifecycle: "on-demand" }), launchTime: NOW - 50 * MINUTE },
+            { ...instance(4, { lifecycle: "on-demand" }), launchTime: NOW - 45 * MINUTE }];
+        const p = plan(observed(od, { desired: 4, maxSize: 8, onDemandBase: 2, fallbackBaseline: 0, declaredOnDemandBase: 0, spotFailures: failing(90, 40) }), policy());
+        const lines = renderPlan(p);
+        assert.equal(lines[0], "back to Spot: no failed Spot launch for 40 min: On-Demand base 2 → 0, 2 On-Demand instances to replace with Spot");
+        assert.equal(lines[1], "surge 4 → 6: 2 instances to replace with Spot");
+        assert.deepEqual(lines.slice(2).map((l) => l.replace(/batch \d of \d/, "batch")), [
+            "replace i-0003 (back to Spot: On-Demand, launched while Spot was unavailable): drain 0 tasks, batch, then lower desired capacity",
+            "replace i-0004 (back to Spot: On-Demand, launched while Spot was unavailable): drain 0 tasks, batch, then lower desired capacity",
+        ]);
+    });
+
+    it("ends the fallback once the base is back and no fallback instance is left", () => {
+        const p = plan(observed(fleet, { desired: 2, onDemandBase: 0, fallbackBaseline: 0, declaredOnDemandBase: 0 }), policy());
+        assert.deepEqual(renderPlan(p), ["fallback over: the On-Demand base is back at 0 and every fallback instance is Spot again"]);
+    });
+
+    it("applies a changed declared base itself (the group resource ignores it)", () => {
+        const p = plan(observed(fleet, { onDemandBase: 0, declaredOnDemandBase: 1 }), policy());
+        assert.deepEqual(renderPlan(p), ["On-Demand base 0 → 1: onDemandBaseCapacity as declared"]);
+    });
+});
+
+describe("a Spot drought on the simulated cluster", () => {
+    it("falls back to On-Demand to serve a scale-out, then comes back to Spot, losing no task", async () => {
+        const world = buildCluster({ instances: 3, maxSize: 8, services: [{ name: "web", count: 20, cpu: 256, memory: 256, minHealthyPercent: 50 }] });
+        world.clock.advance(6 * MINUTE);
+        world.spotAvailable = false;
+        const settings = simSettings(world, { onDemandBaseCapacity: 0 });
+        // The scale-out asks for Spot instances that never come.
+        const first = await simReconcile(world, settings).then((r) => r, (e) => e);
+        assert.ok(first instanceof Error, "the registration wait fails: no Spot capacity");
+        assert.ok(world.launchFailures.length > 0);
+        world.clock.advance(MINUTE);
+        const fallback = await simReconcile(world, settings);
+        assert.ok(fallback.plan.actions.some((a) => a.kind === "set-on-demand-base" && a.fallback === "start"), fallback.lines.join("\n"));
+        world.clock.advance(5 * MINUTE);
+        const onDemand = (w: SimWorld) => w.liveInstances().filter((i) => i.lifecycle === "on-demand").length;
+        assert.ok(onDemand(world) > 0, "the shortfall was launched On-Demand");
+        assert.equal(world.liveInstances().length, world.group.desired, "desired capacity reached");
+        // Spot returns; after the quiet period the scaler reverts.
+        world.spotAvailable = true;
+        world.clock.advance(35 * MINUTE);
+        const revert = await simReconcile(world, { ...settings, draining: { ...settings.draining, batchSize: 4, minHealthyPercent: 50 } });
+        assert.ok(revert.plan.actions.some((a) => a.kind === "set-on-demand-base" && a.to === 0), revert.lines.join("\n"));
+        world.clock.advance(2 * MINUTE);
+        const end = await simReconcile(world, settings);
+        assert.equal(onDemand(world), 0, "every fallback instance replaced with Spot");
+        assert.ok(end.plan.actions.some((a) => a.kind === "set-on-demand-base" && a.fallback === "end") || world.group.tags["spot-ecs:on-demand-base"] === undefined);
+        assert.deepEqual(world.killedTasks().filter((t) => t.stoppedBy === "scaler" || t.stoppedBy === "asg"), []);
+        assert.deepEqual(world.violations, []);
+    });
+});
