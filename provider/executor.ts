@@ -255,14 +255,17 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
                     log(detail);
                 }
                 const elapsedMs = deps.now() - startedMs;
-                if (s.stopDeadlineMs !== undefined && deps.now() >= s.stopDeadlineMs) {
+                // The stop grace is for the standalone tasks the scaler stopped; other tasks still being
+                // stopped (a service task deactivating) have the stopping timeout below.
+                const ownStopped = stopping.filter((t) => report.tasksStopped.includes(t.arn));
+                if (s.stopDeadlineMs !== undefined && deps.now() >= s.stopDeadlineMs && (ownStopped.length > 0 || tasks > 0)) {
                     s.failure = `${s.victim.instanceId}: stopped standalone tasks did not reach STOPPED within ${STOP_GRACE_SECONDS} s`
-                        + (stopping.length > 0 ? ` (${statuses(stopping)})` : "");
+                        + (ownStopped.length > 0 ? ` (${statuses(ownStopped)})` : "");
                 } else if (s.stopDeadlineMs === undefined && tasks > 0 && elapsedMs >= timeoutMs
                     && (s.daemonGraceUntilMs === undefined || elapsedMs >= s.daemonGraceUntilMs)) {
                     await onTimeout(s, tasks, elapsedMs >= (s.daemonGraceUntilMs ?? Infinity));
                     if (s.failure === undefined && s.stopDeadlineMs === undefined) s.daemonGraceUntilMs = stoppingTimeoutMs;
-                } else if (s.stopDeadlineMs === undefined && stopping.length > 0 && elapsedMs >= stoppingTimeoutMs) {
+                } else if (stopping.length > 0 && elapsedMs >= stoppingTimeoutMs) {
                     s.failure = `${s.victim.instanceId}: ${stopping.length} task(s) still stopping after ${Math.round(elapsedMs / 1000)} s `
                         + `(${statuses(stopping)}): they were asked to stop and have not reached STOPPED`;
                 } else if (tasks === 0 && inTargets.length > 0 && elapsedMs >= targetTimeoutMs) {

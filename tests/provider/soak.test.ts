@@ -200,12 +200,23 @@ function injectWorldFaults(world: SimWorld, rnd: () => number, faults: Record<st
         faults.instanceRefresh++;
         return true;
     });
+    // A Spot drought of 5 to 40 minutes: every Spot launch fails until it ends.
+    if (group() < 0.2) {
+        const lasts = (5 + group() * 35) * 60_000;
+        at(30 + group() * 400, (w) => {
+            w.spotAvailable = false;
+            faults.spotDrought++;
+            const until = w.now + lasts;
+            w.tickHooks.push((x) => { if (x.now >= until) x.spotAvailable = true; });
+            return true;
+        });
+    }
 }
 
 export async function runSoak(count = SOAK_SCENARIOS): Promise<SoakSummary> {
     const faults: Record<string, number> = {
         throttle: 0, serverError: 0, hang: 0, spotInterruption: 0, externalTermination: 0, stuckTask: 0, stuckTarget: 0, neverRegister: 0,
-        rebalance: 0, maxSizeLowered: 0, healthReplacement: 0, instanceRefresh: 0,
+        rebalance: 0, maxSizeLowered: 0, healthReplacement: 0, instanceRefresh: 0, spotDrought: 0,
     };
     const summary: SoakSummary = { scenarios: 0, runs: 0, faults, tasksLost: 0, servicesShort: 0, invariantViolations: 0, unconverged: [] };
     for (let seed = 1; seed <= count; seed++) {
