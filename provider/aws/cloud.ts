@@ -482,9 +482,19 @@ export function awsCloud(target: CloudTarget): AwsCloud {
             const g = (await asgClient.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [target.autoScalingGroupName] }))).AutoScalingGroups?.[0];
             const policy = g?.MixedInstancesPolicy;
             if (policy === undefined) throw new Error(`Auto Scaling group ${target.autoScalingGroupName} has no mixed instances policy to set an On-Demand base in`);
+            // A launch template is named by its id or by its name, not both.
+            const spec = policy.LaunchTemplate?.LaunchTemplateSpecification;
             await asgClient.send(new asg.UpdateAutoScalingGroupCommand({
                 AutoScalingGroupName: target.autoScalingGroupName,
-                MixedInstancesPolicy: { ...policy, InstancesDistribution: { ...policy.InstancesDistribution, OnDemandBaseCapacity: base } },
+                MixedInstancesPolicy: {
+                    LaunchTemplate: {
+                        LaunchTemplateSpecification: spec?.LaunchTemplateId !== undefined
+                            ? { LaunchTemplateId: spec.LaunchTemplateId, Version: spec.Version }
+                            : { LaunchTemplateName: spec?.LaunchTemplateName, Version: spec?.Version },
+                        Overrides: policy.LaunchTemplate?.Overrides,
+                    },
+                    InstancesDistribution: { ...policy.InstancesDistribution, OnDemandBaseCapacity: base },
+                },
             }));
         },
 

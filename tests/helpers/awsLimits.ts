@@ -37,6 +37,8 @@ export interface LimitsProxy {
     holdStopping(taskArn: string, untilMs: number): void;
     /** TerminateInstanceInAutoScalingGroup requests: the instance and when the proxy received it. */
     terminations: { instanceId: string; at: number }[];
+    /** Scaling activities to report for a group (newest first), which moto does not record: a failed Spot launch, say. */
+    addActivities(group: string, activities: { start: Date; statusCode: string; message: string }[]): void;
     /** From now on, instances the group launches are reported at this version and type (as AWS would). */
     launchAs(launch: { version?: string; instanceType?: string }): void;
     close(): Promise<void>;
@@ -69,6 +71,16 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
     // What each instance was launched with, fixed when the proxy first sees it.
     const launched = new Map<string, { version: string; instanceType: string }>();
     let launching: { version?: string; instanceType?: string } = {};
+    const activities = new Map<string, { start: Date; statusCode: string; message: string }[]>();
+    const escape = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+    const withActivities = (xml: string, group: string): string => {
+        const list = activities.get(group) ?? [];
+        if (list.length === 0) return xml;
+        const members = list.map((a, i) => `<member><ActivityId>spot-ecs-test-${i}</ActivityId><AutoScalingGroupName>${escape(group)}</AutoScalingGroupName>`
+            + `<Cause>test</Cause><StartTime>${a.start.toISOString()}</StartTime><StatusCode>${a.statusCode}</StatusCode>`
+            + `<StatusMessage>${escape(a.message)}</StatusMessage><Progress>100</Progress></member>`).join("");
+        return xml.replace("<Activities/>", `<Activities>${members}</Activities>`);
+    };
     const rewriteGroups = (xml: string): string => xml.replace(
         /<InstanceId>(i-[0-9a-f]+)<\/InstanceId><InstanceType>([^<]*)<\/InstanceType>([\s\S]*?)<Version>(\d+)<\/Version>/g,
         (_all, id: string, type: string, middle: string, version: string) => {
@@ -91,6 +103,12 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
                         terminations.push({ instanceId: form.get("InstanceId") ?? "", at: Date.now() });
                     }
                     const r = await forward(target, req, body);
+                    if (form.get("Action") === "DescribeScalingActivities" && r.status === 200) {
+                        const out = Buffer.from(withActivities(r.body.toString("utf8"), form.get("AutoScalingGroupName") ?? ""));
+                        res.writeHead(r.status, { ...r.headers, "content-length": String(out.length) });
+                        res.end(out);
+                        return;
+                    }
                     if (form.get("Action") === "DescribeAutoScalingGroups" && r.status === 200) {
                         const out = Buffer.from(rewriteGroups(r.body.toString("utf8")));
                         res.writeHead(r.status, { ...r.headers, "content-length": String(out.length) });
@@ -155,6 +173,7 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
         total: () => total,
         holdStopping: (taskArn, untilMs) => { held.set(taskArn, untilMs); },
         launchAs: (launch) => { launching = { ...launching, ...launch }; },
+        addActivities: (group, list) => { activities.set(group, list); },
         terminations,
         close: () => new Promise((resolve) => server.close(() => resolve())),
     };

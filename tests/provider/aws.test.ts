@@ -248,6 +248,46 @@ describe("AWS Cloud port against moto", function () {
             assert.deepEqual(cloud.requests, { DescribeScalingActivities: 1 });
         });
 
+        it("reads failed Spot launches from the group's scaling activities, newest first, within the window", async () => {
+            const cloud = cloudFor(m);
+            const now = Date.now();
+            proxy.addActivities(m.autoScalingGroupName, [
+                { start: new Date(now - 60_000), statusCode: "Failed", message: "Launching a new EC2 instance. Status Reason: There is no Spot capacity available that matches your request. Launching EC2 instance failed. UnfulfillableCapacity" },
+                { start: new Date(now - 120_000), statusCode: "Successful", message: "" },
+                { start: new Date(now - 180_000), statusCode: "Failed", message: "We currently do not have sufficient m6i.large capacity in the Availability Zone you requested (us-east-1a). InsufficientInstanceCapacity" },
+                { start: new Date(now - 3_600_000), statusCode: "Failed", message: "old. InsufficientInstanceCapacity" },
+            ]);
+            try {
+                const failures = await cloud.spotLaunchFailures(now - 600_000);
+                assert.deepEqual(failures.map((f) => f.code), ["UnfulfillableCapacity", "InsufficientInstanceCapacity"]);
+                assert.ok(failures[0].at > failures[1].at);
+            } finally {
+                proxy.addActivities(m.autoScalingGroupName, []);
+            }
+        });
+
+        it("sets the On-Demand base in the group's mixed instances policy and records and clears the declared base", async () => {
+            const group = `${m.clusterName}-mixed`;
+            await m.clients.asg.send(new asg.CreateAutoScalingGroupCommand({
+                AutoScalingGroupName: group, MinSize: 0, MaxSize: 2, DesiredCapacity: 0,
+                VPCZoneIdentifier: (await m.clients.asg.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [m.autoScalingGroupName] }))).AutoScalingGroups![0].VPCZoneIdentifier,
+                MixedInstancesPolicy: {
+                    LaunchTemplate: { LaunchTemplateSpecification: { LaunchTemplateId: m.launchTemplateId, Version: "1" }, Overrides: [{ InstanceType: "m6i.large" }] },
+                    InstancesDistribution: { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: "price-capacity-optimized" },
+                },
+            }));
+            const cloud = awsCloud({ region: REGION, clusterName: m.clusterName, autoScalingGroupName: group });
+            assert.equal((await cloud.describeGroup()).onDemandBase, 0);
+            await cloud.recordFallback(0);
+            await cloud.setOnDemandBase(2);
+            let g = await cloud.describeGroup();
+            assert.deepEqual([g.onDemandBase, g.fallbackBaseline], [2, 0]);
+            await cloud.setOnDemandBase(0);
+            await cloud.recordFallback(undefined);
+            g = await cloud.describeGroup();
+            assert.deepEqual([g.onDemandBase, g.fallbackBaseline], [0, undefined]);
+        });
+
         it("says which group it could not find", async () => {
             const cloud = awsCloud({ region: REGION, clusterName: "missing", autoScalingGroupName: "missing-asg" });
             await assert.rejects(cloud.describeGroup(), { message: "Auto Scaling group missing-asg not found in us-east-1" });
