@@ -28,7 +28,8 @@ export interface BenchResults {
     replacement: ReplacementRow[];
     apiCalls: ApiCallsRow[];
     planMs: PlanTime;
-    trace: { ours: TraceResult; fixedPeak: TraceResult; stepScaling: TraceResult; oursLowThreshold50: TraceResult };
+    trace: { ours: TraceResult; fixedPeak: TraceResult; stepScaling: TraceResult; oursLowThreshold50: TraceResult;
+        droughtFallback: TraceResult; droughtNoFallback: TraceResult };
 }
 
 export async function runBenchmarks(sizes: BenchSizes, log: (line: string) => void = () => undefined): Promise<BenchResults> {
@@ -42,6 +43,10 @@ export async function runBenchmarks(sizes: BenchSizes, log: (line: string) => vo
     const trace = demandTrace(42, sizes.traceMinutes);
     const traces = await traceResults(trace);
     const oursLowThreshold50 = await runTrace("ours", trace, 10, { cpuLowPercent: 50, memoryLowPercent: 50 });
+    // A two-hour Spot drought over the morning rise, with the fallback to On-Demand and without it.
+    const drought = { startMinute: Math.floor(sizes.traceMinutes * 0.35), minutes: Math.max(10, Math.floor(sizes.traceMinutes / 12)) };
+    const droughtFallback = await runTrace("ours", trace, 10, {}, drought);
+    const droughtNoFallback = await runTrace("ours", trace, 10, { spotFallbackAfterSeconds: 86400 }, drought);
     const cpus = os.cpus();
     return {
         machine: {
@@ -52,7 +57,7 @@ export async function runBenchmarks(sizes: BenchSizes, log: (line: string) => vo
         replacement,
         apiCalls,
         planMs,
-        trace: { ...traces, oursLowThreshold50 },
+        trace: { ...traces, oursLowThreshold50, droughtFallback, droughtNoFallback },
     };
 }
 
@@ -89,6 +94,11 @@ export function report(r: BenchResults): string {
     out.push(table(["strategy", "instance-hours", "of fixed peak (target ≤ 60%)", "pending minutes", "peak pending", "tasks killed"],
         rows.map(([name, v]) => [name, v.instanceHours, `${Math.round(v.instanceHours / r.trace.fixedPeak.instanceHours * 100)}%`,
             v.pendingMinutes, v.peakPending, v.tasksKilled])));
+    out.push("", "The same trace with a Spot drought over the morning rise (every Spot launch fails):", "");
+    const drought: [string, TraceResult][] = [["fallback to On-Demand (defaults)", r.trace.droughtFallback],
+        ["no fallback", r.trace.droughtNoFallback]];
+    out.push(table(["strategy", "instance-hours", "On-Demand instance-hours", "pending minutes", "peak pending", "tasks killed"],
+        drought.map(([name, v]) => [name, v.instanceHours, v.onDemandInstanceHours ?? 0, v.pendingMinutes, v.peakPending, v.tasksKilled])));
     return out.join("\n");
 }
 

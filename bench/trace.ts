@@ -17,6 +17,8 @@ export interface TraceResult {
     pendingMinutes: number;
     peakPending: number;
     tasksKilled: number;
+    /** Instance-hours of On-Demand instances. */
+    onDemandInstanceHours?: number;
     /** Reconciles that stopped with an error (the scaler only). */
     reconcileFailures?: number;
 }
@@ -52,11 +54,14 @@ function instancesFor(tasks: number): number {
 /** Minute-by-minute bookkeeping and the demand itself, as tick hooks. */
 function instrument(world: SimWorld, trace: number[], start: number): { result: () => TraceResult } {
     let instanceSeconds = 0;
+    let onDemandSeconds = 0;
     let pendingMinutes = 0;
     let peakPending = 0;
     const tick = world.timings.tickSeconds;
     world.tickHooks.push((w) => {
-        instanceSeconds += w.liveInstances().length * tick;
+        const live = w.liveInstances();
+        instanceSeconds += live.length * tick;
+        onDemandSeconds += live.filter((i) => i.lifecycle === "on-demand").length * tick;
         const elapsed = w.now - start;
         if (elapsed % MINUTE === 0) {
             const minute = Math.min(trace.length - 1, elapsed / MINUTE);
@@ -71,6 +76,7 @@ function instrument(world: SimWorld, trace: number[], start: number): { result: 
             pendingMinutes,
             peakPending,
             tasksKilled: world.killedTasks().length,
+            onDemandInstanceHours: Math.round(onDemandSeconds / 3600 * 10) / 10,
         }),
     };
 }
@@ -117,7 +123,7 @@ function blindScaleIn(world: SimWorld, start: number): void {
 
 /** Replays `trace` (tasks per minute) under one strategy; returns instance-hours, pending minutes and kills. */
 export async function runTrace(strategy: Strategy, trace = demandTrace(), reconcileEveryMinutes = 10,
-    scaling: Partial<typeof DEFAULT_SCALING> = {}): Promise<TraceResult> {
+    scaling: Partial<typeof DEFAULT_SCALING> = {}, drought?: { startMinute: number; minutes: number }): Promise<TraceResult> {
     const peak = instancesFor(Math.max(...trace));
     const initial = strategy === "fixedPeak" ? peak : Math.max(2, instancesFor(trace[0] / 0.6));
     const world = buildCluster({
@@ -132,6 +138,13 @@ export async function runTrace(strategy: Strategy, trace = demandTrace(), reconc
     const start = world.now;
     const end = start + trace.length * MINUTE;
     const book = instrument(world, trace, start);
+    if (drought !== undefined) {
+        // No Spot capacity for the group's types and zones for a while: every Spot launch fails.
+        world.tickHooks.push((w) => {
+            const minute = (w.now - start) / MINUTE;
+            w.spotAvailable = !(minute >= drought.startMinute && minute < drought.startMinute + drought.minutes);
+        });
+    }
     if (strategy !== "fixedPeak") scaleOutAlarm(world, start);
     if (strategy === "stepScaling") blindScaleIn(world, start);
 

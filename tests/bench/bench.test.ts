@@ -25,10 +25,12 @@ describe("benchmarks", function () {
         assert.equal(api.byOperation.DescribeTasks, undefined, "mid reservation does not");
         assert.deepEqual([r.planMs.instances, r.planMs.tasks, r.planMs.runs], [40, 80, 3]);
         assert.equal(typeof r.planMs.medianMs, "number");
-        for (const k of ["ours", "fixedPeak", "stepScaling", "oursLowThreshold50"] as const) {
+        for (const k of ["ours", "fixedPeak", "stepScaling", "oursLowThreshold50", "droughtFallback", "droughtNoFallback"] as const) {
             assert.deepEqual(Object.keys(r.trace[k]).filter((f) => f !== "reconcileFailures").sort(),
-                ["instanceHours", "peakPending", "pendingMinutes", "tasksKilled"], k);
+                ["instanceHours", "onDemandInstanceHours", "peakPending", "pendingMinutes", "tasksKilled"], k);
         }
+        assert.equal(r.trace.droughtFallback.tasksKilled, 0);
+        assert.match(report(r), /The same trace with a Spot drought/);
         assert.equal(r.trace.ours.tasksKilled, 0);
         const text = report(r);
         assert.match(text, /Fleet replacement/);
