@@ -49,7 +49,8 @@ export interface Clients {
 const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
 
 export function clientsFor(endpoint: string): Clients {
-    const config = { region: REGION, endpoint, credentials };
+    // A request moto never answers fails after 10 s instead of stalling the fixture's loops.
+    const config = { region: REGION, endpoint, credentials, requestHandler: { requestTimeout: 10_000, connectionTimeout: 5_000 } };
     return {
         ec2: new ec2.EC2Client(config),
         asg: new asg.AutoScalingClient(config),

@@ -9,15 +9,13 @@ import * as path from "node:path";
 import * as asg from "@aws-sdk/client-auto-scaling";
 import * as ec2 from "@aws-sdk/client-ec2";
 import * as elb from "@aws-sdk/client-elastic-load-balancing-v2";
-import { scalerProvider } from "../../provider/dynamic";
 import { UNKNOWN } from "../../provider/inputs";
 import { DEFAULT_SCALING } from "../../provider/policy";
-import { startMoto, Moto } from "../helpers/moto";
-import { startLimitsProxy, LimitsProxy } from "../helpers/awsLimits";
+import { LimitsProxy } from "../helpers/awsLimits";
+import { hostSuite } from "../helpers/hostSuite";
 import { createMotoCluster, MotoCluster, playEcs, putReservations } from "../helpers/motoCluster";
-import { Host, Props, REPO_ROOT, startHost } from "../helpers/host";
-import { hostEnv, inputsFor } from "../helpers/scalerInputs";
-import { serializeLikeDynamicResource } from "../helpers/serialize";
+import { Props, REPO_ROOT } from "../helpers/host";
+import { inputsFor } from "../helpers/scalerInputs";
 
 const DECLARED = { minSize: 1, maxSize: 6, instanceTypes: ["m6i.large", "m5.large"] };
 
@@ -128,23 +126,10 @@ export interface FidelityRow {
 
 describe("preview fidelity: what the preview shows is what the up drains", function () {
     this.timeout(600_000);
-    let moto: Moto;
-    let proxy: LimitsProxy;
-    let host: Host;
-    let providerText: string;
+    const suite = hostSuite();
     const rows: FidelityRow[] = [];
 
-    before(async () => {
-        moto = await startMoto();
-        proxy = await startLimitsProxy(moto.endpoint);
-        providerText = (await serializeLikeDynamicResource(scalerProvider)).text;
-        host = await startHost(REPO_ROOT, hostEnv(proxy.endpoint));
-    });
-
-    after(async () => {
-        await host?.stop();
-        await proxy?.close();
-        await moto?.stop();
+    after(() => {
         if (rows.length > 0) {
             console.log("      edit | named in preview | drained by up | same | perpetual diff");
             for (const r of rows) console.log(`      ${r.edit} | ${r.previewNamed} | ${r.upDrained} | ${r.same} | ${r.perpetualDiff}`);
@@ -153,34 +138,35 @@ describe("preview fidelity: what the preview shows is what the up drains", funct
 
     for (const edit of EDITS) {
         it(`${edit.name}: the up drains exactly the instances the preview named, and the next preview shows no change`, async () => {
-            await moto.reset();
-            proxy.launchAs({ version: undefined, instanceType: undefined });
-            const m = await createMotoCluster(moto.endpoint, { name: "fid", instances: 3, tasksPerInstance: 1, maxSize: 6, targetGroup: !edit.name.startsWith("target group") });
+            await suite.moto.reset();
+            suite.proxy.launchAs({ version: undefined, instanceType: undefined });
+            const m = await createMotoCluster(suite.moto.endpoint, { name: "fid", instances: 3, tasksPerInstance: 1, maxSize: 6, targetGroup: !edit.name.startsWith("target group") });
             await putReservations(m.clients, m.clusterName, 55, 50, 8);
-            const base = inputsFor(m, providerText, { declared: DECLARED, draining: { batchSize: 3, minHealthyPercent: 50 } });
+            // A run that cannot finish stops at its own deadline rather than waiting out the registration timeout.
+            const base = inputsFor(m, suite.providerText, { declared: DECLARED, draining: { batchSize: 3, minHealthyPercent: 50, maxUpdateSeconds: 240 } });
             let olds: Props = {};
             let id = "";
             if (edit.scalerBefore) {
-                const created = await host.create((await host.check({}, base)).inputs);
+                const created = await suite.host.create((await suite.host.check({}, base)).inputs);
                 olds = created.outs;
                 id = created.id;
             }
 
-            const preview = await host.check(olds, edit.preview(m, base));
+            const preview = await suite.host.check(olds, edit.preview(m, base));
             assert.deepEqual(preview.failures, []);
             const named = namedIn(preview.inputs.plan);
 
-            await edit.apply(m, proxy);
+            await edit.apply(m, suite.proxy);
             const ecs = playEcs(m.clients, m.clusterName, m.autoScalingGroupName);
             let outs: Props;
             let upPlan: unknown;
             try {
-                const checked = await host.check(olds, edit.up(m, base));
+                const checked = await suite.host.check(olds, edit.up(m, base));
                 upPlan = checked.inputs.plan;
                 if (edit.scalerBefore) {
-                    outs = await host.update(id, olds, checked.inputs);
+                    outs = await suite.host.update(id, olds, checked.inputs);
                 } else {
-                    const created = await host.create(checked.inputs);
+                    const created = await suite.host.create(checked.inputs);
                     outs = created.outs;
                     id = created.id;
                 }
@@ -190,8 +176,8 @@ describe("preview fidelity: what the preview shows is what the up drains", funct
             const lastRun = outs.lastRun as { instances: Record<string, string> } | null;
             const drained = Object.entries(lastRun?.instances ?? {}).filter(([, o]) => o === "terminated").map(([i]) => i).sort();
 
-            const again = await host.check(outs, edit.up(m, base));
-            const diff = await host.diff(id, outs, again.inputs);
+            const again = await suite.host.check(outs, edit.up(m, base));
+            const diff = await suite.host.diff(id, outs, again.inputs);
             rows.push({ edit: edit.name, previewNamed: named.length, upDrained: drained.length, same: JSON.stringify(named) === JSON.stringify(drained),
                 perpetualDiff: diff.changes !== "DIFF_NONE" });
             assert.deepEqual(batchesIn(upPlan), batchesIn(preview.inputs.plan), "the up plans the same instances, in the same order and batches");
