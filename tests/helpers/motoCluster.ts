@@ -165,8 +165,7 @@ export function playEcs(c: Clients, clusterName: string, autoScalingGroupName: s
     let moved = 0;
     const held = new Map<string, number>();
     let running = true;
-    const loop = (async () => {
-        while (running) {
+    const turn = async () => {
             try {
                 const g = await c.asg.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [autoScalingGroupName] }));
                 const live = (g.AutoScalingGroups?.[0]?.Instances ?? []).filter((i) => i.LifecycleState === "InService").map((i) => i.InstanceId!);
@@ -196,7 +195,13 @@ export function playEcs(c: Clients, clusterName: string, autoScalingGroupName: s
             } catch {
                 // The cluster may be mid-change; the next turn sees it settled.
             }
-            await new Promise((r) => setTimeout(r, everyMs));
+    };
+    const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+    const loop = (async () => {
+        while (running) {
+            // A turn whose request never comes back must not stop the loop: the next one goes ahead.
+            await Promise.race([turn(), pause(15_000)]);
+            await pause(everyMs);
         }
     })();
     return {
@@ -204,7 +209,7 @@ export function playEcs(c: Clients, clusterName: string, autoScalingGroupName: s
         heldUntil: (instanceId) => held.get(instanceId) ?? 0,
         async stop() {
             running = false;
-            await loop;
+            await Promise.race([loop, pause(20_000)]);
         },
     };
 }
