@@ -119,7 +119,7 @@ function readings(o: Observed, p: Policy, now: number): Readings {
 export function plan(observed: Observed, p: Policy, now: number = observed.now): Plan {
     // The group takes its declared bounds before the scaler runs, and with them a desired capacity
     // inside them: a raised minSize launches instances, a lowered maxSize leaves some in excess.
-    const bounded = Math.min(Math.max(observed.desired, observed.minSize), observed.maxSize);
+    const bounded = boundedDesired(observed);
     const o: Observed = { ...observed, desired: bounded };
     const c = classify(o);
     const r = readings(o, p, now);
@@ -288,8 +288,7 @@ function planExcess(o: Observed, p: Policy, c: Classified): { actions: Action[];
     const active = c.active.slice().sort(byLeastUsed);
     const cause = o.desired === o.maxSize ? `maxSize ${o.maxSize}` : `desired capacity ${o.desired}`;
     // Drain only instances whose tasks fit on those that stay, by ECS's placement rules, as a scale-in.
-    const tasksByInstance = new Map<string, ObservedTask[]>();
-    for (const t of o.tasks ?? []) tasksByInstance.set(t.containerInstanceArn, [...(tasksByInstance.get(t.containerInstanceArn) ?? []), t]);
+    const tasksByInstance = tasksByContainer(o);
     const room = binSet(c.active.map((i) => ({ id: i.instanceId, cpu: i.container!.remaining.cpu, memory: i.container!.remaining.memory,
         offer: offerOf(i, tasksByInstance.get(i.container!.arn) ?? []) })));
     // A drain an earlier run began is checked again like any other: if its tasks no longer fit, it is undone.
@@ -462,12 +461,7 @@ function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedIns
         return [];
     }
     const limit = Math.min(cap, headroom);
-    const tasksByInstance = new Map<string, ObservedTask[]>();
-    for (const t of o.tasks ?? []) {
-        const list = tasksByInstance.get(t.containerInstanceArn) ?? [];
-        list.push(t);
-        tasksByInstance.set(t.containerInstanceArn, list);
-    }
+    const tasksByInstance = tasksByContainer(o);
     // Daemon tasks run on every instance and are stopped last: they never move.
     const tasksOf = (i: ObservedInstance): ObservedTask[] => (tasksByInstance.get(i.container!.arn) ?? []).filter((t) => !t.daemon);
     const stuck = new Map<string, string>();
@@ -558,6 +552,22 @@ function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedIns
     return resumed.filter((i) => victims.includes(i));
 }
 
+/** Desired capacity once the group takes its declared bounds (it does so before the scaler runs). */
+function boundedDesired(o: Observed): number {
+    return Math.min(Math.max(o.desired, o.minSize), o.maxSize);
+}
+
+/** The observed tasks by container instance ARN. */
+function tasksByContainer(o: Observed): Map<string, ObservedTask[]> {
+    const out = new Map<string, ObservedTask[]>();
+    for (const t of o.tasks ?? []) {
+        const list = out.get(t.containerInstanceArn) ?? [];
+        list.push(t);
+        out.set(t.containerInstanceArn, list);
+    }
+    return out;
+}
+
 /** The task id at the end of its ARN. */
 function shortTask(arn: string): string {
     return arn.slice(arn.lastIndexOf("/") + 1);
@@ -599,7 +609,6 @@ function whyUnfit(tasks: PlaceableTask[], whyNot: (t: PlaceableTask) => string[]
  */
 export function needsTasks(o: Observed, p: Policy, now: number = o.now): boolean {
     const r = readings(o, p, now);
-    const bounded = Math.min(Math.max(o.desired, o.minSize), o.maxSize);
-    const excess = o.instances.filter(isLive).length > bounded;
+    const excess = o.instances.filter(isLive).length > boundedDesired(o);
     return excess || (sustainedBelow(r.cpu, p.scaling.cpuLowPercent) && sustainedBelow(r.memory, p.scaling.memoryLowPercent));
 }
