@@ -5,8 +5,9 @@
 // shutting down; moto itself marks a stopped task STOPPED at once. Every
 // TerminateInstanceInAutoScalingGroup is recorded with its time. And it reports each group instance at
 // the launch template version and instance type the group launched it with (`launchAs`), where moto
-// reports the template's default version and the template's type for every instance. Everything else
-// passes through unchanged.
+// reports the template's default version and the template's type for every instance. moto keeps no
+// placement constraints on a service; DescribeServices reports those the test gives
+// (`servicePlacement`), as ECS does. Everything else passes through unchanged.
 import * as http from "node:http";
 import { AddressInfo } from "node:net";
 
@@ -39,6 +40,8 @@ export interface LimitsProxy {
     terminations: { instanceId: string; at: number }[];
     /** Scaling activities to report for a group (newest first), which moto does not record: a failed Spot launch, say. */
     addActivities(group: string, activities: { start: Date; statusCode: string; message: string }[]): void;
+    /** DescribeServices reports these placement constraints for the service named, which moto drops; [] forgets them. */
+    servicePlacement(serviceName: string, constraints: { type: string; expression?: string }[]): void;
     /** From now on, instances the group launches are reported at this version and type (as AWS would). */
     launchAs(launch: { version?: string; instanceType?: string }): void;
     close(): Promise<void>;
@@ -67,6 +70,7 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
     const target = new URL(motoEndpoint);
     const seen: Record<string, number> = {};
     const held = new Map<string, number>();
+    const placement = new Map<string, { type: string; expression?: string }[]>();
     const terminations: { instanceId: string; at: number }[] = [];
     // What each instance was launched with, fixed when the proxy first sees it.
     const launched = new Map<string, { version: string; instanceType: string }>();
@@ -127,6 +131,16 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
                     send(res, 400, { __type: "InvalidParameterException", message: `${limit[0]} can have at most ${limit[1]} items` });
                     return;
                 }
+                if (op === "DescribeServices" && placement.size > 0) {
+                    const r = await forward(target, req, body);
+                    const out = JSON.parse(r.body.toString("utf8") || "{}");
+                    for (const svc of out.services ?? []) {
+                        const constraints = placement.get(svc.serviceName);
+                        if (constraints !== undefined) svc.placementConstraints = constraints;
+                    }
+                    send(res, r.status, out);
+                    return;
+                }
                 if (op === "DescribeTasks" && held.size > 0) {
                     const r = await forward(target, req, body);
                     const out = JSON.parse(r.body.toString("utf8") || "{}");
@@ -172,6 +186,7 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
         seen,
         total: () => total,
         holdStopping: (taskArn, untilMs) => { held.set(taskArn, untilMs); },
+        servicePlacement: (name, constraints) => { if (constraints.length === 0) placement.delete(name); else placement.set(name, constraints); },
         launchAs: (launch) => { launching = { ...launching, ...launch }; },
         addActivities: (group, list) => { activities.set(group, list); },
         terminations,

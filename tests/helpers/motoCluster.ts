@@ -25,6 +25,13 @@ export interface MotoClusterOpts {
     protectNew?: boolean;
     /** Static host port (bridge networking) the service's tasks bind, as ECS reports in their network bindings. @default none */
     hostPort?: number;
+    /** Network mode of the service's task definition. @default "bridge" */
+    networkMode?: "bridge" | "awsvpc";
+    /**
+     * Creates the service `web` with these placement constraints (moto runs none of its tasks: the fixture starts them;
+     * and moto drops the constraints: tell the limits proxy, `servicePlacement`, to report them).
+     */
+    serviceConstraints?: ecs.PlacementConstraint[];
 }
 
 export interface MotoCluster {
@@ -101,10 +108,14 @@ export async function createMotoCluster(endpoint: string, o: MotoClusterOpts): P
     const clusterName = o.name;
     await c.ecs.send(new ecs.CreateClusterCommand({ clusterName }));
     await c.ecs.send(new ecs.RegisterTaskDefinitionCommand({
-        family: "web", cpu: "128", memory: "256", networkMode: "bridge",
+        family: "web", cpu: "128", memory: "256", networkMode: o.networkMode ?? "bridge",
         containerDefinitions: [{ name: "web", image: "nginx", cpu: 128, memory: 256,
             ...(o.hostPort === undefined ? {} : { portMappings: [{ containerPort: 8080, hostPort: o.hostPort, protocol: "tcp" }] }) }],
     }));
+    if (o.serviceConstraints !== undefined) {
+        await c.ecs.send(new ecs.CreateServiceCommand({ cluster: clusterName, serviceName: "web", taskDefinition: "web",
+            desiredCount: instanceIds.length * (o.tasksPerInstance ?? 0), placementConstraints: o.serviceConstraints }));
+    }
     const containerArns: Record<string, string> = {};
     for (const id of instanceIds) {
         const r = await c.ecs.send(new ecs.RegisterContainerInstanceCommand({
@@ -113,7 +124,20 @@ export async function createMotoCluster(endpoint: string, o: MotoClusterOpts): P
         containerArns[id] = r.containerInstance!.containerInstanceArn!;
     }
     const taskArns: string[] = [];
-    for (const id of instanceIds) {
+    // moto's StartTask cannot start an awsvpc task (it drops the network configuration) and its RunTask
+    // fills the first ACTIVE instance it finds: every other instance is set DRAINING for the while.
+    for (const id of o.networkMode === "awsvpc" ? instanceIds : []) {
+        const others = instanceIds.filter((x) => x !== id).map((x) => containerArns[x]);
+        const setOthers = (status: "ACTIVE" | "DRAINING") => c.ecs.send(new ecs.UpdateContainerInstancesStateCommand({
+            cluster: clusterName, containerInstances: others, status }));
+        await setOthers("DRAINING");
+        const r = await c.ecs.send(new ecs.RunTaskCommand({ cluster: clusterName, taskDefinition: "web", count: o.tasksPerInstance ?? 0,
+            group: "service:web", networkConfiguration: { awsvpcConfiguration: { subnets: [subnet.SubnetId!], securityGroups: [] } } }));
+        await setOthers("ACTIVE");
+        if (r.tasks!.some((t) => t.containerInstanceArn !== containerArns[id])) throw new Error(`RunTask placed off ${id}`);
+        taskArns.push(...r.tasks!.map((t) => t.taskArn!));
+    }
+    for (const id of o.networkMode === "awsvpc" ? [] : instanceIds) {
         for (let k = 0; k < (o.tasksPerInstance ?? 0); k++) {
             const r = await c.ecs.send(new ecs.StartTaskCommand({
                 cluster: clusterName, taskDefinition: "web", containerInstances: [containerArns[id]], group: "service:web",

@@ -196,6 +196,63 @@ describe("scaler through the SDK's dynamic-provider host", function () {
         });
     });
 
+    describe("scale-in by ECS's placement rules, with ENIs and constraints as moto reports them", () => {
+        const noScaleIn = (plan: string[], reason: RegExp) => {
+            assert.deepEqual(plan.filter((l) => !l.startsWith("note: ")), [], plan.join("\n"));
+            assert.ok(plan.some((l) => /^note: no scale-in: .*, but the \d tasks? of i-\w+ would not fit on the 2 other ACTIVE instances: /.test(l)
+                && reason.test(l)), plan.join("\n"));
+        };
+
+        it("counts awsvpc tasks against the instance type's ENIs", async () => {
+            await moto.reset();
+            // m6i.large has 3 interfaces, 2 for tasks; every instance runs 2 awsvpc tasks.
+            const m = await createMotoCluster(moto.endpoint, { name: "enis", instances: 3, tasksPerInstance: 2, networkMode: "awsvpc" });
+            await putReservations(m.clients, m.clusterName, 10, 10, 8);
+            noScaleIn((await host.check({}, inputsFor(m, providerText))).inputs.plan as string[], /: no free ENI on every other instance$/);
+        });
+
+        it("keeps distinctInstance tasks apart, read from the service", async () => {
+            await moto.reset();
+            const m = await createMotoCluster(moto.endpoint, { name: "distinct", instances: 3, tasksPerInstance: 1,
+                serviceConstraints: [{ type: "distinctInstance" }] });
+            proxy.servicePlacement("web", [{ type: "distinctInstance" }]);
+            try {
+                await putReservations(m.clients, m.clusterName, 10, 10, 8);
+                noScaleIn((await host.check({}, inputsFor(m, providerText))).inputs.plan as string[], /: distinctInstance \(service:web\) on every other instance$/);
+            } finally {
+                proxy.servicePlacement("web", []);
+            }
+        });
+
+        it("evaluates memberOf on the attributes ECS reports, and scales in where the constraint holds", async () => {
+            await moto.reset();
+            const m = await createMotoCluster(moto.endpoint, { name: "member", instances: 3, tasksPerInstance: 0 });
+            // Each instance carries its own slot; each task may only run where its slot is.
+            const slots = ["a", "b", "c"];
+            const place = async (slotOf: (k: number) => string) => {
+                await m.clients.ecs.send(new ecs.PutAttributesCommand({ cluster: m.clusterName,
+                    attributes: m.instanceIds.map((id, k) => ({ name: "slot", value: slotOf(k), targetId: m.containerArns[id] })) }));
+            };
+            await place((k) => slots[k]);
+            for (const [k, id] of m.instanceIds.entries()) {
+                await m.clients.ecs.send(new ecs.RegisterTaskDefinitionCommand({ family: `slot-${slots[k]}`, cpu: "128", memory: "256",
+                    placementConstraints: [{ type: "memberOf", expression: `attribute:slot == ${slots[k]}` }],
+                    containerDefinitions: [{ name: "w", image: "busybox", cpu: 128, memory: 256 }] }));
+                await m.clients.ecs.send(new ecs.StartTaskCommand({ cluster: m.clusterName, taskDefinition: `slot-${slots[k]}`,
+                    containerInstances: [m.containerArns[id]], group: `service:slot-${slots[k]}` }));
+            }
+            await putReservations(m.clients, m.clusterName, 10, 10, 8);
+            noScaleIn((await host.check({}, inputsFor(m, providerText))).inputs.plan as string[], /: memberOf\(attribute:slot == \w\) on every other instance$/);
+
+            // The second instance now carries slot a as well: the first one's task may move there and back.
+            await place((k) => (k === 1 ? "a" : slots[k]));
+            const plan = (await host.check({}, inputsFor(m, providerText))).inputs.plan as string[];
+            const drains = plan.filter((l) => /^  drain i-\w+/.test(l));
+            assert.equal(drains.length, 1, plan.join("\n"));
+            assert.ok(!drains[0].includes(m.instanceIds[2]), `the instance of slot c stays: ${plan.join("\n")}`);
+        });
+    });
+
     describe("an Update whose moved tasks take a while to stop", () => {
         it("terminates each old instance only after every task on it has reached STOPPED", async () => {
             await moto.reset();
