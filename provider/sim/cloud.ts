@@ -47,6 +47,7 @@ export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
         const reserved = world.reserved(c.instanceId);
         const tasks = world.tasksOn(c.instanceId);
         const mark = world.drainMarkOf(c);
+        const offer = world.offerOf(c.instanceId);
         return {
             arn: c.arn,
             ec2InstanceId: c.instanceId,
@@ -58,9 +59,9 @@ export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
             runningTasks: tasks.filter((t) => SimWorld.meantToRun(t) && t.status === "RUNNING").length,
             pendingTasks: tasks.filter((t) => SimWorld.meantToRun(t) && t.status === "PENDING").length,
             ...(mark === undefined ? {} : { drainMark: mark }),
-            portsInUse: world.offerOf(c.instanceId).portsInUse,
-            freeGpus: 0,
-            attributes: {},
+            portsInUse: offer.portsInUse,
+            freeGpus: offer.freeGpus ?? 0,
+            attributes: offer.attributes ?? {},
         };
     }
 

@@ -26,6 +26,10 @@ export interface ClusterSpec {
     minSize?: number;
     maxSize?: number;
     instanceType?: string;
+    /** Instance types of the mixed instances policy, in priority order (Spot pools are type × zone). @default [instanceType] */
+    instanceTypes?: string[];
+    /** The group's availability zones. @default us-east-1a, us-east-1b */
+    zones?: string[];
     /** Launch template version the seeded instances run. */
     version?: string;
     onDemand?: number;
@@ -52,7 +56,9 @@ export function buildCluster(spec: ClusterSpec): SimWorld {
         maxSize: spec.maxSize ?? spec.instances * 2,
         launchTemplateId: "lt-0sim",
         launchTemplateVersion: spec.version ?? "1",
-        instanceType: spec.instanceType ?? "m6i.large",
+        instanceType: spec.instanceType ?? spec.instanceTypes?.[0] ?? "m6i.large",
+        ...(spec.instanceTypes === undefined ? {} : { instanceTypes: spec.instanceTypes }),
+        ...(spec.zones === undefined ? {} : { zones: spec.zones }),
         onDemandBaseCapacity: spec.onDemand ?? 0,
         targetGroupArns,
     }, spec.timings);

@@ -2,7 +2,7 @@
 // and standalone tasks, target groups and the reservation metrics, advanced tick by tick on a
 // virtual clock. It models what ECS and EC2 do that matters to draining, and records every action
 // and every task's life so tests can check the invariants at every tick.
-import { Datapoint, DrainPurpose, Lifecycle, Resources } from "../model";
+import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, Lifecycle, Resources } from "../model";
 import { awsvpcEnis, blockedBy, InstanceOffer, TaskNeeds } from "../placement";
 import { VirtualClock } from "./clock";
 import { advanceGroupEvents, GroupEvents } from "./groupEvents";
@@ -39,13 +39,21 @@ export const INSTANCE_SIZES: Record<string, Resources> = {
     "m5.large": { cpu: 2048, memory: 7680 },
     "c6i.xlarge": { cpu: 4096, memory: 7680 },
     "m6i.2xlarge": { cpu: 8192, memory: 31488 },
+    "g4dn.xlarge": { cpu: 4096, memory: 15704 },
 };
+
+/** GPUs of the GPU instance types the simulator knows (every other type has none). */
+export const INSTANCE_GPUS: Record<string, number> = { "g4dn.xlarge": 1, "g5.xlarge": 1, "g4dn.12xlarge": 4 };
+
+/** Availability zones of a simulated group unless its config names others. */
+export const DEFAULT_ZONES = ["us-east-1a", "us-east-1b"];
 
 export type Actor = "scaler" | "ecs" | "asg" | "spot" | "operator" | "agent";
 
 export interface SimInstance {
     id: string;
     type: string;
+    zone: string;
     lifecycle: Lifecycle;
     ltVersion: string;
     launchedAt: number;
@@ -142,6 +150,10 @@ export interface GroupConfig {
     launchTemplateId: string;
     launchTemplateVersion: string;
     instanceType: string;
+    /** Instance types of the mixed instances policy, in priority order. @default [instanceType] */
+    instanceTypes?: string[];
+    /** The group's availability zones. @default DEFAULT_ZONES */
+    zones?: string[];
     onDemandBaseCapacity: number;
     targetGroupArns: string[];
 }
@@ -195,8 +207,26 @@ export class SimWorld {
     get managedDraining(): boolean {
         return this.managedDrainingProviders.length > 0;
     }
-    /** Spot capacity for the group's types and zones: when false, every Spot launch fails (a drought). */
-    spotAvailable = true;
+    /** Spot pools (`type/zone`) with no capacity: a Spot launch goes to another pool, and fails when every pool is dry. */
+    readonly drySpotPools = new Set<string>();
+    /** Whether any of the group's Spot pools has capacity; setting it dries up or refills every pool (a drought). */
+    get spotAvailable(): boolean {
+        return this.spotPools().some((pool) => !this.drySpotPools.has(pool));
+    }
+    set spotAvailable(available: boolean) {
+        this.drySpotPools.clear();
+        if (!available) for (const pool of this.spotPools()) this.drySpotPools.add(pool);
+    }
+    /** Every `type/zone` pool of the group. */
+    spotPools(): string[] {
+        return this.groupTypes().flatMap((t) => this.groupZones().map((z) => `${t}/${z}`));
+    }
+    private groupTypes(): string[] {
+        return this.group.instanceTypes ?? [this.group.instanceType];
+    }
+    private groupZones(): string[] {
+        return this.group.zones ?? DEFAULT_ZONES;
+    }
     /** Launches that failed for lack of Spot capacity, as failed scaling activities. */
     readonly launchFailures: { at: number; code: string; message: string }[] = [];
     /** Seconds between the group's attempts to launch while launches fail. */
@@ -288,12 +318,30 @@ export class SimWorld {
 
     // ---- EC2 and Auto Scaling ----------------------------------------------------------------
 
+    /**
+     * Where the group launches next: the zone with the fewest live instances (the group balances its
+     * zones), and there the first type in priority order; a Spot launch only into a pool with capacity.
+     */
+    private poolFor(lifecycle: Lifecycle): { type: string; zone: string } | undefined {
+        const live = this.liveInstances();
+        const zones = [...this.groupZones()].sort((a, b) => live.filter((i) => i.zone === a).length - live.filter((i) => i.zone === b).length);
+        for (const zone of zones) {
+            const type = this.groupTypes().find((t) => lifecycle === "on-demand" || !this.drySpotPools.has(`${t}/${zone}`));
+            if (type !== undefined) return { type, zone };
+        }
+        return undefined;
+    }
+
     launch(version: string = this.group.launchTemplateVersion, lifecycle?: Lifecycle): SimInstance {
         const onDemand = [...this.instances.values()].filter((i) => i.asgState !== "Terminated" && i.lifecycle === "on-demand").length;
+        const kind: Lifecycle = lifecycle ?? (onDemand < this.group.onDemandBaseCapacity ? "on-demand" : "spot");
+        // Setting up a scenario launches even into a dry pool.
+        const pool = this.poolFor(kind) ?? this.poolFor("on-demand")!;
         const inst: SimInstance = {
             id: this.nextId("i-0"),
-            type: this.group.instanceType,
-            lifecycle: lifecycle ?? (onDemand < this.group.onDemandBaseCapacity ? "on-demand" : "spot"),
+            type: pool.type,
+            zone: pool.zone,
+            lifecycle: kind,
             ltVersion: version,
             launchedAt: this.now,
             asgState: "Pending",
@@ -313,16 +361,20 @@ export class SimWorld {
     tryLaunch(version: string = this.group.launchTemplateVersion): SimInstance | undefined {
         const onDemand = [...this.instances.values()].filter((i) => i.asgState !== "Terminated" && i.lifecycle === "on-demand").length;
         const lifecycle: Lifecycle = onDemand < this.group.onDemandBaseCapacity ? "on-demand" : "spot";
-        if (lifecycle === "spot" && !this.spotAvailable) {
-            if (this.now - this.lastFailedLaunch >= SimWorld.LAUNCH_RETRY_SECONDS * 1000) {
+        if (lifecycle === "spot") {
+            // The group tries the zone it balances into; when every pool there is dry the attempt fails as a
+            // scaling activity and the group tries another zone (balanced best effort).
+            const balanced = this.poolFor("on-demand")!;
+            const zoneDry = this.groupTypes().every((t) => this.drySpotPools.has(`${t}/${balanced.zone}`));
+            if (zoneDry && this.now - this.lastFailedLaunch >= SimWorld.LAUNCH_RETRY_SECONDS * 1000) {
                 this.lastFailedLaunch = this.now;
                 this.launchFailures.push({ at: this.now, code: "InsufficientInstanceCapacity", message: `Launching a new EC2 instance. Status Reason: `
-                    + `We currently do not have sufficient ${this.group.instanceType} capacity in the Availability Zone you requested (us-east-1a). `
+                    + `We currently do not have sufficient ${balanced.type} capacity in the Availability Zone you requested (${balanced.zone}). `
                     + "Launching EC2 instance failed. InsufficientInstanceCapacity" });
                 this.activities.push(this.now);
-                this.log("asg", "Spot launch failed: InsufficientInstanceCapacity");
+                this.log("asg", `Spot launch failed in ${balanced.zone}: InsufficientInstanceCapacity`);
             }
-            return undefined;
+            if (this.poolFor("spot") === undefined) return undefined;
         }
         return this.launch(version, lifecycle);
     }
@@ -516,12 +568,14 @@ export class SimWorld {
         const inst = this.instances.get(instanceId)!;
         const tasks = this.tasksOn(instanceId);
         const enis = awsvpcEnis(inst.type);
+        const custom = Object.entries(inst.container?.attributes ?? {}).filter(([name]) => name !== DRAIN_MARK_ATTRIBUTE);
         return {
             portsInUse: [...SimWorld.RESERVED_PORTS, ...tasks.flatMap((t) => t.needs?.hostPorts ?? [])],
             ...(enis === undefined ? {} : { freeEnis: enis - tasks.filter((t) => t.needs?.awsvpc).length }),
-            freeGpus: 0,
+            freeGpus: (INSTANCE_GPUS[inst.type] ?? 0) - tasks.reduce((n, t) => n + (t.needs?.gpus ?? 0), 0),
             groups: [...new Set(tasks.map((t) => t.service === undefined ? `family:${t.family}` : `service:${t.service}`))],
-            attributes: { "ecs.instance-type": inst.type },
+            // The attributes the agent reports, and any the user put on the container instance.
+            attributes: { "ecs.instance-type": inst.type, "ecs.availability-zone": inst.zone, ...Object.fromEntries(custom) },
         };
     }
 

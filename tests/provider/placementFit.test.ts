@@ -131,6 +131,35 @@ describe("placement rules on the simulated cluster", () => {
         assert.equal(world.serviceTasks("edge").filter((t) => t.status === "RUNNING").length, 4);
     });
 
+    it("does not move a zone-bound task out of its zone, though its instance is the emptiest", async () => {
+        // Two instances in two zones: one task bound to the first zone, three to the second.
+        const world = buildCluster({ instances: 2, minSize: 1, services: [
+            { name: "zonal", count: 1, cpu: 128, memory: 128, minHealthyPercent: 0, needs: { memberOf: ["attribute:ecs.availability-zone == us-east-1a"] } },
+            { name: "web", count: 3, cpu: 128, memory: 128, minHealthyPercent: 0, needs: { memberOf: ["attribute:ecs.availability-zone == us-east-1b"] } },
+        ] });
+        const zoneOf = (id: string) => world.instances.get(id)!.zone;
+        assert.deepEqual(world.serviceTasks("zonal").map((t) => zoneOf(t.instanceId)), ["us-east-1a"], "ECS placed it by its constraint");
+        assert.deepEqual(world.serviceTasks("web").map((t) => zoneOf(t.instanceId)), ["us-east-1b", "us-east-1b", "us-east-1b"]);
+        world.clock.advance(6 * 60_000);
+        const r = await simReconcile(world, simSettings(world));
+        assert.deepEqual(drained(r.plan), [], renderPlan(r.plan).join("\n"));
+        assert.ok(r.plan.notes.some((n) => /would not fit on the 1 other ACTIVE instance: memberOf\(attribute:ecs\.availability-zone == us-east-1a\) on every other instance$/.test(n)),
+            r.plan.notes.join("\n"));
+        assert.equal(world.liveInstances().length, 2);
+    });
+
+    it("keeps a GPU task's instance when no other instance has a GPU free", async () => {
+        const world = buildCluster({ instances: 3, instanceType: "g4dn.xlarge", services: [{ name: "ml", count: 3, cpu: 256, memory: 512,
+            minHealthyPercent: 0, needs: { gpus: 1 } }] });
+        world.clock.advance(6 * 60_000);
+        const r = await simReconcile(world, simSettings(world));
+        assert.deepEqual(drained(r.plan), [], renderPlan(r.plan).join("\n"));
+        assert.ok(r.plan.notes.some((n) => /would not fit on the 2 other ACTIVE instances: not enough GPUs on every other instance$/.test(n)), r.plan.notes.join("\n"));
+        world.setServiceDesired("ml", 4);
+        world.clock.advance(60_000);
+        assert.match(world.services.get("ml")!.lastEvent ?? "", /does not meet the requirements of your task \(not enough GPUs\)\.$/);
+    });
+
     it("reports a task ECS cannot place in the words of its service event", () => {
         const world = buildCluster({ instances: 2, services: [{ name: "edge", count: 2, cpu: 128, memory: 128, needs: { hostPorts: ["tcp:80"] } }] });
         world.setServiceDesired("edge", 3);

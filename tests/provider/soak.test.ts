@@ -70,7 +70,7 @@ export async function scenario(seed: number, faults: Record<string, number>, tra
         serverErrorRate: rnd() < 0.5 ? rnd() * 0.05 : 0,
         hangRate: rnd() < 0.3 ? rnd() * 0.02 : 0,
     };
-    injectWorldFaults(world, rnd, faults);
+    injectWorldFaults(world, rnd, faults, seed);
     const settings = simSettings(world, {
         targetGroupArns: world.group.targetGroupArns,
         launchTemplateVersion: world.group.launchTemplateVersion,
@@ -125,7 +125,7 @@ export function servicesShort(world: SimWorld): number {
         && world.serviceTasks(s.name).filter(SimWorld.meantToRun).length < s.desired).length;
 }
 
-function injectWorldFaults(world: SimWorld, rnd: () => number, faults: Record<string, number>): void {
+function injectWorldFaults(world: SimWorld, rnd: () => number, faults: Record<string, number>, seed: number): void {
     const start = world.now;
     const at = (seconds: number, act: (w: SimWorld) => boolean) => {
         let done = false;
@@ -218,12 +218,19 @@ function injectWorldFaults(world: SimWorld, rnd: () => number, faults: Record<st
             return true;
         });
     }
+    // One Spot pool (the first zone) runs dry and stays dry: the group launches Spot in the other zone.
+    const pools = seededRandom(seed + 300_000);
+    if (pools() < 0.15) at(30 + pools() * 400, (w) => {
+        w.drySpotPools.add(w.spotPools()[0]);
+        faults.poolDrought++;
+        return true;
+    });
 }
 
 export async function runSoak(count = SOAK_SCENARIOS): Promise<SoakSummary> {
     const faults: Record<string, number> = {
         throttle: 0, serverError: 0, hang: 0, spotInterruption: 0, externalTermination: 0, stuckTask: 0, stuckTarget: 0, neverRegister: 0,
-        rebalance: 0, maxSizeLowered: 0, healthReplacement: 0, instanceRefresh: 0, spotDrought: 0,
+        rebalance: 0, maxSizeLowered: 0, healthReplacement: 0, instanceRefresh: 0, spotDrought: 0, poolDrought: 0,
     };
     const summary: SoakSummary = { scenarios: 0, runs: 0, faults, tasksLost: 0, servicesShort: 0, invariantViolations: 0, unconverged: [] };
     for (let seed = 1; seed <= count; seed++) {

@@ -87,4 +87,47 @@ describe("a Spot drought on the simulated cluster", () => {
         assert.deepEqual(world.killedTasks().filter((t) => t.stoppedBy === "scaler" || t.stoppedBy === "asg"), []);
         assert.deepEqual(world.violations, []);
     });
+
+    it("launches one On-Demand instance per missing instance, and none after Spot is back; each is replaced in the revert", async () => {
+        const world = buildCluster({ instances: 3, maxSize: 8, services: [{ name: "web", count: 20, cpu: 256, memory: 256, minHealthyPercent: 50 }] });
+        world.clock.advance(6 * MINUTE);
+        world.spotAvailable = false;
+        const settings = simSettings(world, { onDemandBaseCapacity: 0 });
+        await simReconcile(world, settings).then(() => assert.fail("Spot capacity never came"), () => undefined);
+        world.clock.advance(MINUTE);
+        const fallback = await simReconcile(world, settings);
+        const start = fallback.plan.actions.find((a) => a.kind === "set-on-demand-base");
+        assert.ok(start?.kind === "set-on-demand-base" && start.fallback === "start", fallback.lines.join("\n"));
+        const fellBackAt = world.now;
+        const shortfall = start.to - start.from;
+        assert.equal(shortfall, world.group.desired - 3, "the base rises by what the group lacks, not more");
+        world.clock.advance(5 * MINUTE);
+        world.spotAvailable = true;
+        const spotBackAt = world.now;
+        world.clock.advance(35 * MINUTE);
+        await simReconcile(world, { ...settings, draining: { ...settings.draining, batchSize: 4, minHealthyPercent: 50 } });
+        const revertedAt = world.now;
+        const od = [...world.instances.values()].filter((i) => i.lifecycle === "on-demand");
+        assert.equal(od.length, shortfall, "one On-Demand instance per missing instance, none launched again");
+        assert.ok(od.every((i) => i.launchedAt >= fellBackAt && i.launchedAt < spotBackAt), "every On-Demand launch falls in the drought");
+        assert.ok(od.every((i) => i.terminatedAt !== undefined && i.terminatedAt <= revertedAt), "each replaced by the revert run");
+        assert.deepEqual(world.killedTasks().filter((t) => t.stoppedBy === "scaler" || t.stoppedBy === "asg"), []);
+    });
+
+    it("does not fall back while another Spot pool has capacity: the failed attempt is on record, the group launches Spot in the other zone", async () => {
+        const world = buildCluster({ instances: 2, maxSize: 8, instanceTypes: ["m6i.large", "m5.large"], zones: ["us-east-1a", "us-east-1b"],
+            services: [{ name: "web", count: 14, cpu: 256, memory: 256, minHealthyPercent: 50 }] });
+        world.clock.advance(6 * MINUTE);
+        // Both types are out of Spot capacity in us-east-1a.
+        world.drySpotPools.add("m6i.large/us-east-1a");
+        world.drySpotPools.add("m5.large/us-east-1a");
+        const r = await simReconcile(world, simSettings(world, { onDemandBaseCapacity: 0 }));
+        assert.ok(r.plan.actions.some((a) => a.kind === "set-desired" && a.to > a.from), r.lines.join("\n"));
+        assert.ok(!r.plan.actions.some((a) => a.kind === "set-on-demand-base"), r.lines.join("\n"));
+        const launched = world.liveInstances().slice(2);
+        assert.ok(launched.length > 0);
+        assert.deepEqual([...new Set(launched.map((i) => `${i.lifecycle} ${i.zone}`))], ["spot us-east-1b"]);
+        assert.ok(world.launchFailures.length > 0, "the attempt in us-east-1a failed and is on record");
+        assert.equal(world.liveInstances().length, world.group.desired);
+    });
 });
