@@ -14,6 +14,8 @@ export interface TaskNeeds {
     distinctGroup?: string;
     /** `memberOf` expressions the instance's attributes must satisfy. */
     memberOf?: string[];
+    /** A requirement the scaler cannot model (a shared GPU, a Neuron device): why, and its instance then stays. */
+    unmodelled?: string;
 }
 
 /** What an instance offers, besides CPU and memory. */
@@ -111,6 +113,7 @@ export function afterPlacing(offer: InstanceOffer, task: TaskNeeds): InstanceOff
 
 /** Why a task's constraints cannot be evaluated at all (its instance then stays), or undefined. */
 export function unevaluable(task: TaskNeeds): string | undefined {
+    if (task.unmodelled !== undefined) return `${task.unmodelled} cannot be evaluated by the scaler`;
     for (const expr of task.memberOf ?? []) {
         if (parseMemberOf(expr) === undefined) return `memberOf(${expr}) cannot be evaluated by the scaler`;
     }

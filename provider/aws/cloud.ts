@@ -10,6 +10,7 @@ import type * as ELB from "@aws-sdk/client-elastic-load-balancing-v2";
 import { ClusterContainerInstance, Cloud, CloudTarget, FALLBACK_TAG, GroupState, InstanceFacts, LaunchFailure, ServiceHealth, SPOT_CAPACITY_CODES,
     SURGE_TAG, TargetGroupInfo, TargetState } from "../cloud";
 import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, ObservedTask } from "../model";
+import type { TaskNeeds } from "../placement";
 import { SCALER_NAMESPACE } from "../scalerMetrics";
 
 /** Items per call allowed by each batch API. */
@@ -144,22 +145,7 @@ export function awsCloud(target: CloudTarget): AwsCloud {
             const def = taskDefinitionArn === undefined ? undefined : definitions.get(taskDefinitionArn);
             const svc = t.group.startsWith("service:") ? services.get(t.group.slice("service:".length)) : undefined;
             if (def === undefined) return t;
-            const mode = def.networkMode ?? "bridge";
-            const hostPorts = mode === "awsvpc" ? [] : (def.containerDefinitions ?? []).flatMap((cd) => (cd.portMappings ?? []).flatMap((pm) => {
-                const port = mode === "host" ? pm.hostPort ?? pm.containerPort : pm.hostPort;
-                return port === undefined || port === 0 ? [] : [`${pm.protocol ?? "tcp"}:${port}`];
-            }));
-            const gpus = (def.containerDefinitions ?? []).reduce((n, cd) =>
-                n + Number(cd.resourceRequirements?.find((r) => r.type === "GPU")?.value ?? 0), 0);
-            const constraints = [...(def.placementConstraints ?? []), ...(svc?.placementConstraints ?? [])];
-            const memberOf = constraints.filter((pc) => pc.type === "memberOf" && pc.expression !== undefined).map((pc) => pc.expression!);
-            const needs = {
-                ...(hostPorts.length > 0 ? { hostPorts } : {}),
-                ...(mode === "awsvpc" ? { awsvpc: true } : {}),
-                ...(gpus > 0 ? { gpus } : {}),
-                ...(constraints.some((pc) => pc.type === "distinctInstance") ? { distinctGroup: t.group } : {}),
-                ...(memberOf.length > 0 ? { memberOf } : {}),
-            };
+            const needs = placementNeedsOf(def, svc, t.group);
             return { ...t, needs, ...(svc?.schedulingStrategy === "DAEMON" ? { daemon: true } : {}) };
         });
     }
@@ -574,5 +560,33 @@ export function awsCloud(target: CloudTarget): AwsCloud {
                 InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrementDesired,
             }));
         },
+    };
+}
+
+/**
+ * What a task of `def` (in service `svc`, task group `group`) needs of an instance besides CPU and
+ * memory, as ECS places it: static host ports (bridge with a fixed hostPort, or host networking), an
+ * ENI for awsvpc, GPUs, `distinctInstance` (a service's or RunTask's only) and `memberOf` (the task
+ * definition's and the service's). A GPU shared by a sharing strategy, a Neuron device or an inference
+ * accelerator is not modelled: the task then keeps its instance.
+ */
+export function placementNeedsOf(def: ECS.TaskDefinition, svc: ECS.Service | undefined, group: string): TaskNeeds {
+    const mode = def.networkMode ?? "bridge";
+    const hostPorts = mode === "awsvpc" ? [] : (def.containerDefinitions ?? []).flatMap((cd) => (cd.portMappings ?? []).flatMap((pm) => {
+        const port = mode === "host" ? pm.hostPort ?? pm.containerPort : pm.hostPort;
+        return port === undefined || port === 0 ? [] : [`${pm.protocol ?? "tcp"}:${port}`];
+    }));
+    const requirements = (def.containerDefinitions ?? []).flatMap((cd) => cd.resourceRequirements ?? []);
+    const gpus = requirements.reduce((n, r) => n + (r.type === "GPU" && r.value !== undefined ? Number(r.value) : 0), 0);
+    const other = requirements.find((r) => r.type !== "GPU" || r.value === undefined);
+    const constraints = [...(def.placementConstraints ?? []), ...(svc?.placementConstraints ?? [])];
+    const memberOf = constraints.filter((pc) => pc.type === "memberOf" && pc.expression !== undefined).map((pc) => pc.expression!);
+    return {
+        ...(hostPorts.length > 0 ? { hostPorts } : {}),
+        ...(mode === "awsvpc" ? { awsvpc: true } : {}),
+        ...(gpus > 0 ? { gpus } : {}),
+        ...(constraints.some((pc) => pc.type === "distinctInstance") ? { distinctGroup: group } : {}),
+        ...(memberOf.length > 0 ? { memberOf } : {}),
+        ...(other === undefined ? {} : { unmodelled: other.type === "GPU" ? "a shared GPU (sharingStrategy)" : `a ${other.type} resource requirement` }),
     };
 }

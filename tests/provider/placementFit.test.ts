@@ -4,6 +4,7 @@ import { strict as assert } from "node:assert";
 import { ObservedInstance, ObservedTask } from "../../provider/model";
 import { plan } from "../../provider/planner";
 import { awsvpcEnis, blockedBy, parseMemberOf } from "../../provider/placement";
+import { placementNeedsOf } from "../../provider/aws/cloud";
 import { renderPlan } from "../../provider/render";
 import { buildCluster, simReconcile, simSettings } from "../../provider/sim/scenario";
 import { instance, observed, policy, series, tasksOn } from "../helpers/observed";
@@ -89,6 +90,13 @@ describe("scale-in fit by ECS's placement rules", () => {
         assert.ok(p.notes.includes(`i-0001 stays: task 0 (service:gpu): memberOf(${wild}) cannot be evaluated by the scaler`), p.notes.join("\n"));
     });
 
+    it("keeps an instance whose task needs what the scaler does not model (a shared GPU), naming the task", () => {
+        const hosts = [1, 2, 3].map((n) => host(n, { gpus: 1 }));
+        const p = scaleInPlan(hosts, [task(hosts[0], { unmodelled: "a shared GPU (sharingStrategy)" }, "service:infer"), task(hosts[1], {}), task(hosts[2], {})]);
+        assert.ok(!drained(p).includes("i-0001"));
+        assert.ok(p.notes.includes("i-0001 stays: task 0 (service:infer): a shared GPU (sharingStrategy) cannot be evaluated by the scaler"), p.notes.join("\n"));
+    });
+
     it("counts GPUs", () => {
         assert.equal(blockedBy({ gpus: 1 }, { freeGpus: 0 }), "not enough GPUs");
         assert.equal(blockedBy({ gpus: 1 }, { freeGpus: 1 }), undefined);
@@ -167,3 +175,31 @@ describe("placement rules on the simulated cluster", () => {
         assert.match(world.services.get("edge")!.lastEvent ?? "", /^\(service edge\) was unable to place a task because no container instance met all of its requirements\. The closest matching container-instance \S+ is already using a port required by your task\.$/);
     });
 });
+
+describe("what a task needs, read from its task definition and service as ECS returns them", () => {
+    const container = (extra: object) => ({ name: "app", image: "app", ...extra });
+    it("reads static host ports in bridge and host mode, none in awsvpc, and leaves dynamic ports out", () => {
+        assert.deepEqual(placementNeedsOf({ networkMode: "bridge", containerDefinitions: [container({ portMappings: [
+            { containerPort: 8080, hostPort: 80 }, { containerPort: 53, hostPort: 53, protocol: "udp" }, { containerPort: 9000, hostPort: 0 }, { containerPort: 9001 }] })] },
+        undefined, "service:web"), { hostPorts: ["tcp:80", "udp:53"] });
+        assert.deepEqual(placementNeedsOf({ networkMode: "host", containerDefinitions: [container({ portMappings: [{ containerPort: 8080 }] })] }, undefined, "service:web"),
+            { hostPorts: ["tcp:8080"] });
+        assert.deepEqual(placementNeedsOf({ networkMode: "awsvpc", containerDefinitions: [container({ portMappings: [{ containerPort: 8080, hostPort: 8080 }] })] },
+            undefined, "service:web"), { awsvpc: true });
+    });
+
+    it("reads distinctInstance from the service and memberOf from both", () => {
+        const needs = placementNeedsOf({ placementConstraints: [{ type: "memberOf", expression: "attribute:ecs.instance-type == m6i.large" }], containerDefinitions: [] },
+            { placementConstraints: [{ type: "distinctInstance" }, { type: "memberOf", expression: "attribute:team == pay" }] }, "service:api");
+        assert.deepEqual(needs, { distinctGroup: "service:api", memberOf: ["attribute:ecs.instance-type == m6i.large", "attribute:team == pay"] });
+    });
+
+    it("counts GPUs by value, and marks a shared GPU or another device as not modelled", () => {
+        assert.deepEqual(placementNeedsOf({ containerDefinitions: [container({ resourceRequirements: [{ type: "GPU", value: "2" }] })] }, undefined, "service:ml"), { gpus: 2 });
+        assert.deepEqual(placementNeedsOf({ containerDefinitions: [container({ resourceRequirements: [{ type: "GPU", sharingStrategy: { shareType: "TIME_SLICING" } }] })] },
+            undefined, "service:ml"), { unmodelled: "a shared GPU (sharingStrategy)" });
+        assert.deepEqual(placementNeedsOf({ containerDefinitions: [container({ resourceRequirements: [{ type: "NeuronDevice", value: "1" }] })] }, undefined, "service:ml"),
+            { unmodelled: "a NeuronDevice resource requirement" });
+    });
+});
+
