@@ -98,3 +98,29 @@ describe("SpotEcsCluster: every termination drained", () => {
         });
     });
 });
+
+describe("SpotEcsCluster: who owns the On-Demand base", () => {
+    before(installMocks);
+
+    /** The resource options the group is registered with. */
+    async function groupOptions(args: SpotEcsClusterArgs): Promise<pulumi.CustomResourceOptions> {
+        let seen: pulumi.CustomResourceOptions | undefined;
+        new SpotEcsCluster(`own-${Object.keys(args).length}-${String(args.enableScaler)}`, args, { transformations: [(a) => {
+            if (a.type === "aws:autoscaling/group:Group") seen = a.opts as pulumi.CustomResourceOptions;
+            return undefined;
+        }] });
+        await settle();
+        assert.ok(seen !== undefined, "the group was registered");
+        return seen;
+    }
+
+    it("leaves desired capacity and, with the scaler on, the On-Demand base to the scaler: the engine ignores them after creation", async () => {
+        const opts = await groupOptions(base);
+        assert.deepEqual(opts.ignoreChanges, ["desiredCapacity", "mixedInstancesPolicy.instancesDistribution.onDemandBaseCapacity"]);
+    });
+
+    it("with the scaler off, applies the declared On-Demand base itself", async () => {
+        const opts = await groupOptions({ ...base, enableScaler: false });
+        assert.deepEqual(opts.ignoreChanges, ["desiredCapacity"]);
+    });
+});
