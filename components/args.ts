@@ -38,6 +38,8 @@ export interface ScalingArgs {
     spotFallbackAfterSeconds?: number;
     /** Seconds without a failed Spot launch before the scaler restores the On-Demand base and replaces the fallback On-Demand instances with Spot. Range 300-604800. @default 1800 */
     spotRevertAfterSeconds?: number;
+    /** UTC window in which the way back to Spot (restoring the On-Demand base, replacing the fallback instances) may run: "HH:MM-HH:MM", optionally after days, e.g. "Sat,Sun 02:00-06:00"; the end may be past midnight. @default none: any time */
+    spotRevertWindow?: string;
 }
 
 /** How instances are drained when they are scaled in or replaced. */

@@ -16,6 +16,8 @@ export interface ScalingPolicy {
     cooldownSeconds: number;
     spotFallbackAfterSeconds: number;
     spotRevertAfterSeconds: number;
+    /** UTC window in which the way back to Spot may run (`"02:00-06:00"`, `"Sat,Sun 01:00-05:00"`); any time when absent. */
+    spotRevertWindow?: string;
 }
 
 export interface DrainingPolicy {
@@ -56,7 +58,7 @@ export const DEFAULT_DRAINING: Readonly<DrainingPolicy> = Object.freeze({
 });
 
 /** Inclusive integer ranges of every numeric setting. */
-export const SCALING_RANGES: Record<keyof ScalingPolicy, [number, number]> = {
+export const SCALING_RANGES: Record<Exclude<keyof ScalingPolicy, "spotRevertWindow">, [number, number]> = {
     cpuHighPercent: [1, 100],
     cpuLowPercent: [0, 99],
     memoryHighPercent: [1, 100],
@@ -86,14 +88,17 @@ export function checkScaling(p: Problems, path: string, value: unknown, partial:
     if (value === undefined && partial) return;
     if (!p.object(path, value)) return;
     const s = value as Record<string, unknown>;
-    for (const key of Object.keys(SCALING_RANGES) as (keyof ScalingPolicy)[]) {
+    for (const key of Object.keys(SCALING_RANGES) as (keyof typeof SCALING_RANGES)[]) {
         const [min, max] = SCALING_RANGES[key];
         p.integer(`${path}.${key}`, s[key], min, max, partial);
     }
     checkOrder(p, path, s, "cpuLowPercent", "cpuHighPercent");
     checkOrder(p, path, s, "memoryLowPercent", "memoryHighPercent");
+    p.matches(`${path}.spotRevertWindow`, s.spotRevertWindow, WINDOW_PATTERN,
+        "a UTC window \"HH:MM-HH:MM\", optionally after days such as \"Sat,Sun \" (e.g. \"02:00-06:00\")", true);
+    const known = [...Object.keys(SCALING_RANGES), "spotRevertWindow"];
     for (const key of Object.keys(s)) {
-        if (!(key in SCALING_RANGES)) p.add(`${path}.${key}`, `\`${path}.${key}\` is not a setting; known settings are ${Object.keys(SCALING_RANGES).join(", ")}`);
+        if (!known.includes(key)) p.add(`${path}.${key}`, `\`${path}.${key}\` is not a setting; known settings are ${known.join(", ")}`);
     }
 }
 
@@ -135,3 +140,32 @@ export function checkSizes(p: Problems, minSize: unknown, maxSize: unknown, desi
         p.add("desiredCapacity", `\`desiredCapacity\` must be between \`minSize\` and \`maxSize\` (${maxSize}), got ${desired}`);
     }
 }
+
+const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const HHMM = "(?:[01]\\d|2[0-3]):[0-5]\\d";
+/** `HH:MM-HH:MM` (UTC; the end may be past midnight), optionally after a comma-separated list of days. */
+export const WINDOW_PATTERN = new RegExp(`^(?:(?:${DAYS.join("|")})(?:,(?:${DAYS.join("|")}))* )?${HHMM}-${HHMM}$`);
+
+/**
+ * Whether `nowMs` falls inside `window` (see {@link WINDOW_PATTERN}), and if not, milliseconds until
+ * it opens. A window that ends before it starts runs past midnight; its days are the days it starts.
+ */
+export function windowState(window: string, nowMs: number): { open: boolean; opensInMs: number } {
+    const m = /^(?:(\S+) )?(\d\d):(\d\d)-(\d\d):(\d\d)$/.exec(window)!;
+    const days = m[1] === undefined ? [0, 1, 2, 3, 4, 5, 6] : m[1].split(",").map((d) => DAYS.indexOf(d));
+    const start = Number(m[2]) * 60 + Number(m[3]);
+    let length = Number(m[4]) * 60 + Number(m[5]) - start;
+    if (length <= 0) length += 24 * 60;
+    const DAY = 86_400_000;
+    const dayStart = Math.floor(nowMs / DAY) * DAY;
+    let next = Infinity;
+    // Yesterday's window may still be open past midnight; otherwise the next start within a week.
+    for (let d = -1; d <= 7; d++) {
+        const opens = dayStart + d * DAY + start * 60_000;
+        if (!days.includes(new Date(opens).getUTCDay())) continue;
+        if (nowMs >= opens && nowMs < opens + length * 60_000) return { open: true, opensInMs: 0 };
+        if (opens > nowMs) next = Math.min(next, opens - nowMs);
+    }
+    return { open: false, opensInMs: next };
+}
+

@@ -1,7 +1,7 @@
 // Fallback to On-Demand when Spot runs dry, and back to Spot when it returns: what the planner
 // decides from the group's failed Spot launches and its On-Demand base. Pure, like the planner.
 import { Action, isLiveState, Observed, ObservedInstance } from "./model";
-import { Policy } from "./policy";
+import { Policy, windowState } from "./policy";
 import { plural } from "./render";
 
 /** Failed launches newer than this mean Spot is still unavailable (the group retries every few minutes). */
@@ -51,6 +51,11 @@ export function planSpotCapacity(o: Observed, p: Policy, now: number): SpotDecis
         if (quietMs < s.spotRevertAfterSeconds * 1000) {
             return { ...none, notes: [`On-Demand fallback in force: no failed Spot launch for ${minutes(quietMs)}; `
                 + `back to Spot after ${s.spotRevertAfterSeconds} s without one`] };
+        }
+        const window = s.spotRevertWindow === undefined ? undefined : windowState(s.spotRevertWindow, now);
+        if (window !== undefined && !window.open) {
+            return { ...none, notes: [`On-Demand fallback in force: no failed Spot launch for ${minutes(quietMs)}; `
+                + `back to Spot in the maintenance window ${s.spotRevertWindow} UTC, which opens in ${minutes(window.opensInMs)}`] };
         }
         // Newest On-Demand instances beyond the declared base are the fallback's.
         const revert = [...onDemand].sort((a, b) => (b.launchTime ?? 0) - (a.launchTime ?? 0)).slice(0, Math.max(0, onDemand.length - declared));

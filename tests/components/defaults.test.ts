@@ -30,7 +30,7 @@ function literal(text: string): unknown {
 const OPTIONAL_WITHOUT_LITERAL = new Set([
     "clusterName", "existingClusterName", "vpcId", "securityGroupIds", "desiredCapacity", "imageId",
     "rootVolumeKmsKeyId", "keyName", "instanceAttributes", "ecsConfig", "extraUserData", "targetGroupArns", "tags",
-    "scaling", "draining",
+    "scaling", "draining", "spotRevertWindow",
 ]);
 const REQUIRED = new Set(["subnetIds", "instanceTypes", "minSize", "maxSize"]);
 

@@ -31,6 +31,8 @@ export const SCALER_CASES: [string, Record<string, unknown>, string, string][] =
     ["scaling missing", { scaling: undefined }, "scaling", "`scaling` must be an object, got undefined"],
     ["scaling setting missing", { scaling: { ...DEFAULT_SCALING, cooldownSeconds: undefined } }, "scaling.cooldownSeconds",
         "`scaling.cooldownSeconds` must be an integer between 0 and 86400, got undefined"],
+    ["revert window on an unknown day", { scaling: { ...DEFAULT_SCALING, spotRevertWindow: "Sunday 02:00-06:00" } }, "scaling.spotRevertWindow",
+        "`scaling.spotRevertWindow` must be a UTC window \"HH:MM-HH:MM\", optionally after days such as \"Sat,Sun \" (e.g. \"02:00-06:00\"), got \"Sunday 02:00-06:00\""],
     ["cpu high as a string", { scaling: { ...DEFAULT_SCALING, cpuHighPercent: "80" } }, "scaling.cpuHighPercent",
         "`scaling.cpuHighPercent` must be an integer between 1 and 100, got \"80\""],
     ["memory high NaN", { scaling: { ...DEFAULT_SCALING, memoryHighPercent: NaN } }, "scaling.memoryHighPercent",

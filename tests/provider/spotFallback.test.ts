@@ -3,12 +3,14 @@
 // fallback instances drained and surge-first. On plain data and on the simulated cluster.
 import { strict as assert } from "node:assert";
 import { plan } from "../../provider/planner";
+import { windowState, WINDOW_PATTERN } from "../../provider/policy";
 import { renderPlan } from "../../provider/render";
 import { buildCluster, simReconcile, simSettings } from "../../provider/sim/scenario";
 import { SimWorld } from "../../provider/sim/world";
 import { instance, NOW, observed, policy } from "../helpers/observed";
 
 const MINUTE = 60_000;
+const DAY = 86_400_000;
 const failing = (firstMinAgo: number, lastMinAgo = 1) => ({ first: NOW - firstMinAgo * MINUTE, last: NOW - lastMinAgo * MINUTE, count: firstMinAgo,
     code: "InsufficientInstanceCapacity", message: "We currently do not have sufficient m6i.large capacity" });
 
@@ -45,6 +47,28 @@ describe("plan: Spot capacity", () => {
             "replace i-0003 (back to Spot: On-Demand, launched while Spot was unavailable): drain 0 tasks, batch, then lower desired capacity",
             "replace i-0004 (back to Spot: On-Demand, launched while Spot was unavailable): drain 0 tasks, batch, then lower desired capacity",
         ]);
+    });
+
+    it("comes back to Spot only inside spotRevertWindow, and says when it opens", () => {
+        const od = [instance(1), instance(2), { ...instance(3, { lifecycle: "on-demand" }), launchTime: NOW - 50 * MINUTE }];
+        const inWindow = (window: string) => plan(observed(od, { desired: 3, maxSize: 6, onDemandBase: 1, fallbackBaseline: 0, declaredOnDemandBase: 0,
+            spotFailures: failing(90, 40) }), policy({ scaling: { spotRevertWindow: window } }));
+        // NOW is Wednesday 12:00 UTC; the quiet period has passed.
+        const closed = inWindow("02:00-06:00");
+        assert.deepEqual(closed.actions, []);
+        assert.deepEqual(closed.notes, ["On-Demand fallback in force: no failed Spot launch for 40 min; back to Spot in the maintenance window 02:00-06:00 UTC, which opens in 840 min"]);
+        assert.ok(inWindow("11:00-13:00").actions.some((a) => a.kind === "set-on-demand-base" && a.to === 0));
+        assert.ok(inWindow("Wed 11:00-13:00").actions.some((a) => a.kind === "set-on-demand-base"));
+        assert.deepEqual(inWindow("Sat,Sun 11:00-13:00").actions, []);
+    });
+
+    it("reads a window that runs past midnight as belonging to the day it starts", () => {
+        const sunday1am = Date.UTC(2026, 0, 11, 1, 0);
+        assert.deepEqual(windowState("Sat 22:00-04:00", sunday1am), { open: true, opensInMs: 0 });
+        assert.deepEqual(windowState("Sat 22:00-04:00", sunday1am + DAY), { open: false, opensInMs: 5 * DAY + 21 * 3_600_000 });
+        assert.deepEqual(windowState("22:00-04:00", sunday1am + DAY), { open: true, opensInMs: 0 });
+        assert.deepEqual(windowState("02:00-06:00", sunday1am), { open: false, opensInMs: 3_600_000 });
+        assert.ok(WINDOW_PATTERN.test("Mon,Fri 23:30-00:30") && !WINDOW_PATTERN.test("24:00-01:00") && !WINDOW_PATTERN.test("Sat, Sun 02:00-06:00"));
     });
 
     it("ends the fallback once the base is back and no fallback instance is left", () => {
