@@ -149,8 +149,8 @@ export const DEFAULTS = {
     draining: DEFAULT_DRAINING,
 } as const;
 
-/** Scaling settings with every default applied. */
-export type ResolvedScaling = Required<ScalingArgs>;
+/** Scaling settings with every default applied (the revert window stays optional: none means any time). */
+export type ResolvedScaling = Required<Omit<ScalingArgs, "spotRevertWindow">> & Pick<ScalingArgs, "spotRevertWindow">;
 /** Draining settings with every default applied. */
 export type ResolvedDraining = Required<DrainingArgs>;
 
