@@ -6,6 +6,7 @@ import { activeCount } from "./observe";
 import { Policy } from "./policy";
 import { plural, renderAction } from "./render";
 import { describeError } from "./retry";
+import { blockedBy, parseMemberOf } from "./placement";
 import { serviceNames, shortServices } from "./serviceGate";
 import { pollDelayMs, waitFor } from "./waits";
 
@@ -67,6 +68,8 @@ interface VictimState {
     daemonGraceUntilMs?: number;
     /** Services with a task on the instance when its drain began: each must be whole before it is terminated. */
     services: string[];
+    /** When the instance was first seen empty: from then its services get the drain timeout to be whole again. */
+    emptySinceMs?: number;
     lastDetail?: string;
 }
 
@@ -158,6 +161,8 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
     }
 
     let drainStarted = deps.now();
+    /** Instances this run drains: not a place to move a task to. */
+    const plannedVictims = new Set(plan.actions.flatMap((a) => a.kind === "drain" ? a.victims.map((v) => v.instanceId) : []));
 
     async function drainBatch(a: Extract<Action, { kind: "drain" }>): Promise<void> {
         const label = `batch ${a.batch} of ${a.batches} (${a.purpose})`;
@@ -171,10 +176,15 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         const open = () => states.filter((s) => !s.done && s.failure === undefined);
 
         // The gate: every service with a task on the batch runs its desired count before anything drains.
+        const tasksOf = new Map<VictimState, ObservedTask[]>();
         for (const s of open()) {
-            if (s.victim.containerInstanceArn !== undefined) s.services = serviceNames((await cloud.listTasksOn(s.victim.containerInstanceArn)).map((t) => t.group));
+            if (s.victim.containerInstanceArn === undefined) continue;
+            const tasks = await cloud.listTasksOn(s.victim.containerInstanceArn, true);
+            tasksOf.set(s, tasks);
+            s.services = serviceNames(tasks.map((t) => t.group));
         }
         await waitForServices([...new Set(open().flatMap((s) => s.services))], `before ${label}`);
+        await holdUnplaceable(tasksOf, group);
 
         const arns = open().flatMap((s) => s.victim.containerInstanceArn === undefined ? [] : [s.victim.containerInstanceArn]);
         if (arns.length > 0) {
@@ -241,9 +251,12 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
                         s.lastDetail = held;
                         log(held);
                     }
-                    if (deps.now() - startedMs >= targetTimeoutMs) {
-                        s.failure = `${s.victim.instanceId}: not terminated, a service it ran is short after ${Math.round((deps.now() - startedMs) / 1000)} s: `
-                            + `${short.join("; ")}; the instance stays DRAINING`;
+                    // ECS starts a moved task only once it may (with maximumPercent 100, after the old one
+                    // stopped), so the services get the drain timeout from the moment the instance emptied.
+                    s.emptySinceMs = s.emptySinceMs ?? deps.now();
+                    if (deps.now() - startedMs >= targetTimeoutMs && deps.now() - s.emptySinceMs >= timeoutMs) {
+                        s.failure = `${s.victim.instanceId}: not terminated, a service it ran is still short ${Math.round((deps.now() - s.emptySinceMs) / 1000)} s `
+                            + `after its last task stopped: ${short.join("; ")}; the instance stays DRAINING`;
                     }
                     continue;
                 }
@@ -292,7 +305,27 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
                 + failures.map((s) => `  - ${s.failure}`).join("\n")
                 + "\nThe instances stay DRAINING; the next `pulumi up` finishes or undoes them.");
         }
-        if (a.endsSurge) await cloud.recordSurge(undefined);
+        // A held victim keeps the replacement, and its surge record, open for a later run.
+        if (a.endsSurge && !Object.values(report.instances).includes("held")) await cloud.recordSurge(undefined);
+    }
+
+    /**
+     * Leaves ACTIVE the victims with a task whose `memberOf` constraint no other ACTIVE instance meets
+     * (now that the new instances have registered): ECS would stop it and have nowhere to start it.
+     */
+    async function holdUnplaceable(tasksOf: Map<VictimState, ObservedTask[]>, group: GroupState): Promise<void> {
+        const bound = [...tasksOf].filter(([s, tasks]) => !s.done && tasks.some((t) => (t.needs?.memberOf ?? []).length > 0));
+        if (bound.length === 0) return;
+        const live = new Set(group.instances.filter((i) => isLiveState(i.asgState)).map((i) => i.instanceId));
+        const others = (await cloud.listContainerInstances()).filter((c) => c.status === "ACTIVE" && c.agentConnected
+            && live.has(c.ec2InstanceId) && !plannedVictims.has(c.ec2InstanceId));
+        for (const [s, tasks] of bound) {
+            const stuck = unplaceableTask(tasks, others);
+            if (stuck === undefined) continue;
+            s.done = true;
+            report.instances[s.victim.instanceId] = "held";
+            log(`${s.victim.instanceId} held, not drained: task ${stuck.task} (${stuck.group}) needs ${stuck.constraint}, which no other ACTIVE instance meets`);
+        }
     }
 
     function goneVictim(s: VictimState): void {
@@ -421,5 +454,20 @@ function groups(tasks: ObservedTask[]): string {
 function shortArn(arn: string): string {
     const m = /targetgroup\/([^/]+)/.exec(arn);
     return m ? `targetgroup/${m[1]}` : arn;
+}
+
+/** The first task with a `memberOf` constraint none of `others` meets (by their attributes), or undefined. */
+function unplaceableTask(tasks: ObservedTask[], others: { attributes?: Record<string, string> }[]):
+    { task: string; group: string; constraint: string } | undefined {
+    for (const t of tasks) {
+        if (t.daemon || !isMeantToRun(t)) continue;
+        for (const expr of t.needs?.memberOf ?? []) {
+            if (parseMemberOf(expr) === undefined) continue;
+            if (!others.some((c) => blockedBy({ memberOf: [expr] }, { attributes: c.attributes ?? {} }) === undefined)) {
+                return { task: t.arn.slice(t.arn.lastIndexOf("/") + 1), group: t.group, constraint: `memberOf(${expr})` };
+            }
+        }
+    }
+    return undefined;
 }
 

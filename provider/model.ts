@@ -216,6 +216,8 @@ export type InstanceOutcome =
     | "gone"
     | "timed-out"
     | "draining"
+    /** Not drained: a task on it may only run where no other ACTIVE instance is (memberOf). */
+    | "held"
     | "failed";
 
 export interface RunReport {

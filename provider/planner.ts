@@ -1,7 +1,7 @@
 // The planner: observed state and policy in, a list of actions with reasons out.
 // Pure: no AWS, no Pulumi, no clock, no randomness. Every decision it makes carries its reason.
 import { binSet, PlaceableTask } from "./binpack";
-import { awsvpcEnis, InstanceOffer, unevaluable } from "./placement";
+import { awsvpcEnis, blockedBy, InstanceOffer, parseMemberOf, unevaluable } from "./placement";
 import { planSpotCapacity } from "./spotFallback";
 import { pct, statOf, sustainedAbove, sustainedBelow, WindowStat } from "./metrics";
 import { Action, isLiveState, NEW_VERSION, Observed, ObservedInstance, ObservedTask, Plan, Victim } from "./model";
@@ -203,20 +203,28 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     const revertIds = new Set(spot.revert.map((i) => i.instanceId));
     for (const i of spot.revert) if (!replacing.includes(i) && !c.foreignDraining.includes(i)) replacing.push(i);
     const undrain: ObservedInstance[] = [];
+    // A victim whose task may only run where no other instance can be shown to be (a memberOf no
+    // instance that stays satisfies, nor any the group launches as far as is known) waits for a later run.
+    // New instances that might meet a task's constraint come only with a surge this run; with a surge
+    // recorded, the instances launched for it are already there (or on their way).
+    const launching = o.surgeBaseline === undefined && Math.min(o.maxSize, desired + replacing.length) > c.live.length;
+    const held = heldByConstraints(o, c, replacing, launching);
+    for (const [i, why] of held) notes.push(`replacement of ${i.instanceId} held: ${why}; it is replaced once another instance meets it`);
     for (const i of c.ourDraining) {
-        if (i.container!.drainMark === "replace" && !replacing.includes(i)) undrain.push(i);
+        if (i.container!.drainMark === "replace" && (!replacing.includes(i) || held.has(i))) undrain.push(i);
     }
+    const replaceNow = replacing.filter((i) => !held.has(i));
 
-    if (replacing.length > 0) {
-        planReplacement(o, p, c, replacing, desired, actions, notes, now, revertIds);
-    } else if (o.surgeBaseline !== undefined) {
+    if (replaceNow.length > 0) {
+        planReplacement(o, p, c, replaceNow, desired, actions, notes, now, revertIds);
+    } else if (o.surgeBaseline !== undefined && held.size === 0) {
         actions.push({ kind: "end-surge", baseline: o.surgeBaseline,
             reason: `replacement finished: forget the surge record (desired was ${o.surgeBaseline} before it)` });
     }
 
     // More instances than desired capacity (maxSize or desired lowered outside the scaler) while the
     // group cannot scale in by itself (its instances are protected): drain the excess.
-    const excess = replacing.length === 0 && actions.length === 0 && o.surgeBaseline === undefined
+    const excess = replaceNow.length === 0 && actions.length === 0 && o.surgeBaseline === undefined
         ? planExcess(o, p, c) : { actions: [], notes: [] };
     actions.push(...excess.actions);
     notes.push(...excess.notes);
@@ -224,7 +232,7 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     // Scale in, only when nothing else changes capacity in this run.
     const scaleInDrains = c.ourDraining.filter((i) => i.container!.drainMark === "scale-in" && !replacing.includes(i));
     let kept: ObservedInstance[] = scaleInDrains;
-    if (low && replacing.length === 0 && actions.every((a) => a.kind !== "set-desired" && a.kind !== "drain")) {
+    if (low && replaceNow.length === 0 && actions.every((a) => a.kind !== "set-desired" && a.kind !== "drain")) {
         if (cooldownLeft > 0 && scaleInDrains.length === 0) {
             notes.push(`scale-in held: ${lowText}, but the last scaling activity is within the ${s.cooldownSeconds} s cooldown (${cooldownLeft} s left)`);
             kept = [];
@@ -232,7 +240,7 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
             kept = planScaleIn(o, p, c, scaleInDrains, lowText, actions, notes);
         }
     } else {
-        if (low && replacing.length > 0) notes.push(`scale-in held until the replacement is done: ${lowText}`);
+        if (low && replaceNow.length > 0) notes.push(`scale-in held until the replacement is done: ${lowText}`);
         kept = [];
     }
     const excessVictims = new Set(excess.actions.flatMap((a) => a.kind === "drain" ? a.victims.map((v) => v.instanceId) : []));
@@ -253,7 +261,7 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
         instanceId: i.instanceId,
         containerInstanceArn: i.container!.arn,
         reason: i.container!.drainMark === "replace"
-            ? `undrain ${i.instanceId}: launch template ${versionLabel(i)} is current again`
+            ? (held.has(i) ? `undrain ${i.instanceId}: its replacement is held (see the note)` : `undrain ${i.instanceId}: launch template ${versionLabel(i)} is current again`)
             : `undrain ${i.instanceId}: scale-in no longer needed (${low ? "its tasks no longer fit on the rest" : "reservation is not below the low thresholds"})`,
     })), ...staleMarks.map((i): Action => ({
         kind: "undrain",
@@ -447,6 +455,31 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
 }
 
 /**
+ * Replacement victims with a task whose `memberOf` constraint no ACTIVE instance that stays meets,
+ * when this run launches no new instance that might (the executor checks again once new ones have
+ * registered). ECS would stop such a task on the DRAINING instance and have nowhere to start it.
+ */
+function heldByConstraints(o: Observed, c: Classified, replacing: ObservedInstance[], launching: boolean): Map<ObservedInstance, string> {
+    const held = new Map<ObservedInstance, string>();
+    if (o.tasks === undefined || launching) return held;
+    const victims = new Set(replacing.map((i) => i.instanceId));
+    const tasksOf = tasksByContainer(o);
+    const offers = c.live.filter((i) => isActive(i) && !victims.has(i.instanceId)).map((i) => offerOf(i, tasksOf.get(i.container!.arn) ?? []));
+    for (const i of replacing.filter((x) => x.container !== undefined && (isActive(x) || x.container.drainMark === "replace"))) {
+        for (const t of tasksOf.get(i.container!.arn) ?? []) {
+            if (t.daemon || t.desiredStatus === "STOPPED") continue;
+            const expr = (t.needs?.memberOf ?? []).find((e) => parseMemberOf(e) !== undefined
+                && !offers.some((offer) => blockedBy({ memberOf: [e] }, offer) === undefined));
+            if (expr !== undefined) {
+                held.set(i, `task ${shortTask(t.arn)} (${t.group}) needs memberOf(${expr}), which no instance that stays meets`);
+                break;
+            }
+        }
+    }
+    return held;
+}
+
+/**
  * Picks scale-in victims: least used first, each only if its tasks provably fit on the instances
  * that stay; at most maxScaleInPercent of the registered instances, never below minSize, and only
  * while the reservation left stays under the high thresholds. Returns the resumed drains it keeps.
@@ -610,5 +643,7 @@ function whyUnfit(tasks: PlaceableTask[], whyNot: (t: PlaceableTask) => string[]
 export function needsTasks(o: Observed, p: Policy, now: number = o.now): boolean {
     const r = readings(o, p, now);
     const excess = o.instances.filter(isLive).length > boundedDesired(o);
-    return excess || (sustainedBelow(r.cpu, p.scaling.cpuLowPercent) && sustainedBelow(r.memory, p.scaling.memoryLowPercent));
+    // A replacement holds victims whose tasks are bound (memberOf) to what no other instance offers.
+    const replacing = o.instances.some((i) => isLive(i) && isOutdated(i, o)) || o.fallbackBaseline !== undefined;
+    return excess || replacing || (sustainedBelow(r.cpu, p.scaling.cpuLowPercent) && sustainedBelow(r.memory, p.scaling.memoryLowPercent));
 }

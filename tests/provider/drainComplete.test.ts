@@ -261,4 +261,18 @@ describe("the service health gate", () => {
         assert.ok(lines.some((l) => l.startsWith(`[sim] ${victim}: empty, termination held: service web: 0 of 10 tasks running`)), lines.join("\n"));
         assert.ok(world.instances.get(victim)!.terminatedAt! >= shortFrom! + 3 * MINUTE, "terminated only once the service was whole");
     });
+
+    it("gives a service the drain timeout from the moment the instance emptied, for a task ECS starts only after the old one stopped", async () => {
+        // maximumPercent 100: ECS stops the old task (300 s deactivating, 60 s stopping) before it starts
+        // the new one, so the instance empties near the target wait's end and the service is short after it.
+        const world = scenario({ instances: 3, maxSize: 6, targetGroups: 1,
+            services: [{ name: "web", count: 3, cpu: 256, memory: 256, minHealthyPercent: 50, maxPercent: 100, loadBalanced: true }],
+            timings: { deregistrationDelaySeconds: 300, taskStopSeconds: 60, taskStartSeconds: 45 } });
+        newLaunchTemplateVersion(world);
+        const r = await simReconcile(world, simSettings(world, { targetGroupArns: world.group.targetGroupArns,
+            launchTemplateVersion: "2", draining: { batchSize: 1, timeoutSeconds: 120 } }));
+        assert.ok(r.lines.some((l) => /: empty, termination held: service web: 2 of 3 tasks running/.test(l)), r.lines.join("\n"));
+        assert.ok(world.liveInstances().every((i) => i.ltVersion === "2"), "every instance was replaced");
+        assertNothingLost(world);
+    });
 });

@@ -7,6 +7,7 @@ import { awsvpcEnis, blockedBy, parseMemberOf } from "../../provider/placement";
 import { placementNeedsOf } from "../../provider/aws/cloud";
 import { renderPlan } from "../../provider/render";
 import { buildCluster, simReconcile, simSettings } from "../../provider/sim/scenario";
+import { SimWorld } from "../../provider/sim/world";
 import { instance, observed, policy, series, tasksOn } from "../helpers/observed";
 
 const low = { cpu: series(20), memory: series(20) };
@@ -203,3 +204,74 @@ describe("what a task needs, read from its task definition and service as ECS re
     });
 });
 
+
+describe("replacement of an instance whose task is bound to what no other instance offers", () => {
+    const zoneA = "attribute:ecs.availability-zone == us-east-1a";
+    /** Three old instances; the first, alone in us-east-1a, runs a task bound to that zone. */
+    function fleet(o: { oldMark?: "replace"; status?: "ACTIVE" | "DRAINING" } = {}) {
+        const a = { ...host(1, { az: "us-east-1a" }), launchTemplateVersion: "3" };
+        if (o.status !== undefined) a.container = { ...a.container!, status: o.status, ...(o.oldMark ? { drainMark: o.oldMark } : {}) };
+        const b = host(2, { az: "us-east-1b" });
+        const c = host(3, { az: "us-east-1b" });
+        const d = host(4, { az: "us-east-1b" });
+        return { instances: [a, b, c, d], tasks: [task(a, { memberOf: [zoneA] }, "service:zonal"), task(b, {}), task(c, {}), task(d, {})] };
+    }
+
+    it("holds it, with the reason, once the surge's new instances are there and none meets the constraint", () => {
+        const { instances, tasks } = fleet();
+        const p = plan(observed(instances, { tasks, surgeBaseline: 3, desired: 4 }), policy());
+        assert.deepEqual(p.actions, [], renderPlan(p).join("\n"));
+        assert.deepEqual(p.notes, [`replacement of i-0001 held: task 0 (service:zonal) needs memberOf(${zoneA}), which no instance that stays meets; `
+            + "it is replaced once another instance meets it"]);
+    });
+
+    it("puts it back ACTIVE when a previous run left it DRAINING", () => {
+        const { instances, tasks } = fleet({ status: "DRAINING", oldMark: "replace" });
+        const p = plan(observed(instances, { tasks, surgeBaseline: 3, desired: 4 }), policy());
+        assert.deepEqual(renderPlan(p).filter((l) => !l.startsWith("note: ")), ["undrain i-0001: its replacement is held (see the note)"]);
+    });
+
+    it("replaces it once an instance that stays is in its zone", () => {
+        const { instances, tasks } = fleet();
+        instances[3] = { ...instances[3], container: { ...instances[3].container!, attributes: { "ecs.availability-zone": "us-east-1a" } } };
+        const p = plan(observed(instances, { tasks, surgeBaseline: 3, desired: 4 }), policy());
+        assert.deepEqual(drained(p), ["i-0001"], renderPlan(p).join("\n"));
+    });
+
+    it("does not hold it before the surge: the new instances may meet the constraint, and the executor checks then", () => {
+        const { instances, tasks } = fleet();
+        const p = plan(observed(instances, { tasks, maxSize: 8 }), policy());
+        assert.deepEqual(drained(p), ["i-0001"], renderPlan(p).join("\n"));
+    });
+});
+
+describe("replacement held on the simulated cluster", () => {
+    it("leaves the zone-bound instance ACTIVE when every new instance lands in the other zone, and launches nothing more for it", async () => {
+        const world = buildCluster({ instances: 3, maxSize: 8, version: "1", services: [
+            { name: "zonal", count: 1, cpu: 128, memory: 128, minHealthyPercent: 50, needs: { memberOf: ["attribute:ecs.availability-zone == us-east-1a"] } },
+            { name: "web", count: 3, cpu: 256, memory: 256, minHealthyPercent: 50 },
+        ] });
+        world.clock.advance(6 * 60_000);
+        for (const pool of world.spotPools().filter((x) => x.endsWith("/us-east-1a"))) world.drySpotPools.add(pool);
+        world.group.launchTemplateVersion = "2";
+        const zonalHost = () => world.serviceTasks("zonal").find(SimWorld.meantToRun)!.instanceId;
+        const bound = zonalHost();
+        assert.equal(world.instances.get(bound)!.zone, "us-east-1a");
+        const settings = simSettings(world, { launchTemplateVersion: "2", draining: { ...simSettings(world).draining, batchSize: 3 } });
+
+        const first = await simReconcile(world, settings);
+        assert.ok(first.lines.some((l) => l.includes(`${bound} held, not drained: task`)), first.lines.join("\n"));
+        assert.equal(world.instances.get(bound)!.container!.status, "ACTIVE");
+        assert.equal(zonalHost(), bound, "the zone-bound task never moved");
+        const launched = world.instances.size;
+        world.clock.advance(11 * 60_000);
+        const second = await simReconcile(world, settings);
+        assert.ok(second.plan.notes.some((n) => n.startsWith(`replacement of ${bound} held: `)), second.lines.join("\n"));
+        assert.ok(!second.plan.actions.some((a) => (a.kind === "set-desired" && a.cause === "surge") || (a.kind === "drain" && a.purpose === "replace")),
+            second.lines.join("\n"));
+        assert.ok(!drained(second.plan).includes(bound));
+        assert.equal(world.instances.size, launched, "no instance launched for it again");
+        assert.deepEqual(world.killedTasks().filter((t) => t.stoppedBy === "scaler" || t.stoppedBy === "asg"), []);
+        assert.deepEqual(world.violations, []);
+    });
+});

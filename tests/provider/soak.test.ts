@@ -7,7 +7,7 @@ import { seededRandom } from "../../provider/sim/random";
 import { FaultConfig } from "../../provider/sim/cloud";
 import { buildCluster, newLaunchTemplateVersion, ServiceSpec, simReconcile, simSettings } from "../../provider/sim/scenario";
 import { healthReplacement, rebalanceRecommendation, startInstanceRefresh } from "../../provider/sim/groupEvents";
-import { SimWorld } from "../../provider/sim/world";
+import { SimInstance, SimWorld } from "../../provider/sim/world";
 
 export const SOAK_SCENARIOS = 240;
 const MINUTE = 60_000;
@@ -20,6 +20,8 @@ export interface SoakSummary {
     tasksLost: number;
     /** Services with fewer tasks placed than desired at the end of their scenario. */
     servicesShort: number;
+    /** Old instances left in place at the end because their zone-bound task had nowhere to go (heldJustly). */
+    replacementsHeld: number;
     invariantViolations: number;
     unconverged: number[];
 }
@@ -43,6 +45,8 @@ export async function scenario(seed: number, faults: Record<string, number>, tra
     if (place() < 0.25) services.push({ name: "vpc", count: 1 + Math.floor(place() * n), cpu: 128, memory: 128, needs: { awsvpc: true } });
     if (place() < 0.25) services.push({ name: "one-each", count: Math.max(1, n - 2), cpu: 128, memory: 128, maxPercent: 150,
         needs: { distinctGroup: "service:one-each" } });
+    if (place() < 0.2) services.push({ name: "zonal", count: 1 + Math.floor(place() * 2), cpu: 128, memory: 128, minHealthyPercent: 50,
+        needs: { memberOf: ["attribute:ecs.availability-zone == us-east-1a"] } });
     // They are seeded first, while there is room for one per instance; the others take what is left.
     cpuLeft -= services.reduce((sum, x) => sum + (x.daemon ? n : x.count) * x.cpu, 0);
 
@@ -116,7 +120,19 @@ function isSettled(world: SimWorld, kind: Kind): boolean {
     const live = world.liveInstances();
     const healthy = live.every((i) => i.container?.status === "ACTIVE") && live.length <= world.group.maxSize;
     const placed = servicesShort(world) === 0;
-    return (kind === "replace" ? healthy && live.every((i) => i.ltVersion === world.group.launchTemplateVersion) : healthy) && placed;
+    return (kind === "replace" ? healthy && live.every((i) => i.ltVersion === world.group.launchTemplateVersion || heldJustly(world, i)) : healthy) && placed;
+}
+
+/**
+ * An old instance that cannot be replaced yet, by the world's own facts: it runs a task bound to its
+ * zone, no other live instance is in that zone, and every Spot pool of that zone is dry.
+ */
+export function heldJustly(world: SimWorld, i: SimInstance): boolean {
+    const zoneBound = world.tasksOn(i.id).some((t) => SimWorld.meantToRun(t)
+        && (t.needs?.memberOf ?? []).includes(`attribute:ecs.availability-zone == ${i.zone}`));
+    const alone = !world.liveInstances().some((x) => x.id !== i.id && x.zone === i.zone);
+    const dry = world.spotPools().filter((pool) => pool.endsWith(`/${i.zone}`)).every((pool) => world.drySpotPools.has(pool));
+    return zoneBound && alone && dry;
 }
 
 /** Services with fewer tasks ECS has placed than desired (tasks still starting or stopping count as placed). */
@@ -232,7 +248,7 @@ export async function runSoak(count = SOAK_SCENARIOS): Promise<SoakSummary> {
         throttle: 0, serverError: 0, hang: 0, spotInterruption: 0, externalTermination: 0, stuckTask: 0, stuckTarget: 0, neverRegister: 0,
         rebalance: 0, maxSizeLowered: 0, healthReplacement: 0, instanceRefresh: 0, spotDrought: 0, poolDrought: 0,
     };
-    const summary: SoakSummary = { scenarios: 0, runs: 0, faults, tasksLost: 0, servicesShort: 0, invariantViolations: 0, unconverged: [] };
+    const summary: SoakSummary = { scenarios: 0, runs: 0, faults, tasksLost: 0, servicesShort: 0, replacementsHeld: 0, invariantViolations: 0, unconverged: [] };
     for (let seed = 1; seed <= count; seed++) {
         const { world, runs, converged } = await scenario(seed, faults);
         summary.scenarios++;
@@ -242,6 +258,7 @@ export async function runSoak(count = SOAK_SCENARIOS): Promise<SoakSummary> {
         summary.tasksLost += world.killedTasks("scaler").length + world.killedTasks("asg").length;
         // Tasks ECS has not placed at all (tasks still starting or stopping at the end are on their way).
         summary.servicesShort += servicesShort(world);
+        summary.replacementsHeld += world.liveInstances().filter((i) => i.ltVersion !== world.group.launchTemplateVersion && heldJustly(world, i)).length;
         summary.invariantViolations += world.violations.length;
         if (!converged) summary.unconverged.push(seed);
     }
@@ -280,6 +297,7 @@ describe("soak: seeded random scenarios with faults", function () {
         assert.ok(section.includes(`${summary.scenarios} seeded scenarios`), "scenario count");
         assert.ok(section.includes(`${summary.runs} scaler runs`), "run count");
         assert.ok(section.includes(`**Services left short: ${summary.servicesShort}.**`), "services left short");
+        assert.ok(section.includes(`**Replacements held: ${summary.replacementsHeld}.**`), "replacements held");
         for (const [kind, n] of Object.entries(summary.faults)) {
             assert.ok(section.includes(`| ${kind} | ${n} |`), `README row for ${kind} ${n}`);
         }
