@@ -69,6 +69,50 @@ describe("the package installed from its npm tarball", function () {
         assert.ok(!fs.existsSync(path.join(dir, "node_modules/pulumi-spot-ecs/tests")), "tests are not shipped");
     });
 
+    it("ships the license and changelog, and neither the simulator nor source maps", () => {
+        const installed = path.join(dir, "node_modules/pulumi-spot-ecs");
+        for (const f of ["LICENSE", "CHANGELOG.md", "README.md"]) assert.ok(fs.existsSync(path.join(installed, f)), `${f} is shipped`);
+        assert.ok(!fs.existsSync(path.join(installed, "dist/provider/sim")), "the simulator is not shipped");
+        const files = (function walk(d: string): string[] {
+            return fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]);
+        })(path.join(installed, "dist"));
+        assert.deepEqual(files.filter((f) => f.endsWith(".map")), []);
+    });
+
+    it("installs into a program already on a newer @pulumi/pulumi, which it shares: one copy", () => {
+        // 3.249.0 is newer than the version this package is developed with (and wants Node 22: only installed here, not run).
+        const newer = fs.mkdtempSync(path.join(os.tmpdir(), "spot-ecs-newer-"));
+        try {
+            const tarball = fs.readdirSync(dir).find((f) => f.endsWith(".tgz"))!;
+            fs.writeFileSync(path.join(newer, "package.json"), JSON.stringify({ name: "program", version: "1.0.0", private: true }));
+            execFileSync(npm, ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", "--engine-strict=false", "@pulumi/pulumi@3.249.0"],
+                { cwd: newer, stdio: "pipe" });
+            execFileSync(npm, ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", "--engine-strict=false", path.join(dir, tarball)],
+                { cwd: newer, stdio: "pipe" });
+            const listed = execFileSync(npm, ["ls", "@pulumi/pulumi", "--all", "--parseable", "--long"], { cwd: newer, encoding: "utf8" }).trim().split("\n");
+            assert.deepEqual(listed.map((l) => path.relative(newer, l.split(":")[0])), [path.join("node_modules", "@pulumi", "pulumi")], listed.join("\n"));
+            assert.match(listed[0], /:@pulumi\/pulumi@3\.249\.0/);
+            assert.ok(!fs.existsSync(path.join(newer, "node_modules/pulumi-spot-ecs/node_modules/@pulumi")), "no nested copy");
+        } finally {
+            fs.rmSync(newer, { recursive: true, force: true });
+        }
+    });
+
+    it("shares the program's own @pulumi/pulumi and @pulumi/aws: one copy of each in the consumer", () => {
+        const copies = (name: string) => (function walk(d: string): string[] {
+            if (!fs.existsSync(d)) return [];
+            return fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => {
+                if (!e.isDirectory()) return [];
+                const full = path.join(d, e.name);
+                if (e.name === "node_modules") return walk(full);
+                if (full.endsWith(path.join("node_modules", name))) return [full];
+                return e.name.startsWith("@") || fs.existsSync(path.join(full, "node_modules")) ? walk(full) : [];
+            });
+        })(path.join(dir, "node_modules"));
+        assert.deepEqual(copies("@pulumi/pulumi").map((p) => path.relative(dir, p)), [path.join("node_modules", "@pulumi", "pulumi")]);
+        assert.deepEqual(copies("@pulumi/aws").map((p) => path.relative(dir, p)), [path.join("node_modules", "@pulumi", "aws")]);
+    });
+
     it("serializes small, secret-free, requiring the installed package's modules by package path", () => {
         assert.equal(containsSecrets, false);
         assert.ok(text.length < 16 * 1024, `serialized provider is ${text.length} bytes`);
