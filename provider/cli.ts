@@ -1,23 +1,34 @@
 #!/usr/bin/env node
 // `spot-ecs plan`: the scaler's plan for a live cluster, read-only, with the default AWS credential
 // chain. The same observation and planner as `pulumi preview`, without a Pulumi deploy.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { awsCloud } from "./aws/cloud";
 import { realDeps } from "./cloud";
 import { checkDraining, checkScaling, DEFAULT_DRAINING, DEFAULT_SCALING, DrainingPolicy, ScalingPolicy } from "./policy";
 import { previewPlan } from "./reconcile";
-import { describeError } from "./retry";
+import { describeError, retrying } from "./retry";
 import { formatProblems, Problems } from "./validation";
 
-export const USAGE = `Usage: spot-ecs plan --region REGION --cluster CLUSTER --asg GROUP [options]
+/** The whole command, every retry included, ends within this many seconds unless --timeout-seconds says otherwise. */
+export const CLI_BUDGET_SECONDS = 110;
+/** One AWS request the command waits for at most (then it is retried within the budget). */
+export const CLI_REQUEST_TIMEOUT_MS = 20_000;
+
+export const USAGE = `Usage: spot-ecs plan [--region REGION] --cluster CLUSTER --asg GROUP [options]
+       spot-ecs --version
 
 Prints the plan the pulumi-spot-ecs scaler would carry out for a live ECS cluster: scale out, scale in
 (with the instances it would drain and why), replacement of instances not on the launch template
 version the Auto Scaling group uses, and drains to finish or undo. Read-only: it calls only Describe,
 List and GetMetricData APIs, with the default AWS credential chain (environment, profile, SSO,
-instance role). AWS_ENDPOINT_URL is honoured.
+instance role). AWS_ENDPOINT_URL is honoured. Every flag also takes the form --flag=value. An AWS
+endpoint that does not answer fails the command within --timeout-seconds (default ${CLI_BUDGET_SECONDS}),
+naming the endpoint and the operation.
 
 Required:
-  --region REGION           AWS region of the cluster, e.g. us-east-1
+  --region REGION           AWS region of the cluster, e.g. us-east-1 (default: AWS_REGION,
+                            then AWS_DEFAULT_REGION)
   --cluster CLUSTER         ECS cluster name
   --asg GROUP               Auto Scaling group of the cluster's container instances
 
@@ -38,9 +49,12 @@ Options:
   --cooldown-seconds S      no scaling within S seconds of the last activity (default ${DEFAULT_SCALING.cooldownSeconds})
   --batch-size N            instances drained together (default ${DEFAULT_DRAINING.batchSize})
   --min-healthy-percent P   share of instances kept ACTIVE while others drain (default ${DEFAULT_DRAINING.minHealthyPercent})
+  --timeout-seconds S       give up after S seconds, retries included (default ${CLI_BUDGET_SECONDS}, 5-3600)
   -h, --help                show this help
+  --version                 print the package version
 
-Exit status: 0 when the plan was printed, 1 when AWS could not be read, 2 for bad usage.
+Exit status: 0 when the plan was printed, 1 when AWS could not be read (or the cluster or group does
+not exist), 2 for bad usage.
 `;
 
 const NUMERIC_FLAGS: Record<string, ["scaling", keyof ScalingPolicy] | ["draining", keyof DrainingPolicy]> = {
@@ -63,6 +77,8 @@ export interface PlanCommand {
     json: boolean;
     launchTemplateVersion?: string;
     targetGroupArns: string[];
+    /** The whole command ends within this many seconds. */
+    timeoutSeconds: number;
     scaling: ScalingPolicy;
     draining: DrainingPolicy;
 }
@@ -72,9 +88,22 @@ export function usageError(message: string): Error {
     return Object.assign(new Error(message), { name: "UsageError" });
 }
 
-/** Parses `plan` arguments; throws UsageError naming every problem. */
-export function parsePlanArgs(argv: string[]): PlanCommand | "help" {
+/** Flags that take one value and may be given once. */
+const SINGLE_FLAGS = ["--region", "--cluster", "--asg", "--launch-template-version", "--timeout-seconds"];
+
+/** Splits `--flag=value` into `--flag`, `value`. */
+function splitEquals(argv: string[]): string[] {
+    return argv.flatMap((a) => {
+        const m = /^(--[a-z-]+)=(.*)$/s.exec(a);
+        return m === null ? [a] : [m[1], m[2]];
+    });
+}
+
+/** Parses `plan` arguments; throws UsageError naming every problem. `env` supplies the region when no flag does. */
+export function parsePlanArgs(argv: string[], env: NodeJS.ProcessEnv = {}): PlanCommand | "help" | "version" {
+    argv = splitEquals(argv);
     if (argv.includes("-h") || argv.includes("--help") || argv.length === 0) return "help";
+    if (argv.includes("--version")) return "version";
     const [command, ...rest] = argv;
     if (command !== "plan") throw usageError(`unknown command ${JSON.stringify(command)}; the command is "plan" (see --help)`);
     const p = new Problems();
@@ -82,6 +111,7 @@ export function parsePlanArgs(argv: string[]): PlanCommand | "help" {
     const targetGroupArns: string[] = [];
     const scaling: Record<string, unknown> = { ...DEFAULT_SCALING };
     const draining: Record<string, unknown> = { ...DEFAULT_DRAINING };
+    const seen = new Set<string>();
     let json = false;
     for (let i = 0; i < rest.length; i++) {
         const flag = rest[i];
@@ -89,7 +119,7 @@ export function parsePlanArgs(argv: string[]): PlanCommand | "help" {
             json = true;
             continue;
         }
-        const known = ["--region", "--cluster", "--asg", "--launch-template-version", "--target-group", ...Object.keys(NUMERIC_FLAGS)];
+        const known = [...SINGLE_FLAGS, "--target-group", ...Object.keys(NUMERIC_FLAGS)];
         if (!known.includes(flag)) {
             p.add(flag, `\`${flag}\` is not an option (see --help)`);
             if (rest[i + 1] !== undefined && !rest[i + 1].startsWith("-")) i++;
@@ -101,18 +131,31 @@ export function parsePlanArgs(argv: string[]): PlanCommand | "help" {
             continue;
         }
         i++;
+        if (flag !== "--target-group" && seen.has(flag)) {
+            p.add(flag, `\`${flag}\` is given more than once; give it once`);
+            continue;
+        }
+        seen.add(flag);
         if (flag === "--target-group") targetGroupArns.push(value);
         else if (flag in NUMERIC_FLAGS) {
             const [group, key] = NUMERIC_FLAGS[flag];
             (group === "scaling" ? scaling : draining)[key] = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
         } else values[flag] = value;
     }
-    for (const flag of ["--region", "--cluster", "--asg"]) if (values[flag] === undefined) p.add(flag, `\`${flag}\` is required`);
-    if (values["--region"] !== undefined) p.matches("--region", values["--region"], /^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region such as \"us-east-1\"");
+    const region = values["--region"] ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+    if (region === undefined) p.add("--region", "`--region` is required when neither AWS_REGION nor AWS_DEFAULT_REGION is set");
+    for (const flag of ["--cluster", "--asg"]) if (values[flag] === undefined) p.add(flag, `\`${flag}\` is required`);
+    if (region !== undefined) {
+        const source = values["--region"] !== undefined ? "--region" : env.AWS_REGION !== undefined ? "AWS_REGION" : "AWS_DEFAULT_REGION";
+        p.matches(source, region, /^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region such as \"us-east-1\"");
+    }
     if (values["--cluster"] !== undefined) p.matches("--cluster", values["--cluster"], /^[A-Za-z0-9_-]{1,255}$/, "1-255 letters, digits, hyphens or underscores");
     if (values["--launch-template-version"] !== undefined) {
         p.matches("--launch-template-version", values["--launch-template-version"], /^[1-9]\d*$/, "a version number such as \"3\"");
     }
+    const timeout = values["--timeout-seconds"] === undefined ? CLI_BUDGET_SECONDS
+        : /^\d+$/.test(values["--timeout-seconds"]) ? Number(values["--timeout-seconds"]) : values["--timeout-seconds"];
+    p.integer("--timeout-seconds", timeout, 5, 3600);
     targetGroupArns.forEach((arn, i) => p.matches(`--target-group[${i}]`, arn, /^arn:aws[a-z-]*:elasticloadbalancing:/, "a target group ARN"));
     checkScaling(p, "scaling", scaling, false);
     checkDraining(p, "draining", draining, false);
@@ -126,17 +169,30 @@ export function parsePlanArgs(argv: string[]): PlanCommand | "help" {
         throw usageError(formatProblems("spot-ecs plan: invalid arguments", reasons));
     }
     return {
-        region: values["--region"], cluster: values["--cluster"], asg: values["--asg"], json,
-        launchTemplateVersion: values["--launch-template-version"], targetGroupArns,
+        region: region!, cluster: values["--cluster"], asg: values["--asg"], json,
+        launchTemplateVersion: values["--launch-template-version"], targetGroupArns, timeoutSeconds: timeout as number,
         scaling: scaling as unknown as ScalingPolicy, draining: draining as unknown as DrainingPolicy,
     };
 }
 
+/** This package's version, from the package.json above this file (source or built). */
+export function packageVersion(): string {
+    for (let dir = __dirname; ; dir = path.dirname(dir)) {
+        const file = path.join(dir, "package.json");
+        if (fs.existsSync(file)) {
+            const pkg = JSON.parse(fs.readFileSync(file, "utf8"));
+            if (pkg.name === "pulumi-spot-ecs") return pkg.version;
+        }
+        if (path.dirname(dir) === dir) return "unknown";
+    }
+}
+
 /** Runs `spot-ecs` with `argv` (without node and script); returns the exit status. */
-export async function main(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
-    let command: PlanCommand | "help";
+export async function main(argv: string[], out: (s: string) => void, err: (s: string) => void,
+    env: NodeJS.ProcessEnv = process.env): Promise<number> {
+    let command: PlanCommand | "help" | "version";
     try {
-        command = parsePlanArgs(argv);
+        command = parsePlanArgs(argv, env);
     } catch (error) {
         if (!(error instanceof Error) || error.name !== "UsageError") throw error;
         err(`${error.message}\n`);
@@ -146,36 +202,74 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         out(USAGE);
         return 0;
     }
-    try {
-        const cloud = awsCloud({ region: command.region, clusterName: command.cluster, autoScalingGroupName: command.asg });
-        const target = await cloud.launchTemplateTarget();
-        const version = command.launchTemplateVersion ?? target.version;
-        const preview = await previewPlan(cloud, realDeps(() => undefined), {
-            region: command.region, clusterName: command.cluster, autoScalingGroupName: command.asg,
-            launchTemplateId: target.launchTemplateId, launchTemplateVersion: version,
-            targetGroupArns: command.targetGroupArns, scaling: command.scaling, draining: command.draining,
-        });
-        const o = preview.observed;
-        if (command.json) {
-            out(JSON.stringify({
-                cluster: command.cluster, autoScalingGroup: command.asg, launchTemplate: { id: target.launchTemplateId, version },
-                desired: o.desired, minSize: o.minSize, maxSize: o.maxSize, instances: o.instances.length,
-                plan: preview.plan, lines: preview.lines,
-            }, null, 2) + "\n");
-        } else {
-            const registered = o.instances.filter((i) => i.container !== undefined).length;
-            out(`${command.cluster} (${command.asg}, ${command.region}): ${o.instances.length} instances, ${registered} registered, `
-                + `desired ${o.desired} (min ${o.minSize}, max ${o.maxSize}), launch template ${target.launchTemplateId} v${version}\n`);
-            out(preview.lines.length === 0 ? "nothing to do\n" : preview.lines.map((l) => `${l}\n`).join(""));
-        }
+    if (command === "version") {
+        out(`${packageVersion()}\n`);
         return 0;
+    }
+    const c = command;
+    const budgetMs = c.timeoutSeconds * 1000;
+    const where = `${c.cluster}/${c.asg} in ${c.region}`;
+    const cloud = awsCloud({ region: c.region, clusterName: c.cluster, autoScalingGroupName: c.asg }, 
+        // Short enough that an unanswered request is tried again within the budget.
+        { requestTimeoutMs: Math.min(CLI_REQUEST_TIMEOUT_MS, Math.floor(budgetMs / 4)) });
+    let timer: NodeJS.Timeout | undefined;
+    const outOfTime = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+            const last = cloud.lastRequest;
+            reject(new Error(`no answer within ${Math.round(budgetMs / 1000)} s`
+                + (last === undefined ? "" : ` from ${last.endpoint} (${last.operation})`)));
+        }, budgetMs);
+    });
+    try {
+        return await Promise.race([plan(c, cloud, out), outOfTime]);
     } catch (error) {
-        err(`spot-ecs plan: could not read ${command.cluster}/${command.asg} in ${command.region}: ${describeError(error)}\n`);
+        err(`spot-ecs plan: could not read ${where}: ${describeCliError(error, cloud.lastRequest)}\n`);
         return 1;
+    } finally {
+        clearTimeout(timer);
     }
 }
 
+/** An AWS error, with the endpoint and operation when the request never got an answer. */
+function describeCliError(error: unknown, last: { operation: string; endpoint: string } | undefined): string {
+    const text = describeError(error);
+    const unanswered = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|TimeoutError|did not answer|socket hang up/.test(text);
+    return unanswered && last !== undefined && !text.includes(last.endpoint) ? `${text} (${last.operation} to ${last.endpoint})` : text;
+}
+
+async function plan(c: PlanCommand, cloud: ReturnType<typeof awsCloud>, out: (s: string) => void): Promise<number> {
+    const deps = realDeps(() => undefined);
+    const target = await retrying("launchTemplateTarget", () => cloud.launchTemplateTarget(), deps);
+    const status = await retrying("clusterStatus", () => cloud.clusterStatus(), deps);
+    if (status !== "ACTIVE") {
+        throw new Error(`ECS cluster ${c.cluster} ${status === undefined ? "not found" : `is ${status}`} in ${c.region}`);
+    }
+    const version = c.launchTemplateVersion ?? target.version;
+    const preview = await previewPlan(cloud, deps, {
+        region: c.region, clusterName: c.cluster, autoScalingGroupName: c.asg,
+        launchTemplateId: target.launchTemplateId, launchTemplateVersion: version,
+        targetGroupArns: c.targetGroupArns, scaling: c.scaling, draining: c.draining,
+    });
+    const o = preview.observed;
+    if (c.json) {
+        out(JSON.stringify({
+            cluster: c.cluster, autoScalingGroup: c.asg, launchTemplate: { id: target.launchTemplateId, version },
+            desired: o.desired, minSize: o.minSize, maxSize: o.maxSize, instances: o.instances.length,
+            plan: preview.plan, lines: preview.lines,
+        }, null, 2) + "\n");
+    } else {
+        const registered = o.instances.filter((i) => i.container !== undefined).length;
+        out(`${c.cluster} (${c.asg}, ${c.region}): ${o.instances.length} instances, ${registered} registered, `
+            + `desired ${o.desired} (min ${o.minSize}, max ${o.maxSize}), launch template ${target.launchTemplateId} v${version}\n`);
+        out(preview.lines.length === 0 ? "nothing to do\n" : preview.lines.map((l) => `${l}\n`).join(""));
+    }
+    return 0;
+}
+
 if (require.main === module) {
+    // The AWS SDK's notice about Node.js 20 is longer than a plan; the README states the Node.js requirement.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
     main(process.argv.slice(2), (s) => process.stdout.write(s), (s) => process.stderr.write(s))
-        .then((code) => { process.exitCode = code; });
+        // An abandoned request may hold a socket open: exit once the output is written.
+        .then((code) => process.stdout.write("", () => process.exit(code)));
 }

@@ -53,12 +53,16 @@ export function chunks<T>(items: T[], size: number): T[][] {
 export interface AwsCloud extends Cloud {
     /** Requests sent, by operation name. */
     readonly requests: Record<string, number>;
+    /** The last request sent: its operation and the endpoint it went to. */
+    readonly lastRequest: { operation: string; endpoint: string } | undefined;
+    /** The cluster's status (ACTIVE, INACTIVE, …), or undefined when ECS does not know it. */
+    clusterStatus(): Promise<string | undefined>;
     /** The launch template and version the group launches with, `$Latest` and `$Default` resolved. */
     launchTemplateTarget(): Promise<{ launchTemplateId: string; version: string }>;
 }
 
-/** A Cloud acting on one cluster and Auto Scaling group in `target.region`. */
-export function awsCloud(target: CloudTarget): AwsCloud {
+/** A Cloud acting on one cluster and Auto Scaling group in `target.region`; `requestTimeoutMs` bounds each HTTP request. */
+export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: number } = {}): AwsCloud {
     const ecs: typeof ECS = require("@aws-sdk/client-ecs");
     const asg: typeof ASG = require("@aws-sdk/client-auto-scaling");
     const ec2: typeof EC2 = require("@aws-sdk/client-ec2");
@@ -66,14 +70,25 @@ export function awsCloud(target: CloudTarget): AwsCloud {
     const elb: typeof ELB = require("@aws-sdk/client-elastic-load-balancing-v2");
 
     const requests: Record<string, number> = {};
+    let lastRequest: { operation: string; endpoint: string } | undefined;
     // Retries are ours (bounded, jittered, tested), so the SDK makes one attempt per call.
-    const config = { region: target.region, maxAttempts: 1 };
+    const config = { region: target.region, maxAttempts: 1,
+        ...(options.requestTimeoutMs === undefined ? {} : { requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: options.requestTimeoutMs, throwOnRequestTimeout: true } }) };
+    type Request = { request?: { protocol?: string; hostname?: string; port?: number } };
     const count = <C extends { middlewareStack: { add: (...a: any[]) => void } }>(client: C): C => {
         client.middlewareStack.add((next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
             const op = (context.commandName ?? "Unknown").replace(/Command$/, "");
             requests[op] = (requests[op] ?? 0) + 1;
             return next(args);
         }, { step: "initialize", name: "spotEcsRequestCounter" });
+        client.middlewareStack.add((next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+            const r = (args as Request).request;
+            if (r?.hostname !== undefined) {
+                lastRequest = { operation: (context.commandName ?? "Unknown").replace(/Command$/, ""),
+                    endpoint: `${r.protocol ?? "https:"}//${r.hostname}${r.port === undefined ? "" : `:${r.port}`}` };
+            }
+            return next(args);
+        }, { step: "finalizeRequest", name: "spotEcsLastRequest" });
         return client;
     };
     const ecsClient = count(new ecs.ECSClient(config));
@@ -184,6 +199,14 @@ export function awsCloud(target: CloudTarget): AwsCloud {
 
     return {
         requests,
+        get lastRequest() {
+            return lastRequest;
+        },
+
+        async clusterStatus() {
+            const r = await ecsClient.send(new ecs.DescribeClustersCommand({ clusters: [cluster] }));
+            return r.clusters?.find((x) => x.clusterName === cluster)?.status;
+        },
 
         async launchTemplateTarget() {
             const r = await asgClient.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [target.autoScalingGroupName] }));

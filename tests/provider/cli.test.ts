@@ -1,6 +1,8 @@
 // `spot-ecs plan` as users run it: the built command in a child process, against moto.
 import { strict as assert } from "node:assert";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
 import * as path from "node:path";
 import * as asg from "@aws-sdk/client-auto-scaling";
 import * as ecs from "@aws-sdk/client-ecs";
@@ -33,7 +35,7 @@ describe("spot-ecs command", function () {
         assert.equal(r.status, 0);
         for (const flag of ["--region", "--cluster", "--asg", "--json", "--launch-template-version", "--target-group", "--cpu-high", "--cpu-low",
             "--memory-high", "--memory-low", "--evaluation-minutes", "--scale-out-step", "--max-scale-in-percent", "--cooldown-seconds",
-            "--batch-size", "--min-healthy-percent", "--help"]) {
+            "--batch-size", "--min-healthy-percent", "--timeout-seconds", "--help", "--version"]) {
             assert.match(r.stdout, new RegExp(`^  (-h, )?${flag}\\b.*\\S`, "m"), `${flag} is explained`);
         }
         assert.match(r.stdout, /Read-only/);
@@ -80,6 +82,71 @@ describe("spot-ecs command", function () {
         assert.deepEqual([j.cluster, j.launchTemplate.version, j.desired, j.instances], ["cli", "1", 3, 3]);
         assert.deepEqual(j.plan, { actions: [], notes: [] });
         assert.deepEqual(j.lines, []);
+    });
+
+    it("prints its version", () => {
+        const r = run("--version");
+        assert.equal(r.status, 0);
+        assert.equal(r.stdout, `${JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")).version}\n`);
+    });
+
+    it("takes --flag=value, and the region from AWS_REGION when no flag gives it", () => {
+        const env = { ...hostEnv(moto.endpoint), AWS_REGION: "us-east-1" };
+        const r = spawnSync(process.execPath, [CLI, "plan", "--cluster=cli", `--asg=${m.autoScalingGroupName}`, "--json"], { env, encoding: "utf8" });
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(JSON.parse(r.stdout).cluster, "cli");
+        assert.equal(r.stderr, "", "no AWS SDK notice or anything else on stderr");
+    });
+
+    it("refuses a flag given twice, and a region from neither flag nor environment", () => {
+        const env = hostEnv(moto.endpoint);
+        delete env.AWS_REGION;
+        delete env.AWS_DEFAULT_REGION;
+        const r = spawnSync(process.execPath, [CLI, "plan", "--cluster", "a", "--cluster=b", "--asg", "g"], { env, encoding: "utf8" });
+        assert.equal(r.status, 2);
+        assert.equal(r.stderr, [
+            "spot-ecs plan: invalid arguments:",
+            "  - `--cluster` is given more than once; give it once",
+            "  - `--region` is required when neither AWS_REGION nor AWS_DEFAULT_REGION is set",
+        ].join("\n") + "\n");
+    });
+
+    it("fails with exit status 1 on a cluster ECS does not know", () => {
+        const r = run("plan", "--region", "us-east-1", "--cluster", "no-such-cluster", "--asg", m.autoScalingGroupName);
+        assert.equal(r.status, 1);
+        assert.equal(r.stderr, `spot-ecs plan: could not read no-such-cluster/${m.autoScalingGroupName} in us-east-1: Error: ECS cluster no-such-cluster not found in us-east-1\n`);
+    });
+
+    it("gives up on an endpoint that accepts connections and never answers, naming it and the operation", async () => {
+        const sockets: net.Socket[] = [];
+        const silent = net.createServer((socket) => { sockets.push(socket); });
+        await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+        const endpoint = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+        try {
+            const started = Date.now();
+            const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+                const child = spawn(process.execPath, [CLI, "plan", "--region", "us-east-1", "--cluster", "cli", "--asg", "g", "--timeout-seconds", "8"],
+                    { env: hostEnv(endpoint) });
+                let stderr = "";
+                child.stderr.on("data", (d) => { stderr += d; });
+                child.on("exit", (status) => resolve({ status, stderr }));
+            });
+            const seconds = (Date.now() - started) / 1000;
+            assert.equal(r.status, 1);
+            assert.equal(r.stderr, `spot-ecs plan: could not read cli/g in us-east-1: Error: no answer within 8 s from ${endpoint} (DescribeAutoScalingGroups)\n`);
+            assert.ok(seconds < 15, `exited after ${seconds} s`);
+            assert.ok(sockets.length > 1, "the unanswered request was retried");
+        } finally {
+            for (const socket of sockets) socket.destroy();
+            await new Promise((resolve) => silent.close(resolve));
+        }
+    });
+
+    it("retries a refused connection and then names the endpoint and the operation", () => {
+        const r = spawnSync(process.execPath, [CLI, "plan", "--region", "us-east-1", "--cluster", "cli", "--asg", "g", "--timeout-seconds", "60"],
+            { env: hostEnv("http://127.0.0.1:9"), encoding: "utf8" });
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, /^spot-ecs plan: could not read cli\/g in us-east-1: RetriesExhaustedError: launchTemplateTarget failed after 8 attempts: .*ECONNREFUSED.* \(DescribeAutoScalingGroups to http:\/\/127\.0\.0\.1:9\)\n$/);
     });
 
     it("fails with exit status 1 naming what it could not read", () => {
