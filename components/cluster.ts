@@ -59,10 +59,18 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
      * For `existingClusterName`, add it to the cluster's capacity providers yourself.
      */
     public readonly capacityProviderName: pulumi.Output<string | undefined>;
-    /** The scaler's plan as `pulumi preview --diff` shows it; empty without a scaler. */
+    /**
+     * The scaler's plan as `pulumi preview --diff` shows it; after an up that carried it out, its notes only
+     * (the plan itself is in `lastRun`). Empty without a scaler.
+     */
     public readonly plan: pulumi.Output<string[]>;
     /** What the scaler did in the last `pulumi up`; null before its first run or without a scaler. */
     public readonly lastRun: pulumi.Output<LastRun | null>;
+    /**
+     * URN of the scaler resource, for `pulumi up --target <scalerUrn>`: a run of the scaler alone between
+     * deploys (see README "Between deploys"); undefined without a scaler.
+     */
+    public readonly scalerUrn: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: SpotEcsClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         validateArgs(args, `SpotEcsCluster "${name}"`);
@@ -235,6 +243,7 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
         this.capacityProviderName = capacity?.provider.name ?? pulumi.output(undefined);
         this.plan = scaler?.plan ?? pulumi.output([]);
         this.lastRun = scaler?.lastRun ?? pulumi.output(null);
+        this.scalerUrn = scaler?.urn ?? pulumi.output(undefined);
 
         this.registerOutputs({
             clusterName: this.clusterName,
@@ -251,6 +260,7 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
             capacityProviderName: this.capacityProviderName,
             plan: this.plan,
             lastRun: this.lastRun,
+            scalerUrn: this.scalerUrn,
         });
     }
 }

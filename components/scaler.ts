@@ -33,6 +33,8 @@ export class Scaler extends pulumi.dynamic.Resource {
     declare readonly lastRun: pulumi.Output<LastRun | null>;
 
     constructor(name: string, args: ScalerArgs, opts?: pulumi.CustomResourceOptions) {
-        super(scalerProvider, name, { ...args, plan: undefined, lastRun: undefined }, opts, "spot-ecs", "Scaler");
+        // The run record changes with every up and is no change of the scaler's: previews do not show its diff.
+        super(scalerProvider, name, { ...args, plan: undefined, lastRun: undefined },
+            { ...opts, hideDiffs: [...(opts?.hideDiffs ?? []), "lastRun"] }, "spot-ecs", "Scaler");
     }
 }

@@ -54,6 +54,14 @@ function hasActions(plan: unknown): boolean {
     return Array.isArray(plan) && plan.some((line) => typeof line === "string" && !line.startsWith(NOTE_PREFIX) && !line.startsWith(PENDING_PREFIX));
 }
 
+/**
+ * The plan an up stores in the scaler's outputs once it has carried it out: its note lines only (what
+ * stays true after the run, unlike its actions). A preview shows these outputs against its new plan.
+ */
+export function notesOf(lines: string[]): string[] {
+    return lines.filter((line) => line.startsWith(NOTE_PREFIX));
+}
+
 function sameJson(a: unknown, b: unknown): boolean {
     return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -65,12 +73,14 @@ async function runUpdate(id: string, _olds: Record<string, unknown>, news: Recor
     const log = (line: string) => console.log(line);
     try {
         const result = await reconcile(awsCloud(inputs), realDeps(log), settingsOf(inputs));
-        return { outs: { ...news, plan: result.lines, lastRun: { ...result.report, plan: result.lines } } };
+        // A preview shows the stored outputs against its new plan: what was carried out lives in lastRun,
+        // so that the next preview shows its own plan, not this one undone.
+        return { outs: { ...news, plan: notesOf(result.lines), lastRun: { ...result.report, plan: result.lines } } };
     } catch (error) {
         const report = isScalerRunError(error) ? error.report : undefined;
         const message = `[${inputs.clusterName}] ${isScalerRunError(error) ? error.message : describeError(error)}`;
         const lastRun = report === undefined ? null : { ...report, plan: inputs.plan ?? [] };
-        const properties = { ...news, lastRun };
+        const properties = { ...news, plan: notesOf(inputs.plan ?? []), lastRun };
         if (JSON.stringify(properties).length > PARTIAL_STATE_LIMIT_BYTES) {
             log(`${message.split("\n")[0]} (this run's record is too large to return with the error and is not saved)`);
             throw new Error(message);

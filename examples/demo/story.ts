@@ -1,6 +1,7 @@
 // A scripted story on the simulated cluster: steady state, a CPU spike, a new AMI, then demand
 // dropping. Each step shows the plan as `pulumi preview --diff` shows the scaler's `plan` property,
 // runs it with the progress lines `pulumi up` prints, and sums up what happened.
+import { notesOf } from "../../provider/dynamic";
 import { NEW_VERSION } from "../../provider/model";
 import { renderAction, renderPlan } from "../../provider/render";
 import { buildCluster, newLaunchTemplateVersion, simPreview, simReconcile, simSettings } from "../../provider/sim/scenario";
@@ -38,7 +39,10 @@ export interface DemoResult {
     world: SimWorld;
 }
 
-/** The lines `pulumi preview --diff` shows for the scaler's `plan` property, old value to new. */
+/**
+ * The lines `pulumi preview --diff` shows for the scaler's `plan` property: the stored output (what the
+ * last up left) against the new plan, as the engine displays a provider without previews.
+ */
 export function previewDiff(resource: string, before: string[], after: string[]): string[] {
     const q = (s: string) => JSON.stringify(s);
     if (JSON.stringify(before) === JSON.stringify(after) || !after.some((l) => !l.startsWith("note: "))) {
@@ -124,8 +128,9 @@ export async function runDemo(print: (line: string) => void = () => undefined): 
             const label = a.kind === "set-desired" ? `${a.cause} ${a.from} → ${a.to}` : a.kind === "drain" ? `${a.purpose} batch ${a.batch}/${a.batches}` : a.kind;
             marks.push({ at, label, kind: "action" });
         }
-        // After `pulumi up`, state holds the plan its own check computed, with every value known.
-        stored = renderPlan(r.plan);
+        // After `pulumi up`, the scaler's outputs hold the notes of the plan it carried out (the plan
+        // itself is in lastRun), so the next preview shows its own plan, not this one undone.
+        stored = notesOf(renderPlan(r.plan));
         const c1 = counters(world);
         const summary: StepSummary = {
             step: title,

@@ -193,11 +193,27 @@ describe("SpotEcsCluster", () => {
             assert.equal(await valueOf(c.lastRun), null);
         });
 
+        it("hides the run record's diff from previews", async () => {
+            let hidden: string[] | undefined;
+            const h = new SpotEcsCluster("hidden", base, { transformations: [(a) => {
+                if (a.type === "pulumi-nodejs:dynamic/spot-ecs:Scaler") hidden = (a.opts as pulumi.CustomResourceOptions).hideDiffs;
+                return undefined;
+            }] });
+            await outputsOf(h);
+            assert.deepEqual(hidden, ["lastRun"]);
+        });
+
+        it("exposes the scaler's URN for a targeted `pulumi up --target`", async () => {
+            const urn = await valueOf(c.scalerUrn);
+            assert.equal(urn, "urn:pulumi:test::spot-ecs-test::spot-ecs:index:SpotEcsCluster$pulumi-nodejs:dynamic/spot-ecs:Scaler::scaled-scaler");
+        });
+
         it("is left out with enableScaler: false, and the plan is empty", async () => {
             const off = new SpotEcsCluster("unscaled", { ...base, enableScaler: false });
             await outputsOf(off);
             assert.equal(resourcesOf("unscaled", "pulumi-nodejs:dynamic/spot-ecs:Scaler").length, 0);
             assert.deepEqual(await valueOf(off.plan), []);
+            assert.equal(await valueOf(off.scalerUrn), undefined);
         });
     });
 

@@ -24,7 +24,7 @@ describe("docs/aws-behaviour.md", () => {
             const cells = row.split(" | ");
             assert.equal(cells.length, 5, row);
             // AWS behaviour cites AWS's documentation; the engine's cites the source that implements it.
-            const source = cells[0].startsWith("| P") ? /https:\/\/github\.com\/(pulumi|hashicorp)\// : /https:\/\/docs\.aws\.amazon\.com\//;
+            const source = cells[0].startsWith("| P") ? /https:\/\/(github\.com\/(pulumi|hashicorp)\/|www\.pulumi\.com\/docs\/)/ : /https:\/\/docs\.aws\.amazon\.com\//;
             assert.match(cells[2], source, `${cells[0]} cites its source`);
             assert.match(cells[4], /\.test\.ts/, `${cells[0]} names a test`);
         }

@@ -137,6 +137,20 @@ describe("scaler through the SDK's dynamic-provider host", function () {
             created = { id: created.id, outs };
         });
 
+        it("stores the plan it carried out in lastRun only, so the next preview shows the new plan alone", async () => {
+            const outs = created.outs;
+            assert.deepEqual((outs.plan as string[]).filter((l) => !l.startsWith("note: ")), [], "no action line left in the outputs");
+            assert.equal((outs.lastRun as { plan: string[] }).plan[0], "surge 2 → 4: 2 instances to replace with launch template v2");
+            // A preview shows a provider without previews as its stored outputs against the new checked inputs.
+            const next = await host.check(outs, inputsFor(m, providerText, { version: "2", draining: { batchSize: 2 } }));
+            const shown = [...new Set([...Object.keys(outs), ...Object.keys(next.inputs)])]
+                .filter((k) => JSON.stringify(outs[k]) !== JSON.stringify(next.inputs[k])).sort();
+            assert.deepEqual(shown.filter((k) => k !== "lastRun"), ["plan"], "only the plan differs (lastRun's diff is hidden)");
+            const removed = (outs.plan as string[]).filter((l) => !(next.inputs.plan as string[]).includes(l));
+            assert.deepEqual(removed, [], "no line of the last up shows as removed");
+            assert.ok((next.inputs.plan as string[]).length > 0, "the new plan has lines to show");
+        });
+
         it("reads the stored state back on refresh", async () => {
             const r = await host.read(created.id, created.outs);
             assert.equal(r.id, created.id);
