@@ -1,4 +1,6 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, MOCK_AMI, oneResource, resourcesOf, valueOf, calls } from "../helpers/pulumiMocks";
 import { SpotEcsCluster, SpotEcsClusterArgs, DEFAULTS, AMI_PARAMETERS } from "../../components";
@@ -341,4 +343,13 @@ describe("SpotEcsCluster", () => {
             assert.equal(resourcesOf("bad", "aws:ecs/cluster:Cluster").length, 0);
         });
     });
+    describe("under mocks", () => it("calls only the functions README lists for unit tests with mocks", async () => {
+        calls.length = 0;
+        await outputsOf(new SpotEcsCluster("listed", base));
+        await outputsOf(new SpotEcsCluster("listed-existing", { ...base, existingClusterName: "shared" }));
+        const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+        const section = readme.slice(readme.indexOf("## Unit-testing a program that uses it"), readme.indexOf("## Develop and test"));
+        const listed = [...section.matchAll(/^\| `(aws:[^`]+)` \|/gm)].map((m) => m[1]).sort();
+        assert.deepEqual([...new Set(calls.map((c) => c.token))].sort(), listed);
+    }));
 });

@@ -1,4 +1,6 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { installMocks, oneResource, resourcesOf, valueOf } from "../helpers/pulumiMocks";
 import { SpotEcsCluster, SpotEcsClusterArgs } from "../../components";
 import { dashboardUrl, Widget, MetricWidget } from "../../components/dashboard";
@@ -76,6 +78,13 @@ describe("SpotEcsCluster dashboard", () => {
                 cells.add(`${x},${y}`);
             }
         }
+    });
+
+    it("has one README row per widget", () => {
+        const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+        const table = readme.slice(readme.indexOf("| widget | what it shows |")).split("\n").slice(2);
+        const rows = table.slice(0, table.findIndex((l) => !l.startsWith("|")));
+        assert.equal(rows.length, widgets.length, rows.join("\n"));
     });
 
     it("is left out with dashboard: false", async () => {
