@@ -1,7 +1,6 @@
 // An ECS cluster of 2 to 10 Spot instances in the account's default VPC.
-// In your own program, import from "pulumi-spot-ecs" instead of the repository path.
 import * as aws from "@pulumi/aws";
-import { SpotEcsCluster } from "../../components";
+import { SpotEcsCluster } from "pulumi-spot-ecs";
 
 const vpc = aws.ec2.getVpcOutput({ default: true });
 const subnets = aws.ec2.getSubnetsOutput({ filters: [{ name: "vpc-id", values: [vpc.id] }] });
@@ -17,3 +16,4 @@ const cluster = new SpotEcsCluster("web", {
 export const clusterName = cluster.clusterName;
 export const autoScalingGroupName = cluster.autoScalingGroupName;
 export const launchTemplateVersion = cluster.launchTemplateVersion;
+export const scalerUrn = cluster.scalerUrn;

@@ -1,9 +1,8 @@
 // Spot capacity for an existing ECS cluster whose instances serve an ALB target group.
 // Instances are deregistered from the target group and drained before they are terminated.
-// In your own program, import from "pulumi-spot-ecs" instead of the repository path.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { SpotEcsCluster } from "../../components";
+import { SpotEcsCluster } from "pulumi-spot-ecs";
 
 const config = new pulumi.Config();
 const existingClusterName = config.get("clusterName") ?? "shared";
@@ -53,3 +52,4 @@ const capacity = new SpotEcsCluster("shared-spot", {
 
 export const url = pulumi.interpolate`http://${alb.dnsName}`;
 export const autoScalingGroupName = capacity.autoScalingGroupName;
+export const scalerUrn = capacity.scalerUrn;

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { installMocks, recorded, RecordedResource, settle, valueOf } from "../helpers/pulumiMocks";
 
@@ -24,7 +25,8 @@ describe("examples", () => {
         const [asg] = byType(resources, "aws:autoscaling/group:Group");
         assert.deepEqual(asg.inputs.vpcZoneIdentifiers, ["subnet-0a1b2c3d4e5f607a1", "subnet-0a1b2c3d4e5f607b2"]);
         assert.equal(byType(resources, "aws:ec2/securityGroup:SecurityGroup")[0].inputs.vpcId, "vpc-0a1b2c3d4e5f60718");
-        assert.deepEqual(exports, { clusterName: "web", autoScalingGroupName: "web-asg-7654321", launchTemplateVersion: "3" });
+        assert.deepEqual(exports, { clusterName: "web", autoScalingGroupName: "web-asg-7654321", launchTemplateVersion: "3",
+            scalerUrn: "urn:pulumi:test::spot-ecs-test::spot-ecs:index:SpotEcsCluster$pulumi-nodejs:dynamic/spot-ecs:Scaler::web-scaler" });
     });
 
     it("existing-cluster-alb: joins the existing cluster and registers instances in the target group", async () => {
@@ -42,5 +44,33 @@ describe("examples", () => {
         assert.equal(cpuHigh.inputs.threshold, 70);
         assert.equal(cpuHigh.inputs.evaluationPeriods, 10);
         assert.equal(exports.url, "http://web.elb.amazonaws.com");
+    });
+
+    it("private-subnets: puts the instances in private subnets with the VPC endpoints ECS, ECR, logs and SSM need", async () => {
+        const { resources, exports } = await runExample("private-subnets");
+        const subnets = byType(resources, "aws:ec2/subnet:Subnet");
+        assert.deepEqual(subnets.map((s) => [s.inputs.availabilityZone, s.inputs.mapPublicIpOnLaunch]), [["eu-west-1a", false], ["eu-west-1b", false]]);
+        assert.equal(byType(resources, "aws:ec2/internetGateway:InternetGateway").length + byType(resources, "aws:ec2/natGateway:NatGateway").length, 0,
+            "no route to the internet");
+        const endpoints = byType(resources, "aws:ec2/vpcEndpoint:VpcEndpoint").map((e) => `${e.inputs.vpcEndpointType} ${e.inputs.serviceName}`).sort();
+        assert.deepEqual(endpoints, [
+            "Gateway com.amazonaws.eu-west-1.s3",
+            ...["ec2messages", "ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs", "ssm", "ssmmessages"].map((s) => `Interface com.amazonaws.eu-west-1.${s}`),
+        ]);
+        const [asg] = byType(resources, "aws:autoscaling/group:Group");
+        assert.equal(asg.inputs.vpcZoneIdentifiers.length, 2);
+        assert.equal(exports.clusterName, "private");
+    });
+
+    it("each example is a project of its own that depends on the package by name", () => {
+        for (const dir of ["basic", "existing-cluster-alb", "private-subnets"]) {
+            const root = path.join(__dirname, "../../examples", dir);
+            const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
+            assert.ok(pkg.dependencies["pulumi-spot-ecs"] !== undefined, `${dir} depends on pulumi-spot-ecs`);
+            assert.ok(fs.existsSync(path.join(root, "Pulumi.yaml")) && fs.existsSync(path.join(root, "tsconfig.json")), dir);
+            const source = fs.readFileSync(path.join(root, "index.ts"), "utf8");
+            assert.match(source, /from "pulumi-spot-ecs"/);
+            assert.doesNotMatch(source, /from "\.\.\//, `${dir} imports nothing from the repository by path`);
+        }
     });
 });

@@ -48,6 +48,10 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
 function idFor(type: string, name: string): string {
     if (type === "aws:ec2/launchTemplate:LaunchTemplate") return "lt-0abc1234def567890";
     if (type === "aws:ec2/securityGroup:SecurityGroup") return "sg-0aaaabbbbccccdddd";
+    // Ids in AWS's own formats, which the component validates.
+    const hex = [...name].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7).toString(16).padStart(8, "0");
+    if (type === "aws:ec2/vpc:Vpc") return `vpc-0${hex}abcdef01`;
+    if (type === "aws:ec2/subnet:Subnet") return `subnet-0${hex}abcdef01`;
     return `${name}-id`;
 }
 
@@ -75,6 +79,8 @@ export async function installMocks(): Promise<void> {
                     return { id: "vpc-0a1b2c3d4e5f60718", cidrBlock: "172.31.0.0/16" };
                 case "aws:ec2/getSubnets:getSubnets":
                     return { id: "subnets", ids: ["subnet-0a1b2c3d4e5f607a1", "subnet-0a1b2c3d4e5f607b2"] };
+                case "aws:index/getAvailabilityZones:getAvailabilityZones":
+                    return { id: "eu-west-1", names: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], zoneIds: ["euw1-az1", "euw1-az2", "euw1-az3"] };
                 case "aws:ecs/getCluster:getCluster":
                     return { clusterName: args.inputs.clusterName, arn: `arn:aws:ecs:us-east-1:${ACCOUNT}:cluster/${args.inputs.clusterName}` };
                 default:
