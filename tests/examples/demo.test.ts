@@ -85,7 +85,7 @@ describe("demo", function () {
             const r = spawnSync(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync", `--user-data-dir=${path.join(dir, "profile")}`,
                 "--dump-dom", `file://${file}`], { encoding: "utf8", timeout: 60_000 });
-            const match = /<pre id="render-check">([^<]*)<\/pre>/.exec(r.stdout);
+            const match = /<pre id="render-check"[^>]*>([^<]*)<\/pre>/.exec(r.stdout);
             assert.ok(match, `Chromium printed no rendered page: ${r.stderr.slice(0, 500)}`);
             const check = JSON.parse(match[1]);
             for (const series of ["active", "draining", "launching", "gone", "tasks"]) {
@@ -94,6 +94,20 @@ describe("demo", function () {
             }
             assert.equal(check.marks, result.marks.length);
             assert.equal(check.legend, 5);
+            // A picture read at a glance: no label over another, none cut off, ticks on round numbers,
+            // and the right axis's labels on the same gridlines as the left's.
+            assert.ok(check.labels > 20, `${check.labels} labels`);
+            assert.deepEqual(check.overlaps, [], "overlapping labels");
+            assert.deepEqual(check.outside, [], "labels outside the picture");
+            const round = (v: number) => v > 0 && [1, 2, 5].some((m) => Number.isInteger(Math.log10(v / m)) && v / m >= 1);
+            for (const axis of [check.left, check.right] as { value: number; y: number }[][]) {
+                const step = axis[1].value - axis[0].value;
+                assert.ok(round(step), `tick step ${step} is 1, 2 or 5 × 10^k`);
+                assert.ok(axis.every((t, i) => t.value === i * step), JSON.stringify(axis));
+            }
+            assert.deepEqual(check.right.map((t: { y: number }) => t.y), check.left.map((t: { y: number }) => t.y), "right-axis labels sit on the gridlines");
+            const minutes = check.x.map((t: string) => Number(t.replace(" min", "")));
+            assert.ok(round(minutes[1] - minutes[0]), `time ticks every ${minutes[1] - minutes[0]} min`);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
