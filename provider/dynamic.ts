@@ -8,6 +8,7 @@ import { isScalerRunError } from "./executor";
 import { checkScalerInputs, PENDING_PREFIX, PLAN_PENDING, planPendingBecause, plannableInputs, ScalerInputs } from "./inputs";
 import { RunReport } from "./model";
 import { previewPlan, reconcile, ScalerSettings } from "./reconcile";
+import { isNoteLine } from "./render";
 import { describeError } from "./retry";
 
 /** What the last `pulumi up` did, as stored in the scaler's outputs. */
@@ -28,8 +29,6 @@ export interface ScalerOutputs extends ScalerInputs {
  */
 export const PARTIAL_STATE_LIMIT_BYTES = 48 * 1024;
 
-/** Lines of a rendered plan that are notes, not actions. */
-export const NOTE_PREFIX = "note: ";
 
 /** Input keys whose change alone is an update (the plan and run record are derived). */
 const SETTING_KEYS = ["region", "clusterName", "autoScalingGroupName", "launchTemplateId", "launchTemplateVersion",
@@ -51,7 +50,7 @@ function settingsOf(i: ScalerInputs): ScalerSettings {
 }
 
 function hasActions(plan: unknown): boolean {
-    return Array.isArray(plan) && plan.some((line) => typeof line === "string" && !line.startsWith(NOTE_PREFIX) && !line.startsWith(PENDING_PREFIX));
+    return Array.isArray(plan) && plan.some((line) => typeof line === "string" && !isNoteLine(line) && !line.startsWith(PENDING_PREFIX));
 }
 
 /**
@@ -59,7 +58,7 @@ function hasActions(plan: unknown): boolean {
  * stays true after the run, unlike its actions). A preview shows these outputs against its new plan.
  */
 export function notesOf(lines: string[]): string[] {
-    return lines.filter((line) => line.startsWith(NOTE_PREFIX));
+    return lines.filter(isNoteLine);
 }
 
 function sameJson(a: unknown, b: unknown): boolean {

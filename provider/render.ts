@@ -1,6 +1,14 @@
 // The plan as people read it in `pulumi preview --diff` (the scaler's `plan` property) and in logs.
 import { Action, Plan } from "./model";
 
+/** How a rendered plan marks a note (something the plan chose not to do, and why). */
+export const NOTE_PREFIX = "note: ";
+
+/** Whether a rendered plan line is a note rather than an action. */
+export function isNoteLine(line: string): boolean {
+    return line.startsWith(NOTE_PREFIX);
+}
+
 export function plural(n: number, word: string): string {
     return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
@@ -29,5 +37,5 @@ export function renderAction(a: Action): string[] {
 
 /** The whole plan, one line per step; notes follow the actions. Empty when there is nothing to do or say. */
 export function renderPlan(plan: Plan): string[] {
-    return [...plan.actions.flatMap(renderAction), ...plan.notes.map((n) => `note: ${n}`)];
+    return [...plan.actions.flatMap(renderAction), ...plan.notes.map((n) => `${NOTE_PREFIX}${n}`)];
 }

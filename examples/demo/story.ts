@@ -3,7 +3,7 @@
 // runs it with the progress lines `pulumi up` prints, and sums up what happened.
 import { notesOf } from "../../provider/dynamic";
 import { NEW_VERSION } from "../../provider/model";
-import { renderAction, renderPlan } from "../../provider/render";
+import { isNoteLine, renderAction, renderPlan } from "../../provider/render";
 import { buildCluster, newLaunchTemplateVersion, simPreview, simReconcile, simSettings } from "../../provider/sim/scenario";
 import { SimWorld, TickSample } from "../../provider/sim/world";
 import { ScalerSettings } from "../../provider/reconcile";
@@ -45,7 +45,7 @@ export interface DemoResult {
  */
 export function previewDiff(resource: string, before: string[], after: string[]): string[] {
     const q = (s: string) => JSON.stringify(s);
-    if (JSON.stringify(before) === JSON.stringify(after) || !after.some((l) => !l.startsWith("note: "))) {
+    if (JSON.stringify(before) === JSON.stringify(after) || !after.some((l) => !isNoteLine(l))) {
         return [`  ${resource}: no changes`];
     }
     const lines = [`  ~ pulumi-nodejs:dynamic/spot-ecs:Scaler: (update)`, `      [urn=urn:pulumi:dev::demo::${resource}]`, "    ~ plan: ["];
