@@ -4,13 +4,11 @@ import { AMI_FAMILIES, DEFAULTS, SPOT_ALLOCATION_STRATEGIES, SpotEcsClusterArgs 
 import { checkDraining, checkScaling, checkSizes } from "../provider/policy";
 import { describeValue, formatProblems, Problem, Problems } from "../provider/validation";
 
-export const CLUSTER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,255}$/;
 export const INSTANCE_TYPE_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*\.[a-z0-9]+$/;
 export const ECS_CONFIG_KEY_PATTERN = /^[A-Z][A-Z0-9_]{0,127}$/;
 const ATTRIBUTE_NAME_PATTERN = /^[A-Za-z0-9_./\\-]{1,128}$/;
 const ATTRIBUTE_VALUE_PATTERN = /^[A-Za-z0-9_.@/\\: -]{1,128}$/;
 const IMAGE_ID_PATTERN = /^ami-[0-9a-f]{8,17}$/;
-const TARGET_GROUP_ARN_PATTERN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/;
 
 /** `ecs.config` keys the component writes itself, and the argument that sets each. */
 export const MANAGED_ECS_CONFIG_KEYS: Record<string, string> = {
@@ -79,10 +77,9 @@ function checkClusterName(p: Problems, a: Record<string, unknown>): void {
     if (hasNew && hasExisting) {
         p.add("clusterName", "give either `clusterName` (create a cluster) or `existingClusterName` (join one), not both");
     }
-    p.matches("clusterName", a.clusterName, CLUSTER_NAME_PATTERN, "1-255 letters, digits, hyphens or underscores", true);
+    p.format("clusterName", a.clusterName, "clusterName", true);
     if (!isDeferred(a.existingClusterName)) {
-        p.matches("existingClusterName", a.existingClusterName, CLUSTER_NAME_PATTERN,
-            "1-255 letters, digits, hyphens or underscores", true);
+        p.format("existingClusterName", a.existingClusterName, "clusterName", true);
     }
 }
 
@@ -96,7 +93,7 @@ function checkNetwork(p: Problems, a: Record<string, unknown>): void {
     if (!isDeferred(a.targetGroupArns)) {
         if (p.list("targetGroupArns", a.targetGroupArns, 0, 50, true)) {
             (a.targetGroupArns as unknown[]).forEach((arn, i) => {
-                if (!isDeferred(arn)) p.matches(`targetGroupArns[${i}]`, arn, TARGET_GROUP_ARN_PATTERN, "a target group ARN", false);
+                if (!isDeferred(arn)) p.format(`targetGroupArns[${i}]`, arn, "targetGroupArn", false);
             });
         }
     }

@@ -147,16 +147,16 @@ export function parsePlanArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Plan
     for (const flag of ["--cluster", "--asg"]) if (values[flag] === undefined) p.add(flag, `\`${flag}\` is required`);
     if (region !== undefined) {
         const source = values["--region"] !== undefined ? "--region" : env.AWS_REGION !== undefined ? "AWS_REGION" : "AWS_DEFAULT_REGION";
-        p.matches(source, region, /^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region such as \"us-east-1\"");
+        p.format(source, region, "region");
     }
-    if (values["--cluster"] !== undefined) p.matches("--cluster", values["--cluster"], /^[A-Za-z0-9_-]{1,255}$/, "1-255 letters, digits, hyphens or underscores");
+    if (values["--cluster"] !== undefined) p.format("--cluster", values["--cluster"], "clusterName");
     if (values["--launch-template-version"] !== undefined) {
         p.matches("--launch-template-version", values["--launch-template-version"], /^[1-9]\d*$/, "a version number such as \"3\"");
     }
     const timeout = values["--timeout-seconds"] === undefined ? CLI_BUDGET_SECONDS
         : /^\d+$/.test(values["--timeout-seconds"]) ? Number(values["--timeout-seconds"]) : values["--timeout-seconds"];
     p.integer("--timeout-seconds", timeout, 5, 3600);
-    targetGroupArns.forEach((arn, i) => p.matches(`--target-group[${i}]`, arn, /^arn:aws[a-z-]*:elasticloadbalancing:/, "a target group ARN"));
+    targetGroupArns.forEach((arn, i) => p.format(`--target-group[${i}]`, arn, "targetGroupArn"));
     checkScaling(p, "scaling", scaling, false);
     checkDraining(p, "draining", draining, false);
     if (!p.empty) {

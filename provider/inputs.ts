@@ -58,14 +58,14 @@ export function plannableInputs(news: Record<string, unknown>): ScalerInputs | u
 /** Problems with the scaler's inputs; unknown values are skipped. */
 export function checkScalerInputs(news: Record<string, unknown>): Problem[] {
     const p = new Problems();
-    if (known(news.region)) p.matches("region", news.region, /^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region such as \"us-east-1\"");
-    if (known(news.clusterName)) p.matches("clusterName", news.clusterName, /^[A-Za-z0-9_-]{1,255}$/, "1-255 letters, digits, hyphens or underscores");
+    if (known(news.region)) p.format("region", news.region, "region");
+    if (known(news.clusterName)) p.format("clusterName", news.clusterName, "clusterName");
     if (known(news.autoScalingGroupName)) p.matches("autoScalingGroupName", news.autoScalingGroupName, /^[\x20-\x7e]{1,255}$/, "an Auto Scaling group name");
     if (known(news.launchTemplateId)) p.matches("launchTemplateId", news.launchTemplateId, /^lt-[0-9a-f]{8,17}$/, "a launch template id (lt-…)");
     if (known(news.launchTemplateVersion)) p.matches("launchTemplateVersion", news.launchTemplateVersion, /^[1-9]\d*$/, "a launch template version number such as \"3\"");
     if (known(news.targetGroupArns) && p.list("targetGroupArns", news.targetGroupArns, 0, 50)) {
         (news.targetGroupArns as unknown[]).forEach((arn, i) => {
-            if (known(arn)) p.matches(`targetGroupArns[${i}]`, arn, /^arn:aws[a-z-]*:elasticloadbalancing:/, "a target group ARN");
+            if (known(arn)) p.format(`targetGroupArns[${i}]`, arn, "targetGroupArn");
         });
     }
     if (known(news.minSize)) p.integer("minSize", news.minSize, ...SIZE_RANGES.minSize, true);

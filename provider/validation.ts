@@ -1,6 +1,16 @@
 // Pure input checks shared by the component (at construction) and the scaler (in `check`).
 // Each check appends one line per problem; callers throw once with every line.
 
+/** The formats of names and ARNs the component, the scaler's `check` and the command all accept. */
+export const AWS_FORMATS = {
+    region: { pattern: /^[a-z]{2}(-[a-z]+)+-\d$/, what: "an AWS region such as \"us-east-1\"" },
+    clusterName: { pattern: /^[A-Za-z0-9_-]{1,255}$/, what: "1-255 letters, digits, hyphens or underscores" },
+    targetGroupArn: {
+        pattern: /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/,
+        what: "a target group ARN",
+    },
+};
+
 /** A validation problem: the property path and a sentence naming what is allowed and what was given. */
 export interface Problem {
     property: string;
@@ -75,6 +85,11 @@ export class Problems {
             return false;
         }
         return true;
+    }
+
+    /** A value in one of {@link AWS_FORMATS}. */
+    format(property: string, value: unknown, format: keyof typeof AWS_FORMATS, optional = false): value is string {
+        return this.matches(property, value, AWS_FORMATS[format].pattern, AWS_FORMATS[format].what, optional);
     }
 
     /** A plain object (not null, not an array). */
