@@ -33,26 +33,66 @@ export interface BinSet {
 // that is also a global as the global and does not capture it.
 const binOrder = (a: Bin, b: Bin) => a.cpu - b.cpu || a.memory - b.memory || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-export function binSet(initial: Bin[]): BinSet {
-    const bins = initial.map((b) => ({ ...b })).sort(binOrder);
+/** Largest block of the sorted bin list; a block that grows past twice this is split. */
+const BLOCK = 256;
 
-    /** Index of the first bin not before `probe`. */
-    const lowerBound = (probe: Bin): number => {
+/** `blockSize` is the list's block size (tests use small ones to exercise splitting). */
+export function binSet(initial: Bin[], blockSize = BLOCK): BinSet {
+    // The bins in order, kept as a list of sorted blocks: finding a place is a binary search, and
+    // taking or putting a bin moves at most a block's worth of entries, not the whole list.
+    const sorted = initial.map((b) => ({ ...b })).sort(binOrder);
+    const blocks: Bin[][] = [];
+    for (let i = 0; i < sorted.length; i += blockSize) blocks.push(sorted.slice(i, i + blockSize));
+    const byId = new Map(sorted.map((b) => [b.id, b]));
+
+    /** The block and offset of the first bin not before `probe` (block = blocks.length past the end). */
+    const lowerBound = (probe: Bin): [number, number] => {
         let lo = 0;
-        let hi = bins.length;
+        let hi = blocks.length;
         while (lo < hi) {
             const mid = (lo + hi) >> 1;
-            if (binOrder(bins[mid], probe) < 0) lo = mid + 1;
+            const block = blocks[mid];
+            if (binOrder(block[block.length - 1], probe) < 0) lo = mid + 1;
             else hi = mid;
         }
-        return lo;
+        if (lo === blocks.length) return [lo, 0];
+        const block = blocks[lo];
+        let a = 0;
+        let b = block.length;
+        while (a < b) {
+            const mid = (a + b) >> 1;
+            if (binOrder(block[mid], probe) < 0) a = mid + 1;
+            else b = mid;
+        }
+        return [lo, a];
     };
     const take = (bin: Bin): void => {
-        bins.splice(lowerBound(bin), 1);
+        const [k, i] = lowerBound(bin);
+        blocks[k].splice(i, 1);
+        if (blocks[k].length === 0) blocks.splice(k, 1);
     };
     const put = (bin: Bin): void => {
-        bins.splice(lowerBound(bin), 0, bin);
+        let [k, i] = lowerBound(bin);
+        if (blocks.length === 0) {
+            blocks.push([bin]);
+            return;
+        }
+        if (k === blocks.length) {
+            k = blocks.length - 1;
+            i = blocks[k].length;
+        }
+        blocks[k].splice(i, 0, bin);
+        if (blocks[k].length > 2 * blockSize) blocks.splice(k, 1, blocks[k].slice(0, blockSize), blocks[k].slice(blockSize));
     };
+    /** The bins from `probe` on, in order. */
+    function* from(probe: Bin): Generator<Bin> {
+        const [k0, i0] = lowerBound(probe);
+        for (let k = k0; k < blocks.length; k++) {
+            const block = blocks[k];
+            for (let i = k === k0 ? i0 : 0; i < block.length; i++) yield block[i];
+        }
+    }
+    const all = (): Bin[] => blocks.flat();
 
     const allowed = (bin: Bin, task: PlaceableTask): boolean =>
         task.needs === undefined || blockedBy(task.needs, bin.offer ?? {}) === undefined;
@@ -64,8 +104,7 @@ export function binSet(initial: Bin[]): BinSet {
             const undo: [Bin, T, InstanceOffer | undefined][] = [];
             for (const task of sorted) {
                 let found: Bin | undefined;
-                for (let i = lowerBound({ id: "", cpu: task.cpu, memory: -Infinity }); i < bins.length; i++) {
-                    const bin = bins[i];
+                for (const bin of from({ id: "", cpu: task.cpu, memory: -Infinity })) {
                     if (bin.memory >= task.memory && bin.id !== exclude && allowed(bin, task)) {
                         found = bin;
                         break;
@@ -94,12 +133,14 @@ export function binSet(initial: Bin[]): BinSet {
             return placed;
         },
         whyNot(task, exclude) {
-            return bins.filter((b) => b.id !== exclude).map((b) => b.cpu < task.cpu ? "CPU" : b.memory < task.memory ? "memory"
+            return all().filter((b) => b.id !== exclude).map((b) => b.cpu < task.cpu ? "CPU" : b.memory < task.memory ? "memory"
                 : (task.needs === undefined ? undefined : blockedBy(task.needs, b.offer ?? {})) ?? "fits");
         },
         remove(id) {
-            const index = bins.findIndex((b) => b.id === id);
-            if (index >= 0) bins.splice(index, 1);
+            const bin = byId.get(id);
+            if (bin === undefined) return;
+            take(bin);
+            byId.delete(id);
         },
     };
 }

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { binSet } from "../../provider/binpack";
+import { Bin, binSet } from "../../provider/binpack";
+import { seededRandom } from "../../provider/sim/random";
 
 const t = (cpu: number, memory: number) => ({ cpu, memory });
 
@@ -45,5 +46,41 @@ describe("binSet", () => {
         const source = [{ id: "a", cpu: 1000, memory: 1000 }];
         binSet(source).place([t(500, 500)]);
         assert.deepEqual(source, [{ id: "a", cpu: 1000, memory: 1000 }]);
+    });
+    for (const blockSize of [256, 3]) it(`places as a plain best fit over a sorted list does, at thousands of bins with removals (blocks of ${blockSize})`, () => {
+        const rnd = seededRandom(42);
+        const bins: Bin[] = Array.from({ length: 3000 }, (_, i) => ({ id: `b${i}`, cpu: Math.floor(rnd() * 40) * 64, memory: Math.floor(rnd() * 60) * 128 }));
+        const fast = binSet(bins, blockSize);
+        // The reference: every bin in one array, searched in full for each task.
+        const slow = bins.map((b) => ({ ...b }));
+        const order = (a: Bin, b: Bin) => a.cpu - b.cpu || a.memory - b.memory || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+        const slowPlace = (tasks: { cpu: number; memory: number }[], exclude?: string) => {
+            const copy = slow.map((b) => ({ ...b }));
+            const out = new Map<string, number>();
+            for (const t of [...tasks].sort((a, b) => b.cpu - a.cpu || b.memory - a.memory)) {
+                let bin: Bin | undefined;
+                for (const b of copy) if (b.id !== exclude && b.cpu >= t.cpu && b.memory >= t.memory && (bin === undefined || order(b, bin) < 0)) bin = b;
+                if (bin === undefined) return undefined;
+                bin.cpu -= t.cpu;
+                bin.memory -= t.memory;
+                out.set(bin.id, (out.get(bin.id) ?? 0) + 1);
+            }
+            copy.forEach((b, i) => Object.assign(slow[i], b));
+            return out;
+        };
+        for (let round = 0; round < 400; round++) {
+            if (round % 7 === 3) {
+                const id = `b${Math.floor(rnd() * 3000)}`;
+                fast.remove(id);
+                const k = slow.findIndex((b) => b.id === id);
+                if (k >= 0) slow.splice(k, 1);
+                continue;
+            }
+            const tasks = Array.from({ length: 1 + Math.floor(rnd() * 12) }, () => ({ cpu: 64 + Math.floor(rnd() * 8) * 64, memory: 128 + Math.floor(rnd() * 8) * 128 }));
+            const exclude = rnd() < 0.5 ? `b${Math.floor(rnd() * 3000)}` : undefined;
+            const got = fast.place(tasks, exclude);
+            const want = slowPlace(tasks, exclude);
+            assert.deepEqual(got === undefined ? undefined : new Map([...got].map(([id, list]) => [id, list.length])), want, `round ${round}`);
+        }
     });
 });
