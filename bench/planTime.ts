@@ -65,3 +65,85 @@ export function planTime(n = 5000, perInstance = 10, runs = 25): PlanTime {
     const tasks = scenarios.scaleIn.tasks!.length;
     return { instances: n, tasks, medianMs: Math.max(...Object.values(byScenario)), byScenario, runs };
 }
+
+/** One point of the plan-time curve. */
+export interface PlanCurvePoint {
+    instances: number;
+    tasks: number;
+    scenario: "scaleIn" | "replacement";
+    medianMs: number;
+}
+
+const TYPES = [
+    { type: "m6i.xlarge", cpu: 4096, memory: 15616 },
+    { type: "m5.large", cpu: 2048, memory: 7680 },
+    { type: "c6i.xlarge", cpu: 4096, memory: 7680 },
+];
+const TASK_SIZES = [{ cpu: 128, memory: 256 }, { cpu: 256, memory: 512 }, { cpu: 512, memory: 1024 }, { cpu: 256, memory: 2048 }];
+
+/**
+ * A cluster as it looks in life: three instance types, four task sizes of five services, tasks
+ * placed at random where they fit (about `perInstance` per instance on average), reservations low.
+ */
+export function realisticCluster(n: number, perInstance: number, outdatedShare: number, seed = 1): Observed {
+    let state = seed >>> 0;
+    const rnd = () => {
+        state = (state + 0x6d2b79f5) >>> 0;
+        let t = state;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const base = bigCluster(0, 0, 0);
+    const instances: ObservedInstance[] = [];
+    const free: { cpu: number; memory: number }[] = [];
+    for (let i = 0; i < n; i++) {
+        const t = TYPES[Math.floor(rnd() * TYPES.length)];
+        const id = `i-${i.toString(16).padStart(17, "0")}`;
+        instances.push({
+            instanceId: id, instanceType: t.type, lifecycle: rnd() < 0.2 ? "on-demand" : "spot", asgState: "InService",
+            launchTemplateId: "lt-0123456789abcdef0", launchTemplateVersion: i < n * outdatedShare ? "6" : "7",
+            container: { arn: `arn:aws:ecs:us-east-1:123456789012:container-instance/big/${id}`, status: "ACTIVE", agentConnected: true,
+                registered: { cpu: t.cpu, memory: t.memory }, remaining: { cpu: t.cpu, memory: t.memory }, runningTasks: 0, pendingTasks: 0 },
+        });
+        free.push({ cpu: t.cpu, memory: t.memory });
+    }
+    const tasks: ObservedTask[] = [];
+    for (let k = 0; k < n * perInstance; k++) {
+        const size = TASK_SIZES[Math.floor(rnd() * TASK_SIZES.length)];
+        // A random instance with room, tried a few times; a task that finds none is not placed.
+        for (let attempt = 0; attempt < 8; attempt++) {
+            const j = Math.floor(rnd() * n);
+            if (free[j].cpu < size.cpu || free[j].memory < size.memory) continue;
+            free[j].cpu -= size.cpu;
+            free[j].memory -= size.memory;
+            const c = instances[j].container!;
+            c.remaining = { ...free[j] };
+            c.runningTasks++;
+            tasks.push({ arn: `${c.arn}/t${k}`, containerInstanceArn: c.arn, group: `service:svc${k % 5}`, ...size,
+                desiredStatus: "RUNNING", lastStatus: "RUNNING" });
+            break;
+        }
+    }
+    return { ...base, desired: n, maxSize: n * 2, instances, tasks };
+}
+
+/** Median plan time on realistic clusters of each size, for the scale-in check and a replacement of a quarter. */
+export function planCurve(sizes: number[], perInstance = 10, runs = 5): PlanCurvePoint[] {
+    const policy = { scaling: { ...DEFAULT_SCALING }, draining: { ...DEFAULT_DRAINING, batchSize: 100 } };
+    const out: PlanCurvePoint[] = [];
+    for (const n of sizes) {
+        for (const [scenario, share] of [["scaleIn", 0], ["replacement", 0.25]] as const) {
+            const observed = realisticCluster(n, perInstance, share, n);
+            plan(observed, policy);
+            const times: number[] = [];
+            for (let r = 0; r < runs; r++) {
+                const t0 = performance.now();
+                plan(observed, policy);
+                times.push(performance.now() - t0);
+            }
+            out.push({ instances: n, tasks: observed.tasks!.length, scenario, medianMs: Math.round(median(times) * 10) / 10 });
+        }
+    }
+    return out;
+}

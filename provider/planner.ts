@@ -16,6 +16,8 @@ interface Classified {
     ourDraining: ObservedInstance[];
     foreignDraining: ObservedInstance[];
     outdated: ObservedInstance[];
+    /** The observed tasks by container instance ARN (empty without task details). */
+    tasksOn: Map<string, ObservedTask[]>;
 }
 
 export function isLive(i: ObservedInstance): boolean {
@@ -75,6 +77,7 @@ function classify(o: Observed): Classified {
         ourDraining: live.filter((i) => i.container?.status === "DRAINING" && i.container.drainMark !== undefined),
         foreignDraining: live.filter((i) => i.container?.status === "DRAINING" && i.container.drainMark === undefined),
         outdated: live.filter((i) => isOutdated(i, o)),
+        tasksOn: tasksByContainer(o),
     };
 }
 
@@ -296,7 +299,7 @@ function planExcess(o: Observed, p: Policy, c: Classified): { actions: Action[];
     const active = c.active.slice().sort(byLeastUsed);
     const cause = o.desired === o.maxSize ? `maxSize ${o.maxSize}` : `desired capacity ${o.desired}`;
     // Drain only instances whose tasks fit on those that stay, by ECS's placement rules, as a scale-in.
-    const tasksByInstance = tasksByContainer(o);
+    const tasksByInstance = c.tasksOn;
     const room = binSet(c.active.map((i) => ({ id: i.instanceId, cpu: i.container!.remaining.cpu, memory: i.container!.remaining.memory,
         offer: offerOf(i, tasksByInstance.get(i.container!.arn) ?? []) })));
     // A drain an earlier run began is checked again like any other: if its tasks no longer fit, it is undone.
@@ -461,9 +464,9 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
  */
 function heldByConstraints(o: Observed, c: Classified, replacing: ObservedInstance[], launching: boolean): Map<ObservedInstance, string> {
     const held = new Map<ObservedInstance, string>();
-    if (o.tasks === undefined || launching) return held;
+    if (o.tasks === undefined || launching || replacing.length === 0) return held;
     const victims = new Set(replacing.map((i) => i.instanceId));
-    const tasksOf = tasksByContainer(o);
+    const tasksOf = c.tasksOn;
     const offers = c.live.filter((i) => isActive(i) && !victims.has(i.instanceId)).map((i) => offerOf(i, tasksOf.get(i.container!.arn) ?? []));
     for (const i of replacing.filter((x) => x.container !== undefined && (isActive(x) || x.container.drainMark === "replace"))) {
         for (const t of tasksOf.get(i.container!.arn) ?? []) {
@@ -494,7 +497,7 @@ function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedIns
         return [];
     }
     const limit = Math.min(cap, headroom);
-    const tasksByInstance = tasksByContainer(o);
+    const tasksByInstance = c.tasksOn;
     // Daemon tasks run on every instance and are stopped last: they never move.
     const tasksOf = (i: ObservedInstance): ObservedTask[] => (tasksByInstance.get(i.container!.arn) ?? []).filter((t) => !t.daemon);
     const stuck = new Map<string, string>();
