@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { apiCallRows, ApiCallsRow } from "./apiCost";
-import { planTime, PlanTime } from "./planTime";
+import { planCurve, PlanCurvePoint, planTime, PlanTime } from "./planTime";
 import { BENCH_TIMINGS, replacementRows, ReplacementRow } from "./replacement";
 import { demandTrace, runTrace, traceResults, TraceResult } from "./trace";
 
@@ -12,6 +12,8 @@ export interface BenchSizes {
     replacement: number[];
     apiCalls: number[];
     plan: { instances: number; tasksPerInstance: number; runs: number };
+    /** Cluster sizes of the plan-time curve (realistic clusters, about 10 tasks per instance). */
+    planCurve: number[];
     traceMinutes: number;
 }
 
@@ -19,6 +21,7 @@ export const FULL_SIZES: BenchSizes = {
     replacement: [10, 100, 500],
     apiCalls: [10, 100, 1000],
     plan: { instances: 5000, tasksPerInstance: 10, runs: 25 },
+    planCurve: [1250, 2500, 5000, 10000, 20000],
     traceMinutes: 1440,
 };
 
@@ -28,6 +31,7 @@ export interface BenchResults {
     replacement: ReplacementRow[];
     apiCalls: ApiCallsRow[];
     planMs: PlanTime;
+    planCurve: PlanCurvePoint[];
     trace: { ours: TraceResult; fixedPeak: TraceResult; stepScaling: TraceResult; oursLowThreshold50: TraceResult;
         droughtFallback: TraceResult; droughtNoFallback: TraceResult };
 }
@@ -39,6 +43,8 @@ export async function runBenchmarks(sizes: BenchSizes, log: (line: string) => vo
     const apiCalls = await apiCallRows(sizes.apiCalls);
     log("plan time …");
     const planMs = planTime(sizes.plan.instances, sizes.plan.tasksPerInstance, sizes.plan.runs);
+    log("plan-time curve …");
+    const curve = planCurve(sizes.planCurve, 10, 5);
     log("24-hour demand trace …");
     const trace = demandTrace(42, sizes.traceMinutes);
     const traces = await traceResults(trace);
@@ -57,6 +63,7 @@ export async function runBenchmarks(sizes: BenchSizes, log: (line: string) => vo
         replacement,
         apiCalls,
         planMs,
+        planCurve: curve,
         trace: { ...traces, oursLowThreshold50, droughtFallback, droughtNoFallback },
     };
 }
@@ -88,6 +95,13 @@ export function report(r: BenchResults): string {
             Object.entries(row.withTaskDetails.byOperation).map(([k, v]) => `${k} ${v}`).join(", ")])), "");
     out.push(`Plan time: ${r.planMs.instances} instances, ${r.planMs.tasks} tasks, median of ${r.planMs.runs} runs: `
         + `${r.planMs.medianMs} ms (target < 250 ms; scale-in check ${r.planMs.byScenario.scaleIn} ms, replacement ${r.planMs.byScenario.replacement} ms).`, "");
+    out.push("Plan time on realistic clusters (three instance types, four task sizes, tasks placed at random; median of 5 runs, ms):", "");
+    const sizesInCurve = [...new Set(r.planCurve.map((p) => p.instances))];
+    out.push(table(["instances", "tasks", "scale-in check", "replacement of a quarter", "target"],
+        sizesInCurve.map((n) => {
+            const at = (scenario: string) => r.planCurve.find((p) => p.instances === n && p.scenario === scenario)!;
+            return [n, at("scaleIn").tasks, at("scaleIn").medianMs, at("replacement").medianMs, n === 20000 ? "< 250 ms" : ""];
+        })), "");
     out.push("24-hour demand trace (reconcile every 10 min, scale-out alarms between):", "");
     const rows: [string, TraceResult][] = [["scaler (defaults)", r.trace.ours], ["scaler, low thresholds 50%", r.trace.oursLowThreshold50],
         ["fixed at peak", r.trace.fixedPeak], ["step scaling, scale-in without drain", r.trace.stepScaling]];

@@ -8,8 +8,11 @@ describe("benchmarks", function () {
     this.timeout(300_000);
 
     it("produce every field of results.json, and the report shows them", async () => {
-        const r = await runBenchmarks({ replacement: [4], apiCalls: [3], plan: { instances: 40, tasksPerInstance: 2, runs: 3 }, traceMinutes: 90 });
-        assert.deepEqual(Object.keys(r).sort(), ["apiCalls", "machine", "planMs", "replacement", "timings", "trace"]);
+        const r = await runBenchmarks({ replacement: [4], apiCalls: [3], plan: { instances: 40, tasksPerInstance: 2, runs: 3 },
+            planCurve: [20, 40], traceMinutes: 90 });
+        assert.deepEqual(Object.keys(r).sort(), ["apiCalls", "machine", "planCurve", "planMs", "replacement", "timings", "trace"]);
+        assert.deepEqual(r.planCurve.map((p) => [p.instances, p.scenario]), [[20, "scaleIn"], [20, "replacement"], [40, "scaleIn"], [40, "replacement"]]);
+        assert.ok(r.planCurve.every((p) => p.tasks > 0 && typeof p.medianMs === "number"));
         assert.deepEqual(r.replacement.map((row) => [row.instances, row.surgePercent]), [[4, 100], [4, 10]]);
         for (const row of r.replacement) {
             for (const key of ["seconds", "lowerBoundSeconds", "oneAtATimeSeconds", "instanceRefreshSeconds", "tasksLost", "minHealthyViolations"] as const) {
@@ -37,6 +40,7 @@ describe("benchmarks", function () {
         assert.match(text, /\| 4 +\| 100% +\|/);
         assert.match(text, /API requests of one reconcile/);
         assert.match(text, /Plan time: 40 instances, 80 tasks/);
+        assert.match(text, /Plan time on realistic clusters/);
         assert.match(text, /step scaling, scale-in without drain/);
     });
 
