@@ -47,20 +47,25 @@ function median(values: number[]): number {
     return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
+/** Median wall time in ms (one decimal) of `runs` plans of `observed`, after one warm-up plan. */
+function medianPlanMs(observed: Observed, policy: Parameters<typeof plan>[1], runs: number): number {
+    plan(observed, policy);
+    const times: number[] = [];
+    for (let r = 0; r < runs; r++) {
+        const t0 = performance.now();
+        plan(observed, policy);
+        times.push(performance.now() - t0);
+    }
+    return Math.round(median(times) * 10) / 10;
+}
+
 /** Median wall time of `runs` plans, for the scale-in check and for a replacement of a quarter of the fleet. */
 export function planTime(n = 5000, perInstance = 10, runs = 25): PlanTime {
     const policy = { scaling: { ...DEFAULT_SCALING }, draining: { ...DEFAULT_DRAINING, batchSize: 100 } };
     const scenarios: Record<string, Observed> = { scaleIn: bigCluster(n, perInstance, 0), replacement: bigCluster(n, perInstance, 0.25) };
     const byScenario: Record<string, number> = {};
     for (const [name, observed] of Object.entries(scenarios)) {
-        plan(observed, policy);
-        const times: number[] = [];
-        for (let r = 0; r < runs; r++) {
-            const t0 = performance.now();
-            plan(observed, policy);
-            times.push(performance.now() - t0);
-        }
-        byScenario[name] = Math.round(median(times) * 10) / 10;
+        byScenario[name] = medianPlanMs(observed, policy, runs);
     }
     const tasks = scenarios.scaleIn.tasks!.length;
     return { instances: n, tasks, medianMs: Math.max(...Object.values(byScenario)), byScenario, runs };
@@ -135,14 +140,7 @@ export function planCurve(sizes: number[], perInstance = 10, runs = 5): PlanCurv
     for (const n of sizes) {
         for (const [scenario, share] of [["scaleIn", 0], ["replacement", 0.25]] as const) {
             const observed = realisticCluster(n, perInstance, share, n);
-            plan(observed, policy);
-            const times: number[] = [];
-            for (let r = 0; r < runs; r++) {
-                const t0 = performance.now();
-                plan(observed, policy);
-                times.push(performance.now() - t0);
-            }
-            out.push({ instances: n, tasks: observed.tasks!.length, scenario, medianMs: Math.round(median(times) * 10) / 10 });
+            out.push({ instances: n, tasks: observed.tasks!.length, scenario, medianMs: medianPlanMs(observed, policy, runs) });
         }
     }
     return out;
