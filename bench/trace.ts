@@ -167,3 +167,23 @@ export async function traceResults(trace = demandTrace()) {
         stepScaling: await runTrace("stepScaling", trace),
     };
 }
+
+/** The trace at one seed: the scaler's instance-hours over fixed-peak instance-hours, and pending time against step scaling. */
+export interface TraceSeed {
+    seed: number;
+    share: number;
+    pendingMinutes: number;
+    stepScalingPendingMinutes: number;
+    tasksKilled: number;
+}
+
+/** The demand trace over several seeds, with the package defaults. */
+export async function traceSeeds(seeds: number[], minutes = 1440): Promise<TraceSeed[]> {
+    const out: TraceSeed[] = [];
+    for (const seed of seeds) {
+        const r = await traceResults(demandTrace(seed, minutes));
+        out.push({ seed, share: Math.round(r.ours.instanceHours / r.fixedPeak.instanceHours * 1000) / 1000,
+            pendingMinutes: r.ours.pendingMinutes, stepScalingPendingMinutes: r.stepScaling.pendingMinutes, tasksKilled: r.ours.tasksKilled });
+    }
+    return out;
+}

@@ -8,14 +8,16 @@ describe("benchmarks", function () {
     this.timeout(300_000);
 
     it("produce every field of results.json, and the report shows them", async () => {
-        const r = await runBenchmarks({ replacement: [4], apiCalls: [3], plan: { instances: 40, tasksPerInstance: 2, runs: 3 },
-            planCurve: [20, 40], traceMinutes: 90 });
-        assert.deepEqual(Object.keys(r).sort(), ["apiCalls", "machine", "planCurve", "planMs", "replacement", "timings", "trace"]);
+        const r = await runBenchmarks({ replacement: [4], replacementDefaultsAt: 4, apiCalls: [3], plan: { instances: 40, tasksPerInstance: 2, runs: 3 },
+            planCurve: [20, 40], traceMinutes: 90, traceSeeds: [42, 7] });
+        assert.deepEqual(Object.keys(r).sort(), ["apiCalls", "machine", "planCurve", "planMs", "replacement", "timings", "trace", "traceSeeds"]);
         assert.deepEqual(r.planCurve.map((p) => [p.instances, p.scenario]), [[20, "scaleIn"], [20, "replacement"], [40, "scaleIn"], [40, "replacement"]]);
         assert.ok(r.planCurve.every((p) => p.tasks > 0 && typeof p.medianMs === "number"));
-        assert.deepEqual(r.replacement.map((row) => [row.instances, row.surgePercent]), [[4, 100], [4, 10]]);
+        assert.deepEqual(r.replacement.map((row) => [row.instances, row.surgePercent, row.defaults ?? false]), [[4, 100, false], [4, 10, false], [4, 100, true]]);
         for (const row of r.replacement) {
-            for (const key of ["seconds", "lowerBoundSeconds", "oneAtATimeSeconds", "instanceRefreshSeconds", "tasksLost", "minHealthyViolations"] as const) {
+            assert.equal(row.latency, "none");
+            assert.ok(row.physicalBoundSeconds <= row.lowerBoundSeconds);
+            for (const key of ["seconds", "lowerBoundSeconds", "physicalBoundSeconds", "replaced", "oneAtATimeSeconds", "instanceRefreshSeconds", "tasksLost", "minHealthyViolations"] as const) {
                 assert.equal(typeof row[key], "number", key);
             }
             assert.equal(row.tasksLost, 0);
@@ -41,6 +43,9 @@ describe("benchmarks", function () {
         assert.match(text, /API requests of one reconcile/);
         assert.match(text, /Plan time: 40 instances, 80 tasks/);
         assert.match(text, /Plan time on realistic clusters/);
+        assert.deepEqual(r.traceSeeds.map((t) => t.seed), [42, 7]);
+        assert.ok(r.traceSeeds.every((t) => t.share > 0 && t.tasksKilled === 0), JSON.stringify(r.traceSeeds));
+        assert.match(text, /The trace over 2 seeds/);
         assert.match(text, /step scaling, scale-in without drain/);
     });
 
