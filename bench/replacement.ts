@@ -119,9 +119,10 @@ export async function scalerReplacement(n: number, surgePercent: number, timings
     }));
     // With the defaults the run may stop at its deadline, leaving the rest to the next run.
     await run.then(() => undefined, (error) => { if (!defaults) throw error; });
-    const replaced = world.liveInstances().filter((i) => i.ltVersion === world.group.launchTemplateVersion).length;
+    // Replaced: the original instances that are gone (new ones launched for the surge do not count).
+    const replaced = n - world.liveInstances().filter((i) => i.ltVersion !== world.group.launchTemplateVersion).length;
     if (!defaults && replaced < n) throw new Error(`replacement of ${n} at ${surgePercent}% surge left old instances`);
-    return { seconds: (world.now - start) / 1000, replaced: Math.min(replaced, n), tasksLost: world.killedTasks().length, minHealthyViolations: world.violations.length };
+    return { seconds: (world.now - start) / 1000, replaced, tasksLost: world.killedTasks().length, minHealthyViolations: world.violations.length };
 }
 
 export async function replacementRows(sizes: number[], surges = [100, 10], timings = BENCH_TIMINGS, defaultsAt?: number): Promise<ReplacementRow[]> {

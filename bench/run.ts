@@ -104,9 +104,9 @@ export function report(r: BenchResults): string {
         row.lowerBoundSeconds, x(row.seconds, row.lowerBoundSeconds),
         row.oneAtATimeSeconds, x(row.oneAtATimeSeconds, row.seconds), row.instanceRefreshSeconds, row.tasksLost, row.minHealthyViolations])), "");
     for (const row of r.replacement.filter((x) => x.defaults)) {
-        out.push(`With the package defaults, ${row.instances} instances at full surge: ${row.replaced} of ${row.instances} replaced in the first run `
-            + `(${row.seconds} s, stopped by the one-hour maxUpdateSeconds; the next pulumi up goes on), tasks lost ${row.tasksLost}. `
-            + "Raise draining.batchSize for large fleets.", "");
+        out.push(`With the package defaults, ${row.instances} instances at full surge: ${row.replaced} of ${row.instances} replaced in the first `
+            + `pulumi up (${row.seconds} s${row.replaced < row.instances ? ", stopped by the one-hour maxUpdateSeconds; the next pulumi up goes on" : ""}), `
+            + `tasks lost ${row.tasksLost}. Raise draining.batchSize for large fleets.`, "");
     }
     out.push("API requests of one reconcile (observe + plan, no action) against moto, ECS page and batch limits enforced:", "");
     out.push(table(["instances", "tasks", "requests", "with task details", "budget 5 + 3⌈i/100⌉ + 2⌈t/100⌉", "by operation (with task details)"],
