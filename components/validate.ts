@@ -1,5 +1,6 @@
 // Pure validation of SpotEcsClusterArgs: every problem is collected, then one error is thrown.
 // Values that are Outputs are skipped here and checked inside `apply` once they are known.
+import * as pulumi from "@pulumi/pulumi";
 import { AMI_FAMILIES, DEFAULTS, SPOT_ALLOCATION_STRATEGIES, SpotEcsClusterArgs } from "./args";
 import { checkDraining, checkScaling, checkSizes } from "../provider/policy";
 import { describeValue, formatProblems, Problem, Problems } from "../provider/validation";
@@ -64,11 +65,15 @@ export function listProblems(args: unknown): Problem[] {
 /**
  * Validates `args` and throws one error listing every problem, each naming the argument, what is
  * allowed and what was given. Arguments that are Outputs are checked once known.
- * @throws Error when any argument is invalid.
+ * @throws pulumi.InputPropertiesError (an Error) when any argument is invalid.
  */
 export function validateArgs(args: SpotEcsClusterArgs, subject = "SpotEcsCluster"): void {
     const problems = listProblems(args);
-    if (problems.length > 0) throw new Error(formatProblems(`Invalid arguments for ${subject}`, problems));
+    if (problems.length > 0) {
+        // Pulumi's own error for invalid inputs: the same message, and each problem with its property path.
+        throw new pulumi.InputPropertiesError({ message: formatProblems(`Invalid arguments for ${subject}`, problems),
+            errors: problems.map((p) => ({ propertyPath: p.property, reason: p.reason })) });
+    }
 }
 
 function checkClusterName(p: Problems, a: Record<string, unknown>): void {

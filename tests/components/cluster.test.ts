@@ -342,6 +342,18 @@ describe("SpotEcsCluster", () => {
             });
             assert.equal(resourcesOf("bad", "aws:ecs/cluster:Cluster").length, 0);
         });
+
+        it("throws Pulumi's InputPropertiesError, each problem with its property path", () => {
+            const error = (() => {
+                try {
+                    new SpotEcsCluster("bad2", { ...base, minSize: 5, maxSize: 2, scaling: { cpuHighPercent: 500 } });
+                } catch (e) {
+                    return e;
+                }
+            })();
+            assert.ok(pulumi.InputPropertiesError.isInstance(error), String(error));
+            assert.deepEqual((error as pulumi.InputPropertiesError).errors.map((e) => e.propertyPath), ["minSize", "scaling.cpuHighPercent"]);
+        });
     });
     describe("under mocks", () => it("calls only the functions README lists for unit tests with mocks", async () => {
         calls.length = 0;
