@@ -1,24 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LastRun, scalerProvider } from "../provider/dynamic";
-import { DrainingPolicy, ScalingPolicy } from "../provider/policy";
+import { ScalerSettings } from "../provider/reconcile";
 
-/** Inputs of the scaler resource; every value comes from the component's own resources and arguments. */
-export interface ScalerArgs {
-    region: pulumi.Input<string>;
-    clusterName: pulumi.Input<string>;
-    autoScalingGroupName: pulumi.Input<string>;
-    launchTemplateId: pulumi.Input<string>;
-    launchTemplateVersion: pulumi.Input<string>;
-    targetGroupArns: pulumi.Input<pulumi.Input<string>[]>;
-    /** The group's bounds and instance types as declared, so a preview plans what the group is about to become. */
-    minSize: number;
-    maxSize: number;
-    instanceTypes: string[];
-    /** The On-Demand base as declared: the scaler applies it, and restores it after a fallback to On-Demand. */
-    onDemandBaseCapacity: number;
-    scaling: ScalingPolicy;
-    draining: DrainingPolicy;
-}
+/**
+ * The scaler's settings as resource inputs: every one of the provider's settings, each possibly an
+ * Output. The group's bounds, instance types and On-Demand base are the values as declared, so that a
+ * preview plans what the group is about to become.
+ */
+export type ScalerArgs = { [K in keyof Required<ScalerSettings>]: pulumi.Input<Required<ScalerSettings>[K]> };
 
 export const SCALER_TYPE = "pulumi-nodejs:dynamic/spot-ecs:Scaler";
 

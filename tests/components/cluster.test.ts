@@ -347,6 +347,7 @@ describe("SpotEcsCluster", () => {
             const error = (() => {
                 try {
                     new SpotEcsCluster("bad2", { ...base, minSize: 5, maxSize: 2, scaling: { cpuHighPercent: 500 } });
+                    return undefined;
                 } catch (e) {
                     return e;
                 }
