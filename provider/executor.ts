@@ -1,7 +1,7 @@
 // The executor: carries out one plan, in order, through the Cloud port. It decides nothing beyond
 // retrying and waiting; every instance it terminates has first been drained of tasks and targets.
 import { Cloud, ClusterContainerInstance, Deps, GroupState } from "./cloud";
-import { Action, isLiveState, isMeantToRun, isNotStopped, ObservedTask, Plan, RunReport, Victim } from "./model";
+import { Action, DrainPurpose, isLiveState, isMeantToRun, isNotStopped, ObservedTask, Plan, RunReport, Victim } from "./model";
 import { activeCount } from "./observe";
 import { Policy } from "./policy";
 import { plural, renderAction } from "./render";
@@ -68,9 +68,21 @@ interface VictimState {
     daemonGraceUntilMs?: number;
     /** Services with a task on the instance when its drain began: each must be whole before it is terminated. */
     services: string[];
+    /** When its batch started draining (epoch ms). */
+    drainStartedMs?: number;
     /** When the instance was first seen empty: from then its services get the drain timeout to be whole again. */
     emptySinceMs?: number;
     lastDetail?: string;
+}
+
+/** The timeouts of one drain batch (epoch ms and durations in ms). */
+interface DrainClock {
+    startedMs: number;
+    timeoutMs: number;
+    /** The longest deregistration delay of the owned target groups, in seconds. */
+    longestDelay: number;
+    targetTimeoutMs: number;
+    stoppingTimeoutMs: number;
 }
 
 /** Carries out `plan`; resolves with the report, or throws ScalerRunError carrying it. */
@@ -160,7 +172,6 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         }
     }
 
-    let drainStarted = deps.now();
     /** Instances this run drains: not a place to move a task to. */
     const plannedVictims = new Set(plan.actions.flatMap((a) => a.kind === "drain" ? a.victims.map((v) => v.instanceId) : []));
 
@@ -186,37 +197,9 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         await waitForServices([...new Set(open().flatMap((s) => s.services))], `before ${label}`);
         await holdUnplaceable(tasksOf, group);
 
-        const arns = open().flatMap((s) => s.victim.containerInstanceArn === undefined ? [] : [s.victim.containerInstanceArn]);
-        if (arns.length > 0) {
-            const current = await cloud.describeContainerInstances(arns);
-            for (const c of current) report.tasksAtDrain[c.ec2InstanceId] = c.runningTasks + c.pendingTasks;
-            const toDrain = current.filter((c) => c.status === "ACTIVE").map((c) => c.arn);
-            if (toDrain.length > 0) {
-                await cloud.markDrain(toDrain, a.purpose);
-                await cloud.setContainerInstanceState(toDrain, "DRAINING");
-            }
-        }
-        log(`${label}: DRAINING ${open().map((s) => s.victim.instanceId).join(", ") || "(none left)"}`);
-
-        const targetGroups = await ownedTargetGroups(group);
-        const ids = () => open().map((s) => s.victim.instanceId);
-        for (const tg of targetGroups) {
-            if (ids().length === 0) break;
-            await cloud.deregisterTargets(tg.arn, ids(), tg.port);
-            log(`deregistering ${ids().join(", ")} from ${shortArn(tg.arn)}`);
-        }
-
-        const startedMs = deps.now();
-        drainStarted = startedMs;
-        const timeoutMs = draining.timeoutSeconds * 1000;
-        // Targets leave `draining` after their group's deregistration delay; waiting less would fail
-        // every drain, so targets get at least that long (plus a minute) whatever the drain timeout.
-        const longestDelay = Math.max(0, ...targetGroups.map((tg) => tg.deregistrationDelaySeconds));
-        const targetTimeoutMs = Math.max(timeoutMs, (longestDelay + TARGET_DELAY_SLACK_SECONDS) * 1000);
-        // A task ECS is already stopping is on its way out: past the drain timeout it still gets its
-        // deactivation (a deregistration delay) and its stop grace before the drain is called stuck.
-        const stoppingTimeoutMs = Math.max(targetTimeoutMs, timeoutMs
-            + (Math.max(longestDelay, ASSUMED_TASK_DEREGISTRATION_DELAY_SECONDS) + STOP_GRACE_SECONDS) * 1000);
+        const targetGroups = await startDraining(open(), label, a.purpose, group);
+        const clock = drainClock(deps.now(), targetGroups);
+        for (const s of open()) s.drainStartedMs = clock.startedMs;
         for (let attempt = 0; open().length > 0; attempt++) {
             group = await cloud.describeGroup();
             for (const s of open()) if (!isLive(group, s.victim.instanceId)) goneVictim(s);
@@ -224,67 +207,10 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
             const containers = new Map((await cloud.describeContainerInstances(
                 pending.flatMap((s) => s.victim.containerInstanceArn === undefined ? [] : [s.victim.containerInstanceArn])))
                 .map((c) => [c.arn, c]));
-            const targets = new Map<string, string[]>();
-            for (const tg of targetGroups) {
-                const st = await cloud.targetStates(tg.arn, pending.map((s) => s.victim.instanceId), tg.port);
-                for (const [id, state] of Object.entries(st)) {
-                    if (state !== undefined && state !== "unused") targets.set(id, [...(targets.get(id) ?? []), `${shortArn(tg.arn)} ${state}`]);
-                }
-            }
+            const targets = await targetsOf(targetGroups, pending.map((s) => s.victim.instanceId));
             for (const s of pending) {
                 const arn = s.victim.containerInstanceArn;
-                const c = arn === undefined ? undefined : containers.get(arn);
-                // The counters leave out tasks ECS is already stopping; those still serve in-flight requests.
-                const tasks = c === undefined ? 0 : c.runningTasks + c.pendingTasks;
-                const inTargets = targets.get(s.victim.instanceId) ?? [];
-                const stopping = tasks === 0 && inTargets.length === 0 && c !== undefined
-                    ? (await cloud.listTasksOn(c.arn)).filter(isNotStopped) : [];
-                if (tasks === 0 && inTargets.length === 0 && stopping.length === 0) {
-                    // Its tasks are gone; their services must have them running elsewhere before it goes.
-                    const short = await shortServices(cloud, s.services);
-                    if (short.length === 0) {
-                        await terminateVictim(s, c);
-                        continue;
-                    }
-                    const held = `${s.victim.instanceId}: empty, termination held: ${short.join("; ")}`;
-                    if (held !== s.lastDetail) {
-                        s.lastDetail = held;
-                        log(held);
-                    }
-                    // ECS starts a moved task only once it may (with maximumPercent 100, after the old one
-                    // stopped), so the services get the drain timeout from the moment the instance emptied.
-                    s.emptySinceMs = s.emptySinceMs ?? deps.now();
-                    if (deps.now() - startedMs >= targetTimeoutMs && deps.now() - s.emptySinceMs >= timeoutMs) {
-                        s.failure = `${s.victim.instanceId}: not terminated, a service it ran is still short ${Math.round((deps.now() - s.emptySinceMs) / 1000)} s `
-                            + `after its last task stopped: ${short.join("; ")}; the instance stays DRAINING`;
-                    }
-                    continue;
-                }
-                const detail = `${s.victim.instanceId}: ${tasks} task${tasks === 1 ? "" : "s"} left`
-                    + (stopping.length > 0 ? `, ${stopping.length} still stopping (${statuses(stopping)})` : "")
-                    + (inTargets.length > 0 ? `, target ${inTargets.join(", ")}` : "");
-                if (detail !== s.lastDetail) {
-                    s.lastDetail = detail;
-                    log(detail);
-                }
-                const elapsedMs = deps.now() - startedMs;
-                // The stop grace is for the standalone tasks the scaler stopped; other tasks still being
-                // stopped (a service task deactivating) have the stopping timeout below.
-                const ownStopped = stopping.filter((t) => report.tasksStopped.includes(t.arn));
-                if (s.stopDeadlineMs !== undefined && deps.now() >= s.stopDeadlineMs && (ownStopped.length > 0 || tasks > 0)) {
-                    s.failure = `${s.victim.instanceId}: stopped standalone tasks did not reach STOPPED within ${STOP_GRACE_SECONDS} s`
-                        + (ownStopped.length > 0 ? ` (${statuses(ownStopped)})` : "");
-                } else if (s.stopDeadlineMs === undefined && tasks > 0 && elapsedMs >= timeoutMs
-                    && (s.daemonGraceUntilMs === undefined || elapsedMs >= s.daemonGraceUntilMs)) {
-                    await onTimeout(s, tasks, elapsedMs >= (s.daemonGraceUntilMs ?? Infinity));
-                    if (s.failure === undefined && s.stopDeadlineMs === undefined) s.daemonGraceUntilMs = stoppingTimeoutMs;
-                } else if (stopping.length > 0 && elapsedMs >= stoppingTimeoutMs) {
-                    s.failure = `${s.victim.instanceId}: ${stopping.length} task(s) still stopping after ${Math.round(elapsedMs / 1000)} s `
-                        + `(${statuses(stopping)}): they were asked to stop and have not reached STOPPED`;
-                } else if (tasks === 0 && inTargets.length > 0 && elapsedMs >= targetTimeoutMs) {
-                    s.failure = `${s.victim.instanceId}: still in target group ${inTargets.join(", ")} after ${Math.round(targetTimeoutMs / 1000)} s `
-                        + `(deregistration delay ${longestDelay} s)`;
-                }
+                await checkVictim(s, arn === undefined ? undefined : containers.get(arn), targets.get(s.victim.instanceId) ?? [], clock);
             }
             if (open().length === 0) break;
             if (deadlineLeft() <= 0) {
@@ -307,6 +233,114 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         }
         // A held victim keeps the replacement, and its surge record, open for a later run.
         if (a.endsSurge && !Object.values(report.instances).includes("held")) await cloud.recordSurge(undefined);
+    }
+
+    /**
+     * Sets the victims DRAINING (marked as the scaler's, with the purpose) and takes them out of the
+     * instance target groups the scaler owns; returns those target groups.
+     */
+    async function startDraining(victims: VictimState[], label: string, purpose: DrainPurpose, group: GroupState): Promise<OwnedTargetGroup[]> {
+        const arns = victims.flatMap((s) => s.victim.containerInstanceArn === undefined ? [] : [s.victim.containerInstanceArn]);
+        if (arns.length > 0) {
+            const current = await cloud.describeContainerInstances(arns);
+            for (const c of current) report.tasksAtDrain[c.ec2InstanceId] = c.runningTasks + c.pendingTasks;
+            const toDrain = current.filter((c) => c.status === "ACTIVE").map((c) => c.arn);
+            if (toDrain.length > 0) {
+                await cloud.markDrain(toDrain, purpose);
+                await cloud.setContainerInstanceState(toDrain, "DRAINING");
+            }
+        }
+        const ids = victims.map((s) => s.victim.instanceId);
+        log(`${label}: DRAINING ${ids.join(", ") || "(none left)"}`);
+        const targetGroups = await ownedTargetGroups(group);
+        for (const tg of ids.length === 0 ? [] : targetGroups) {
+            await cloud.deregisterTargets(tg.arn, ids, tg.port);
+            log(`deregistering ${ids.join(", ")} from ${shortArn(tg.arn)}`);
+        }
+        return targetGroups;
+    }
+
+    /** The target groups (of `targetGroups`) each instance is still in, with its state, e.g. `web draining`. */
+    async function targetsOf(targetGroups: OwnedTargetGroup[], ids: string[]): Promise<Map<string, string[]>> {
+        const targets = new Map<string, string[]>();
+        for (const tg of targetGroups) {
+            const st = await cloud.targetStates(tg.arn, ids, tg.port);
+            for (const [id, state] of Object.entries(st)) {
+                if (state !== undefined && state !== "unused") targets.set(id, [...(targets.get(id) ?? []), `${shortArn(tg.arn)} ${state}`]);
+            }
+        }
+        return targets;
+    }
+
+    /** Logs `detail` for a victim unless it is what was last logged for it. */
+    function logChange(s: VictimState, detail: string): void {
+        if (detail === s.lastDetail) return;
+        s.lastDetail = detail;
+        log(detail);
+    }
+
+    /**
+     * One look at a draining victim: terminate it once empty (no task short of STOPPED, out of its
+     * target groups) and its services are whole, or log what it waits on, or at the timeouts apply the
+     * standalone policy or record why it is stuck.
+     */
+    async function checkVictim(s: VictimState, c: ClusterContainerInstance | undefined, inTargets: string[], clock: DrainClock): Promise<void> {
+        // The counters leave out tasks ECS is already stopping; those still serve in-flight requests.
+        const tasks = c === undefined ? 0 : c.runningTasks + c.pendingTasks;
+        const stopping = tasks === 0 && inTargets.length === 0 && c !== undefined
+            ? (await cloud.listTasksOn(c.arn)).filter(isNotStopped) : [];
+        if (tasks === 0 && inTargets.length === 0 && stopping.length === 0) {
+            // Its tasks are gone; their services must have them running elsewhere before it goes.
+            const short = await shortServices(cloud, s.services);
+            if (short.length === 0) {
+                await terminateVictim(s, c);
+                return;
+            }
+            logChange(s, `${s.victim.instanceId}: empty, termination held: ${short.join("; ")}`);
+            // ECS starts a moved task only once it may (with maximumPercent 100, after the old one
+            // stopped), so the services get the drain timeout from the moment the instance emptied.
+            s.emptySinceMs = s.emptySinceMs ?? deps.now();
+            if (deps.now() - clock.startedMs >= clock.targetTimeoutMs && deps.now() - s.emptySinceMs >= clock.timeoutMs) {
+                s.failure = `${s.victim.instanceId}: not terminated, a service it ran is still short ${Math.round((deps.now() - s.emptySinceMs) / 1000)} s `
+                    + `after its last task stopped: ${short.join("; ")}; the instance stays DRAINING`;
+            }
+            return;
+        }
+        logChange(s, `${s.victim.instanceId}: ${tasks} task${tasks === 1 ? "" : "s"} left`
+            + (stopping.length > 0 ? `, ${stopping.length} still stopping (${statuses(stopping)})` : "")
+            + (inTargets.length > 0 ? `, target ${inTargets.join(", ")}` : ""));
+        const elapsedMs = deps.now() - clock.startedMs;
+        // The stop grace is for the standalone tasks the scaler stopped; other tasks still being
+        // stopped (a service task deactivating) have the stopping timeout below.
+        const ownStopped = stopping.filter((t) => report.tasksStopped.includes(t.arn));
+        if (s.stopDeadlineMs !== undefined && deps.now() >= s.stopDeadlineMs && (ownStopped.length > 0 || tasks > 0)) {
+            s.failure = `${s.victim.instanceId}: stopped standalone tasks did not reach STOPPED within ${STOP_GRACE_SECONDS} s`
+                + (ownStopped.length > 0 ? ` (${statuses(ownStopped)})` : "");
+        } else if (s.stopDeadlineMs === undefined && tasks > 0 && elapsedMs >= clock.timeoutMs
+            && (s.daemonGraceUntilMs === undefined || elapsedMs >= s.daemonGraceUntilMs)) {
+            await onTimeout(s, tasks, elapsedMs >= (s.daemonGraceUntilMs ?? Infinity));
+            if (s.failure === undefined && s.stopDeadlineMs === undefined) s.daemonGraceUntilMs = clock.stoppingTimeoutMs;
+        } else if (stopping.length > 0 && elapsedMs >= clock.stoppingTimeoutMs) {
+            s.failure = `${s.victim.instanceId}: ${stopping.length} task(s) still stopping after ${Math.round(elapsedMs / 1000)} s `
+                + `(${statuses(stopping)}): they were asked to stop and have not reached STOPPED`;
+        } else if (tasks === 0 && inTargets.length > 0 && elapsedMs >= clock.targetTimeoutMs) {
+            s.failure = `${s.victim.instanceId}: still in target group ${inTargets.join(", ")} after ${Math.round(clock.targetTimeoutMs / 1000)} s `
+                + `(deregistration delay ${clock.longestDelay} s)`;
+        }
+    }
+
+    /** A batch's timeouts, from when it started draining and the target groups' deregistration delays. */
+    function drainClock(startedMs: number, targetGroups: OwnedTargetGroup[]): DrainClock {
+        const timeoutMs = draining.timeoutSeconds * 1000;
+        // Targets leave `draining` after their group's deregistration delay; waiting less would fail
+        // every drain, so targets get at least that long (plus a minute) whatever the drain timeout.
+        const longestDelay = Math.max(0, ...targetGroups.map((tg) => tg.deregistrationDelaySeconds));
+        const targetTimeoutMs = Math.max(timeoutMs, (longestDelay + TARGET_DELAY_SLACK_SECONDS) * 1000);
+        // A task ECS is already stopping is on its way out: past the drain timeout it still gets its
+        // deactivation (a deregistration delay) and its stop grace before the drain is called stuck.
+        const stoppingTimeoutMs = Math.max(targetTimeoutMs, timeoutMs
+            + (Math.max(longestDelay, ASSUMED_TASK_DEREGISTRATION_DELAY_SECONDS) + STOP_GRACE_SECONDS) * 1000);
+        return { startedMs, timeoutMs, longestDelay, targetTimeoutMs, stoppingTimeoutMs };
     }
 
     /**
@@ -357,7 +391,7 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         }
         s.done = true;
         report.instances[s.victim.instanceId] = "terminated";
-        report.drainSeconds[s.victim.instanceId] = Math.round((deps.now() - drainStarted) / 1000);
+        report.drainSeconds[s.victim.instanceId] = Math.round((deps.now() - (s.drainStartedMs ?? deps.now())) / 1000);
         log(`terminated ${s.victim.instanceId} (${s.victim.decrement ? "desired capacity lowered by 1" : "the group launches a replacement"})`);
     }
 
