@@ -9,6 +9,12 @@ import { plural } from "./render";
 import { Policy } from "./policy";
 
 
+/** What one part of the plan decides: actions to take, and notes on what it chose not to do. */
+interface Decision {
+    actions: Action[];
+    notes: string[];
+}
+
 interface Classified {
     live: ObservedInstance[];
     registered: ObservedInstance[];
@@ -219,7 +225,9 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     const replaceNow = replacing.filter((i) => !held.has(i));
 
     if (replaceNow.length > 0) {
-        planReplacement(o, p, c, replaceNow, desired, actions, notes, now, revertIds);
+        const replacement = planReplacement(o, p, c, replaceNow, desired, now, revertIds);
+        actions.push(...replacement.actions);
+        notes.push(...replacement.notes);
     } else if (o.surgeBaseline !== undefined && held.size === 0) {
         actions.push({ kind: "end-surge", baseline: o.surgeBaseline,
             reason: `replacement finished: forget the surge record (desired was ${o.surgeBaseline} before it)` });
@@ -235,12 +243,15 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     // Scale in, only when nothing else changes capacity in this run.
     const scaleInDrains = c.ourDraining.filter((i) => i.container!.drainMark === "scale-in" && !replacing.includes(i));
     let kept: ObservedInstance[] = scaleInDrains;
-    if (low && replaceNow.length === 0 && actions.every((a) => a.kind !== "set-desired" && a.kind !== "drain")) {
+    if (low && replaceNow.length === 0 && !actions.some((a) => a.kind === "set-desired" || a.kind === "drain")) {
         if (cooldownLeft > 0 && scaleInDrains.length === 0) {
             notes.push(`scale-in held: ${lowText}, but the last scaling activity is within the ${s.cooldownSeconds} s cooldown (${cooldownLeft} s left)`);
             kept = [];
         } else {
-            kept = planScaleIn(o, p, c, scaleInDrains, lowText, actions, notes);
+            const scaleIn = planScaleIn(o, p, c, scaleInDrains, lowText);
+            actions.push(...scaleIn.actions);
+            notes.push(...scaleIn.notes);
+            kept = scaleIn.kept;
         }
     } else {
         if (low && replaceNow.length > 0) notes.push(`scale-in held until the replacement is done: ${lowText}`);
@@ -288,7 +299,7 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
  * terminations do not lower desired capacity (it is already lower). Not while instances launch: a
  * rebalance recommendation or a replacement briefly takes the group above desired by itself.
  */
-function planExcess(o: Observed, p: Policy, c: Classified): { actions: Action[]; notes: string[] } {
+function planExcess(o: Observed, p: Policy, c: Classified): Decision {
     // Instances someone else is draining (a Spot notice) are on their way out already.
     const excess = c.live.length - c.foreignDraining.length - o.desired;
     if (excess <= 0) return { actions: [], notes: [] };
@@ -367,7 +378,9 @@ function scaleOutTarget(o: Observed, p: Policy, registered: number, r: Readings)
  * above its baseline lower desired capacity; the others let the group launch a replacement.
  */
 function planReplacement(o: Observed, p: Policy, c: Classified, replacing: ObservedInstance[], desired: number,
-    actions: Action[], notes: string[], now: number, revertIds: Set<string> = new Set()): void {
+    now: number, revertIds: Set<string> = new Set()): Decision {
+    const actions: Action[] = [];
+    const notes: string[] = [];
     const d = p.draining;
     const baseline = o.surgeBaseline ?? desired;
     const minActive = Math.ceil(baseline * d.minHealthyPercent / 100);
@@ -390,7 +403,7 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
         notes.push(`replacement blocked: ${plural(replacing.length, "instance")} on an old launch template, but maxSize ${o.maxSize} `
             + `leaves no room to surge and draining.minHealthyPercent ${d.minHealthyPercent} keeps ${minActive} of ${baseline} ACTIVE; `
             + "raise maxSize or lower draining.minHealthyPercent");
-        if (free.length === 0) return;
+        if (free.length === 0) return { actions, notes };
     }
     if (surgeTo > desired) {
         actions.push({
@@ -455,6 +468,7 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
             reason: `replace ${plural(victims.length, "instance")} (→ ${templateTarget(o)}), batch ${index + 1} of ${batches.length}`,
         });
     });
+    return { actions, notes };
 }
 
 /**
@@ -487,14 +501,15 @@ function heldByConstraints(o: Observed, c: Classified, replacing: ObservedInstan
  * that stay; at most maxScaleInPercent of the registered instances, never below minSize, and only
  * while the reservation left stays under the high thresholds. Returns the resumed drains it keeps.
  */
-function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedInstance[], lowText: string,
-    actions: Action[], notes: string[]): ObservedInstance[] {
+function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedInstance[], lowText: string): Decision & { kept: ObservedInstance[] } {
+    const actions: Action[] = [];
+    const notes: string[] = [];
     const registered = c.registered.length;
     const cap = Math.max(1, Math.floor(registered * p.scaling.maxScaleInPercent / 100));
     const headroom = o.desired - o.minSize;
     if (headroom <= 0) {
         notes.push(`scale-in held: ${lowText}, but desired capacity ${o.desired} is at minSize ${o.minSize}`);
-        return [];
+        return { actions, notes, kept: [] };
     }
     const limit = Math.min(cap, headroom);
     const tasksByInstance = c.tasksOn;
@@ -561,7 +576,7 @@ function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedIns
         } else if (stuck.size === 0) {
             notes.push(`no scale-in: ${lowText}, but removing an instance would push reservation above the high thresholds`);
         }
-        return [];
+        return { actions, notes, kept: [] };
     }
 
     const keepers = registered - victims.length;
@@ -585,7 +600,7 @@ function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedIns
             reason: `scale in ${o.desired - b * batchSize} → ${o.desired - b * batchSize - slice.length}: ${lowText}`,
         });
     }
-    return resumed.filter((i) => victims.includes(i));
+    return { actions, notes, kept: resumed.filter((i) => victims.includes(i)) };
 }
 
 /** Desired capacity once the group takes its declared bounds (it does so before the scaler runs). */
