@@ -91,7 +91,11 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
             keyName: args.keyName,
             rootVolumeKmsKeyId: args.rootVolumeKmsKeyId,
         }).apply((values) => {
-            validateArgs({ ...args, ...values } as SpotEcsClusterArgs, `SpotEcsCluster "${name}"`);
+            try {
+                validateArgs({ ...args, ...values } as SpotEcsClusterArgs, `SpotEcsCluster "${name}"`);
+            } catch (error) {
+                throw reportOnce(error as Error);
+            }
             return values;
         });
 
@@ -263,4 +267,17 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
             scalerUrn: this.scalerUrn,
         });
     }
+}
+
+/**
+ * The error of an argument found invalid only once its value was known. Every resource built from
+ * that value fails with this same error; the Pulumi runner reports an error object once, but the SDK
+ * prefixes its message with each property it was serializing. Its message is pinned so that the one
+ * report reads as the validation message alone, and it is a RunError, reported without a stack trace.
+ */
+function reportOnce(error: Error): Error {
+    const message = error.message;
+    const pinned = Object.assign(new pulumi.RunError(message), { errors: (error as { errors?: unknown }).errors });
+    Object.defineProperty(pinned, "message", { get: () => message, set: () => undefined, enumerable: false, configurable: false });
+    return pinned;
 }
