@@ -113,6 +113,10 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
     async function waitForActive(count: number, why: string): Promise<void> {
         const result = await waitFor(async () => {
             const group = await cloud.describeGroup();
+            // Fewer live instances in the group than needed: no container instance list can say otherwise,
+            // and at thousands of instances that list is tens of requests.
+            const live = group.instances.filter((i) => isLiveState(i.asgState)).length;
+            if (live < count) return { state: "RETRY", value: live, detail: `${live} instances in the group, ${count} ACTIVE needed` };
             const n = activeCount(group, await cloud.listContainerInstances());
             return { state: n >= count ? "DONE" : "RETRY", value: n, detail: `${n} instances ACTIVE, ${count} needed` };
         }, waitDeadline(registrationSeconds), deps, (detail) => log(`waiting ${why}: ${detail}`));
