@@ -138,20 +138,28 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         if (a.waitForActive > 0) await waitForActive(a.waitForActive, `for new instances (${a.cause})`);
     }
 
-    async function undrain(a: Extract<Action, { kind: "undrain" }>): Promise<void> {
-        const [ci] = await cloud.describeContainerInstances([a.containerInstanceArn]);
-        if (ci === undefined) {
+    /**
+     * Undoes every undrain of the plan at once, with batched requests (at thousands of instances one
+     * request each would take minutes): ACTIVE again, drain mark cleared, back in the owned target groups.
+     */
+    async function undrainAll(all: Extract<Action, { kind: "undrain" }>[]): Promise<void> {
+        const present = new Map((await cloud.describeContainerInstances(all.map((a) => a.containerInstanceArn))).map((c) => [c.arn, c]));
+        const here = all.filter((a) => present.has(a.containerInstanceArn));
+        for (const a of all.filter((x) => !present.has(x.containerInstanceArn))) {
             report.instances[a.instanceId] = "gone";
             log(`${a.instanceId} is gone; nothing to undrain`);
-            return;
         }
-        if (ci.status === "DRAINING") await cloud.setContainerInstanceState([a.containerInstanceArn], "ACTIVE");
-        await cloud.clearDrainMark([a.containerInstanceArn]);
-        // The drain took the instance out of its target groups, and nothing else puts it back.
+        if (here.length === 0) return;
+        const draining = here.filter((a) => present.get(a.containerInstanceArn)!.status === "DRAINING").map((a) => a.containerInstanceArn);
+        if (draining.length > 0) await cloud.setContainerInstanceState(draining, "ACTIVE");
+        await cloud.clearDrainMark(here.map((a) => a.containerInstanceArn));
+        // The drain took the instances out of their target groups, and nothing else puts them back.
         const owned = await ownedTargetGroups(await cloud.describeGroup());
-        for (const tg of owned) await cloud.registerTargets(tg.arn, [a.instanceId], tg.port);
-        report.instances[a.instanceId] = "undrained";
-        log(`${a.instanceId} is ACTIVE again${owned.length > 0 ? ` and registered in ${owned.map((tg) => shortArn(tg.arn)).join(", ")}` : ""}`);
+        for (const tg of owned) await cloud.registerTargets(tg.arn, here.map((a) => a.instanceId), tg.port);
+        for (const a of here) {
+            report.instances[a.instanceId] = "undrained";
+            log(`${a.instanceId} is ACTIVE again${owned.length > 0 ? ` and registered in ${owned.map((tg) => shortArn(tg.arn)).join(", ")}` : ""}`);
+        }
     }
 
     /** The instance target groups of the scaler's settings and of the group; task-owned (ip) groups are ECS's. */
@@ -433,6 +441,7 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         s.stopDeadlineMs = deps.now() + STOP_GRACE_SECONDS * 1000;
     }
 
+    let undrainsDone = false;
     for (const [index, action] of plan.actions.entries()) {
         const lines = renderAction(action);
         const summary = lines.join("; ");
@@ -444,7 +453,13 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
                     await cloud.setInstanceProtection(action.instanceIds, true);
                     log(`protected ${plural(action.instanceIds.length, "instance")} from the group's own scale-in`);
                     break;
-                case "undrain": await undrain(action); break;
+                case "undrain":
+                    // The first undrain does them all; the others only report.
+                    if (!undrainsDone) {
+                        await undrainAll(plan.actions.filter((x): x is Extract<Action, { kind: "undrain" }> => x.kind === "undrain"));
+                        undrainsDone = true;
+                    }
+                    break;
                 case "end-surge": await cloud.recordSurge(undefined); break;
                 case "set-on-demand-base":
                     // The declared base is recorded before it is changed, so a crash leaves it known.

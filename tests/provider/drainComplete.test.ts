@@ -121,6 +121,23 @@ describe("drain edge cases that real AWS has", () => {
         assert.ok(second.lines.some((l) => l === `[sim] ${drained.id} is ACTIVE again and registered in targetgroup/web-1`), second.lines.join("\n"));
     });
 
+    it("undoes many drains at once, with one request per step for them all", async () => {
+        const world = scenario({ instances: 12, targetGroups: 1, services: [{ name: "web", count: 24, cpu: 256, memory: 256 }] });
+        const [tg] = world.group.targetGroupArns;
+        // A replacement was under way, and the group is back on the version those instances run.
+        for (const i of world.liveInstances()) {
+            i.container!.attributes[DRAIN_MARK_ATTRIBUTE] = "replace";
+            world.setContainerStatus(i.container!.arn, "DRAINING", "scaler");
+            world.deregisterTarget(tg, i.id, "scaler");
+        }
+        world.clock.advance(MINUTE);
+        const r = await simReconcile(world, simSettings(world, { targetGroupArns: [tg] }));
+        assert.equal(r.plan.actions.filter((a) => a.kind === "undrain").length, 12, r.lines.join("\n"));
+        assert.ok(world.liveInstances().every((i) => i.container!.status === "ACTIVE" && world.targetGroups.get(tg)!.get(i.id)?.state !== undefined));
+        assert.deepEqual([r.cloud.requests.UpdateContainerInstancesState, r.cloud.requests.DeleteAttributes, r.cloud.requests.RegisterTargets], [1, 1, 1],
+            JSON.stringify(r.cloud.requests));
+    });
+
     it("clears a drain mark left on an ACTIVE instance by a run that stopped before draining it", async () => {
         const world = scenario({ instances: 4, services: [{ name: "web", count: 20, cpu: 256, memory: 768 }] });
         const marked = world.liveInstances()[1];
