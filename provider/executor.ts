@@ -230,7 +230,10 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
                 fail(`update deadline of ${maxUpdate} reached: ${open().map((s) => s.victim.instanceId).join(", ")} still DRAINING; `
                     + "the next `pulumi up` finishes them");
             }
-            await deps.sleep(Math.min(deadlineLeft(), pollDelayMs(attempt, deps.random())));
+            // The targets leave `draining` when the deregistration delay ends: look right then, not up to a poll later.
+            const untilTargetsOut = clock.startedMs + (clock.longestDelay + 1) * 1000 - deps.now();
+            const poll = pollDelayMs(attempt, deps.random());
+            await deps.sleep(Math.min(deadlineLeft(), untilTargetsOut > 0 ? Math.min(poll, untilTargetsOut) : poll));
         }
 
         const failures = states.filter((s) => s.failure !== undefined);
