@@ -1,12 +1,12 @@
 // The executor: carries out one plan, in order, through the Cloud port. It decides nothing beyond
 // retrying and waiting; every instance it terminates has first been drained of tasks and targets.
 import { Cloud, ClusterContainerInstance, Deps, GroupState } from "./cloud";
-import { Action, DrainPurpose, isLiveState, isMeantToRun, isNotStopped, ObservedTask, Plan, RunReport, Victim } from "./model";
-import { activeCount } from "./observe";
+import { Action, DrainPurpose, isLiveState, isMeantToRun, isNotStopped, ObservedTask, Plan, RunReport, taskId, Victim } from "./model";
+import { activeContainers, activeCount } from "./observe";
 import { Policy } from "./policy";
 import { plural, renderAction } from "./render";
 import { describeError } from "./retry";
-import { blockedBy, parseMemberOf } from "./placement";
+import { firstUnmetMemberOf } from "./placement";
 import { serviceNames, shortServices } from "./serviceGate";
 import { pollDelayMs, waitFor } from "./waits";
 
@@ -365,15 +365,15 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
     async function holdUnplaceable(tasksOf: Map<VictimState, ObservedTask[]>, group: GroupState): Promise<void> {
         const bound = [...tasksOf].filter(([s, tasks]) => !s.done && tasks.some((t) => (t.needs?.memberOf ?? []).length > 0));
         if (bound.length === 0) return;
-        const live = new Set(group.instances.filter((i) => isLiveState(i.asgState)).map((i) => i.instanceId));
-        const others = (await cloud.listContainerInstances()).filter((c) => c.status === "ACTIVE" && c.agentConnected
-            && live.has(c.ec2InstanceId) && !plannedVictims.has(c.ec2InstanceId));
+        const others = activeContainers(group, await cloud.listContainerInstances())
+            .filter((c) => !plannedVictims.has(c.ec2InstanceId)).map((c) => ({ attributes: c.attributes ?? {} }));
         for (const [s, tasks] of bound) {
-            const stuck = unplaceableTask(tasks, others);
+            const stuck = firstUnmetMemberOf(tasks.filter((t) => !t.daemon && isMeantToRun(t)), others);
             if (stuck === undefined) continue;
             s.done = true;
             report.instances[s.victim.instanceId] = "held";
-            log(`${s.victim.instanceId} held, not drained: task ${stuck.task} (${stuck.group}) needs ${stuck.constraint}, which no other ACTIVE instance meets`);
+            log(`${s.victim.instanceId} held, not drained: task ${taskId(stuck.task.arn)} (${stuck.task.group}) needs memberOf(${stuck.expression}), `
+                + "which no other ACTIVE instance meets");
         }
     }
 
@@ -511,19 +511,3 @@ function shortArn(arn: string): string {
     const m = /targetgroup\/([^/]+)/.exec(arn);
     return m ? `targetgroup/${m[1]}` : arn;
 }
-
-/** The first task with a `memberOf` constraint none of `others` meets (by their attributes), or undefined. */
-function unplaceableTask(tasks: ObservedTask[], others: { attributes?: Record<string, string> }[]):
-    { task: string; group: string; constraint: string } | undefined {
-    for (const t of tasks) {
-        if (t.daemon || !isMeantToRun(t)) continue;
-        for (const expr of t.needs?.memberOf ?? []) {
-            if (parseMemberOf(expr) === undefined) continue;
-            if (!others.some((c) => blockedBy({ memberOf: [expr] }, { attributes: c.attributes ?? {} }) === undefined)) {
-                return { task: t.arn.slice(t.arn.lastIndexOf("/") + 1), group: t.group, constraint: `memberOf(${expr})` };
-            }
-        }
-    }
-    return undefined;
-}
-

@@ -80,6 +80,11 @@ export interface ObservedTask {
     daemon?: boolean;
 }
 
+/** The task id at the end of a task ARN. */
+export function taskId(arn: string): string {
+    return arn.slice(arn.lastIndexOf("/") + 1);
+}
+
 /** Whether ECS still runs or is still stopping the task: a drain is over only when none is left. */
 export function isNotStopped(t: ObservedTask): boolean {
     return t.lastStatus !== "STOPPED";

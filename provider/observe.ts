@@ -14,13 +14,16 @@ export type ObserveTarget = Pick<ScalerSettings, "clusterName" | "autoScalingGro
 export async function observe(cloud: Cloud, target: ObserveTarget, policy: Policy, now: number): Promise<Observed> {
     const group = await cloud.describeGroup();
     const windowMs = (policy.scaling.evaluationMinutes + METRIC_LAG_MINUTES) * 60_000;
-    const [containers, facts, metrics, lastScalingActivity, managedDrainingProviders, unplaced] = await Promise.all([
+    // Failed Spot launches over the longer of the two fallback windows (and the still-failing one).
+    const lookbackMs = (Math.max(policy.scaling.spotFallbackAfterSeconds, policy.scaling.spotRevertAfterSeconds) + 600) * 1000;
+    const [containers, facts, metrics, lastScalingActivity, managedDrainingProviders, unplaced, failures] = await Promise.all([
         cloud.listContainerInstances(),
         cloud.describeInstances(group.instances.map((i) => i.instanceId)),
         cloud.reservationMetrics(now - windowMs, now),
         cloud.lastScalingActivity(),
         cloud.managedDrainingProviders(),
         cloud.unplacedServices(),
+        cloud.spotLaunchFailures(now - lookbackMs),
     ]);
     const byInstance = new Map(containers.map((c) => [c.ec2InstanceId, c]));
     const instances: ObservedInstance[] = group.instances.map((i) => {
@@ -49,9 +52,6 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
             },
         };
     });
-    // Failed Spot launches over the longer of the two fallback windows (and the still-failing one).
-    const lookbackMs = (Math.max(policy.scaling.spotFallbackAfterSeconds, policy.scaling.spotRevertAfterSeconds) + 600) * 1000;
-    const failures = await cloud.spotLaunchFailures(now - lookbackMs);
     // Only a Spot instance the scaler is draining might be undrained; ask EC2 whether it is about to go.
     const askSpot = instances.filter((i) => i.lifecycle === "spot" && i.container?.drainMark !== undefined).map((i) => i.instanceId);
     if (askSpot.length > 0) {
@@ -86,10 +86,15 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
     return observed;
 }
 
-/** ACTIVE, connected container instances among the group's live instances. */
-export function activeCount(group: GroupState, containers: { ec2InstanceId: string; status: string; agentConnected: boolean }[]): number {
+/** The container instances that are ACTIVE with a connected agent on a live instance of the group. */
+export function activeContainers<C extends { ec2InstanceId: string; status: string; agentConnected: boolean }>(group: GroupState, containers: C[]): C[] {
     const live = new Set(group.instances
         .filter((i) => isLiveState(i.asgState))
         .map((i) => i.instanceId));
-    return containers.filter((c) => live.has(c.ec2InstanceId) && c.status === "ACTIVE" && c.agentConnected).length;
+    return containers.filter((c) => live.has(c.ec2InstanceId) && c.status === "ACTIVE" && c.agentConnected);
+}
+
+/** How many of {@link activeContainers} there are. */
+export function activeCount(group: GroupState, containers: { ec2InstanceId: string; status: string; agentConnected: boolean }[]): number {
+    return activeContainers(group, containers).length;
 }

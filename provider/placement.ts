@@ -119,3 +119,17 @@ export function unevaluable(task: TaskNeeds): string | undefined {
     }
     return undefined;
 }
+
+/**
+ * The first of `tasks` with a `memberOf` expression (one this check can evaluate) that none of
+ * `offers` meets, and that expression; undefined when every such task has somewhere to go.
+ */
+export function firstUnmetMemberOf<T extends { needs?: TaskNeeds }>(tasks: T[], offers: InstanceOffer[]): { task: T; expression: string } | undefined {
+    for (const task of tasks) {
+        const expression = (task.needs?.memberOf ?? []).find((e) => parseMemberOf(e) !== undefined
+            && !offers.some((offer) => blockedBy({ memberOf: [e] }, offer) === undefined));
+        if (expression !== undefined) return { task, expression };
+    }
+    return undefined;
+}
+

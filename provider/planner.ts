@@ -1,10 +1,10 @@
 // The planner: observed state and policy in, a list of actions with reasons out.
 // Pure: no AWS, no Pulumi, no clock, no randomness. Every decision it makes carries its reason.
-import { binSet, PlaceableTask } from "./binpack";
-import { awsvpcEnis, blockedBy, InstanceOffer, parseMemberOf, unevaluable } from "./placement";
+import { BinSet, binSet, PlaceableTask } from "./binpack";
+import { awsvpcEnis, firstUnmetMemberOf, InstanceOffer, TaskNeeds, unevaluable } from "./placement";
 import { planSpotCapacity } from "./spotFallback";
 import { pct, statOf, sustainedAbove, sustainedBelow, WindowStat } from "./metrics";
-import { Action, isLiveState, NEW_VERSION, Observed, ObservedInstance, ObservedTask, Plan, Victim } from "./model";
+import { Action, isLiveState, NEW_VERSION, Observed, ObservedInstance, ObservedTask, Plan, taskId, Victim } from "./model";
 import { plural } from "./render";
 import { Policy } from "./policy";
 
@@ -310,9 +310,7 @@ function planExcess(o: Observed, p: Policy, c: Classified): Decision {
     const active = c.active.slice().sort(byLeastUsed);
     const cause = o.desired === o.maxSize ? `maxSize ${o.maxSize}` : `desired capacity ${o.desired}`;
     // Drain only instances whose tasks fit on those that stay, by ECS's placement rules, as a scale-in.
-    const tasksByInstance = c.tasksOn;
-    const room = binSet(c.active.map((i) => ({ id: i.instanceId, cpu: i.container!.remaining.cpu, memory: i.container!.remaining.memory,
-        offer: offerOf(i, tasksByInstance.get(i.container!.arn) ?? []) })));
+    const room = roomOf(c.active, c.tasksOn);
     // A drain an earlier run began is checked again like any other: if its tasks no longer fit, it is undone.
     const resumed = c.ourDraining.filter((i) => i.container!.drainMark === "scale-in");
     const victims: ObservedInstance[] = [...free];
@@ -320,12 +318,12 @@ function planExcess(o: Observed, p: Policy, c: Classified): Decision {
     for (const i of victims) room.remove(i.instanceId);
     for (const candidate of [...resumed, ...active]) {
         if (victims.length >= excess) break;
-        const moving: PlaceableTask[] = (tasksByInstance.get(candidate.container!.arn) ?? []).filter((t) => !t.daemon);
-        const held = moving.find((t) => t.needs !== undefined && unevaluable(t.needs) !== undefined);
+        const moving: PlaceableTask[] = movableTasks(c, candidate);
+        const held = firstUnmovable(moving);
         const placed = o.tasks === undefined || held !== undefined ? undefined : room.place(moving, candidate.instanceId);
         if (o.tasks !== undefined && placed === undefined) {
             notes.push(`${candidate.instanceId} stays above ${cause}: its ${plural(moving.length, "task")} would not fit on the other instances`
-                + (held === undefined ? `: ${whyUnfit(moving, (t) => room.whyNot(t, candidate.instanceId))}` : ` (${unevaluable(held.needs!)})`));
+                + (held === undefined ? `: ${whyUnfit(moving, (t) => room.whyNot(t, candidate.instanceId))}` : ` (${held.why})`));
             continue;
         }
         room.remove(candidate.instanceId);
@@ -483,14 +481,9 @@ function heldByConstraints(o: Observed, c: Classified, replacing: ObservedInstan
     const tasksOf = c.tasksOn;
     const offers = c.live.filter((i) => isActive(i) && !victims.has(i.instanceId)).map((i) => offerOf(i, tasksOf.get(i.container!.arn) ?? []));
     for (const i of replacing.filter((x) => x.container !== undefined && (isActive(x) || x.container.drainMark === "replace"))) {
-        for (const t of tasksOf.get(i.container!.arn) ?? []) {
-            if (t.daemon || t.desiredStatus === "STOPPED") continue;
-            const expr = (t.needs?.memberOf ?? []).find((e) => parseMemberOf(e) !== undefined
-                && !offers.some((offer) => blockedBy({ memberOf: [e] }, offer) === undefined));
-            if (expr !== undefined) {
-                held.set(i, `task ${shortTask(t.arn)} (${t.group}) needs memberOf(${expr}), which no instance that stays meets`);
-                break;
-            }
+        const stuck = firstUnmetMemberOf((tasksOf.get(i.container!.arn) ?? []).filter((t) => !t.daemon && t.desiredStatus !== "STOPPED"), offers);
+        if (stuck !== undefined) {
+            held.set(i, `task ${taskId(stuck.task.arn)} (${stuck.task.group}) needs memberOf(${stuck.expression}), which no instance that stays meets`);
         }
     }
     return held;
@@ -512,15 +505,11 @@ function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedIns
         return { actions, notes, kept: [] };
     }
     const limit = Math.min(cap, headroom);
-    const tasksByInstance = c.tasksOn;
-    // Daemon tasks run on every instance and are stopped last: they never move.
-    const tasksOf = (i: ObservedInstance): ObservedTask[] => (tasksByInstance.get(i.container!.arn) ?? []).filter((t) => !t.daemon);
+    const tasksOf = (i: ObservedInstance): ObservedTask[] => movableTasks(c, i);
     const stuck = new Map<string, string>();
     for (const i of c.active) {
-        for (const t of tasksOf(i)) {
-            const why = t.needs === undefined ? undefined : unevaluable(t.needs);
-            if (why !== undefined && !stuck.has(i.instanceId)) stuck.set(i.instanceId, `task ${shortTask(t.arn)} (${t.group}): ${why}`);
-        }
+        const held = firstUnmovable(tasksOf(i));
+        if (held !== undefined) stuck.set(i.instanceId, `task ${taskId(held.task.arn)} (${held.task.group}): ${held.why}`);
     }
 
     const candidates = [...resumed, ...c.active.filter((i) => !isOutdated(i, o)).sort(byLeastUsed)];
@@ -534,9 +523,7 @@ function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedIns
     // Free room of the instances that may stay (a victim's is removed), and the tasks earlier
     // victims were planned onto each:
     // if such an instance later becomes a victim itself, those tasks move again with its own.
-    const room = binSet(c.active.filter((i) => !isOutdated(i, o))
-        .map((i) => ({ id: i.instanceId, cpu: i.container!.remaining.cpu, memory: i.container!.remaining.memory,
-            offer: offerOf(i, tasksByInstance.get(i.container!.arn) ?? []) })));
+    const room = roomOf(c.active.filter((i) => !isOutdated(i, o)), c.tasksOn);
     const incoming = new Map<string, PlaceableTask[]>();
     const victims: ObservedInstance[] = [];
     let unfit: { instance: ObservedInstance; why: string } | undefined;
@@ -619,9 +606,24 @@ function tasksByContainer(o: Observed): Map<string, ObservedTask[]> {
     return out;
 }
 
-/** The task id at the end of its ARN. */
-function shortTask(arn: string): string {
-    return arn.slice(arn.lastIndexOf("/") + 1);
+/** The tasks on a registered instance that would move if it drained: daemon tasks run on every instance and never move. */
+function movableTasks(c: Classified, i: ObservedInstance): ObservedTask[] {
+    return (c.tasksOn.get(i.container!.arn) ?? []).filter((t) => !t.daemon);
+}
+
+/** The first task whose needs the scaler cannot evaluate (its instance then stays), and why. */
+function firstUnmovable<T extends { needs?: TaskNeeds }>(tasks: T[]): { task: T; why: string } | undefined {
+    for (const task of tasks) {
+        const why = task.needs === undefined ? undefined : unevaluable(task.needs);
+        if (why !== undefined) return { task, why };
+    }
+    return undefined;
+}
+
+/** The free room of `instances` (ACTIVE ones), by CPU, memory and what else each offers. */
+function roomOf(instances: ObservedInstance[], tasksOn: Map<string, ObservedTask[]>): BinSet {
+    return binSet(instances.map((i) => ({ id: i.instanceId, cpu: i.container!.remaining.cpu, memory: i.container!.remaining.memory,
+        offer: offerOf(i, tasksOn.get(i.container!.arn) ?? []) })));
 }
 
 /**

@@ -14,7 +14,12 @@ export async function shortServices(cloud: Cloud, names: string[]): Promise<stri
     });
 }
 
+/** The service of a task group `service:NAME`, or undefined for a standalone task's group. */
+export function serviceOf(group: string): string | undefined {
+    return group.startsWith("service:") ? group.slice("service:".length) : undefined;
+}
+
 /** Service names of tasks in groups `service:NAME`. */
 export function serviceNames(groups: string[]): string[] {
-    return [...new Set(groups.filter((g) => g.startsWith("service:")).map((g) => g.slice("service:".length)))];
+    return [...new Set(groups.flatMap((g) => serviceOf(g) ?? []))];
 }

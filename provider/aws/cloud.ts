@@ -12,6 +12,7 @@ import { ClusterContainerInstance, Cloud, CloudTarget, FALLBACK_TAG, GroupState,
 import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, ObservedTask } from "../model";
 import type { TaskNeeds } from "../placement";
 import { SCALER_NAMESPACE } from "../scalerMetrics";
+import { serviceNames, serviceOf } from "../serviceGate";
 
 /** Items per call allowed by each batch API. */
 export const LIMITS = {
@@ -75,17 +76,17 @@ export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: numb
     const config = { region: target.region, maxAttempts: 1,
         ...(options.requestTimeoutMs === undefined ? {} : { requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: options.requestTimeoutMs, throwOnRequestTimeout: true } }) };
     type Request = { request?: { protocol?: string; hostname?: string; port?: number } };
+    const operationOf = (context: { commandName?: string }) => (context.commandName ?? "Unknown").replace(/Command$/, "");
     const count = <C extends { middlewareStack: { add: (...a: any[]) => void } }>(client: C): C => {
         client.middlewareStack.add((next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-            const op = (context.commandName ?? "Unknown").replace(/Command$/, "");
+            const op = operationOf(context);
             requests[op] = (requests[op] ?? 0) + 1;
             return next(args);
         }, { step: "initialize", name: "spotEcsRequestCounter" });
         client.middlewareStack.add((next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
             const r = (args as Request).request;
             if (r?.hostname !== undefined) {
-                lastRequest = { operation: (context.commandName ?? "Unknown").replace(/Command$/, ""),
-                    endpoint: `${r.protocol ?? "https:"}//${r.hostname}${r.port === undefined ? "" : `:${r.port}`}` };
+                lastRequest = { operation: operationOf(context), endpoint: `${r.protocol ?? "https:"}//${r.hostname}${r.port === undefined ? "" : `:${r.port}`}` };
             }
             return next(args);
         }, { step: "finalizeRequest", name: "spotEcsLastRequest" });
@@ -150,19 +151,32 @@ export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: numb
             const r = await ecsClient.send(new ecs.DescribeTaskDefinitionCommand({ taskDefinition: arn }));
             if (r.taskDefinition !== undefined) definitions.set(arn, r.taskDefinition);
         }
-        const services = new Map<string, ECS.Service>();
-        const names = [...new Set(tasks.flatMap((t) => t.group.startsWith("service:") ? [t.group.slice("service:".length)] : []))];
-        for (const batch of chunks(names, LIMITS.describeServices)) {
-            const r = await ecsClient.send(new ecs.DescribeServicesCommand({ cluster, services: batch }));
-            for (const svc of r.services ?? []) services.set(svc.serviceName!, svc);
-        }
+        const services = new Map((await describeServices(serviceNames(tasks.map((t) => t.group)))).map((svc) => [svc.serviceName!, svc]));
         return tasks.map(({ taskDefinitionArn, ...t }) => {
             const def = taskDefinitionArn === undefined ? undefined : definitions.get(taskDefinitionArn);
-            const svc = t.group.startsWith("service:") ? services.get(t.group.slice("service:".length)) : undefined;
+            const name = serviceOf(t.group);
+            const svc = name === undefined ? undefined : services.get(name);
             if (def === undefined) return t;
             const needs = placementNeedsOf(def, svc, t.group);
             return { ...t, needs, ...(svc?.schedulingStrategy === "DAEMON" ? { daemon: true } : {}) };
         });
+    }
+
+    /** Services by name, ten to a request; names ECS does not know are left out. */
+    async function describeServices(names: string[]): Promise<ECS.Service[]> {
+        const out: ECS.Service[] = [];
+        for (const batch of chunks(names, LIMITS.describeServices)) {
+            const r = await ecsClient.send(new ecs.DescribeServicesCommand({ cluster, services: batch }));
+            out.push(...(r.services ?? []));
+        }
+        return out;
+    }
+
+    /** Records `value` in the group tag `key`, or with undefined removes the tag. */
+    async function recordTag(key: string, value: number | undefined): Promise<void> {
+        const tag = { ResourceId: target.autoScalingGroupName, ResourceType: "auto-scaling-group", Key: key, PropagateAtLaunch: false };
+        if (value === undefined) await asgClient.send(new asg.DeleteTagsCommand({ Tags: [tag] }));
+        else await asgClient.send(new asg.CreateOrUpdateTagsCommand({ Tags: [{ ...tag, Value: String(value) }] }));
     }
 
     async function describeContainers(arns: string[]): Promise<ClusterContainerInstance[]> {
@@ -407,34 +421,21 @@ export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: numb
                 names.push(...(page.serviceArns ?? []).map((arn) => arn.slice(arn.lastIndexOf("/") + 1)));
                 nextToken = page.nextToken;
             } while (nextToken);
-            const out: { name: string; missing: number; event: string }[] = [];
-            for (const batch of chunks(names, LIMITS.describeServices)) {
-                const r = await ecsClient.send(new ecs.DescribeServicesCommand({ cluster, services: batch }));
-                for (const svc of r.services ?? []) {
-                    const missing = (svc.desiredCount ?? 0) - (svc.runningCount ?? 0) - (svc.pendingCount ?? 0);
-                    const event = svc.events?.[0]?.message;
-                    if (svc.schedulingStrategy !== "DAEMON" && missing > 0 && event !== undefined && event.includes("was unable to place a task")) {
-                        out.push({ name: svc.serviceName!, missing, event });
-                    }
-                }
-            }
-            return out;
+            return (await describeServices(names)).flatMap((svc) => {
+                const missing = (svc.desiredCount ?? 0) - (svc.runningCount ?? 0) - (svc.pendingCount ?? 0);
+                const event = svc.events?.[0]?.message;
+                return svc.schedulingStrategy !== "DAEMON" && missing > 0 && event !== undefined && event.includes("was unable to place a task")
+                    ? [{ name: svc.serviceName!, missing, event }] : [];
+            });
         },
 
-        async serviceHealth(serviceNames: string[]) {
-            const out: Record<string, ServiceHealth> = {};
-            for (const batch of chunks(serviceNames, LIMITS.describeServices)) {
-                const r = await ecsClient.send(new ecs.DescribeServicesCommand({ cluster, services: batch }));
-                for (const svc of r.services ?? []) {
-                    out[svc.serviceName!] = {
-                        desired: svc.desiredCount ?? 0,
-                        running: svc.runningCount ?? 0,
-                        daemon: svc.schedulingStrategy === "DAEMON",
-                        ...(svc.events?.[0]?.message === undefined ? {} : { event: svc.events[0].message }),
-                    };
-                }
-            }
-            return out;
+        async serviceHealth(names: string[]) {
+            return Object.fromEntries((await describeServices(names)).map((svc): [string, ServiceHealth] => [svc.serviceName!, {
+                desired: svc.desiredCount ?? 0,
+                running: svc.runningCount ?? 0,
+                daemon: svc.schedulingStrategy === "DAEMON",
+                ...(svc.events?.[0]?.message === undefined ? {} : { event: svc.events[0].message }),
+            }]));
         },
 
         async spotInterruptions(instanceIds: string[]) {
@@ -507,17 +508,9 @@ export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: numb
             }));
         },
 
-        async recordFallback(baseline: number | undefined) {
-            const tag = { ResourceId: target.autoScalingGroupName, ResourceType: "auto-scaling-group", Key: FALLBACK_TAG, PropagateAtLaunch: false };
-            if (baseline === undefined) await asgClient.send(new asg.DeleteTagsCommand({ Tags: [tag] }));
-            else await asgClient.send(new asg.CreateOrUpdateTagsCommand({ Tags: [{ ...tag, Value: String(baseline) }] }));
-        },
+        recordFallback: (baseline: number | undefined) => recordTag(FALLBACK_TAG, baseline),
 
-        async recordSurge(baseline: number | undefined) {
-            const tag = { ResourceId: target.autoScalingGroupName, ResourceType: "auto-scaling-group", Key: SURGE_TAG, PropagateAtLaunch: false };
-            if (baseline === undefined) await asgClient.send(new asg.DeleteTagsCommand({ Tags: [tag] }));
-            else await asgClient.send(new asg.CreateOrUpdateTagsCommand({ Tags: [{ ...tag, Value: String(baseline) }] }));
-        },
+        recordSurge: (baseline: number | undefined) => recordTag(SURGE_TAG, baseline),
 
         async markDrain(arns: string[], purpose: DrainPurpose) {
             for (const batch of chunks(arns, LIMITS.attributes)) {

@@ -318,6 +318,12 @@ export class SimWorld {
 
     // ---- EC2 and Auto Scaling ----------------------------------------------------------------
 
+    /** What the group launches next: On-Demand until its On-Demand base is met, then Spot. */
+    private nextLifecycle(): Lifecycle {
+        const onDemand = [...this.instances.values()].filter((i) => i.asgState !== "Terminated" && i.lifecycle === "on-demand").length;
+        return onDemand < this.group.onDemandBaseCapacity ? "on-demand" : "spot";
+    }
+
     /**
      * Where the group launches next: the zone with the fewest live instances (the group balances its
      * zones), and there the first type in priority order; a Spot launch only into a pool with capacity.
@@ -333,8 +339,7 @@ export class SimWorld {
     }
 
     launch(version: string = this.group.launchTemplateVersion, lifecycle?: Lifecycle): SimInstance {
-        const onDemand = [...this.instances.values()].filter((i) => i.asgState !== "Terminated" && i.lifecycle === "on-demand").length;
-        const kind: Lifecycle = lifecycle ?? (onDemand < this.group.onDemandBaseCapacity ? "on-demand" : "spot");
+        const kind: Lifecycle = lifecycle ?? this.nextLifecycle();
         // Setting up a scenario launches even into a dry pool.
         const pool = this.poolFor(kind) ?? this.poolFor("on-demand")!;
         const inst: SimInstance = {
@@ -359,8 +364,7 @@ export class SimWorld {
      * launch fails as a scaling activity with EC2's error, and the group tries again a minute later.
      */
     tryLaunch(version: string = this.group.launchTemplateVersion): SimInstance | undefined {
-        const onDemand = [...this.instances.values()].filter((i) => i.asgState !== "Terminated" && i.lifecycle === "on-demand").length;
-        const lifecycle: Lifecycle = onDemand < this.group.onDemandBaseCapacity ? "on-demand" : "spot";
+        const lifecycle = this.nextLifecycle();
         if (lifecycle === "spot") {
             // The group tries the zone it balances into; when every pool there is dry the attempt fails as a
             // scaling activity and the group tries another zone (balanced best effort).

@@ -17,7 +17,9 @@ describe("spot-ecs command", function () {
     this.timeout(180_000);
     let moto: Moto;
     let m: MotoCluster;
-    const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { env: hostEnv(moto.endpoint), encoding: "utf8" });
+    /** Runs the built command with `env`. */
+    const runIn = (env: NodeJS.ProcessEnv, ...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { env, encoding: "utf8" });
+    const run = (...args: string[]) => runIn(hostEnv(moto.endpoint), ...args);
 
     before(async () => {
         execFileSync("npm", ["run", "build"], { cwd: REPO_ROOT, stdio: "pipe" });
@@ -91,8 +93,10 @@ describe("spot-ecs command", function () {
     });
 
     it("takes --flag=value, and the region from AWS_REGION when no flag gives it", () => {
-        const env = { ...hostEnv(moto.endpoint), AWS_REGION: "us-east-1" };
-        const r = spawnSync(process.execPath, [CLI, "plan", "--cluster=cli", `--asg=${m.autoScalingGroupName}`, "--json"], { env, encoding: "utf8" });
+        // Without the switch the test environment sets, the AWS SDK would print its Node.js notice.
+        const env: NodeJS.ProcessEnv = { ...hostEnv(moto.endpoint), AWS_REGION: "us-east-1" };
+        delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+        const r = runIn(env, "plan", "--cluster=cli", `--asg=${m.autoScalingGroupName}`, "--json");
         assert.equal(r.status, 0, r.stderr);
         assert.equal(JSON.parse(r.stdout).cluster, "cli");
         assert.equal(r.stderr, "", "no AWS SDK notice or anything else on stderr");
@@ -102,7 +106,7 @@ describe("spot-ecs command", function () {
         const env = hostEnv(moto.endpoint);
         delete env.AWS_REGION;
         delete env.AWS_DEFAULT_REGION;
-        const r = spawnSync(process.execPath, [CLI, "plan", "--cluster", "a", "--cluster=b", "--asg", "g"], { env, encoding: "utf8" });
+        const r = runIn(env, "plan", "--cluster", "a", "--cluster=b", "--asg", "g");
         assert.equal(r.status, 2);
         assert.equal(r.stderr, [
             "spot-ecs plan: invalid arguments:",
@@ -143,8 +147,7 @@ describe("spot-ecs command", function () {
     });
 
     it("retries a refused connection and then names the endpoint and the operation", () => {
-        const r = spawnSync(process.execPath, [CLI, "plan", "--region", "us-east-1", "--cluster", "cli", "--asg", "g", "--timeout-seconds", "60"],
-            { env: hostEnv("http://127.0.0.1:9"), encoding: "utf8" });
+        const r = runIn(hostEnv("http://127.0.0.1:9"), "plan", "--region", "us-east-1", "--cluster", "cli", "--asg", "g", "--timeout-seconds", "60");
         assert.equal(r.status, 1);
         assert.match(r.stderr, /^spot-ecs plan: could not read cli\/g in us-east-1: RetriesExhaustedError: launchTemplateTarget failed after 8 attempts: .*ECONNREFUSED.* \(DescribeAutoScalingGroups to http:\/\/127\.0\.0\.1:9\)\n$/);
     });
