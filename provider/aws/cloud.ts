@@ -141,13 +141,16 @@ export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: numb
         };
     }
 
+    // A task definition revision never changes once registered: each is read once per Cloud (one run).
+    const definitions = new Map<string, ECS.TaskDefinition>();
+
     /**
      * Adds what each task needs of an instance besides CPU and memory, read once per task definition
      * and once per ten services: host ports, awsvpc, GPUs, `memberOf` and `distinctInstance`, daemon.
      */
     async function withPlacementNeeds(tasks: (ObservedTask & { taskDefinitionArn?: string })[]): Promise<ObservedTask[]> {
-        const definitions = new Map<string, ECS.TaskDefinition>();
         for (const arn of new Set(tasks.flatMap((t) => t.taskDefinitionArn === undefined ? [] : [t.taskDefinitionArn]))) {
+            if (definitions.has(arn)) continue;
             const r = await ecsClient.send(new ecs.DescribeTaskDefinitionCommand({ taskDefinition: arn }));
             if (r.taskDefinition !== undefined) definitions.set(arn, r.taskDefinition);
         }

@@ -84,6 +84,13 @@ describe("AWS Cloud port against moto", function () {
             assert.equal(tasks.length, 2);
         });
 
+        it("reads a task definition once per run, however many instances' tasks need it", async () => {
+            const cloud = cloudFor(m);
+            for (const id of m.instanceIds.slice(0, 3)) await cloud.listTasksOn(m.containerArns[id], true);
+            assert.equal(cloud.requests.DescribeTaskDefinition, 1);
+            assert.equal(cloud.requests.DescribeServices, 3, "services change, so they are read each time");
+        });
+
         it("reads instance lifecycles and launch times in one request", async () => {
             const cloud = cloudFor(m);
             const facts = await cloud.describeInstances(m.instanceIds.slice(0, 150));
