@@ -4,7 +4,7 @@ import { BinSet, binSet, PlaceableTask } from "./binpack";
 import { awsvpcEnis, firstUnmetMemberOf, InstanceOffer, TaskNeeds, unevaluable } from "./placement";
 import { planSpotCapacity } from "./spotFallback";
 import { pct, statOf, sustainedAbove, sustainedBelow, WindowStat } from "./metrics";
-import { Action, isLiveState, NEW_VERSION, Observed, ObservedInstance, ObservedTask, Plan, taskId, Victim } from "./model";
+import { Action, ContainerInstance, isLiveState, NEW_VERSION, Observed, ObservedInstance, ObservedTask, Plan, taskId, Victim } from "./model";
 import { plural } from "./render";
 import { Policy } from "./policy";
 
@@ -15,12 +15,15 @@ interface Decision {
     notes: string[];
 }
 
+/** An instance whose container instance is in the cluster (ACTIVE or DRAINING). */
+type Registered = ObservedInstance & { container: ContainerInstance };
+
 interface Classified {
     live: ObservedInstance[];
-    registered: ObservedInstance[];
-    active: ObservedInstance[];
-    ourDraining: ObservedInstance[];
-    foreignDraining: ObservedInstance[];
+    registered: Registered[];
+    active: Registered[];
+    ourDraining: Registered[];
+    foreignDraining: Registered[];
     outdated: ObservedInstance[];
     /** The observed tasks by container instance ARN (empty without task details). */
     tasksOn: Map<string, ObservedTask[]>;
@@ -30,8 +33,21 @@ export function isLive(i: ObservedInstance): boolean {
     return isLiveState(i.asgState);
 }
 
-export function isActive(i: ObservedInstance): boolean {
+export function isActive(i: ObservedInstance): i is Registered {
     return i.container?.status === "ACTIVE" && i.container.agentConnected;
+}
+
+function isRegistered(i: ObservedInstance): i is Registered {
+    return i.container?.status === "ACTIVE" || i.container?.status === "DRAINING";
+}
+
+function isDraining(i: ObservedInstance): i is Registered {
+    return i.container?.status === "DRAINING";
+}
+
+/** DRAINING by someone else (a Spot notice, an operator, ECS managed draining): no drain mark of the scaler's. */
+function isForeignDraining(i: ObservedInstance): i is Registered {
+    return isDraining(i) && i.container.drainMark === undefined;
 }
 
 export function isOutdated(i: ObservedInstance, o: Observed): boolean {
@@ -75,13 +91,13 @@ function isStray(i: ObservedInstance, o: Observed, now: number): boolean {
 
 function classify(o: Observed): Classified {
     const live = o.instances.filter(isLive);
-    const registered = live.filter((i) => i.container?.status === "ACTIVE" || i.container?.status === "DRAINING");
+    const draining = live.filter(isDraining);
     return {
         live,
-        registered,
+        registered: live.filter(isRegistered),
         active: live.filter(isActive),
-        ourDraining: live.filter((i) => i.container?.status === "DRAINING" && i.container.drainMark !== undefined),
-        foreignDraining: live.filter((i) => i.container?.status === "DRAINING" && i.container.drainMark === undefined),
+        ourDraining: draining.filter((i) => i.container.drainMark !== undefined),
+        foreignDraining: draining.filter(isForeignDraining),
         outdated: live.filter((i) => isOutdated(i, o)),
         tasksOn: tasksByContainer(o),
     };
@@ -208,10 +224,10 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     }
 
     // Replace instances on an old launch template version, finishing drains a previous run began.
-    const replacing = [...c.outdated.filter((i) => !c.foreignDraining.includes(i)), ...c.live.filter((i) => isStray(i, o, now))];
+    const replacing = [...c.outdated.filter((i) => !isForeignDraining(i)), ...c.live.filter((i) => isStray(i, o, now))];
     const revertIds = new Set(spot.revert.map((i) => i.instanceId));
-    for (const i of spot.revert) if (!replacing.includes(i) && !c.foreignDraining.includes(i)) replacing.push(i);
-    const undrain: ObservedInstance[] = [];
+    for (const i of spot.revert) if (!replacing.includes(i) && !isForeignDraining(i)) replacing.push(i);
+    const undrain: Registered[] = [];
     // A victim whose task may only run where no other instance can be shown to be (a memberOf no
     // instance that stays satisfies, nor any the group launches as far as is known) waits for a later run.
     // New instances that might meet a task's constraint come only with a surge this run; with a surge
@@ -220,7 +236,7 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     const held = heldByConstraints(o, c, replacing, launching);
     for (const [i, why] of held) notes.push(`replacement of ${i.instanceId} held: ${why}; it is replaced once another instance meets it`);
     for (const i of c.ourDraining) {
-        if (i.container!.drainMark === "replace" && (!replacing.includes(i) || held.has(i))) undrain.push(i);
+        if (i.container.drainMark === "replace" && (!replacing.includes(i) || held.has(i))) undrain.push(i);
     }
     const replaceNow = replacing.filter((i) => !held.has(i));
 
@@ -241,8 +257,8 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     notes.push(...excess.notes);
 
     // Scale in, only when nothing else changes capacity in this run.
-    const scaleInDrains = c.ourDraining.filter((i) => i.container!.drainMark === "scale-in" && !replacing.includes(i));
-    let kept: ObservedInstance[] = scaleInDrains;
+    const scaleInDrains = c.ourDraining.filter((i) => i.container.drainMark === "scale-in" && !replacing.includes(i));
+    let kept: Registered[] = scaleInDrains;
     if (low && replaceNow.length === 0 && !actions.some((a) => a.kind === "set-desired" || a.kind === "drain")) {
         if (cooldownLeft > 0 && scaleInDrains.length === 0) {
             notes.push(`scale-in held: ${lowText}, but the last scaling activity is within the ${s.cooldownSeconds} s cooldown (${cooldownLeft} s left)`);
@@ -269,18 +285,18 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     // A drain mark on an ACTIVE instance was left by a run stopped between marking and DRAINING; clear
     // it, or a later drain by someone else (a Spot notice, an operator) would look like the scaler's.
     const victims = new Set(actions.flatMap((a) => a.kind === "drain" ? a.victims.map((v) => v.instanceId) : []));
-    const staleMarks = c.live.filter((i) => i.container?.status === "ACTIVE" && i.container.drainMark !== undefined && !victims.has(i.instanceId));
+    const staleMarks = c.registered.filter((i) => i.container.status === "ACTIVE" && i.container.drainMark !== undefined && !victims.has(i.instanceId));
     const undrainActions: Action[] = [...undrain.filter((x) => !x.spotInterrupted).map((i): Action => ({
         kind: "undrain",
         instanceId: i.instanceId,
-        containerInstanceArn: i.container!.arn,
-        reason: i.container!.drainMark === "replace"
+        containerInstanceArn: i.container.arn,
+        reason: i.container.drainMark === "replace"
             ? (held.has(i) ? `undrain ${i.instanceId}: its replacement is held (see the note)` : `undrain ${i.instanceId}: launch template ${versionLabel(i)} is current again`)
             : `undrain ${i.instanceId}: scale-in no longer needed (${low ? "its tasks no longer fit on the rest" : "reservation is not below the low thresholds"})`,
     })), ...staleMarks.map((i): Action => ({
         kind: "undrain",
         instanceId: i.instanceId,
-        containerInstanceArn: i.container!.arn,
+        containerInstanceArn: i.container.arn,
         reason: `clear the drain mark on ACTIVE ${i.instanceId}: left by a run that stopped before draining it`,
     }))];
     // The group protects what it launches; instances launched before that get protected here, so
@@ -306,13 +322,13 @@ function planExcess(o: Observed, p: Policy, c: Classified): Decision {
     if (c.live.some((i) => i.asgState.startsWith("Pending"))) {
         return { actions: [], notes: [`${plural(excess, "instance")} above desired capacity ${o.desired}: held while instances are launching`] };
     }
-    const free = c.live.filter((i) => !isActive(i) && !c.ourDraining.includes(i) && !c.foreignDraining.includes(i)).sort(byLeastUsed);
+    const free = c.live.filter((i) => !isActive(i) && !isDraining(i)).sort(byLeastUsed);
     const active = c.active.slice().sort(byLeastUsed);
     const cause = o.desired === o.maxSize ? `maxSize ${o.maxSize}` : `desired capacity ${o.desired}`;
     // Drain only instances whose tasks fit on those that stay, by ECS's placement rules, as a scale-in.
     const room = roomOf(c.active, c.tasksOn);
     // A drain an earlier run began is checked again like any other: if its tasks no longer fit, it is undone.
-    const resumed = c.ourDraining.filter((i) => i.container!.drainMark === "scale-in");
+    const resumed = c.ourDraining.filter((i) => i.container.drainMark === "scale-in");
     const victims: ObservedInstance[] = [...free];
     const notes: string[] = [];
     for (const i of victims) room.remove(i.instanceId);
@@ -479,9 +495,9 @@ function heldByConstraints(o: Observed, c: Classified, replacing: ObservedInstan
     if (o.tasks === undefined || launching || replacing.length === 0) return held;
     const victims = new Set(replacing.map((i) => i.instanceId));
     const tasksOf = c.tasksOn;
-    const offers = c.live.filter((i) => isActive(i) && !victims.has(i.instanceId)).map((i) => offerOf(i, tasksOf.get(i.container!.arn) ?? []));
-    for (const i of replacing.filter((x) => x.container !== undefined && (isActive(x) || x.container.drainMark === "replace"))) {
-        const stuck = firstUnmetMemberOf((tasksOf.get(i.container!.arn) ?? []).filter((t) => !t.daemon && t.desiredStatus !== "STOPPED"), offers);
+    const offers = c.active.filter((i) => !victims.has(i.instanceId)).map((i) => offerOf(i, tasksOf.get(i.container.arn) ?? []));
+    for (const i of replacing.filter((x): x is Registered => x.container !== undefined && (isActive(x) || x.container.drainMark === "replace"))) {
+        const stuck = firstUnmetMemberOf((tasksOf.get(i.container.arn) ?? []).filter((t) => !t.daemon && t.desiredStatus !== "STOPPED"), offers);
         if (stuck !== undefined) {
             held.set(i, `task ${taskId(stuck.task.arn)} (${stuck.task.group}) needs memberOf(${stuck.expression}), which no instance that stays meets`);
         }
@@ -494,7 +510,7 @@ function heldByConstraints(o: Observed, c: Classified, replacing: ObservedInstan
  * that stay; at most maxScaleInPercent of the registered instances, never below minSize, and only
  * while the reservation left stays under the high thresholds. Returns the resumed drains it keeps.
  */
-function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedInstance[], lowText: string): Decision & { kept: ObservedInstance[] } {
+function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: Registered[], lowText: string): Decision & { kept: Registered[] } {
     const actions: Action[] = [];
     const notes: string[] = [];
     const registered = c.registered.length;
@@ -505,7 +521,7 @@ function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedIns
         return { actions, notes, kept: [] };
     }
     const limit = Math.min(cap, headroom);
-    const tasksOf = (i: ObservedInstance): ObservedTask[] => movableTasks(c, i);
+    const tasksOf = (i: Registered): ObservedTask[] => movableTasks(c, i);
     const stuck = new Map<string, string>();
     for (const i of c.active) {
         const held = firstUnmovable(tasksOf(i));
@@ -514,10 +530,10 @@ function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedIns
 
     const candidates = [...resumed, ...c.active.filter((i) => !isOutdated(i, o)).sort(byLeastUsed)];
     const total = c.registered.reduce((acc, i) => ({
-        cpu: acc.cpu + i.container!.registered.cpu,
-        memory: acc.memory + i.container!.registered.memory,
-        usedCpu: acc.usedCpu + i.container!.registered.cpu - i.container!.remaining.cpu,
-        usedMemory: acc.usedMemory + i.container!.registered.memory - i.container!.remaining.memory,
+        cpu: acc.cpu + i.container.registered.cpu,
+        memory: acc.memory + i.container.registered.memory,
+        usedCpu: acc.usedCpu + i.container.registered.cpu - i.container.remaining.cpu,
+        usedMemory: acc.usedMemory + i.container.registered.memory - i.container.remaining.memory,
     }), { cpu: 0, memory: 0, usedCpu: 0, usedMemory: 0 });
 
     // Free room of the instances that may stay (a victim's is removed), and the tasks earlier
@@ -525,14 +541,14 @@ function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedIns
     // if such an instance later becomes a victim itself, those tasks move again with its own.
     const room = roomOf(c.active.filter((i) => !isOutdated(i, o)), c.tasksOn);
     const incoming = new Map<string, PlaceableTask[]>();
-    const victims: ObservedInstance[] = [];
-    let unfit: { instance: ObservedInstance; why: string } | undefined;
+    const victims: Registered[] = [];
+    let unfit: { instance: Registered; why: string } | undefined;
     let capacity = { cpu: total.cpu, memory: total.memory };
     for (const candidate of candidates) {
         if (victims.length >= limit) break;
         const after = {
-            cpu: capacity.cpu - candidate.container!.registered.cpu,
-            memory: capacity.memory - candidate.container!.registered.memory,
+            cpu: capacity.cpu - candidate.container.registered.cpu,
+            memory: capacity.memory - candidate.container.registered.memory,
         };
         if (after.cpu <= 0 || after.memory <= 0
             || total.usedCpu / after.cpu * 100 >= p.scaling.cpuHighPercent
@@ -578,7 +594,7 @@ function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: ObservedIns
             waitForActive: activeKeepers + stillActive,
             victims: slice.map((i) => ({
                 instanceId: i.instanceId,
-                containerInstanceArn: i.container!.arn,
+                containerInstanceArn: i.container.arn,
                 lifecycle: i.lifecycle,
                 tasks: taskCount(i),
                 decrement: true,
@@ -607,8 +623,8 @@ function tasksByContainer(o: Observed): Map<string, ObservedTask[]> {
 }
 
 /** The tasks on a registered instance that would move if it drained: daemon tasks run on every instance and never move. */
-function movableTasks(c: Classified, i: ObservedInstance): ObservedTask[] {
-    return (c.tasksOn.get(i.container!.arn) ?? []).filter((t) => !t.daemon);
+function movableTasks(c: Classified, i: Registered): ObservedTask[] {
+    return (c.tasksOn.get(i.container.arn) ?? []).filter((t) => !t.daemon);
 }
 
 /** The first task whose needs the scaler cannot evaluate (its instance then stays), and why. */
@@ -621,18 +637,18 @@ function firstUnmovable<T extends { needs?: TaskNeeds }>(tasks: T[]): { task: T;
 }
 
 /** The free room of `instances` (ACTIVE ones), by CPU, memory and what else each offers. */
-function roomOf(instances: ObservedInstance[], tasksOn: Map<string, ObservedTask[]>): BinSet {
-    return binSet(instances.map((i) => ({ id: i.instanceId, cpu: i.container!.remaining.cpu, memory: i.container!.remaining.memory,
-        offer: offerOf(i, tasksOn.get(i.container!.arn) ?? []) })));
+function roomOf(instances: Registered[], tasksOn: Map<string, ObservedTask[]>): BinSet {
+    return binSet(instances.map((i) => ({ id: i.instanceId, cpu: i.container.remaining.cpu, memory: i.container.remaining.memory,
+        offer: offerOf(i, tasksOn.get(i.container.arn) ?? []) })));
 }
 
 /**
  * What an ACTIVE instance offers tasks that would move onto it, besides CPU and memory: the ports
  * in use, ENIs left for awsvpc tasks (by its type), GPUs, the groups on it, its attributes.
  */
-function offerOf(i: ObservedInstance, tasks: ObservedTask[]): InstanceOffer {
+function offerOf(i: Registered, tasks: ObservedTask[]): InstanceOffer {
     const enis = awsvpcEnis(i.instanceType);
-    const c = i.container!;
+    const c = i.container;
     return {
         portsInUse: c.portsInUse ?? [],
         ...(enis === undefined ? {} : { freeEnis: enis - tasks.filter((t) => t.needs?.awsvpc).length }),
