@@ -5,10 +5,10 @@
 import { awsCloud } from "./aws/cloud";
 import { realDeps } from "./cloud";
 import { isScalerRunError } from "./executor";
-import { checkScalerInputs, PENDING_PREFIX, PLAN_PENDING, planPendingBecause, plannableInputs, ScalerInputs } from "./inputs";
+import { checkScalerInputs, plannableInputs, ScalerInputs } from "./inputs";
 import { RunReport } from "./model";
 import { previewPlan, reconcile, ScalerSettings } from "./reconcile";
-import { isNoteLine } from "./render";
+import { isNoteLine, PLAN_PENDING, planHasActions, planPendingBecause } from "./render";
 import { describeError } from "./retry";
 
 /** What the last `pulumi up` did, as stored in the scaler's outputs. */
@@ -49,10 +49,6 @@ function settingsOf(i: ScalerInputs): ScalerSettings {
     return { ...i, targetGroupArns: i.targetGroupArns ?? [] };
 }
 
-function hasActions(plan: unknown): boolean {
-    return Array.isArray(plan) && plan.some((line) => typeof line === "string" && !isNoteLine(line) && !line.startsWith(PENDING_PREFIX));
-}
-
 /**
  * The plan an up stores in the scaler's outputs once it has carried it out: its note lines only (what
  * stays true after the run, unlike its actions). A preview shows these outputs against its new plan.
@@ -68,7 +64,7 @@ function sameJson(a: unknown, b: unknown): boolean {
 /** Carries out the plan in the inputs (if it has actions); shared by create and update. */
 async function runUpdate(id: string, _olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ outs: Record<string, unknown> }> {
     const inputs = news as unknown as ScalerInputs;
-    if (!hasActions(inputs.plan)) return { outs: { ...news, lastRun: _olds.lastRun ?? null } };
+    if (!planHasActions(inputs.plan)) return { outs: { ...news, lastRun: _olds.lastRun ?? null } };
     const log = (line: string) => console.log(line);
     try {
         const result = await reconcile(awsCloud(inputs), realDeps(log), settingsOf(inputs));
@@ -110,7 +106,7 @@ export const scalerProvider = {
     async diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
         const settingsChanged = SETTING_KEYS.some((k) => !sameJson(olds[k], news[k]));
         const codeChanged = olds.__provider !== news.__provider;
-        return { changes: hasActions(news.plan) || settingsChanged || codeChanged, replaces: [], deleteBeforeReplace: false };
+        return { changes: planHasActions(news.plan) || settingsChanged || codeChanged, replaces: [], deleteBeforeReplace: false };
     },
 
     async create(inputs: Record<string, unknown>) {

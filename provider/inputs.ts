@@ -7,18 +7,6 @@ import { Problem, Problems } from "./validation";
 /** The string the engine sends in preview for a value that is not known yet. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-/** The one-line plan of a scaler whose cluster or Auto Scaling group is created in this update. */
-/** How every line that says there is nothing to plan yet begins. */
-export const PENDING_PREFIX = "nothing to plan yet: ";
-
-export const PLAN_PENDING = "nothing to plan yet: the cluster or its Auto Scaling group is created in this update; "
-    + "the first `pulumi up` after that plans and acts";
-
-/** The one-line plan when the cluster or group named in the inputs does not exist (yet). */
-export function planPendingBecause(what: string): string {
-    return `nothing to plan yet: ${what} does not exist; it is created in this update, or the name is wrong`;
-}
-
 /** An instance type in `family.size` form, as EC2 names them. */
 export const INSTANCE_TYPE_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*\.[a-z0-9]+$/;
 

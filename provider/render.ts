@@ -9,6 +9,23 @@ export function isNoteLine(line: string): boolean {
     return line.startsWith(NOTE_PREFIX);
 }
 
+/** How every line that says there is nothing to plan yet begins. */
+const PENDING_PREFIX = "nothing to plan yet: ";
+
+/** The one-line plan of a scaler whose cluster or Auto Scaling group is created in this update. */
+export const PLAN_PENDING = `${PENDING_PREFIX}the cluster or its Auto Scaling group is created in this update; `
+    + "the first `pulumi up` after that plans and acts";
+
+/** The one-line plan when the cluster or group named in the inputs does not exist (yet). */
+export function planPendingBecause(what: string): string {
+    return `${PENDING_PREFIX}${what} does not exist; it is created in this update, or the name is wrong`;
+}
+
+/** Whether a rendered plan (as `check` stored it) has an action to carry out, not only notes or a pending line. */
+export function planHasActions(plan: unknown): boolean {
+    return Array.isArray(plan) && plan.some((line) => typeof line === "string" && !isNoteLine(line) && !line.startsWith(PENDING_PREFIX));
+}
+
 export function plural(n: number, word: string): string {
     return `${n} ${word}${n === 1 ? "" : "s"}`;
 }

@@ -1,7 +1,8 @@
 // The scaler's `check`: every input validated with the exact message, unknown values skipped, and no
 // AWS call made before the inputs are valid and known.
 import { strict as assert } from "node:assert";
-import { checkScalerInputs, UNKNOWN, PLAN_PENDING } from "../../provider/inputs";
+import { checkScalerInputs, UNKNOWN } from "../../provider/inputs";
+import { PLAN_PENDING } from "../../provider/render";
 import { DEFAULT_DRAINING, DEFAULT_SCALING } from "../../provider/policy";
 import { scalerProvider } from "../../provider/dynamic";
 
