@@ -1,14 +1,13 @@
 // The executor: carries out one plan, in order, through the Cloud port. It decides nothing beyond
 // retrying and waiting; every instance it terminates has first been drained of tasks and targets.
-import { Cloud, ClusterContainerInstance, Deps, GroupState } from "./cloud";
-import { Action, DrainPurpose, isLiveState, isMeantToRun, isNotStopped, ObservedTask, Plan, RunReport, taskId, Victim } from "./model";
-import { activeContainers, activeCount } from "./observe";
+import { Cloud, Deps } from "./cloud";
+import { drainSteps, shortArn } from "./drain";
+import { Action, isLiveState, Plan, RunReport } from "./model";
+import { activeCount } from "./observe";
 import { Policy } from "./policy";
 import { plural, renderAction } from "./render";
 import { describeError } from "./retry";
-import { firstUnmetMemberOf } from "./placement";
-import { serviceNames, shortServices } from "./serviceGate";
-import { pollDelayMs, waitFor } from "./waits";
+import { waitFor } from "./waits";
 
 export interface ExecuteSettings {
     clusterName: string;
@@ -37,53 +36,6 @@ export function isScalerRunError(error: unknown): error is ScalerRunError {
 
 /** Seconds new instances get, at least, to register ACTIVE before a wait for them fails. */
 export const REGISTRATION_TIMEOUT_SECONDS = 600;
-
-/** Seconds past the longest deregistration delay that targets may take to leave `draining`. */
-export const TARGET_DELAY_SLACK_SECONDS = 60;
-
-/** Seconds a standalone task stopped at the drain timeout gets to reach STOPPED. */
-export const STOP_GRACE_SECONDS = 300;
-
-/**
- * The deregistration delay assumed for a task's own target group, which the scaler does not read:
- * ELB's default. A task being stopped may spend that long DEACTIVATING, then its stop timeout STOPPING.
- */
-export const ASSUMED_TASK_DEREGISTRATION_DELAY_SECONDS = 300;
-
-const isServiceTask = (t: ObservedTask) => t.group.startsWith("service:");
-
-/** A target group whose instance targets the scaler owns: the group registers each instance at `port`. */
-interface OwnedTargetGroup {
-    arn: string;
-    port?: number;
-    deregistrationDelaySeconds: number;
-}
-
-interface VictimState {
-    victim: Victim;
-    done: boolean;
-    failure?: string;
-    stopDeadlineMs?: number;
-    /** Past the drain timeout, only daemon tasks (and tasks being stopped) were left: they get until then. */
-    daemonGraceUntilMs?: number;
-    /** Services with a task on the instance when its drain began: each must be whole before it is terminated. */
-    services: string[];
-    /** When its batch started draining (epoch ms). */
-    drainStartedMs?: number;
-    /** When the instance was first seen empty: from then its services get the drain timeout to be whole again. */
-    emptySinceMs?: number;
-    lastDetail?: string;
-}
-
-/** The timeouts of one drain batch (epoch ms and durations in ms). */
-interface DrainClock {
-    startedMs: number;
-    timeoutMs: number;
-    /** The longest deregistration delay of the owned target groups, in seconds. */
-    longestDelay: number;
-    targetTimeoutMs: number;
-    stoppingTimeoutMs: number;
-}
 
 /** Carries out `plan`; resolves with the report, or throws ScalerRunError carrying it. */
 export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: ExecuteSettings): Promise<RunReport> {
@@ -138,6 +90,9 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         if (a.waitForActive > 0) await waitForActive(a.waitForActive, `for new instances (${a.cause})`);
     }
 
+    const plannedVictims = new Set(plan.actions.flatMap((a) => a.kind === "drain" ? a.victims.map((v) => v.instanceId) : []));
+    const steps = drainSteps({ cloud, deps, settings, report, log, fail, waitDeadline, deadlineLeft, waitForActive }, plannedVictims);
+
     /**
      * Undoes every undrain of the plan at once, with batched requests (at thousands of instances one
      * request each would take minutes): ACTIVE again, drain mark cleared, back in the owned target groups.
@@ -154,294 +109,12 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         if (draining.length > 0) await cloud.setContainerInstanceState(draining, "ACTIVE");
         await cloud.clearDrainMark(here.map((a) => a.containerInstanceArn));
         // The drain took the instances out of their target groups, and nothing else puts them back.
-        const owned = await ownedTargetGroups(await cloud.describeGroup());
+        const owned = await steps.ownedTargetGroups(await cloud.describeGroup());
         for (const tg of owned) await cloud.registerTargets(tg.arn, here.map((a) => a.instanceId), tg.port);
         for (const a of here) {
             report.instances[a.instanceId] = "undrained";
             log(`${a.instanceId} is ACTIVE again${owned.length > 0 ? ` and registered in ${owned.map((tg) => shortArn(tg.arn)).join(", ")}` : ""}`);
         }
-    }
-
-    /** The instance target groups of the scaler's settings and of the group; task-owned (ip) groups are ECS's. */
-    async function ownedTargetGroups(group: GroupState): Promise<OwnedTargetGroup[]> {
-        const arns = [...new Set([...settings.targetGroupArns, ...group.targetGroupArns])];
-        if (arns.length === 0) return [];
-        const info = await cloud.targetGroups(arns);
-        return arns.flatMap((arn) => info[arn]?.targetType === "instance"
-            ? [{ arn, port: info[arn].port, deregistrationDelaySeconds: info[arn].deregistrationDelaySeconds }] : []);
-    }
-
-    /** Waits until no service among `names` is short of its desired count, failing the run at the drain timeout. */
-    async function waitForServices(names: string[], why: string): Promise<void> {
-        if (names.length === 0) return;
-        const result = await waitFor(async () => {
-            const short = await shortServices(cloud, names);
-            return { state: short.length === 0 ? "DONE" : "RETRY", detail: short.join("; ") };
-        }, waitDeadline(draining.timeoutSeconds), deps, (detail) => { if (detail !== "") log(`holding ${why}: ${detail}`); });
-        if (result.state !== "DONE") {
-            fail(`${why}: ${result.detail} after ${draining.timeoutSeconds} s; nothing was drained for it. `
-                + "ECS's event above says why it cannot place the tasks: add capacity or fix the service, and run again");
-        }
-    }
-
-    /** Instances this run drains: not a place to move a task to. */
-    const plannedVictims = new Set(plan.actions.flatMap((a) => a.kind === "drain" ? a.victims.map((v) => v.instanceId) : []));
-
-    async function drainBatch(a: Extract<Action, { kind: "drain" }>): Promise<void> {
-        const label = `batch ${a.batch} of ${a.batches} (${a.purpose})`;
-        await waitForActive(a.waitForActive, `before ${label}`);
-
-        let group = await cloud.describeGroup();
-        const states: VictimState[] = a.victims.map((victim) => ({ victim, done: false, services: [] }));
-        for (const s of states) {
-            if (!isLive(group, s.victim.instanceId)) goneVictim(s);
-        }
-        const open = () => states.filter((s) => !s.done && s.failure === undefined);
-
-        // The gate: every service with a task on the batch runs its desired count before anything drains.
-        const tasksOf = new Map<VictimState, ObservedTask[]>();
-        for (const s of open()) {
-            if (s.victim.containerInstanceArn === undefined) continue;
-            const tasks = await cloud.listTasksOn(s.victim.containerInstanceArn, true);
-            tasksOf.set(s, tasks);
-            s.services = serviceNames(tasks.map((t) => t.group));
-        }
-        await waitForServices([...new Set(open().flatMap((s) => s.services))], `before ${label}`);
-        await holdUnplaceable(tasksOf, group);
-
-        const targetGroups = await startDraining(open(), label, a.purpose, group);
-        const clock = drainClock(deps.now(), targetGroups);
-        for (const s of open()) s.drainStartedMs = clock.startedMs;
-        for (let attempt = 0; open().length > 0; attempt++) {
-            group = await cloud.describeGroup();
-            for (const s of open()) if (!isLive(group, s.victim.instanceId)) goneVictim(s);
-            const pending = open();
-            const containers = new Map((await cloud.describeContainerInstances(
-                pending.flatMap((s) => s.victim.containerInstanceArn === undefined ? [] : [s.victim.containerInstanceArn])))
-                .map((c) => [c.arn, c]));
-            const targets = await targetsOf(targetGroups, pending.map((s) => s.victim.instanceId));
-            for (const s of pending) {
-                const arn = s.victim.containerInstanceArn;
-                await checkVictim(s, arn === undefined ? undefined : containers.get(arn), targets.get(s.victim.instanceId) ?? [], clock);
-            }
-            if (open().length === 0) break;
-            if (deadlineLeft() <= 0) {
-                for (const s of open()) report.instances[s.victim.instanceId] = "draining";
-                fail(`update deadline of ${maxUpdate} reached: ${open().map((s) => s.victim.instanceId).join(", ")} still DRAINING; `
-                    + "the next `pulumi up` finishes them");
-            }
-            // The targets leave `draining` when the deregistration delay ends: look right then, not up to a poll later.
-            const untilTargetsOut = clock.startedMs + (clock.longestDelay + 1) * 1000 - deps.now();
-            const poll = pollDelayMs(attempt, deps.random());
-            await deps.sleep(Math.min(deadlineLeft(), untilTargetsOut > 0 ? Math.min(poll, untilTargetsOut) : poll));
-        }
-
-        const failures = states.filter((s) => s.failure !== undefined);
-        for (const s of failures) {
-            report.instances[s.victim.instanceId] = "timed-out";
-            log(s.failure!);
-        }
-        if (failures.length > 0) {
-            fail(`${label} could not finish; nothing with a running task was terminated:\n`
-                + failures.map((s) => `  - ${s.failure}`).join("\n")
-                + "\nThe instances stay DRAINING; the next `pulumi up` finishes or undoes them.");
-        }
-        // A held victim keeps the replacement, and its surge record, open for a later run.
-        if (a.endsSurge && !Object.values(report.instances).includes("held")) await cloud.recordSurge(undefined);
-    }
-
-    /**
-     * Sets the victims DRAINING (marked as the scaler's, with the purpose) and takes them out of the
-     * instance target groups the scaler owns; returns those target groups.
-     */
-    async function startDraining(victims: VictimState[], label: string, purpose: DrainPurpose, group: GroupState): Promise<OwnedTargetGroup[]> {
-        const arns = victims.flatMap((s) => s.victim.containerInstanceArn === undefined ? [] : [s.victim.containerInstanceArn]);
-        if (arns.length > 0) {
-            const current = await cloud.describeContainerInstances(arns);
-            for (const c of current) report.tasksAtDrain[c.ec2InstanceId] = c.runningTasks + c.pendingTasks;
-            const toDrain = current.filter((c) => c.status === "ACTIVE").map((c) => c.arn);
-            if (toDrain.length > 0) {
-                await cloud.markDrain(toDrain, purpose);
-                await cloud.setContainerInstanceState(toDrain, "DRAINING");
-            }
-        }
-        const ids = victims.map((s) => s.victim.instanceId);
-        log(`${label}: DRAINING ${ids.join(", ") || "(none left)"}`);
-        const targetGroups = await ownedTargetGroups(group);
-        for (const tg of ids.length === 0 ? [] : targetGroups) {
-            await cloud.deregisterTargets(tg.arn, ids, tg.port);
-            log(`deregistering ${ids.join(", ")} from ${shortArn(tg.arn)}`);
-        }
-        return targetGroups;
-    }
-
-    /** The target groups (of `targetGroups`) each instance is still in, with its state, e.g. `web draining`. */
-    async function targetsOf(targetGroups: OwnedTargetGroup[], ids: string[]): Promise<Map<string, string[]>> {
-        const targets = new Map<string, string[]>();
-        for (const tg of targetGroups) {
-            const st = await cloud.targetStates(tg.arn, ids, tg.port);
-            for (const [id, state] of Object.entries(st)) {
-                if (state !== undefined && state !== "unused") targets.set(id, [...(targets.get(id) ?? []), `${shortArn(tg.arn)} ${state}`]);
-            }
-        }
-        return targets;
-    }
-
-    /** Logs `detail` for a victim unless it is what was last logged for it. */
-    function logChange(s: VictimState, detail: string): void {
-        if (detail === s.lastDetail) return;
-        s.lastDetail = detail;
-        log(detail);
-    }
-
-    /**
-     * One look at a draining victim: terminate it once empty (no task short of STOPPED, out of its
-     * target groups) and its services are whole, or log what it waits on, or at the timeouts apply the
-     * standalone policy or record why it is stuck.
-     */
-    async function checkVictim(s: VictimState, c: ClusterContainerInstance | undefined, inTargets: string[], clock: DrainClock): Promise<void> {
-        // The counters leave out tasks ECS is already stopping; those still serve in-flight requests.
-        const tasks = c === undefined ? 0 : c.runningTasks + c.pendingTasks;
-        const stopping = tasks === 0 && inTargets.length === 0 && c !== undefined
-            ? (await cloud.listTasksOn(c.arn)).filter(isNotStopped) : [];
-        if (tasks === 0 && inTargets.length === 0 && stopping.length === 0) {
-            // Its tasks are gone; their services must have them running elsewhere before it goes.
-            const short = await shortServices(cloud, s.services);
-            if (short.length === 0) {
-                await terminateVictim(s, c);
-                return;
-            }
-            logChange(s, `${s.victim.instanceId}: empty, termination held: ${short.join("; ")}`);
-            // ECS starts a moved task only once it may (with maximumPercent 100, after the old one
-            // stopped), so the services get the drain timeout from the moment the instance emptied.
-            s.emptySinceMs = s.emptySinceMs ?? deps.now();
-            if (deps.now() - clock.startedMs >= clock.targetTimeoutMs && deps.now() - s.emptySinceMs >= clock.timeoutMs) {
-                s.failure = `${s.victim.instanceId}: not terminated, a service it ran is still short ${Math.round((deps.now() - s.emptySinceMs) / 1000)} s `
-                    + `after its last task stopped: ${short.join("; ")}; the instance stays DRAINING`;
-            }
-            return;
-        }
-        logChange(s, `${s.victim.instanceId}: ${tasks} task${tasks === 1 ? "" : "s"} left`
-            + (stopping.length > 0 ? `, ${stopping.length} still stopping (${statuses(stopping)})` : "")
-            + (inTargets.length > 0 ? `, target ${inTargets.join(", ")}` : ""));
-        const elapsedMs = deps.now() - clock.startedMs;
-        // The stop grace is for the standalone tasks the scaler stopped; other tasks still being
-        // stopped (a service task deactivating) have the stopping timeout below.
-        const ownStopped = stopping.filter((t) => report.tasksStopped.includes(t.arn));
-        if (s.stopDeadlineMs !== undefined && deps.now() >= s.stopDeadlineMs && (ownStopped.length > 0 || tasks > 0)) {
-            s.failure = `${s.victim.instanceId}: stopped standalone tasks did not reach STOPPED within ${STOP_GRACE_SECONDS} s`
-                + (ownStopped.length > 0 ? ` (${statuses(ownStopped)})` : "");
-        } else if (s.stopDeadlineMs === undefined && tasks > 0 && elapsedMs >= clock.timeoutMs
-            && (s.daemonGraceUntilMs === undefined || elapsedMs >= s.daemonGraceUntilMs)) {
-            await onTimeout(s, tasks, elapsedMs >= (s.daemonGraceUntilMs ?? Infinity));
-            if (s.failure === undefined && s.stopDeadlineMs === undefined) s.daemonGraceUntilMs = clock.stoppingTimeoutMs;
-        } else if (stopping.length > 0 && elapsedMs >= clock.stoppingTimeoutMs) {
-            s.failure = `${s.victim.instanceId}: ${stopping.length} task(s) still stopping after ${Math.round(elapsedMs / 1000)} s `
-                + `(${statuses(stopping)}): they were asked to stop and have not reached STOPPED`;
-        } else if (tasks === 0 && inTargets.length > 0 && elapsedMs >= clock.targetTimeoutMs) {
-            s.failure = `${s.victim.instanceId}: still in target group ${inTargets.join(", ")} after ${Math.round(clock.targetTimeoutMs / 1000)} s `
-                + `(deregistration delay ${clock.longestDelay} s)`;
-        }
-    }
-
-    /** A batch's timeouts, from when it started draining and the target groups' deregistration delays. */
-    function drainClock(startedMs: number, targetGroups: OwnedTargetGroup[]): DrainClock {
-        const timeoutMs = draining.timeoutSeconds * 1000;
-        // Targets leave `draining` after their group's deregistration delay; waiting less would fail
-        // every drain, so targets get at least that long (plus a minute) whatever the drain timeout.
-        const longestDelay = Math.max(0, ...targetGroups.map((tg) => tg.deregistrationDelaySeconds));
-        const targetTimeoutMs = Math.max(timeoutMs, (longestDelay + TARGET_DELAY_SLACK_SECONDS) * 1000);
-        // A task ECS is already stopping is on its way out: past the drain timeout it still gets its
-        // deactivation (a deregistration delay) and its stop grace before the drain is called stuck.
-        const stoppingTimeoutMs = Math.max(targetTimeoutMs, timeoutMs
-            + (Math.max(longestDelay, ASSUMED_TASK_DEREGISTRATION_DELAY_SECONDS) + STOP_GRACE_SECONDS) * 1000);
-        return { startedMs, timeoutMs, longestDelay, targetTimeoutMs, stoppingTimeoutMs };
-    }
-
-    /**
-     * Leaves ACTIVE the victims with a task whose `memberOf` constraint no other ACTIVE instance meets
-     * (now that the new instances have registered): ECS would stop it and have nowhere to start it.
-     */
-    async function holdUnplaceable(tasksOf: Map<VictimState, ObservedTask[]>, group: GroupState): Promise<void> {
-        const bound = [...tasksOf].filter(([s, tasks]) => !s.done && tasks.some((t) => (t.needs?.memberOf ?? []).length > 0));
-        if (bound.length === 0) return;
-        const others = activeContainers(group, await cloud.listContainerInstances())
-            .filter((c) => !plannedVictims.has(c.ec2InstanceId)).map((c) => ({ attributes: c.attributes ?? {} }));
-        for (const [s, tasks] of bound) {
-            const stuck = firstUnmetMemberOf(tasks.filter((t) => !t.daemon && isMeantToRun(t)), others);
-            if (stuck === undefined) continue;
-            s.done = true;
-            report.instances[s.victim.instanceId] = "held";
-            log(`${s.victim.instanceId} held, not drained: task ${taskId(stuck.task.arn)} (${stuck.task.group}) needs memberOf(${stuck.expression}), `
-                + "which no other ACTIVE instance meets");
-        }
-    }
-
-    function goneVictim(s: VictimState): void {
-        s.done = true;
-        report.instances[s.victim.instanceId] = "gone";
-        log(`${s.victim.instanceId} left the group on its own (terminated elsewhere, e.g. a Spot interruption)`);
-    }
-
-    /**
-     * Terminates through the group first: ECS deregisters a terminated instance whose agent is
-     * connected, and if the group refuses, the instance is still DRAINING in the cluster, where the
-     * next run finds it. Only an instance whose agent is disconnected is deregistered by the scaler.
-     */
-    async function terminateVictim(s: VictimState, c: ClusterContainerInstance | undefined): Promise<void> {
-        try {
-            await cloud.terminateInstance(s.victim.instanceId, s.victim.decrement);
-        } catch (error) {
-            if (!(error instanceof Error && error.name === "ValidationError")) throw error;
-            s.failure = `${s.victim.instanceId}: Auto Scaling refused to terminate it (${error.message}); it stays DRAINING `
-                + "in the cluster, and the next run finishes or undoes its drain";
-            return;
-        }
-        if (c !== undefined && !c.agentConnected) {
-            try {
-                await cloud.deregisterContainerInstance(c.arn);
-            } catch (error) {
-                log(`${s.victim.instanceId}: could not deregister its container instance (agent disconnected): ${describeError(error)}`);
-            }
-        }
-        s.done = true;
-        report.instances[s.victim.instanceId] = "terminated";
-        report.drainSeconds[s.victim.instanceId] = Math.round((deps.now() - (s.drainStartedMs ?? deps.now())) / 1000);
-        log(`terminated ${s.victim.instanceId} (${s.victim.decrement ? "desired capacity lowered by 1" : "the group launches a replacement"})`);
-    }
-
-    /**
-     * At the drain timeout: fail naming the service tasks ECS could not move, or apply the standalone
-     * policy. Daemon tasks are stopped by ECS last, once every other task is gone, so when only they
-     * are left the drain gets the stopping grace first (`graceOver` once that is spent too).
-     */
-    async function onTimeout(s: VictimState, tasks: number, graceOver: boolean): Promise<void> {
-        const id = s.victim.instanceId;
-        const after = `after ${draining.timeoutSeconds} s`;
-        const running = (await cloud.listTasksOn(s.victim.containerInstanceArn!, true)).filter((t) => isMeantToRun(t) && !t.daemon);
-        if (running.length === 0) {
-            if (graceOver) s.failure = `${id}: ${tasks} task(s) still running or stopping ${after} and its grace: they have not reached STOPPED`;
-            return;
-        }
-        const service = running.filter(isServiceTask);
-        const standalone = running.filter((t) => !isServiceTask(t));
-        if (service.length > 0) {
-            s.failure = `${id}: ${service.length} service task(s) still running ${after} (${groups(service)}); ECS could not `
-                + "move them: check free capacity and the services' deployment configuration (with minimumHealthyPercent 100, "
-                + "maximumPercent must leave room for one more task)";
-            return;
-        }
-        if (draining.standaloneTasks === "fail") {
-            s.failure = `${id}: standalone task(s) still running ${after}: ${standalone.map((t) => `${t.arn} (${t.group})`).join(", ")}; `
-                + "draining.standaloneTasks is \"fail\": stop them yourself or set it to \"stop\"";
-            return;
-        }
-        for (const t of standalone) {
-            await cloud.stopTask(t.arn, `spot-ecs: drain of ${id} timed out after ${draining.timeoutSeconds} s`);
-            report.tasksStopped.push(t.arn);
-            log(`stopped standalone task ${t.arn} (${t.group}) on ${id}: drain timeout, draining.standaloneTasks is "stop"`);
-        }
-        s.stopDeadlineMs = deps.now() + STOP_GRACE_SECONDS * 1000;
     }
 
     let undrainsDone = false;
@@ -471,7 +144,7 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
                     if (action.fallback === "end") await cloud.recordFallback(undefined);
                     log(`On-Demand base capacity ${action.from} → ${action.to}`);
                     break;
-                case "drain": await drainBatch(action); break;
+                case "drain": await steps.drainBatch(action); break;
                 default: {
                     const unknown: never = action;
                     throw new Error(`unknown action ${JSON.stringify(unknown)}`);
@@ -487,27 +160,4 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
     }
     log(plan.actions.length === 0 ? "nothing to do" : `done: ${plan.actions.length} action(s)`);
     return finish();
-}
-
-function isLive(group: GroupState, instanceId: string): boolean {
-    const i = group.instances.find((x) => x.instanceId === instanceId);
-    return i !== undefined && isLiveState(i.asgState);
-}
-
-/** `DEACTIVATING ×2, STOPPING ×1`: where tasks that are being stopped are. */
-function statuses(tasks: ObservedTask[]): string {
-    const counts = new Map<string, number>();
-    for (const t of tasks) counts.set(t.lastStatus, (counts.get(t.lastStatus) ?? 0) + 1);
-    return [...counts].map(([status, n]) => `${status} ×${n}`).join(", ");
-}
-
-function groups(tasks: ObservedTask[]): string {
-    const counts = new Map<string, number>();
-    for (const t of tasks) counts.set(t.group, (counts.get(t.group) ?? 0) + 1);
-    return [...counts].map(([g, n]) => `${g} ×${n}`).join(", ");
-}
-
-function shortArn(arn: string): string {
-    const m = /targetgroup\/([^/]+)/.exec(arn);
-    return m ? `targetgroup/${m[1]}` : arn;
 }
