@@ -1,7 +1,9 @@
 // Fleet replacement after a launch template change, on the simulated cluster (virtual time):
 // the scaler with full and 10% surge, against one-at-a-time draining and an ASG instance refresh.
+import { SimCloud } from "../provider/sim/cloud";
 import { buildCluster, newLaunchTemplateVersion, simReconcile, simSettings } from "../provider/sim/scenario";
 import { SimTimings, SimWorld } from "../provider/sim/world";
+import { NetworkModel } from "../provider/sim/network";
 
 export const BENCH_TIMINGS: SimTimings = {
     bootSeconds: 90,
@@ -35,6 +37,8 @@ export interface ReplacementRow {
 }
 
 const TASKS_PER_INSTANCE = 8;
+
+const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
 /** A fleet of `n` instances, 8 service tasks each (services of 40 at min healthy 50%, max 200%), one target group. */
 function fleet(n: number, maxSize: number, timings: SimTimings): SimWorld {
@@ -109,20 +113,22 @@ export async function instanceRefresh(n: number, timings = BENCH_TIMINGS): Promi
  * The scaler replacing the fleet with `surgePercent` of room above it: with the bench's settings (every
  * instance in one batch, a day's deadline), or with the package's draining defaults.
  */
-export async function scalerReplacement(n: number, surgePercent: number, timings = BENCH_TIMINGS, defaults = false) {
+export async function scalerReplacement(n: number, surgePercent: number, timings = BENCH_TIMINGS, defaults = false, network?: NetworkModel) {
     const world = fleet(n, n + Math.ceil(n * surgePercent / 100), timings);
     const start = world.now;
     const run = simReconcile(world, simSettings(world, {
         targetGroupArns: world.group.targetGroupArns,
         launchTemplateVersion: world.group.launchTemplateVersion,
         ...(defaults ? {} : { draining: { batchSize: Math.min(1000, n), minHealthyPercent: 100, maxUpdateSeconds: 86400 } }),
-    }));
+    }), network === undefined ? {} : { network });
     // With the defaults the run may stop at its deadline, leaving the rest to the next run.
-    await run.then(() => undefined, (error) => { if (!defaults) throw error; });
+    const cloud = await run.then((r) => r.cloud, (error) => { if (!defaults) throw error; return (error as { cloud?: SimCloud }).cloud; });
     // Replaced: the original instances that are gone (new ones launched for the surge do not count).
     const replaced = n - world.liveInstances().filter((i) => i.ltVersion !== world.group.launchTemplateVersion).length;
     if (!defaults && replaced < n) throw new Error(`replacement of ${n} at ${surgePercent}% surge left old instances`);
-    return { seconds: (world.now - start) / 1000, replaced, tasksLost: world.killedTasks().length, minHealthyViolations: world.violations.length };
+    const wire = cloud?.network;
+    return { seconds: (world.now - start) / 1000, replaced, tasksLost: world.killedTasks().length, minHealthyViolations: world.violations.length,
+        ...(wire === undefined ? {} : { awsRequests: sum(wire.requests), throttled: sum(wire.throttled) }) };
 }
 
 export async function replacementRows(sizes: number[], surges = [100, 10], timings = BENCH_TIMINGS, defaultsAt?: number): Promise<ReplacementRow[]> {

@@ -2,6 +2,7 @@
 // (throttling, 5xx errors and calls that never answer).
 import { ClusterContainerInstance, Cloud, Deps, FALLBACK_TAG, SURGE_TAG, TargetState } from "../cloud";
 import { DRAIN_MARK_ATTRIBUTE, ObservedTask } from "../model";
+import { batched, listAndDescribe, Network, NetworkModel } from "./network";
 import { seededRandom } from "./random";
 import { SimContainer, SimTask, SimWorld } from "./world";
 
@@ -20,6 +21,8 @@ export interface SimCloud extends Cloud {
     readonly requests: Record<string, number>;
     /** Faults injected, by kind. */
     readonly faults: Record<"throttle" | "serverError" | "hang", number>;
+    /** With a network model: the AWS requests behind the calls, their latency and throttling. */
+    readonly network?: Network;
 }
 
 function taskView(world: SimWorld, t: SimTask, arn: string): ObservedTask {
@@ -37,9 +40,16 @@ function taskView(world: SimWorld, t: SimTask, arn: string): ObservedTask {
     };
 }
 
-/** A Cloud acting on `world` as the scaler. */
-export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
+/**
+ * A Cloud acting on `world` as the scaler. With `network`, every call costs the AWS requests the AWS
+ * Cloud sends for it (pages and batches, one after another), each with a latency and a token from its
+ * throttling bucket, on the world's clock.
+ */
+export function simCloud(world: SimWorld, faults?: FaultConfig, network?: NetworkModel): SimCloud {
     const requests: Record<string, number> = {};
+    const wire = network === undefined ? undefined : new Network(network, () => world.now, (ms) => world.clock.sleep(ms));
+    // The AWS Cloud reads each task definition once per Cloud.
+    const definitionsRead = new Set<string>();
     const injected = { throttle: 0, serverError: 0, hang: 0 };
     const roll = faults === undefined ? () => 1 : seededRandom(faults.seed);
 
@@ -69,8 +79,11 @@ export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
         return [...world.instances.values()].flatMap((i) => i.container !== undefined && i.container.status !== "INACTIVE" ? [i.container] : []);
     }
 
-    /** Counts the request, then maybe fails it before it reaches the world. */
-    async function call<T>(op: string, body: () => T): Promise<T> {
+    /**
+     * Counts the request, then maybe fails it before it reaches the world; with a network model, sends
+     * the AWS requests `aws` (default: one `op`) first.
+     */
+    async function call<T>(op: string, body: () => T, aws?: () => string[]): Promise<T> {
         requests[op] = (requests[op] ?? 0) + 1;
         if (faults !== undefined) {
             const r = roll();
@@ -90,12 +103,22 @@ export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
                 return new Promise<T>(() => undefined);
             }
         }
+        if (wire !== undefined) await wire.send(aws === undefined ? [op] : aws());
         return body();
+    }
+
+    /** The requests of reading tasks with what they need: each new task definition once, the services ten at a time. */
+    function needsReads(tasks: SimTask[]): string[] {
+        const families = [...new Set(tasks.map((t) => t.family))].filter((f) => !definitionsRead.has(f));
+        for (const f of families) definitionsRead.add(f);
+        const services = new Set(tasks.flatMap((t) => t.service === undefined ? [] : [t.service]));
+        return [...families.map(() => "DescribeTaskDefinition"), ...batched("DescribeServices", services.size, 10)];
     }
 
     return {
         requests,
         faults: injected,
+        ...(wire === undefined ? {} : { network: wire }),
         describeGroup: () => call("DescribeAutoScalingGroups", () => ({
             name: world.group.name,
             desired: world.group.desired,
@@ -119,15 +142,28 @@ export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
             Object.fromEntries(ids.flatMap((id) => {
                 const i = world.instances.get(id);
                 return i === undefined ? [] : [[id, { lifecycle: i.lifecycle, launchTime: i.launchedAt }]];
-            }))),
-        listContainerInstances: () => call("ListContainerInstances", () => registered().map(containerView)),
-        describeContainerInstances: (arns) => call("DescribeContainerInstances", () =>
-            registered().filter((c) => arns.includes(c.arn)).map(containerView)),
+            })), () => batched("DescribeInstances", ids.length, 200)),
+        listContainerInstances: () => call("ListContainerInstances", () => registered().map(containerView),
+            () => listAndDescribe("ListContainerInstances", "DescribeContainerInstances", registered().length)),
+        describeContainerInstances: (arns) => call("DescribeContainerInstances", () => {
+            const wanted = new Set(arns);
+            return registered().filter((c) => wanted.has(c.arn)).map(containerView);
+        }, () => batched("DescribeContainerInstances", arns.length, 100)),
         listTasks: () => call("ListTasks", () => registered().flatMap((c) =>
-            world.tasksOn(c.instanceId).filter(SimWorld.meantToRun).map((t) => taskView(world, t, c.arn)))),
-        listTasksOn: (arn) => call("ListTasks", () => {
+            world.tasksOn(c.instanceId).filter(SimWorld.meantToRun).map((t) => taskView(world, t, c.arn))), () => {
+            const tasks = registered().flatMap((c) => world.tasksOn(c.instanceId).filter(SimWorld.meantToRun));
+            return [...listAndDescribe("ListTasks", "DescribeTasks", tasks.length), ...needsReads(tasks)];
+        }),
+        listTasksOn: (arn, withNeeds) => call("ListTasks", () => {
             const c = world.containerByArn(arn);
             return c === undefined ? [] : world.tasksOn(c.instanceId).map((t) => taskView(world, t, arn));
+        }, () => {
+            // One list per desired status (RUNNING, then STOPPED), each page described.
+            const c = world.containerByArn(arn);
+            const tasks = c === undefined ? [] : world.tasksOn(c.instanceId);
+            const running = tasks.filter(SimWorld.meantToRun).length;
+            return [...listAndDescribe("ListTasks", "DescribeTasks", running), ...listAndDescribe("ListTasks", "DescribeTasks", tasks.length - running),
+                ...(withNeeds === true ? needsReads(tasks) : [])];
         }),
         reservationMetrics: (start, end) => call("GetMetricData", () => ({
             cpu: world.metrics.cpu.filter((p) => p.time >= start && p.time <= end),
@@ -135,65 +171,72 @@ export function simCloud(world: SimWorld, faults?: FaultConfig): SimCloud {
         })),
         lastScalingActivity: () => call("DescribeScalingActivities", () =>
             world.activities.length === 0 ? undefined : Math.max(...world.activities)),
-        managedDrainingProviders: () => call("DescribeCapacityProviders", () => [...world.managedDrainingProviders]),
+        managedDrainingProviders: () => call("DescribeCapacityProviders", () => [...world.managedDrainingProviders],
+            () => ["DescribeClusters", "DescribeAutoScalingGroups", "DescribeCapacityProviders"]),
         targetStates: (tg, ids) => call("DescribeTargetHealth", () => {
             const targets = world.targetGroups.get(tg);
             return Object.fromEntries(ids.map((id) => [id, targets?.get(id)?.state as TargetState | undefined]));
-        }),
+        }, () => batched("DescribeTargetHealth", ids.length, 100)),
         targetGroups: (arns) => call("DescribeTargetGroups", () => Object.fromEntries(arns.map((arn) =>
-            [arn, { targetType: "instance", port: 80, deregistrationDelaySeconds: world.timings.deregistrationDelaySeconds }]))),
+            [arn, { targetType: "instance", port: 80, deregistrationDelaySeconds: world.timings.deregistrationDelaySeconds }])),
+            () => [...batched("DescribeTargetGroups", arns.length, 20), ...arns.map(() => "DescribeTargetGroupAttributes")]),
         unplacedServices: () => call("ListServices", () => [...world.services.values()].flatMap((s) => {
             if (s.daemon || s.lastEvent === undefined) return [];
             const placed = world.serviceTasks(s.name).filter(SimWorld.meantToRun).length;
             return s.desired - placed > 0 ? [{ name: s.name, missing: s.desired - placed, event: s.lastEvent }] : [];
-        })),
+        }), () => [...batched("ListServices", Math.max(1, world.services.size), 100), ...batched("DescribeServices", world.services.size, 10)]),
         serviceHealth: (names) => call("DescribeServices", () => Object.fromEntries(names.flatMap((name) => {
             const s = world.services.get(name);
             if (s === undefined) return [];
             const running = world.serviceTasks(name).filter((t) => t.status === "RUNNING").length;
             return [[name, { desired: s.desired, running, daemon: s.daemon === true, ...(s.lastEvent === undefined ? {} : { event: s.lastEvent }) }]];
-        }))),
+        })), () => batched("DescribeServices", names.length, 10)),
         spotInterruptions: (ids) => call("DescribeSpotInstanceRequests", () => ids.filter((id) => {
             const i = world.instances.get(id);
             return i !== undefined && i.interruptAt !== undefined && i.asgState !== "Terminated";
-        })),
+        }), () => batched("DescribeSpotInstanceRequests", ids.length, 200)),
         setDesiredCapacity: (n) => call("SetDesiredCapacity", () => world.setDesired(n, "scaler")),
-        setInstanceProtection: (ids, protect) => call("SetInstanceProtection", () => world.setInstanceProtection(ids, protect, "scaler")),
+        setInstanceProtection: (ids, protect) => call("SetInstanceProtection", () => world.setInstanceProtection(ids, protect, "scaler"),
+            () => batched("SetInstanceProtection", ids.length, 50)),
         spotLaunchFailures: (since) => call("DescribeScalingActivities", () =>
             world.launchFailures.filter((f) => f.at >= since).reverse().map((f) => ({ ...f }))),
         setOnDemandBase: (base) => call("UpdateAutoScalingGroup", () => {
             world.log("scaler", `On-Demand base ${world.group.onDemandBaseCapacity} → ${base}`);
             world.group.onDemandBaseCapacity = base;
-        }),
+        }, () => ["DescribeAutoScalingGroups", "UpdateAutoScalingGroup"]),
         recordFallback: (baseline) => call("CreateOrUpdateTags", () => {
             if (baseline === undefined) delete world.group.tags[FALLBACK_TAG];
             else world.group.tags[FALLBACK_TAG] = String(baseline);
-        }),
+        }, () => [baseline === undefined ? "DeleteTags" : "CreateOrUpdateTags"]),
         recordSurge: (baseline) => call("CreateOrUpdateTags", () => {
             if (baseline === undefined) delete world.group.tags[SURGE_TAG];
             else world.group.tags[SURGE_TAG] = String(baseline);
-        }),
+        }, () => [baseline === undefined ? "DeleteTags" : "CreateOrUpdateTags"]),
         markDrain: (arns, purpose) => call("PutAttributes", () => {
             for (const arn of arns) {
                 const c = world.containerByArn(arn);
                 if (c !== undefined) c.attributes[DRAIN_MARK_ATTRIBUTE] = purpose;
             }
-        }),
+        }, () => batched("PutAttributes", arns.length, 10)),
         clearDrainMark: (arns) => call("DeleteAttributes", () => {
             for (const arn of arns) {
                 const c = world.containerByArn(arn);
                 if (c !== undefined) delete c.attributes[DRAIN_MARK_ATTRIBUTE];
             }
+        }, () => {
+            // The marks are read first: DeleteAttributes matches on the value.
+            const marked = arns.filter((arn) => world.containerByArn(arn)?.attributes[DRAIN_MARK_ATTRIBUTE] !== undefined).length;
+            return [...batched("DescribeContainerInstances", arns.length, 100), ...batched("DeleteAttributes", marked, 10)];
         }),
         setContainerInstanceState: (arns, status) => call("UpdateContainerInstancesState", () => {
             for (const arn of arns) world.setContainerStatus(arn, status, "scaler");
-        }),
+        }, () => batched("UpdateContainerInstancesState", arns.length, 10)),
         deregisterTargets: (tg, ids) => call("DeregisterTargets", () => {
             for (const id of ids) world.deregisterTarget(tg, id, "scaler");
-        }),
+        }, () => batched("DeregisterTargets", ids.length, 100)),
         registerTargets: (tg, ids) => call("RegisterTargets", () => {
             for (const id of ids) world.registerTarget(tg, id, "scaler");
-        }),
+        }, () => batched("RegisterTargets", ids.length, 100)),
         stopTask: (arn) => call("StopTask", () => {
             const t = world.tasks.get(arn);
             if (t !== undefined) world.requestStop(t, "stop-task", "scaler");

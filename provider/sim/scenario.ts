@@ -2,6 +2,7 @@
 import { DEFAULT_DRAINING, DEFAULT_SCALING, ScalerSettingsDefaults } from "./defaults";
 import { reconcile, previewPlan, ScalerSettings } from "../reconcile";
 import { FaultConfig, simCloud, simDeps, SimCloud } from "./cloud";
+import { NetworkModel } from "./network";
 import { SimTimings, SimWorld } from "./world";
 import { Lifecycle } from "../model";
 import { TaskNeeds } from "../placement";
@@ -100,10 +101,11 @@ export interface SimRun {
 }
 
 /** Runs one reconcile (observe, plan, execute) on the world's virtual clock, then one tick; progress lines go to `lines`. */
-export async function simReconcile(world: SimWorld, settings: ScalerSettings, opts: { seed?: number; faults?: FaultConfig } = {}) {
+export async function simReconcile(world: SimWorld, settings: ScalerSettings,
+    opts: { seed?: number; faults?: FaultConfig; network?: NetworkModel } = {}) {
     const lines: string[] = [];
     const timed: { at: number; line: string }[] = [];
-    const cloud = simCloud(world, opts.faults);
+    const cloud = simCloud(world, opts.faults, opts.network);
     const deps = simDeps(world, opts.seed ?? 1, (line) => {
         lines.push(line);
         timed.push({ at: world.now, line });

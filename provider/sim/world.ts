@@ -8,9 +8,24 @@ import { VirtualClock } from "./clock";
 import { advanceGroupEvents, GroupEvents } from "./groupEvents";
 import { advanceTerminationHooks } from "./managedDraining";
 
+/** A number in [0, 1) fixed by `id`, spread evenly over ids (FNV-1a, then mixed): per-instance variation without drawing from a shared generator. */
+function spreadOf(id: string): number {
+    let h = 0x811c9dc5;
+    for (let k = 0; k < id.length; k++) h = Math.imul(h ^ id.charCodeAt(k), 0x01000193) >>> 0;
+    // Ids differ in their last characters only: mix every bit into the high ones (MurmurHash3's finalizer).
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+    return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
+}
+
 export interface SimTimings {
     /** Seconds from launch until the agent registers the instance ACTIVE. */
     bootSeconds: number;
+    /**
+     * Up to this many seconds more, different for each instance (spread evenly, from its id): boot and
+     * agent registration do not take the same time on every instance. @default 0
+     */
+    bootSpreadSeconds?: number;
     /** Seconds a deregistered target stays `draining`. */
     deregistrationDelaySeconds: number;
     /** Seconds a task spends STOPPING (SIGTERM, then the container stop timeout) before it is STOPPED. */
@@ -57,6 +72,8 @@ export interface SimInstance {
     lifecycle: Lifecycle;
     ltVersion: string;
     launchedAt: number;
+    /** Seconds from launch until it is in service (and its agent registers). */
+    bootSeconds: number;
     asgState: "Pending" | "InService" | "Terminating" | "Terminated";
     terminatedAt?: number;
     terminatedBy?: Actor;
@@ -342,13 +359,15 @@ export class SimWorld {
         const kind: Lifecycle = lifecycle ?? this.nextLifecycle();
         // Setting up a scenario launches even into a dry pool.
         const pool = this.poolFor(kind) ?? this.poolFor("on-demand")!;
+        const id = this.nextId("i-0");
         const inst: SimInstance = {
-            id: this.nextId("i-0"),
+            id,
             type: pool.type,
             zone: pool.zone,
             lifecycle: kind,
             ltVersion: version,
             launchedAt: this.now,
+            bootSeconds: this.timings.bootSeconds + Math.round(spreadOf(id) * (this.timings.bootSpreadSeconds ?? 0)),
             asgState: "Pending",
             neverRegisters: this.newInstancesNeverRegister,
             protectedFromScaleIn: this.protectNewInstances,
@@ -728,7 +747,7 @@ export class SimWorld {
     private step(): void {
         const now = this.now;
         for (const inst of this.instances.values()) {
-            if (inst.asgState === "Pending" && now - inst.launchedAt >= this.timings.bootSeconds * 1000) {
+            if (inst.asgState === "Pending" && now - inst.launchedAt >= inst.bootSeconds * 1000) {
                 // The group sees the instance in service once it has booted, whether or not its agent registers.
                 if (inst.neverRegisters) inst.asgState = "InService";
                 else this.register(inst);

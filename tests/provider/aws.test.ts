@@ -9,6 +9,10 @@ import { startMoto, Moto } from "../helpers/moto";
 import { startLimitsProxy, LimitsProxy } from "../helpers/awsLimits";
 import { createMotoCluster, MotoCluster, putReservations, REGION } from "../helpers/motoCluster";
 import { awsEnv } from "../helpers/env";
+import { Cloud } from "../../provider/cloud";
+import { simCloud } from "../../provider/sim/cloud";
+import { AWS_NETWORK } from "../../provider/sim/network";
+import { buildCluster } from "../../provider/sim/scenario";
 
 describe("AWS Cloud port against moto", function () {
     this.timeout(180_000);
@@ -89,6 +93,25 @@ describe("AWS Cloud port against moto", function () {
             for (const id of m.instanceIds.slice(0, 3)) await cloud.listTasksOn(m.containerArns[id], true);
             assert.equal(cloud.requests.DescribeTaskDefinition, 1);
             assert.equal(cloud.requests.DescribeServices, 3, "services change, so they are read each time");
+        });
+
+        it("is what the simulator charges with a network model: the same requests, by operation, for the same cluster", async () => {
+            // The simulated Cloud's latency and throttling stand on this: it charges the requests this code sends.
+            const world = buildCluster({ instances: 120, services: [{ name: "web", count: 150, cpu: 128, memory: 256 }] });
+            const occupied = [...world.instances.values()].find((i) => world.tasksOn(i.id).length > 0)!;
+            const calls: [string, (c: Cloud, arn: string) => Promise<unknown>][] = [
+                ["listContainerInstances", (c) => c.listContainerInstances()],
+                ["listTasks", (c) => c.listTasks()],
+                ["listTasksOn", (c, arn) => c.listTasksOn(arn)],
+                ["describeContainerInstances", (c, arn) => c.describeContainerInstances([arn])],
+            ];
+            for (const [name, callOn] of calls) {
+                const aws = cloudFor(m);
+                await callOn(aws, m.containerArns[m.instanceIds[0]]);
+                const sim = simCloud(world, undefined, { ...AWS_NETWORK, buckets: {} });
+                await world.clock.run(callOn(sim, occupied.container!.arn));
+                assert.deepEqual(sim.network!.requests, aws.requests, name);
+            }
         });
 
         it("reads instance lifecycles and launch times in one request", async () => {

@@ -145,4 +145,23 @@ describe("simulated cluster", () => {
         };
         assert.deepEqual(run(), run());
     });
+
+    it("boots each instance in its own time within bootSpreadSeconds, the same way every run", () => {
+        const boots = () => {
+            const w = buildCluster({ instances: 1, maxSize: 21, timings: { bootSeconds: 60, bootSpreadSeconds: 60, tickSeconds: 1 } });
+            const start = w.now;
+            w.setDesired(21, "scaler");
+            const registeredAt = new Map<string, number>();
+            for (let s = 0; s <= 130; s++) {
+                w.clock.advance(1000);
+                for (const i of w.liveInstances()) if (i.container !== undefined && !registeredAt.has(i.id)) registeredAt.set(i.id, (w.now - start) / 1000);
+            }
+            return [...registeredAt.values()].slice(1);
+        };
+        const seconds = boots();
+        assert.equal(seconds.length, 20);
+        assert.ok(seconds.every((t) => t >= 60 && t <= 121), seconds.join(", "));
+        assert.ok(new Set(seconds).size >= 10, `spread: ${seconds.join(", ")}`);
+        assert.deepEqual(boots(), seconds);
+    });
 });

@@ -1,0 +1,137 @@
+// What AWS requests cost in time: a latency for every request and the token buckets AWS throttles
+// them with. The simulated Cloud charges each of its calls the requests the AWS Cloud
+// (provider/aws/cloud.ts) sends for it, one after another as that code sends them.
+import { LIMITS } from "../aws/cloud";
+import { seededRandom } from "./random";
+
+/** A token bucket: `capacity` requests at once (the burst), refilled at `refillPerSecond` (the sustained rate). */
+export interface BucketSpec {
+    capacity: number;
+    refillPerSecond: number;
+    operations: string[];
+    /** Where the figures come from. */
+    source: string;
+}
+
+export interface NetworkModel {
+    /** Seed of the latency draws. */
+    seed: number;
+    /** Median latency of one request, in ms; latencies are log-normal around it. */
+    medianMs: number;
+    /** Spread of the log-normal (its sigma): 0.5 puts the 99th percentile at 3.2 × the median. */
+    sigma: number;
+    /** Token buckets by category, per account and Region; an operation in none is not throttled. */
+    buckets: Record<string, BucketSpec>;
+}
+
+const ECS_PAGE = "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html";
+const EC2_PAGE = "https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html";
+const ASSUMED = "assumed: Auto Scaling, ELB and CloudWatch publish no per-action rates; the EC2 non-mutating figures are used";
+
+/** The buckets AWS documents for the ECS and EC2 requests the scaler sends; assumed ones say so. */
+export const AWS_BUCKETS: Record<string, BucketSpec> = {
+    "ECS cluster resource read": { capacity: 100, refillPerSecond: 20, source: ECS_PAGE,
+        operations: ["DescribeContainerInstances", "DescribeTasks", "ListContainerInstances", "ListTasks"] },
+    "ECS cluster resource modify": { capacity: 100, refillPerSecond: 40, source: ECS_PAGE,
+        operations: ["DeleteAttributes", "DeregisterContainerInstance", "PutAttributes", "StopTask", "UpdateContainerInstancesState"] },
+    "ECS service read": { capacity: 100, refillPerSecond: 20, source: ECS_PAGE, operations: ["DescribeServices", "ListServices"] },
+    "ECS cluster read": { capacity: 50, refillPerSecond: 20, source: ECS_PAGE, operations: ["DescribeClusters"] },
+    "ECS task definition read": { capacity: 50, refillPerSecond: 20, source: ECS_PAGE, operations: ["DescribeTaskDefinition"] },
+    "ECS capacity provider read": { capacity: 50, refillPerSecond: 20, source: ECS_PAGE, operations: ["DescribeCapacityProviders"] },
+    // EC2 buckets are per action.
+    "EC2 DescribeInstances": { capacity: 100, refillPerSecond: 20, source: EC2_PAGE, operations: ["DescribeInstances"] },
+    "EC2 DescribeSpotInstanceRequests": { capacity: 100, refillPerSecond: 20, source: EC2_PAGE, operations: ["DescribeSpotInstanceRequests"] },
+    "Auto Scaling describe": { capacity: 100, refillPerSecond: 20, source: ASSUMED,
+        operations: ["DescribeAutoScalingGroups", "DescribeScalingActivities"] },
+    "Auto Scaling modify": { capacity: 100, refillPerSecond: 20, source: ASSUMED,
+        operations: ["SetDesiredCapacity", "SetInstanceProtection", "TerminateInstanceInAutoScalingGroup", "UpdateAutoScalingGroup",
+            "CreateOrUpdateTags", "DeleteTags"] },
+    "ELB describe": { capacity: 100, refillPerSecond: 20, source: ASSUMED,
+        operations: ["DescribeTargetHealth", "DescribeTargetGroups", "DescribeTargetGroupAttributes"] },
+    "ELB modify": { capacity: 100, refillPerSecond: 20, source: ASSUMED, operations: ["DeregisterTargets", "RegisterTargets"] },
+    "CloudWatch": { capacity: 100, refillPerSecond: 20, source: ASSUMED, operations: ["GetMetricData", "PutMetricData"] },
+};
+
+/**
+ * The latency and throttling the bench's rows "with latency" use. No AWS page gives a per-request
+ * latency; 100 ms median (p99 about 320 ms) is an assumption, slower than a typical in-Region call.
+ */
+export const AWS_NETWORK: NetworkModel = { seed: 1, medianMs: 100, sigma: 0.5, buckets: AWS_BUCKETS };
+
+/** One line naming the model, for results and tables. */
+export function describeNetwork(m: NetworkModel): string {
+    return `log-normal latency, median ${m.medianMs} ms, sigma ${m.sigma}; AWS token buckets (ECS and EC2 as documented, others assumed)`;
+}
+
+/** `n` items read with `size` to a request: how many requests (at least one). */
+function pages(n: number, size: number): number {
+    return Math.max(1, Math.ceil(n / size));
+}
+
+/** A paged list whose every page is then described in batches of `describeSize`, as the AWS Cloud reads them. */
+export function listAndDescribe(list: string, describe: string, n: number, describeSize = 100): string[] {
+    const out: string[] = [];
+    for (let p = 0; p < pages(n, LIMITS.listPage); p++) {
+        out.push(list);
+        const onPage = Math.min(LIMITS.listPage, n - p * LIMITS.listPage);
+        for (let d = 0; d < Math.ceil(onPage / describeSize); d++) out.push(describe);
+    }
+    return out;
+}
+
+/** `op`, once per batch of `size` among `n` items (none for no items). */
+export function batched(op: string, n: number, size: number): string[] {
+    return Array.from({ length: Math.ceil(n / size) }, () => op);
+}
+
+/** Charges requests their latency and throttles them by the model's buckets, on the caller's clock. */
+export class Network {
+    private readonly random: () => number;
+    private readonly tokens = new Map<string, { tokens: number; at: number }>();
+    private readonly bucketOf = new Map<string, string>();
+    /** Requests sent, by operation. */
+    readonly requests: Record<string, number> = {};
+    /** Requests AWS would have refused for want of a token, by operation. */
+    readonly throttled: Record<string, number> = {};
+
+    constructor(readonly model: NetworkModel, private readonly now: () => number, private readonly sleep: (ms: number) => Promise<void>) {
+        this.random = seededRandom(model.seed);
+        for (const [name, b] of Object.entries(model.buckets)) for (const op of b.operations) this.bucketOf.set(op, name);
+    }
+
+    /** A latency draw, in ms: exp(N(ln median, sigma)) by Box-Muller. */
+    latencyMs(): number {
+        const u = Math.max(this.random(), 1e-12);
+        const v = this.random();
+        const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+        return this.model.medianMs * Math.exp(this.model.sigma * z);
+    }
+
+    /** Whether the bucket of `op` has a token now (taking it), refilled for the time since it was last looked at. */
+    private take(op: string): boolean {
+        const name = this.bucketOf.get(op);
+        if (name === undefined) return true;
+        const spec = this.model.buckets[name];
+        const now = this.now();
+        const b = this.tokens.get(name) ?? { tokens: spec.capacity, at: now };
+        b.tokens = Math.min(spec.capacity, b.tokens + (now - b.at) / 1000 * spec.refillPerSecond);
+        b.at = now;
+        this.tokens.set(name, b);
+        if (b.tokens < 1) return false;
+        b.tokens -= 1;
+        return true;
+    }
+
+    /** Sends `ops` one after another; throws ThrottlingException (after that request's latency) at the first one refused. */
+    async send(ops: string[]): Promise<void> {
+        for (const op of ops) {
+            this.requests[op] = (this.requests[op] ?? 0) + 1;
+            const admitted = this.take(op);
+            await this.sleep(this.latencyMs());
+            if (!admitted) {
+                this.throttled[op] = (this.throttled[op] ?? 0) + 1;
+                throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException", $metadata: { httpStatusCode: 400 } });
+            }
+        }
+    }
+}
