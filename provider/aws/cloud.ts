@@ -11,6 +11,7 @@ import { ClusterContainerInstance, Cloud, CloudTarget, FALLBACK_TAG, GroupState,
     SURGE_TAG, TargetGroupInfo, TargetState } from "../cloud";
 import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, ObservedTask } from "../model";
 import type { TaskNeeds } from "../placement";
+import { AWS_RATE_LIMITS, pacer } from "../pacer";
 import { SCALER_NAMESPACE } from "../scalerMetrics";
 import { serviceNames, serviceOf } from "../serviceGate";
 
@@ -71,6 +72,8 @@ export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: numb
     const elb: typeof ELB = require("@aws-sdk/client-elastic-load-balancing-v2");
 
     const requests: Record<string, number> = {};
+    // Each request waits for a token of its throttling bucket, so the scaler's own requests stay within AWS's quotas.
+    const pace = pacer(AWS_RATE_LIMITS, () => Date.now(), (ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     let lastRequest: { operation: string; endpoint: string } | undefined;
     // Retries are ours (bounded, jittered, tested), so the SDK makes one attempt per call.
     const config = { region: target.region, maxAttempts: 1,
@@ -80,6 +83,7 @@ export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: numb
     const count = <C extends { middlewareStack: { add: (...a: any[]) => void } }>(client: C): C => {
         client.middlewareStack.add((next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
             const op = operationOf(context);
+            await pace.take(op);
             requests[op] = (requests[op] ?? 0) + 1;
             return next(args);
         }, { step: "initialize", name: "spotEcsRequestCounter" });

@@ -2,16 +2,8 @@
 // them with. The simulated Cloud charges each of its calls the requests the AWS Cloud
 // (provider/aws/cloud.ts) sends for it, one after another as that code sends them.
 import { LIMITS } from "../aws/cloud";
+import { AWS_RATE_LIMITS, Pacer, pacer, RateLimit } from "../pacer";
 import { seededRandom } from "./random";
-
-/** A token bucket: `capacity` requests at once (the burst), refilled at `refillPerSecond` (the sustained rate). */
-export interface BucketSpec {
-    capacity: number;
-    refillPerSecond: number;
-    operations: string[];
-    /** Where the figures come from. */
-    source: string;
-}
 
 export interface NetworkModel {
     /** Seed of the latency draws. */
@@ -20,43 +12,17 @@ export interface NetworkModel {
     medianMs: number;
     /** Spread of the log-normal (its sigma): 0.5 puts the 99th percentile at 3.2 × the median. */
     sigma: number;
-    /** Token buckets by category, per account and Region; an operation in none is not throttled. */
-    buckets: Record<string, BucketSpec>;
+    /** AWS's token buckets, per account and Region; an operation in none is not throttled. */
+    buckets: RateLimit[];
+    /** Whether the client paces itself to the buckets, as the AWS Cloud does. @default true */
+    pace?: boolean;
 }
-
-const ECS_PAGE = "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html";
-const EC2_PAGE = "https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html";
-const ASSUMED = "assumed: Auto Scaling, ELB and CloudWatch publish no per-action rates; the EC2 non-mutating figures are used";
-
-/** The buckets AWS documents for the ECS and EC2 requests the scaler sends; assumed ones say so. */
-export const AWS_BUCKETS: Record<string, BucketSpec> = {
-    "ECS cluster resource read": { capacity: 100, refillPerSecond: 20, source: ECS_PAGE,
-        operations: ["DescribeContainerInstances", "DescribeTasks", "ListContainerInstances", "ListTasks"] },
-    "ECS cluster resource modify": { capacity: 100, refillPerSecond: 40, source: ECS_PAGE,
-        operations: ["DeleteAttributes", "DeregisterContainerInstance", "PutAttributes", "StopTask", "UpdateContainerInstancesState"] },
-    "ECS service read": { capacity: 100, refillPerSecond: 20, source: ECS_PAGE, operations: ["DescribeServices", "ListServices"] },
-    "ECS cluster read": { capacity: 50, refillPerSecond: 20, source: ECS_PAGE, operations: ["DescribeClusters"] },
-    "ECS task definition read": { capacity: 50, refillPerSecond: 20, source: ECS_PAGE, operations: ["DescribeTaskDefinition"] },
-    "ECS capacity provider read": { capacity: 50, refillPerSecond: 20, source: ECS_PAGE, operations: ["DescribeCapacityProviders"] },
-    // EC2 buckets are per action.
-    "EC2 DescribeInstances": { capacity: 100, refillPerSecond: 20, source: EC2_PAGE, operations: ["DescribeInstances"] },
-    "EC2 DescribeSpotInstanceRequests": { capacity: 100, refillPerSecond: 20, source: EC2_PAGE, operations: ["DescribeSpotInstanceRequests"] },
-    "Auto Scaling describe": { capacity: 100, refillPerSecond: 20, source: ASSUMED,
-        operations: ["DescribeAutoScalingGroups", "DescribeScalingActivities"] },
-    "Auto Scaling modify": { capacity: 100, refillPerSecond: 20, source: ASSUMED,
-        operations: ["SetDesiredCapacity", "SetInstanceProtection", "TerminateInstanceInAutoScalingGroup", "UpdateAutoScalingGroup",
-            "CreateOrUpdateTags", "DeleteTags"] },
-    "ELB describe": { capacity: 100, refillPerSecond: 20, source: ASSUMED,
-        operations: ["DescribeTargetHealth", "DescribeTargetGroups", "DescribeTargetGroupAttributes"] },
-    "ELB modify": { capacity: 100, refillPerSecond: 20, source: ASSUMED, operations: ["DeregisterTargets", "RegisterTargets"] },
-    "CloudWatch": { capacity: 100, refillPerSecond: 20, source: ASSUMED, operations: ["GetMetricData", "PutMetricData"] },
-};
 
 /**
  * The latency and throttling the bench's rows "with latency" use. No AWS page gives a per-request
  * latency; 100 ms median (p99 about 320 ms) is an assumption, slower than a typical in-Region call.
  */
-export const AWS_NETWORK: NetworkModel = { seed: 1, medianMs: 100, sigma: 0.5, buckets: AWS_BUCKETS };
+export const AWS_NETWORK: NetworkModel = { seed: 1, medianMs: 100, sigma: 0.5, buckets: AWS_RATE_LIMITS };
 
 /** One line naming the model, for results and tables. */
 export function describeNetwork(m: NetworkModel): string {
@@ -88,7 +54,8 @@ export function batched(op: string, n: number, size: number): string[] {
 export class Network {
     private readonly random: () => number;
     private readonly tokens = new Map<string, { tokens: number; at: number }>();
-    private readonly bucketOf = new Map<string, string>();
+    private readonly bucketOf = new Map<string, RateLimit>();
+    private readonly pacer: Pacer | undefined;
     /** Requests sent, by operation. */
     readonly requests: Record<string, number> = {};
     /** Requests AWS would have refused for want of a token, by operation. */
@@ -96,7 +63,8 @@ export class Network {
 
     constructor(readonly model: NetworkModel, private readonly now: () => number, private readonly sleep: (ms: number) => Promise<void>) {
         this.random = seededRandom(model.seed);
-        for (const [name, b] of Object.entries(model.buckets)) for (const op of b.operations) this.bucketOf.set(op, name);
+        for (const b of model.buckets) for (const op of b.operations) this.bucketOf.set(op, b);
+        this.pacer = model.pace === false ? undefined : pacer(model.buckets, now, sleep);
     }
 
     /** A latency draw, in ms: exp(N(ln median, sigma)) by Box-Muller. */
@@ -109,22 +77,25 @@ export class Network {
 
     /** Whether the bucket of `op` has a token now (taking it), refilled for the time since it was last looked at. */
     private take(op: string): boolean {
-        const name = this.bucketOf.get(op);
-        if (name === undefined) return true;
-        const spec = this.model.buckets[name];
+        const spec = this.bucketOf.get(op);
+        if (spec === undefined) return true;
         const now = this.now();
-        const b = this.tokens.get(name) ?? { tokens: spec.capacity, at: now };
+        const b = this.tokens.get(spec.name) ?? { tokens: spec.capacity, at: now };
         b.tokens = Math.min(spec.capacity, b.tokens + (now - b.at) / 1000 * spec.refillPerSecond);
         b.at = now;
-        this.tokens.set(name, b);
+        this.tokens.set(spec.name, b);
         if (b.tokens < 1) return false;
         b.tokens -= 1;
         return true;
     }
 
-    /** Sends `ops` one after another; throws ThrottlingException (after that request's latency) at the first one refused. */
+    /**
+     * Sends `ops` one after another, each once the client's pacer lets it go; throws ThrottlingException
+     * (after that request's latency) at the first one AWS refuses.
+     */
     async send(ops: string[]): Promise<void> {
         for (const op of ops) {
+            await this.pacer?.take(op);
             this.requests[op] = (this.requests[op] ?? 0) + 1;
             const admitted = this.take(op);
             await this.sleep(this.latencyMs());

@@ -108,7 +108,7 @@ describe("AWS Cloud port against moto", function () {
             for (const [name, callOn] of calls) {
                 const aws = cloudFor(m);
                 await callOn(aws, m.containerArns[m.instanceIds[0]]);
-                const sim = simCloud(world, undefined, { ...AWS_NETWORK, buckets: {} });
+                const sim = simCloud(world, undefined, { ...AWS_NETWORK, buckets: [] });
                 await world.clock.run(callOn(sim, occupied.container!.arn));
                 assert.deepEqual(sim.network!.requests, aws.requests, name);
             }

@@ -1,7 +1,8 @@
 // The simulated network: per-request latency and AWS's token buckets, on the world's virtual clock.
 import { strict as assert } from "node:assert";
 import { simCloud } from "../../provider/sim/cloud";
-import { AWS_BUCKETS, AWS_NETWORK, Network } from "../../provider/sim/network";
+import { AWS_NETWORK, Network } from "../../provider/sim/network";
+import { AWS_RATE_LIMITS, pacer } from "../../provider/pacer";
 import { buildCluster } from "../../provider/sim/scenario";
 import { VirtualClock } from "../../provider/sim/clock";
 
@@ -13,7 +14,7 @@ describe("simulated network", () => {
 
     it("draws log-normal latencies around the median", async () => {
         const clock = clockAt();
-        const net = new Network({ seed: 3, medianMs: 100, sigma: 0.5, buckets: {} }, () => clock.now(), (ms) => clock.sleep(ms));
+        const net = new Network({ seed: 3, medianMs: 100, sigma: 0.5, buckets: [] }, () => clock.now(), (ms) => clock.sleep(ms));
         const draws = Array.from({ length: 4001 }, () => net.latencyMs()).sort((a, b) => a - b);
         const median = draws[2000];
         assert.ok(median > 90 && median < 110, `median ${median}`);
@@ -23,8 +24,8 @@ describe("simulated network", () => {
 
     it("throttles by token bucket: the burst at once, then the sustained rate", async () => {
         const clock = clockAt();
-        const net = new Network({ seed: 1, medianMs: 1, sigma: 0,
-            buckets: { reads: { capacity: 3, refillPerSecond: 2, operations: ["ListTasks"], source: "test" } } },
+        const net = new Network({ seed: 1, medianMs: 1, sigma: 0, pace: false,
+            buckets: [{ name: "reads", capacity: 3, refillPerSecond: 2, operations: ["ListTasks"], source: "test" }] },
         () => clock.now(), (ms) => clock.sleep(ms));
         const attempt = () => clock.run(net.send(["ListTasks"]).then(() => "ok", (e: Error) => e.name));
         assert.deepEqual([await attempt(), await attempt(), await attempt(), await attempt()], ["ok", "ok", "ok", "ThrottlingException"]);
@@ -37,16 +38,29 @@ describe("simulated network", () => {
     });
 
     it("puts the ECS reads the scaler sends in the bucket the ECS page gives them: 100 at once, 20 a second", () => {
-        const reads = AWS_BUCKETS["ECS cluster resource read"];
+        const reads = AWS_RATE_LIMITS.find((b) => b.name === "ECS cluster resource read")!;
         assert.deepEqual([reads.capacity, reads.refillPerSecond], [100, 20]);
         for (const op of ["ListTasks", "DescribeTasks", "ListContainerInstances", "DescribeContainerInstances"]) assert.ok(reads.operations.includes(op));
-        const all = Object.values(AWS_BUCKETS).flatMap((b) => b.operations);
+        const all = AWS_RATE_LIMITS.flatMap((b) => b.operations);
         assert.equal(new Set(all).size, all.length, "an operation is in one bucket only");
+    });
+
+    it("paces a client to half the burst, then the sustained rate, so that AWS refuses none of its requests", async () => {
+        const clock = clockAt();
+        const limits = [{ name: "reads", capacity: 10, refillPerSecond: 5, operations: ["ListTasks"], source: "test" }];
+        const p = pacer(limits, () => clock.now(), (ms) => clock.sleep(ms));
+        const sentAt: number[] = [];
+        await clock.run(Promise.all(Array.from({ length: 15 }, () => p.take("ListTasks").then(() => { sentAt.push(clock.now()); }))));
+        // Five at once (half of the burst of 10), then one every 200 ms.
+        assert.deepEqual(sentAt, [0, 0, 0, 0, 0, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800, 2000]);
+        const net = new Network({ seed: 1, medianMs: 50, sigma: 0, buckets: limits }, () => clock.now(), (ms) => clock.sleep(ms));
+        await clock.run(Promise.all(Array.from({ length: 40 }, () => net.send(["ListTasks", "ListTasks"]))));
+        assert.deepEqual([net.requests.ListTasks, net.throttled.ListTasks ?? 0], [80, 0]);
     });
 
     it("makes a simulated call take the time of the requests behind it", async () => {
         const world = buildCluster({ instances: 250 });
-        const cloud = simCloud(world, undefined, { ...AWS_NETWORK, sigma: 0 });
+        const cloud = simCloud(world, undefined, { ...AWS_NETWORK, sigma: 0, pace: false });
         const start = world.now;
         const cis = await world.clock.run(cloud.listContainerInstances());
         assert.equal(cis.length, 250);
