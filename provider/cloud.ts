@@ -99,6 +99,12 @@ export interface Cloud {
      * status: tasks ECS is still deactivating or stopping count here but not in the instance's counters.
      */
     listTasksOn(containerInstanceArn: string, withNeeds?: boolean): Promise<ObservedTask[]>;
+    /**
+     * The tasks ECS is still stopping (desired status STOPPED, not yet STOPPED) on each of these
+     * container instances: what the instances' counters leave out. One list per instance, or one list
+     * of the cluster's stopping and recently stopped tasks when that takes fewer requests.
+     */
+    stoppingTasks(containerInstanceArns: string[]): Promise<Record<string, ObservedTask[]>>;
     /** CPUReservation and MemoryReservation, 1-minute averages between `startMs` and `endMs`, in one request. */
     reservationMetrics(startMs: number, endMs: number): Promise<{ cpu: Datapoint[]; memory: Datapoint[] }>;
     lastScalingActivity(): Promise<number | undefined>;

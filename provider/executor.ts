@@ -1,6 +1,6 @@
 // The executor: carries out one plan, in order, through the Cloud port. It decides nothing beyond
 // retrying and waiting; every instance it terminates has first been drained of tasks and targets.
-import { Cloud, Deps } from "./cloud";
+import { Cloud, ClusterContainerInstance, Deps } from "./cloud";
 import { drainSteps, shortArn } from "./drain";
 import { Action, isLiveState, Plan, RunReport } from "./model";
 import { activeCount } from "./observe";
@@ -62,14 +62,17 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
     // New instances take minutes to boot and register whatever the drain timeout is.
     const registrationSeconds = Math.max(draining.timeoutSeconds, REGISTRATION_TIMEOUT_SECONDS);
 
-    async function waitForActive(count: number, why: string): Promise<void> {
+    /** Waits until `count` instances are ACTIVE; returns the container instances the last look listed. */
+    async function waitForActive(count: number, why: string): Promise<ClusterContainerInstance[]> {
+        let listed: ClusterContainerInstance[] = [];
         const result = await waitFor(async () => {
             const group = await cloud.describeGroup();
             // Fewer live instances in the group than needed: no container instance list can say otherwise,
             // and at thousands of instances that list is tens of requests.
             const live = group.instances.filter((i) => isLiveState(i.asgState)).length;
             if (live < count) return { state: "RETRY", value: live, detail: `${live} instances in the group, ${count} ACTIVE needed` };
-            const n = activeCount(group, await cloud.listContainerInstances());
+            listed = await cloud.listContainerInstances();
+            const n = activeCount(group, listed);
             return { state: n >= count ? "DONE" : "RETRY", value: n, detail: `${n} instances ACTIVE, ${count} needed` };
         }, waitDeadline(registrationSeconds), deps, (detail) => log(`waiting ${why}: ${detail}`));
         if (result.state !== "DONE") {
@@ -77,6 +80,7 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
                 + (deadlineLeft() <= 0 ? ` (update deadline of ${maxUpdate} reached)` : "")
                 + "; nothing was drained for it, and the next run continues from here");
         }
+        return listed;
     }
 
     async function setDesired(a: Extract<Action, { kind: "set-desired" }>): Promise<void> {

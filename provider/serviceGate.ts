@@ -5,13 +5,21 @@ import { Cloud } from "./cloud";
 
 /** One line per service among `names` running fewer tasks than desired: `web: 4 of 6 running (ECS: …)`. Daemon and unknown services pass. */
 export async function shortServices(cloud: Cloud, names: string[]): Promise<string[]> {
-    if (names.length === 0) return [];
+    const short = await serviceShortfalls(cloud, names);
+    return names.flatMap((name) => short.get(name) ?? []);
+}
+
+/** The services among `names` running fewer tasks than desired, each with its line (see {@link shortServices}). */
+export async function serviceShortfalls(cloud: Cloud, names: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (names.length === 0) return out;
     const health = await cloud.serviceHealth(names);
-    return names.flatMap((name) => {
+    for (const name of names) {
         const h = health[name];
-        if (h === undefined || h.daemon || h.running >= h.desired) return [];
-        return [`service ${name}: ${h.running} of ${h.desired} tasks running${h.event === undefined ? "" : ` (ECS: ${h.event})`}`];
-    });
+        if (h === undefined || h.daemon || h.running >= h.desired) continue;
+        out.set(name, `service ${name}: ${h.running} of ${h.desired} tasks running${h.event === undefined ? "" : ` (ECS: ${h.event})`}`);
+    }
+    return out;
 }
 
 /** The service of a task group `service:NAME`, or undefined for a standalone task's group. */

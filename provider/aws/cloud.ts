@@ -207,6 +207,21 @@ export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: numb
     /** Lists task ARNs page by page, describing each page as it arrives. */
     type ListedTask = ObservedTask & { taskDefinitionArn?: string };
 
+    /** The task ARNs of a list, or undefined once it holds more than `cap`. */
+    async function taskArnsWhere(filter: { desiredStatus: (typeof DESIRED_STATUSES)[number] }, cap: number): Promise<string[] | undefined> {
+        const out: string[] = [];
+        let nextToken: string | undefined;
+        do {
+            const page = await ecsClient.send(new ecs.ListTasksCommand({ cluster, maxResults: LIMITS.listPage, nextToken, ...filter }));
+            out.push(...(page.taskArns ?? []));
+            if (out.length > cap) return undefined;
+            nextToken = page.nextToken;
+        } while (nextToken);
+        return out;
+    }
+
+    const withoutDefinition = ({ taskDefinitionArn: _, ...t }: ListedTask): ObservedTask => t;
+
     async function tasksWhere(filter: { containerInstance?: string; desiredStatus: (typeof DESIRED_STATUSES)[number] }): Promise<ListedTask[]> {
         const out: ListedTask[] = [];
         let nextToken: string | undefined;
@@ -334,7 +349,27 @@ export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: numb
                 }
             }
             // Which are daemon tasks (and what each needs) costs a few reads more: only when asked.
-            return withNeeds ? withPlacementNeeds(out) : out.map(({ taskDefinitionArn: _, ...t }) => t);
+            return withNeeds ? withPlacementNeeds(out) : out.map(withoutDefinition);
+        },
+
+        async stoppingTasks(containerInstanceArns: string[]) {
+            const out: Record<string, ObservedTask[]> = Object.fromEntries(containerInstanceArns.map((arn) => [arn, []]));
+            const keep = (t: ListedTask) => {
+                if (t.lastStatus !== "STOPPED" && out[t.containerInstanceArn] !== undefined) out[t.containerInstanceArn].push(withoutDefinition(t));
+            };
+            if (containerInstanceArns.length > 1) {
+                // The cluster's list holds the tasks stopped within about an hour too. While it has no more
+                // than 100 per instance asked about, reading it all takes fewer requests than a list per instance.
+                const arns = await taskArnsWhere({ desiredStatus: "STOPPED" }, LIMITS.listPage * containerInstanceArns.length);
+                if (arns !== undefined) {
+                    for (const t of await describeTasks(arns)) keep(t);
+                    return out;
+                }
+            }
+            for (const arn of containerInstanceArns) {
+                for (const t of await tasksWhere({ containerInstance: arn, desiredStatus: "STOPPED" })) keep(t);
+            }
+            return out;
         },
 
         async reservationMetrics(startMs: number, endMs: number) {

@@ -40,6 +40,9 @@ function taskView(world: SimWorld, t: SimTask, arn: string): ObservedTask {
     };
 }
 
+/** How long ListTasks keeps listing a stopped task (at least an hour, as ECS says; the simulator takes exactly that). */
+export const STOPPED_LISTED_MS = 3600_000;
+
 /**
  * A Cloud acting on `world` as the scaler. With `network`, every call costs the AWS requests the AWS
  * Cloud sends for it (pages and batches, one after another), each with a latency and a token from its
@@ -107,6 +110,16 @@ export function simCloud(world: SimWorld, faults?: FaultConfig, network?: Networ
         return body();
     }
 
+    /**
+     * The tasks ListTasks lists under desired status STOPPED (on `instanceId`, or in the cluster): those
+     * ECS is stopping and those stopped within the hour (ECS shows stopped tasks for at least an hour).
+     */
+    function listedAsStopped(instanceId?: string): SimTask[] {
+        const since = world.now - STOPPED_LISTED_MS;
+        return [...world.tasks.values()].filter((t) => (instanceId === undefined || t.instanceId === instanceId) && !SimWorld.meantToRun(t)
+            && (t.status !== "STOPPED" || (t.stoppedAt ?? 0) >= since));
+    }
+
     /** The requests of reading tasks with what they need: each new task definition once, the services ten at a time. */
     function needsReads(tasks: SimTask[]): string[] {
         const families = [...new Set(tasks.map((t) => t.family))].filter((f) => !definitionsRead.has(f));
@@ -162,8 +175,24 @@ export function simCloud(world: SimWorld, faults?: FaultConfig, network?: Networ
             const c = world.containerByArn(arn);
             const tasks = c === undefined ? [] : world.tasksOn(c.instanceId);
             const running = tasks.filter(SimWorld.meantToRun).length;
-            return [...listAndDescribe("ListTasks", "DescribeTasks", running), ...listAndDescribe("ListTasks", "DescribeTasks", tasks.length - running),
+            const stopped = c === undefined ? 0 : listedAsStopped(c.instanceId).length;
+            return [...listAndDescribe("ListTasks", "DescribeTasks", running), ...listAndDescribe("ListTasks", "DescribeTasks", stopped),
                 ...(withNeeds === true ? needsReads(tasks) : [])];
+        }),
+        stoppingTasks: (arns) => call("ListTasks", () => Object.fromEntries(arns.map((arn) => {
+            const c = world.containerByArn(arn);
+            const stopping = c === undefined ? [] : world.tasksOn(c.instanceId).filter((t) => !SimWorld.meantToRun(t));
+            return [arn, stopping.map((t) => taskView(world, t, arn))];
+        })), () => {
+            // As the AWS Cloud reads them: the cluster's list while it holds at most 100 per instance asked about, else one list per instance.
+            const cap = 100 * arns.length;
+            const listed = arns.length > 1 ? listedAsStopped().length : Infinity;
+            if (listed <= cap) return listAndDescribe("ListTasks", "DescribeTasks", listed);
+            const abandoned = arns.length > 1 ? Math.floor(cap / 100) + 1 : 0;
+            return [...Array.from({ length: abandoned }, () => "ListTasks"), ...arns.flatMap((arn) => {
+                const c = world.containerByArn(arn);
+                return listAndDescribe("ListTasks", "DescribeTasks", c === undefined ? 0 : listedAsStopped(c.instanceId).length);
+            })];
         }),
         reservationMetrics: (start, end) => call("GetMetricData", () => ({
             cpu: world.metrics.cpu.filter((p) => p.time >= start && p.time <= end),
