@@ -11,6 +11,7 @@ import { ClusterContainerInstance, Cloud, CloudTarget, FALLBACK_TAG, GroupState,
     SURGE_TAG, TargetGroupInfo, TargetState } from "../cloud";
 import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, ObservedTask } from "../model";
 import type { TaskNeeds } from "../placement";
+import { forEachLimit } from "../limit";
 import { AWS_RATE_LIMITS, pacer } from "../pacer";
 import { SCALER_NAMESPACE } from "../scalerMetrics";
 import { serviceNames, serviceOf } from "../serviceGate";
@@ -44,6 +45,19 @@ const DESIRED_STATUSES = ["RUNNING", "STOPPED"] as const;
 export function missingInstanceIds(message: string): string[] {
     const quoted = /'([^']*)'/.exec(message)?.[1] ?? "";
     return quoted.split(/[,\s]+/).filter((id) => /^i-[0-9a-f]+$/.test(id));
+}
+
+/** Requests of one call sent at the same time, at most: the pacing holds them to AWS's quotas. */
+export const REQUEST_CONCURRENCY = 5;
+
+/** `send` for each batch of `size` among `items`, up to REQUEST_CONCURRENCY at a time; the results in the items' order. */
+export async function inBatches<T, R>(items: T[], size: number, send: (batch: T[]) => Promise<R[]>): Promise<R[]> {
+    const batches = chunks(items, size);
+    const results: R[][] = batches.map(() => []);
+    await forEachLimit(batches.map((batch, index) => ({ batch, index })), REQUEST_CONCURRENCY, async ({ batch, index }) => {
+        results[index] = await send(batch);
+    });
+    return results.flat();
 }
 
 export function chunks<T>(items: T[], size: number): T[][] {
@@ -153,11 +167,13 @@ export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: numb
      * and once per ten services: host ports, awsvpc, GPUs, `memberOf` and `distinctInstance`, daemon.
      */
     async function withPlacementNeeds(tasks: (ObservedTask & { taskDefinitionArn?: string })[]): Promise<ObservedTask[]> {
-        for (const arn of new Set(tasks.flatMap((t) => t.taskDefinitionArn === undefined ? [] : [t.taskDefinitionArn]))) {
-            if (definitions.has(arn)) continue;
+        const unread = [...new Set(tasks.flatMap((t) => t.taskDefinitionArn === undefined ? [] : [t.taskDefinitionArn]))]
+            .filter((arn) => !definitions.has(arn));
+        await inBatches(unread, 1, async ([arn]) => {
             const r = await ecsClient.send(new ecs.DescribeTaskDefinitionCommand({ taskDefinition: arn }));
             if (r.taskDefinition !== undefined) definitions.set(arn, r.taskDefinition);
-        }
+            return [];
+        });
         const services = new Map((await describeServices(serviceNames(tasks.map((t) => t.group)))).map((svc) => [svc.serviceName!, svc]));
         return tasks.map(({ taskDefinitionArn, ...t }) => {
             const def = taskDefinitionArn === undefined ? undefined : definitions.get(taskDefinitionArn);
@@ -171,12 +187,8 @@ export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: numb
 
     /** Services by name, ten to a request; names ECS does not know are left out. */
     async function describeServices(names: string[]): Promise<ECS.Service[]> {
-        const out: ECS.Service[] = [];
-        for (const batch of chunks(names, LIMITS.describeServices)) {
-            const r = await ecsClient.send(new ecs.DescribeServicesCommand({ cluster, services: batch }));
-            out.push(...(r.services ?? []));
-        }
-        return out;
+        return inBatches(names, LIMITS.describeServices, async (batch) =>
+            (await ecsClient.send(new ecs.DescribeServicesCommand({ cluster, services: batch }))).services ?? []);
     }
 
     /** Records `value` in the group tag `key`, or with undefined removes the tag. */
@@ -187,28 +199,21 @@ export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: numb
     }
 
     async function describeContainers(arns: string[]): Promise<ClusterContainerInstance[]> {
-        const out: ClusterContainerInstance[] = [];
-        for (const batch of chunks(arns, LIMITS.describeContainerInstances)) {
-            const r = await ecsClient.send(new ecs.DescribeContainerInstancesCommand({ cluster, containerInstances: batch }));
-            out.push(...(r.containerInstances ?? []).map(toContainer));
-        }
-        return out;
+        return inBatches(arns, LIMITS.describeContainerInstances, async (batch) =>
+            ((await ecsClient.send(new ecs.DescribeContainerInstancesCommand({ cluster, containerInstances: batch }))).containerInstances ?? [])
+                .map(toContainer));
     }
 
     async function describeTasks(arns: string[]): Promise<(ObservedTask & { taskDefinitionArn?: string })[]> {
-        const out: (ObservedTask & { taskDefinitionArn?: string })[] = [];
-        for (const batch of chunks(arns, LIMITS.describeTasks)) {
-            const r = await ecsClient.send(new ecs.DescribeTasksCommand({ cluster, tasks: batch }));
-            out.push(...(r.tasks ?? []).map(toTask));
-        }
-        return out;
+        return inBatches(arns, LIMITS.describeTasks, async (batch) =>
+            ((await ecsClient.send(new ecs.DescribeTasksCommand({ cluster, tasks: batch }))).tasks ?? []).map(toTask));
     }
 
-    /** Lists task ARNs page by page, describing each page as it arrives. */
+    /** A task as described, with its task definition until its placement needs are read. */
     type ListedTask = ObservedTask & { taskDefinitionArn?: string };
 
     /** The task ARNs of a list, or undefined once it holds more than `cap`. */
-    async function taskArnsWhere(filter: { desiredStatus: (typeof DESIRED_STATUSES)[number] }, cap: number): Promise<string[] | undefined> {
+    async function taskArnsWhere(filter: { containerInstance?: string; desiredStatus: (typeof DESIRED_STATUSES)[number] }, cap: number): Promise<string[] | undefined> {
         const out: string[] = [];
         let nextToken: string | undefined;
         do {
@@ -222,15 +227,9 @@ export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: numb
 
     const withoutDefinition = ({ taskDefinitionArn: _, ...t }: ListedTask): ObservedTask => t;
 
+    /** The tasks of a list: its pages one after another, then their descriptions several at a time. */
     async function tasksWhere(filter: { containerInstance?: string; desiredStatus: (typeof DESIRED_STATUSES)[number] }): Promise<ListedTask[]> {
-        const out: ListedTask[] = [];
-        let nextToken: string | undefined;
-        do {
-            const page = await ecsClient.send(new ecs.ListTasksCommand({ cluster, maxResults: LIMITS.listPage, nextToken, ...filter }));
-            if ((page.taskArns ?? []).length > 0) out.push(...await describeTasks(page.taskArns!));
-            nextToken = page.nextToken;
-        } while (nextToken);
-        return out;
+        return describeTasks((await taskArnsWhere(filter, Infinity))!);
     }
 
     return {
@@ -319,14 +318,15 @@ export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: numb
         },
 
         async listContainerInstances(): Promise<ClusterContainerInstance[]> {
-            const out: ClusterContainerInstance[] = [];
+            // The pages follow one another; their descriptions then go several at a time.
+            const arns: string[] = [];
             let nextToken: string | undefined;
             do {
                 const page = await ecsClient.send(new ecs.ListContainerInstancesCommand({ cluster, maxResults: LIMITS.listPage, nextToken }));
-                if ((page.containerInstanceArns ?? []).length > 0) out.push(...await describeContainers(page.containerInstanceArns!));
+                arns.push(...(page.containerInstanceArns ?? []));
                 nextToken = page.nextToken;
             } while (nextToken);
-            return out.filter((c) => c.status === "ACTIVE" || c.status === "DRAINING");
+            return (await describeContainers(arns)).filter((c) => c.status === "ACTIVE" || c.status === "DRAINING");
         },
 
         describeContainerInstances: async (arns) => arns.length === 0 ? [] : describeContainers(arns),
@@ -424,16 +424,15 @@ export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: numb
 
         async targetStates(targetGroupArn: string, instanceIds: string[], port?: number) {
             const out: Record<string, TargetState | undefined> = Object.fromEntries(instanceIds.map((id) => [id, undefined]));
-            for (const batch of chunks(instanceIds, LIMITS.describeTargetHealth)) {
-                const r = await elbClient.send(new elb.DescribeTargetHealthCommand({
+            const described = await inBatches(instanceIds, LIMITS.describeTargetHealth, async (batch) =>
+                (await elbClient.send(new elb.DescribeTargetHealthCommand({
                     TargetGroupArn: targetGroupArn, Targets: batch.map((Id) => ({ Id, Port: port })),
-                }));
-                for (const d of r.TargetHealthDescriptions ?? []) {
-                    const id = d.Target?.Id;
-                    // Another port on the same instance is a task's target, registered and removed by ECS.
-                    if (port !== undefined && d.Target?.Port !== undefined && d.Target.Port !== port) continue;
-                    if (id !== undefined && id in out) out[id] = d.TargetHealth?.State as TargetState | undefined;
-                }
+                }))).TargetHealthDescriptions ?? []);
+            for (const d of described) {
+                const id = d.Target?.Id;
+                // Another port on the same instance is a task's target, registered and removed by ECS.
+                if (port !== undefined && d.Target?.Port !== undefined && d.Target.Port !== port) continue;
+                if (id !== undefined && id in out) out[id] = d.TargetHealth?.State as TargetState | undefined;
             }
             return out;
         },
@@ -555,30 +554,30 @@ export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: numb
         recordSurge: (baseline: number | undefined) => recordTag(SURGE_TAG, baseline),
 
         async markDrain(arns: string[], purpose: DrainPurpose) {
-            for (const batch of chunks(arns, LIMITS.attributes)) {
+            await inBatches(arns, LIMITS.attributes, async (batch) => {
                 await ecsClient.send(new ecs.PutAttributesCommand({
                     cluster, attributes: batch.map((targetId) => ({ name: DRAIN_MARK_ATTRIBUTE, value: purpose, targetId })),
                 }));
-            }
+                return [];
+            });
         },
 
         async clearDrainMark(arns: string[]) {
             // DeleteAttributes matches on the value too, so read the current marks first.
             const marked = (await describeContainers(arns)).filter((c) => c.drainMark !== undefined);
-            for (const batch of chunks(marked, LIMITS.attributes)) {
+            await inBatches(marked, LIMITS.attributes, async (batch) => {
                 await ecsClient.send(new ecs.DeleteAttributesCommand({
                     cluster, attributes: batch.map((c) => ({ name: DRAIN_MARK_ATTRIBUTE, value: c.drainMark, targetId: c.arn })),
                 }));
-            }
+                return [];
+            });
         },
 
         async setContainerInstanceState(arns: string[], status) {
-            for (const batch of chunks(arns, LIMITS.updateContainerInstancesState)) {
-                const r = await ecsClient.send(new ecs.UpdateContainerInstancesStateCommand({ cluster, containerInstances: batch, status }));
-                const failures = r.failures ?? [];
-                if (failures.length > 0) {
-                    throw new Error(`UpdateContainerInstancesState ${status} failed for ${failures.map((f) => `${f.arn}: ${f.reason}`).join(", ")}`);
-                }
+            const failures = await inBatches(arns, LIMITS.updateContainerInstancesState, async (batch) =>
+                (await ecsClient.send(new ecs.UpdateContainerInstancesStateCommand({ cluster, containerInstances: batch, status }))).failures ?? []);
+            if (failures.length > 0) {
+                throw new Error(`UpdateContainerInstancesState ${status} failed for ${failures.map((f) => `${f.arn}: ${f.reason}`).join(", ")}`);
             }
         },
 

@@ -2,7 +2,7 @@
 // (throttling, 5xx errors and calls that never answer).
 import { ClusterContainerInstance, Cloud, Deps, FALLBACK_TAG, SURGE_TAG, TargetState } from "../cloud";
 import { DRAIN_MARK_ATTRIBUTE, ObservedTask } from "../model";
-import { batched, listAndDescribe, Network, NetworkModel } from "./network";
+import { batched, listAndDescribe, Network, NetworkModel, together, Wire } from "./network";
 import { seededRandom } from "./random";
 import { SimContainer, SimTask, SimWorld } from "./world";
 
@@ -86,7 +86,7 @@ export function simCloud(world: SimWorld, faults?: FaultConfig, network?: Networ
      * Counts the request, then maybe fails it before it reaches the world; with a network model, sends
      * the AWS requests `aws` (default: one `op`) first.
      */
-    async function call<T>(op: string, body: () => T, aws?: () => string[]): Promise<T> {
+    async function call<T>(op: string, body: () => T, aws?: () => Wire): Promise<T> {
         requests[op] = (requests[op] ?? 0) + 1;
         if (faults !== undefined) {
             const r = roll();
@@ -121,11 +121,11 @@ export function simCloud(world: SimWorld, faults?: FaultConfig, network?: Networ
     }
 
     /** The requests of reading tasks with what they need: each new task definition once, the services ten at a time. */
-    function needsReads(tasks: SimTask[]): string[] {
+    function needsReads(tasks: SimTask[]): Wire {
         const families = [...new Set(tasks.map((t) => t.family))].filter((f) => !definitionsRead.has(f));
         for (const f of families) definitionsRead.add(f);
         const services = new Set(tasks.flatMap((t) => t.service === undefined ? [] : [t.service]));
-        return [...families.map(() => "DescribeTaskDefinition"), ...batched("DescribeServices", services.size, 10)];
+        return [...together(families.map(() => "DescribeTaskDefinition")), ...together(batched("DescribeServices", services.size, 10))];
     }
 
     return {
@@ -161,7 +161,7 @@ export function simCloud(world: SimWorld, faults?: FaultConfig, network?: Networ
         describeContainerInstances: (arns) => call("DescribeContainerInstances", () => {
             const wanted = new Set(arns);
             return registered().filter((c) => wanted.has(c.arn)).map(containerView);
-        }, () => batched("DescribeContainerInstances", arns.length, 100)),
+        }, () => together(batched("DescribeContainerInstances", arns.length, 100))),
         listTasks: () => call("ListTasks", () => registered().flatMap((c) =>
             world.tasksOn(c.instanceId).filter(SimWorld.meantToRun).map((t) => taskView(world, t, c.arn))), () => {
             const tasks = registered().flatMap((c) => world.tasksOn(c.instanceId).filter(SimWorld.meantToRun));
@@ -205,7 +205,7 @@ export function simCloud(world: SimWorld, faults?: FaultConfig, network?: Networ
         targetStates: (tg, ids) => call("DescribeTargetHealth", () => {
             const targets = world.targetGroups.get(tg);
             return Object.fromEntries(ids.map((id) => [id, targets?.get(id)?.state as TargetState | undefined]));
-        }, () => batched("DescribeTargetHealth", ids.length, 100)),
+        }, () => together(batched("DescribeTargetHealth", ids.length, 100))),
         targetGroups: (arns) => call("DescribeTargetGroups", () => Object.fromEntries(arns.map((arn) =>
             [arn, { targetType: "instance", port: 80, deregistrationDelaySeconds: world.timings.deregistrationDelaySeconds }])),
             () => [...batched("DescribeTargetGroups", arns.length, 20), ...arns.map(() => "DescribeTargetGroupAttributes")]),
@@ -213,13 +213,13 @@ export function simCloud(world: SimWorld, faults?: FaultConfig, network?: Networ
             if (s.daemon || s.lastEvent === undefined) return [];
             const placed = world.serviceTasks(s.name).filter(SimWorld.meantToRun).length;
             return s.desired - placed > 0 ? [{ name: s.name, missing: s.desired - placed, event: s.lastEvent }] : [];
-        }), () => [...batched("ListServices", Math.max(1, world.services.size), 100), ...batched("DescribeServices", world.services.size, 10)]),
+        }), () => [...batched("ListServices", Math.max(1, world.services.size), 100), ...together(batched("DescribeServices", world.services.size, 10))]),
         serviceHealth: (names) => call("DescribeServices", () => Object.fromEntries(names.flatMap((name) => {
             const s = world.services.get(name);
             if (s === undefined) return [];
             const running = world.serviceTasks(name).filter((t) => t.status === "RUNNING").length;
             return [[name, { desired: s.desired, running, daemon: s.daemon === true, ...(s.lastEvent === undefined ? {} : { event: s.lastEvent }) }]];
-        })), () => batched("DescribeServices", names.length, 10)),
+        })), () => together(batched("DescribeServices", names.length, 10))),
         spotInterruptions: (ids) => call("DescribeSpotInstanceRequests", () => ids.filter((id) => {
             const i = world.instances.get(id);
             return i !== undefined && i.interruptAt !== undefined && i.asgState !== "Terminated";
@@ -246,7 +246,7 @@ export function simCloud(world: SimWorld, faults?: FaultConfig, network?: Networ
                 const c = world.containerByArn(arn);
                 if (c !== undefined) c.attributes[DRAIN_MARK_ATTRIBUTE] = purpose;
             }
-        }, () => batched("PutAttributes", arns.length, 10)),
+        }, () => together(batched("PutAttributes", arns.length, 10))),
         clearDrainMark: (arns) => call("DeleteAttributes", () => {
             for (const arn of arns) {
                 const c = world.containerByArn(arn);
@@ -255,11 +255,11 @@ export function simCloud(world: SimWorld, faults?: FaultConfig, network?: Networ
         }, () => {
             // The marks are read first: DeleteAttributes matches on the value.
             const marked = arns.filter((arn) => world.containerByArn(arn)?.attributes[DRAIN_MARK_ATTRIBUTE] !== undefined).length;
-            return [...batched("DescribeContainerInstances", arns.length, 100), ...batched("DeleteAttributes", marked, 10)];
+            return [...together(batched("DescribeContainerInstances", arns.length, 100)), ...together(batched("DeleteAttributes", marked, 10))];
         }),
         setContainerInstanceState: (arns, status) => call("UpdateContainerInstancesState", () => {
             for (const arn of arns) world.setContainerStatus(arn, status, "scaler");
-        }, () => batched("UpdateContainerInstancesState", arns.length, 10)),
+        }, () => together(batched("UpdateContainerInstancesState", arns.length, 10))),
         deregisterTargets: (tg, ids) => call("DeregisterTargets", () => {
             for (const id of ids) world.deregisterTarget(tg, id, "scaler");
         }, () => batched("DeregisterTargets", ids.length, 100)),

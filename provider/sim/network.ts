@@ -1,7 +1,8 @@
 // What AWS requests cost in time: a latency for every request and the token buckets AWS throttles
 // them with. The simulated Cloud charges each of its calls the requests the AWS Cloud
 // (provider/aws/cloud.ts) sends for it, one after another as that code sends them.
-import { LIMITS } from "../aws/cloud";
+import { LIMITS, REQUEST_CONCURRENCY } from "../aws/cloud";
+import { forEachLimit } from "../limit";
 import { AWS_RATE_LIMITS, Pacer, pacer, RateLimit } from "../pacer";
 import { seededRandom } from "./random";
 
@@ -34,15 +35,20 @@ function pages(n: number, size: number): number {
     return Math.max(1, Math.ceil(n / size));
 }
 
-/** A paged list whose every page is then described in batches of `describeSize`, as the AWS Cloud reads them. */
-export function listAndDescribe(list: string, describe: string, n: number, describeSize = 100): string[] {
-    const out: string[] = [];
-    for (let p = 0; p < pages(n, LIMITS.listPage); p++) {
-        out.push(list);
-        const onPage = Math.min(LIMITS.listPage, n - p * LIMITS.listPage);
-        for (let d = 0; d < Math.ceil(onPage / describeSize); d++) out.push(describe);
-    }
-    return out;
+/**
+ * The requests of one Cloud call in the order the AWS Cloud sends them: a name is one request after
+ * the one before; a list of names is requests sent together, REQUEST_CONCURRENCY at a time.
+ */
+export type Wire = (string | string[])[];
+
+/** Requests sent together (nothing for none). */
+export function together(ops: string[]): Wire {
+    return ops.length === 0 ? [] : [ops];
+}
+
+/** A paged list of `n` items, its pages one after another, then their descriptions (100 to a request) together. */
+export function listAndDescribe(list: string, describe: string, n: number): Wire {
+    return [...Array.from({ length: pages(n, LIMITS.listPage) }, () => list), ...together(batched(describe, n, 100))];
 }
 
 /** `op`, once per batch of `size` among `n` items (none for no items). */
@@ -90,19 +96,24 @@ export class Network {
     }
 
     /**
-     * Sends `ops` one after another, each once the client's pacer lets it go; throws ThrottlingException
-     * (after that request's latency) at the first one AWS refuses.
+     * Sends the requests of `wire` as the AWS Cloud does, each once the client's pacer lets it go;
+     * throws ThrottlingException (after that request's latency) at the first one AWS refuses.
      */
-    async send(ops: string[]): Promise<void> {
-        for (const op of ops) {
-            await this.pacer?.take(op);
-            this.requests[op] = (this.requests[op] ?? 0) + 1;
-            const admitted = this.take(op);
-            await this.sleep(this.latencyMs());
-            if (!admitted) {
-                this.throttled[op] = (this.throttled[op] ?? 0) + 1;
-                throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException", $metadata: { httpStatusCode: 400 } });
-            }
+    async send(wire: Wire): Promise<void> {
+        for (const step of wire) {
+            if (typeof step === "string") await this.one(step);
+            else await forEachLimit(step, REQUEST_CONCURRENCY, (op) => this.one(op));
+        }
+    }
+
+    private async one(op: string): Promise<void> {
+        await this.pacer?.take(op);
+        this.requests[op] = (this.requests[op] ?? 0) + 1;
+        const admitted = this.take(op);
+        await this.sleep(this.latencyMs());
+        if (!admitted) {
+            this.throttled[op] = (this.throttled[op] ?? 0) + 1;
+            throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException", $metadata: { httpStatusCode: 400 } });
         }
     }
 }

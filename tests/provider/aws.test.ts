@@ -243,6 +243,27 @@ describe("AWS Cloud port against moto", function () {
             assert.deepEqual((await cloud.listTasksOn(arn)).map((t) => t.arn), [other.arn]);
         });
 
+        it("reads the tasks still stopping on several instances from one cluster list, and on one instance from its own", async () => {
+            const cloud = cloudFor(m);
+            const [a, b, c] = m.instanceIds.map((id) => m.containerArns[id]);
+            const [held, done] = await cloud.listTasksOn(a);
+            const [onB] = await cloud.listTasksOn(b);
+            proxy.holdStopping(held.arn, Date.now() + 60_000);
+            proxy.holdStopping(onB.arn, Date.now() + 60_000);
+            for (const t of [held, done, onB]) await cloud.stopTask(t.arn, "test");
+            const before = { ...cloud.requests };
+            const all = await cloud.stoppingTasks([a, b, c]);
+            assert.deepEqual(Object.fromEntries(Object.entries(all).map(([arn, ts]) => [arn, ts.map((t) => [t.arn, t.lastStatus])])),
+                { [a]: [[held.arn, "STOPPING"]], [b]: [[onB.arn, "STOPPING"]], [c]: [] }, "the STOPPED task is left out");
+            // Three stopped tasks in the cluster: one page and one description for all three instances.
+            assert.equal(cloud.requests.ListTasks - (before.ListTasks ?? 0), 1);
+            const one = await cloudFor(m).stoppingTasks([b]);
+            assert.deepEqual(one[b].map((t) => t.arn), [onB.arn]);
+            proxy.holdStopping(held.arn, 0);
+            proxy.holdStopping(onB.arn, 0);
+            assert.deepEqual(await cloud.stoppingTasks([a, b]), { [a]: [], [b]: [] });
+        });
+
         it("stops a task, deregisters the emptied container instance and terminates the instance, lowering desired", async () => {
             const cloud = cloudFor(m);
             const id = m.instanceIds[0];
