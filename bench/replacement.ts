@@ -3,7 +3,7 @@
 import { SimCloud } from "../provider/sim/cloud";
 import { buildCluster, newLaunchTemplateVersion, simReconcile, simSettings } from "../provider/sim/scenario";
 import { SimTimings, SimWorld } from "../provider/sim/world";
-import { NetworkModel } from "../provider/sim/network";
+import { describeNetwork, NetworkModel } from "../provider/sim/network";
 
 export const BENCH_TIMINGS: SimTimings = {
     bootSeconds: 90,
@@ -24,14 +24,18 @@ export interface ReplacementRow {
      * the target's deregistration delay and the task move run at the same time.
      */
     physicalBoundSeconds: number;
-    /** The latency and throttling model of the simulated AWS calls: none (every call is instant). */
-    latency: "none";
+    /** The latency and throttling model of the simulated AWS calls: "none" (every call is instant), or the model used. */
+    latency: string;
+    /** With a latency model: the AWS requests the scaler sent, and how many AWS refused (throttled). */
+    awsRequests?: number;
+    throttled?: number;
     /** Instances replaced (all of them, except where the run's deadline came first). */
     replaced: number;
     /** The package's draining defaults (batch 1, min healthy 100%, a one-hour deadline) instead of the bench's settings. */
     defaults?: true;
-    oneAtATimeSeconds: number;
-    instanceRefreshSeconds: number;
+    /** The comparisons (left out of the rows with latency: the operator's calls there are not simulated requests). */
+    oneAtATimeSeconds?: number;
+    instanceRefreshSeconds?: number;
     tasksLost: number;
     minHealthyViolations: number;
 }
@@ -57,9 +61,12 @@ export function lowerBoundSeconds(t: SimTimings): number {
     return t.bootSeconds + t.deregistrationDelaySeconds + t.taskStartSeconds + t.taskStopSeconds;
 }
 
-/** Boot, then a drain in which the deregistration delay and the task move (stop, then start elsewhere) overlap. */
+/**
+ * Boot (of the slowest instance), then a drain in which the deregistration delay and the task move
+ * (stop, then start elsewhere) overlap.
+ */
 export function physicalBoundSeconds(t: SimTimings): number {
-    return t.bootSeconds + Math.max(t.deregistrationDelaySeconds, t.taskStopSeconds + t.taskStartSeconds);
+    return t.bootSeconds + (t.bootSpreadSeconds ?? 0) + Math.max(t.deregistrationDelaySeconds, t.taskStopSeconds + t.taskStartSeconds);
 }
 
 function activeCount(world: SimWorld): number {
@@ -129,6 +136,24 @@ export async function scalerReplacement(n: number, surgePercent: number, timings
     const wire = cloud?.network;
     return { seconds: (world.now - start) / 1000, replaced, tasksLost: world.killedTasks().length, minHealthyViolations: world.violations.length,
         ...(wire === undefined ? {} : { awsRequests: sum(wire.requests), throttled: sum(wire.throttled) }) };
+}
+
+/** Timings of the rows with latency: boot and registration take 90 to 120 s, different for each instance. */
+export const LATENCY_TIMINGS: SimTimings = { ...BENCH_TIMINGS, bootSpreadSeconds: 30 };
+
+/**
+ * Full-surge replacement with every AWS request charged a latency and paced and throttled by AWS's
+ * token buckets (`network`), and boot times that vary per instance.
+ */
+export async function latencyRows(sizes: number[], network: NetworkModel, timings = LATENCY_TIMINGS): Promise<ReplacementRow[]> {
+    const rows: ReplacementRow[] = [];
+    for (const n of sizes) {
+        const r = await scalerReplacement(n, 100, timings, false, network);
+        rows.push({ instances: n, surgePercent: 100, seconds: r.seconds, lowerBoundSeconds: lowerBoundSeconds(timings),
+            physicalBoundSeconds: physicalBoundSeconds(timings), latency: describeNetwork(network), awsRequests: r.awsRequests, throttled: r.throttled,
+            replaced: r.replaced, tasksLost: r.tasksLost, minHealthyViolations: r.minHealthyViolations });
+    }
+    return rows;
 }
 
 export async function replacementRows(sizes: number[], surges = [100, 10], timings = BENCH_TIMINGS, defaultsAt?: number): Promise<ReplacementRow[]> {

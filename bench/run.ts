@@ -5,11 +5,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { apiCallRows, ApiCallsRow } from "./apiCost";
 import { planCurve, PlanCurvePoint, planTime, PlanTime } from "./planTime";
-import { BENCH_TIMINGS, replacementRows, ReplacementRow } from "./replacement";
+import { BENCH_TIMINGS, LATENCY_TIMINGS, latencyRows, replacementRows, ReplacementRow } from "./replacement";
+import { AWS_NETWORK, describeNetwork } from "../provider/sim/network";
 import { demandTrace, runTrace, traceResults, TraceResult, TraceSeed, traceSeeds } from "./trace";
 
 export interface BenchSizes {
     replacement: number[];
+    /** Fleet sizes replaced at full surge with latency and throttling. */
+    replacementWithLatency: number[];
     /** Fleet size of the replacement row with the package's draining defaults. */
     replacementDefaultsAt?: number;
     apiCalls: number[];
@@ -23,6 +26,7 @@ export interface BenchSizes {
 
 export const FULL_SIZES: BenchSizes = {
     replacement: [10, 100, 500],
+    replacementWithLatency: [100, 1000, 2000],
     replacementDefaultsAt: 100,
     apiCalls: [10, 100, 1000],
     plan: { instances: 5000, tasksPerInstance: 10, runs: 25 },
@@ -45,7 +49,8 @@ export interface BenchResults {
 
 export async function runBenchmarks(sizes: BenchSizes, log: (line: string) => void = () => undefined): Promise<BenchResults> {
     log("fleet replacement on the simulator …");
-    const replacement = await replacementRows(sizes.replacement, [100, 10], undefined, sizes.replacementDefaultsAt);
+    const replacement = [...await replacementRows(sizes.replacement, [100, 10], undefined, sizes.replacementDefaultsAt),
+        ...await latencyRows(sizes.replacementWithLatency, AWS_NETWORK)];
     log("API cost of one reconcile against moto …");
     const apiCalls = await apiCallRows(sizes.apiCalls);
     log("plan time …");
@@ -97,16 +102,26 @@ export function report(r: BenchResults): string {
     out.push("Fleet replacement (virtual seconds; 8 service tasks per instance, min healthy 50%, max 200%; simulated AWS calls take no time).",
         "The scaler runs with every instance in one batch, draining.minHealthyPercent 100 and a one-day deadline, except the row marked",
         "defaults, which uses the package's draining defaults (batch 1, min healthy 100%, one-hour deadline):", "");
-    const bench = r.replacement.filter((row) => !row.defaults);
+    const bench = r.replacement.filter((row) => !row.defaults && row.latency === "none");
     out.push(table(["instances", "surge", "scaler s", "physical bound s", "÷ physical", "one-wave bound s", "÷ bound (target ≤ 1.3 at full surge)",
         "one-at-a-time s", "speed-up (target ≥ 20× at 100)", "instance refresh s", "tasks lost", "min-healthy violations"],
     bench.map((row) => [row.instances, `${row.surgePercent}%`, row.seconds, row.physicalBoundSeconds, x(row.seconds, row.physicalBoundSeconds),
         row.lowerBoundSeconds, x(row.seconds, row.lowerBoundSeconds),
-        row.oneAtATimeSeconds, x(row.oneAtATimeSeconds, row.seconds), row.instanceRefreshSeconds, row.tasksLost, row.minHealthyViolations])), "");
+        row.oneAtATimeSeconds ?? "", x(row.oneAtATimeSeconds ?? 0, row.seconds), row.instanceRefreshSeconds ?? "", row.tasksLost, row.minHealthyViolations])), "");
     for (const row of r.replacement.filter((x) => x.defaults)) {
         out.push(`With the package defaults, ${row.instances} instances at full surge: ${row.replaced} of ${row.instances} replaced in the first `
             + `pulumi up (${row.seconds} s${row.replaced < row.instances ? ", stopped by the one-hour maxUpdateSeconds; the next pulumi up goes on" : ""}), `
             + `tasks lost ${row.tasksLost}. Raise draining.batchSize for large fleets.`, "");
+    }
+    const withLatency = r.replacement.filter((row) => row.latency !== "none");
+    if (withLatency.length > 0) {
+        out.push(`The same at full surge with every AWS request simulated: ${describeNetwork(AWS_NETWORK)}; the scaler paces itself to `
+            + `half of each bucket's burst and its sustained rate. Boot and registration take ${LATENCY_TIMINGS.bootSeconds} to `
+            + `${LATENCY_TIMINGS.bootSeconds + (LATENCY_TIMINGS.bootSpreadSeconds ?? 0)} s, different for each instance:`, "");
+        out.push(table(["instances", "scaler s", "physical bound s", "÷ physical (target ≤ 1.3)", "AWS requests", "throttled", "tasks lost",
+            "min-healthy violations"],
+        withLatency.map((row) => [row.instances, Math.round(row.seconds), row.physicalBoundSeconds, x(row.seconds, row.physicalBoundSeconds),
+            row.awsRequests ?? "", row.throttled ?? "", row.tasksLost, row.minHealthyViolations])), "");
     }
     out.push("API requests of one reconcile (observe + plan, no action) against moto, ECS page and batch limits enforced:", "");
     out.push(table(["instances", "tasks", "requests", "with task details", "budget 5 + 3⌈i/100⌉ + 2⌈t/100⌉", "by operation (with task details)"],

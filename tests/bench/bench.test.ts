@@ -8,20 +8,24 @@ describe("benchmarks", function () {
     this.timeout(300_000);
 
     it("produce every field of results.json, and the report shows them", async () => {
-        const r = await runBenchmarks({ replacement: [4], replacementDefaultsAt: 4, apiCalls: [3], plan: { instances: 40, tasksPerInstance: 2, runs: 3 },
+        const r = await runBenchmarks({ replacement: [4], replacementWithLatency: [6], replacementDefaultsAt: 4, apiCalls: [3], plan: { instances: 40, tasksPerInstance: 2, runs: 3 },
             planCurve: [20, 40], traceMinutes: 90, traceSeeds: [42, 7] });
         assert.deepEqual(Object.keys(r).sort(), ["apiCalls", "machine", "planCurve", "planMs", "replacement", "timings", "trace", "traceSeeds"]);
         assert.deepEqual(r.planCurve.map((p) => [p.instances, p.scenario]), [[20, "scaleIn"], [20, "replacement"], [40, "scaleIn"], [40, "replacement"]]);
         assert.ok(r.planCurve.every((p) => p.tasks > 0 && typeof p.medianMs === "number"));
-        assert.deepEqual(r.replacement.map((row) => [row.instances, row.surgePercent, row.defaults ?? false]), [[4, 100, false], [4, 10, false], [4, 100, true]]);
-        for (const row of r.replacement) {
-            assert.equal(row.latency, "none");
+        assert.deepEqual(r.replacement.map((row) => [row.instances, row.surgePercent, row.defaults ?? false, row.latency === "none"]),
+            [[4, 100, false, true], [4, 10, false, true], [4, 100, true, true], [6, 100, false, false]]);
+        const [latent] = r.replacement.filter((row) => row.latency !== "none");
+        assert.match(latent.latency, /median 100 ms/);
+        assert.ok(latent.awsRequests! > 0 && latent.throttled === 0 && latent.tasksLost === 0 && latent.replaced === 6, JSON.stringify(latent));
+        assert.equal(latent.physicalBoundSeconds, 90 + 30 + 300, "the slowest boot, then the deregistration delay");
+        for (const row of r.replacement.filter((x) => x.latency === "none")) {
             assert.ok(row.physicalBoundSeconds <= row.lowerBoundSeconds);
             for (const key of ["seconds", "lowerBoundSeconds", "physicalBoundSeconds", "replaced", "oneAtATimeSeconds", "instanceRefreshSeconds", "tasksLost", "minHealthyViolations"] as const) {
                 assert.equal(typeof row[key], "number", key);
             }
             assert.equal(row.tasksLost, 0);
-            assert.ok(row.seconds > 0 && row.oneAtATimeSeconds > 0 && row.instanceRefreshSeconds > 0);
+            assert.ok(row.seconds > 0 && row.oneAtATimeSeconds! > 0 && row.instanceRefreshSeconds! > 0);
         }
         const [api] = r.apiCalls;
         assert.deepEqual([api.instances, api.tasks, api.budget], [3, 30, requestBudget(3, 30)]);
@@ -41,6 +45,7 @@ describe("benchmarks", function () {
         assert.match(text, /Fleet replacement/);
         assert.match(text, /\| 4 +\| 100% +\|/);
         assert.match(text, /API requests of one reconcile/);
+        assert.match(text, /\| 6 +\| \d+ +\| 420 +\| [\d.]+× +\|/, "the row with latency");
         assert.match(text, /Plan time: 40 instances, 80 tasks/);
         assert.match(text, /Plan time on realistic clusters/);
         assert.deepEqual(r.traceSeeds.map((t) => t.seed), [42, 7]);
