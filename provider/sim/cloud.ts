@@ -2,7 +2,7 @@
 // (throttling, 5xx errors and calls that never answer).
 import { ClusterContainerInstance, Cloud, Deps, FALLBACK_TAG, SURGE_TAG, TargetState } from "../cloud";
 import { DRAIN_MARK_ATTRIBUTE, ObservedTask } from "../model";
-import { batched, listAndDescribe, Network, NetworkModel, together, Wire } from "./network";
+import { AWS_WIRE, Network, NetworkModel, Wire } from "./network";
 import { seededRandom } from "./random";
 import { SimContainer, SimTask, SimWorld } from "./world";
 
@@ -125,7 +125,7 @@ export function simCloud(world: SimWorld, faults?: FaultConfig, network?: Networ
         const families = [...new Set(tasks.map((t) => t.family))].filter((f) => !definitionsRead.has(f));
         for (const f of families) definitionsRead.add(f);
         const services = new Set(tasks.flatMap((t) => t.service === undefined ? [] : [t.service]));
-        return [...together(families.map(() => "DescribeTaskDefinition")), ...together(batched("DescribeServices", services.size, 10))];
+        return AWS_WIRE.needs(families.length, services.size);
     }
 
     return {
@@ -155,17 +155,17 @@ export function simCloud(world: SimWorld, faults?: FaultConfig, network?: Networ
             Object.fromEntries(ids.flatMap((id) => {
                 const i = world.instances.get(id);
                 return i === undefined ? [] : [[id, { lifecycle: i.lifecycle, launchTime: i.launchedAt }]];
-            })), () => batched("DescribeInstances", ids.length, 200)),
+            })), () => AWS_WIRE.describeInstances(ids.length)),
         listContainerInstances: () => call("ListContainerInstances", () => registered().map(containerView),
-            () => listAndDescribe("ListContainerInstances", "DescribeContainerInstances", registered().length)),
+            () => AWS_WIRE.listContainerInstances(registered().length)),
         describeContainerInstances: (arns) => call("DescribeContainerInstances", () => {
             const wanted = new Set(arns);
             return registered().filter((c) => wanted.has(c.arn)).map(containerView);
-        }, () => together(batched("DescribeContainerInstances", arns.length, 100))),
+        }, () => AWS_WIRE.describeContainerInstances(arns.length)),
         listTasks: () => call("ListTasks", () => registered().flatMap((c) =>
             world.tasksOn(c.instanceId).filter(SimWorld.meantToRun).map((t) => taskView(world, t, c.arn))), () => {
             const tasks = registered().flatMap((c) => world.tasksOn(c.instanceId).filter(SimWorld.meantToRun));
-            return [...listAndDescribe("ListTasks", "DescribeTasks", tasks.length), ...needsReads(tasks)];
+            return [...AWS_WIRE.listTasks(tasks.length, 0, 0), ...needsReads(tasks)];
         }),
         listTasksOn: (arn, withNeeds) => call("ListTasks", () => {
             const c = world.containerByArn(arn);
@@ -176,24 +176,16 @@ export function simCloud(world: SimWorld, faults?: FaultConfig, network?: Networ
             const tasks = c === undefined ? [] : world.tasksOn(c.instanceId);
             const running = tasks.filter(SimWorld.meantToRun).length;
             const stopped = c === undefined ? 0 : listedAsStopped(c.instanceId).length;
-            return [...listAndDescribe("ListTasks", "DescribeTasks", running), ...listAndDescribe("ListTasks", "DescribeTasks", stopped),
-                ...(withNeeds === true ? needsReads(tasks) : [])];
+            return [...AWS_WIRE.listTasksOn(running, stopped), ...(withNeeds === true ? needsReads(tasks) : [])];
         }),
         stoppingTasks: (arns) => call("ListTasks", () => Object.fromEntries(arns.map((arn) => {
             const c = world.containerByArn(arn);
             const stopping = c === undefined ? [] : world.tasksOn(c.instanceId).filter((t) => !SimWorld.meantToRun(t));
             return [arn, stopping.map((t) => taskView(world, t, arn))];
-        })), () => {
-            // As the AWS Cloud reads them: the cluster's list while it holds at most 100 per instance asked about, else one list per instance.
-            const cap = 100 * arns.length;
-            const listed = arns.length > 1 ? listedAsStopped().length : Infinity;
-            if (listed <= cap) return listAndDescribe("ListTasks", "DescribeTasks", listed);
-            const abandoned = arns.length > 1 ? Math.floor(cap / 100) + 1 : 0;
-            return [...Array.from({ length: abandoned }, () => "ListTasks"), ...arns.flatMap((arn) => {
-                const c = world.containerByArn(arn);
-                return listAndDescribe("ListTasks", "DescribeTasks", c === undefined ? 0 : listedAsStopped(c.instanceId).length);
-            })];
-        }),
+        })), () => AWS_WIRE.stoppingTasks(arns.length, arns.length > 1 ? listedAsStopped().length : Infinity, () => arns.map((arn) => {
+            const c = world.containerByArn(arn);
+            return c === undefined ? 0 : listedAsStopped(c.instanceId).length;
+        }))),
         reservationMetrics: (start, end) => call("GetMetricData", () => ({
             cpu: world.metrics.cpu.filter((p) => p.time >= start && p.time <= end),
             memory: world.metrics.memory.filter((p) => p.time >= start && p.time <= end),
@@ -201,52 +193,52 @@ export function simCloud(world: SimWorld, faults?: FaultConfig, network?: Networ
         lastScalingActivity: () => call("DescribeScalingActivities", () =>
             world.activities.length === 0 ? undefined : Math.max(...world.activities)),
         managedDrainingProviders: () => call("DescribeCapacityProviders", () => [...world.managedDrainingProviders],
-            () => ["DescribeClusters", "DescribeAutoScalingGroups", "DescribeCapacityProviders"]),
+            () => AWS_WIRE.managedDrainingProviders()),
         targetStates: (tg, ids) => call("DescribeTargetHealth", () => {
             const targets = world.targetGroups.get(tg);
             return Object.fromEntries(ids.map((id) => [id, targets?.get(id)?.state as TargetState | undefined]));
-        }, () => together(batched("DescribeTargetHealth", ids.length, 100))),
+        }, () => AWS_WIRE.targetStates(ids.length)),
         targetGroups: (arns) => call("DescribeTargetGroups", () => Object.fromEntries(arns.map((arn) =>
             [arn, { targetType: "instance", port: 80, deregistrationDelaySeconds: world.timings.deregistrationDelaySeconds }])),
-            () => [...batched("DescribeTargetGroups", arns.length, 20), ...arns.map(() => "DescribeTargetGroupAttributes")]),
+            () => AWS_WIRE.targetGroups(arns.length)),
         unplacedServices: () => call("ListServices", () => [...world.services.values()].flatMap((s) => {
             if (s.daemon || s.lastEvent === undefined) return [];
             const placed = world.serviceTasks(s.name).filter(SimWorld.meantToRun).length;
             return s.desired - placed > 0 ? [{ name: s.name, missing: s.desired - placed, event: s.lastEvent }] : [];
-        }), () => [...batched("ListServices", Math.max(1, world.services.size), 100), ...together(batched("DescribeServices", world.services.size, 10))]),
+        }), () => AWS_WIRE.unplacedServices(world.services.size)),
         serviceHealth: (names) => call("DescribeServices", () => Object.fromEntries(names.flatMap((name) => {
             const s = world.services.get(name);
             if (s === undefined) return [];
             const running = world.serviceTasks(name).filter((t) => t.status === "RUNNING").length;
             return [[name, { desired: s.desired, running, daemon: s.daemon === true, ...(s.lastEvent === undefined ? {} : { event: s.lastEvent }) }]];
-        })), () => together(batched("DescribeServices", names.length, 10))),
+        })), () => AWS_WIRE.serviceHealth(names.length)),
         spotInterruptions: (ids) => call("DescribeSpotInstanceRequests", () => ids.filter((id) => {
             const i = world.instances.get(id);
             return i !== undefined && i.interruptAt !== undefined && i.asgState !== "Terminated";
-        }), () => batched("DescribeSpotInstanceRequests", ids.length, 200)),
+        }), () => AWS_WIRE.spotInterruptions(ids.length)),
         setDesiredCapacity: (n) => call("SetDesiredCapacity", () => world.setDesired(n, "scaler")),
         setInstanceProtection: (ids, protect) => call("SetInstanceProtection", () => world.setInstanceProtection(ids, protect, "scaler"),
-            () => batched("SetInstanceProtection", ids.length, 50)),
+            () => AWS_WIRE.setInstanceProtection(ids.length)),
         spotLaunchFailures: (since) => call("DescribeScalingActivities", () =>
             world.launchFailures.filter((f) => f.at >= since).reverse().map((f) => ({ ...f }))),
         setOnDemandBase: (base) => call("UpdateAutoScalingGroup", () => {
             world.log("scaler", `On-Demand base ${world.group.onDemandBaseCapacity} → ${base}`);
             world.group.onDemandBaseCapacity = base;
-        }, () => ["DescribeAutoScalingGroups", "UpdateAutoScalingGroup"]),
+        }, () => AWS_WIRE.setOnDemandBase()),
         recordFallback: (baseline) => call("CreateOrUpdateTags", () => {
             if (baseline === undefined) delete world.group.tags[FALLBACK_TAG];
             else world.group.tags[FALLBACK_TAG] = String(baseline);
-        }, () => [baseline === undefined ? "DeleteTags" : "CreateOrUpdateTags"]),
+        }, () => AWS_WIRE.recordTag(baseline === undefined)),
         recordSurge: (baseline) => call("CreateOrUpdateTags", () => {
             if (baseline === undefined) delete world.group.tags[SURGE_TAG];
             else world.group.tags[SURGE_TAG] = String(baseline);
-        }, () => [baseline === undefined ? "DeleteTags" : "CreateOrUpdateTags"]),
+        }, () => AWS_WIRE.recordTag(baseline === undefined)),
         markDrain: (arns, purpose) => call("PutAttributes", () => {
             for (const arn of arns) {
                 const c = world.containerByArn(arn);
                 if (c !== undefined) c.attributes[DRAIN_MARK_ATTRIBUTE] = purpose;
             }
-        }, () => together(batched("PutAttributes", arns.length, 10))),
+        }, () => AWS_WIRE.markDrain(arns.length)),
         clearDrainMark: (arns) => call("DeleteAttributes", () => {
             for (const arn of arns) {
                 const c = world.containerByArn(arn);
@@ -255,17 +247,17 @@ export function simCloud(world: SimWorld, faults?: FaultConfig, network?: Networ
         }, () => {
             // The marks are read first: DeleteAttributes matches on the value.
             const marked = arns.filter((arn) => world.containerByArn(arn)?.attributes[DRAIN_MARK_ATTRIBUTE] !== undefined).length;
-            return [...together(batched("DescribeContainerInstances", arns.length, 100)), ...together(batched("DeleteAttributes", marked, 10))];
+            return AWS_WIRE.clearDrainMark(arns.length, marked);
         }),
         setContainerInstanceState: (arns, status) => call("UpdateContainerInstancesState", () => {
             for (const arn of arns) world.setContainerStatus(arn, status, "scaler");
-        }, () => together(batched("UpdateContainerInstancesState", arns.length, 10))),
+        }, () => AWS_WIRE.setContainerInstanceState(arns.length)),
         deregisterTargets: (tg, ids) => call("DeregisterTargets", () => {
             for (const id of ids) world.deregisterTarget(tg, id, "scaler");
-        }, () => batched("DeregisterTargets", ids.length, 100)),
+        }, () => AWS_WIRE.deregisterTargets(ids.length)),
         registerTargets: (tg, ids) => call("RegisterTargets", () => {
             for (const id of ids) world.registerTarget(tg, id, "scaler");
-        }, () => batched("RegisterTargets", ids.length, 100)),
+        }, () => AWS_WIRE.registerTargets(ids.length)),
         stopTask: (arn) => call("StopTask", () => {
             const t = world.tasks.get(arn);
             if (t !== undefined) world.requestStop(t, "stop-task", "scaler");

@@ -56,6 +56,57 @@ export function batched(op: string, n: number, size: number): string[] {
     return Array.from({ length: Math.ceil(n / size) }, () => op);
 }
 
+/**
+ * The requests the AWS Cloud sends for each Cloud call, from the sizes involved (items asked about,
+ * items listed, task definitions not read yet in this run, services). Pinned against the AWS Cloud on
+ * moto (tests/provider/aws.test.ts).
+ */
+export const AWS_WIRE = {
+    describeGroup: (): Wire => ["DescribeAutoScalingGroups"],
+    describeInstances: (ids: number): Wire => batched("DescribeInstances", ids, LIMITS.describeInstances),
+    listContainerInstances: (registered: number): Wire => listAndDescribe("ListContainerInstances", "DescribeContainerInstances", registered),
+    describeContainerInstances: (arns: number): Wire => together(batched("DescribeContainerInstances", arns, LIMITS.describeContainerInstances)),
+    /** Placement needs: each task definition not read yet in this run, and the services ten to a request. */
+    needs: (newDefinitions: number, services: number): Wire => [...together(Array.from({ length: newDefinitions }, () => "DescribeTaskDefinition")),
+        ...together(batched("DescribeServices", services, LIMITS.describeServices))],
+    listTasks: (tasks: number, newDefinitions: number, services: number): Wire =>
+        [...listAndDescribe("ListTasks", "DescribeTasks", tasks), ...AWS_WIRE.needs(newDefinitions, services)],
+    /** One list per desired status: RUNNING, then STOPPED (which holds the tasks stopped within the hour too). */
+    listTasksOn: (running: number, listedAsStopped: number): Wire =>
+        [...listAndDescribe("ListTasks", "DescribeTasks", running), ...listAndDescribe("ListTasks", "DescribeTasks", listedAsStopped)],
+    /**
+     * The cluster's list of tasks desired STOPPED while it holds at most 100 per instance asked about
+     * (`clusterListed`), else a list per instance (`perInstance`, what each lists) after the pages read to find out.
+     */
+    stoppingTasks: (instances: number, clusterListed: number, perInstance: () => number[]): Wire => {
+        const cap = LIMITS.listPage * instances;
+        if (instances > 1 && clusterListed <= cap) return listAndDescribe("ListTasks", "DescribeTasks", clusterListed);
+        const abandoned = instances > 1 ? Math.floor(cap / LIMITS.listPage) + 1 : 0;
+        return [...Array.from({ length: abandoned }, () => "ListTasks"), ...perInstance().flatMap((n) => listAndDescribe("ListTasks", "DescribeTasks", n))];
+    },
+    reservationMetrics: (): Wire => ["GetMetricData"],
+    lastScalingActivity: (): Wire => ["DescribeScalingActivities"],
+    spotLaunchFailures: (): Wire => ["DescribeScalingActivities"],
+    managedDrainingProviders: (): Wire => ["DescribeClusters", "DescribeAutoScalingGroups", "DescribeCapacityProviders"],
+    targetStates: (ids: number): Wire => together(batched("DescribeTargetHealth", ids, LIMITS.describeTargetHealth)),
+    targetGroups: (arns: number): Wire => [...batched("DescribeTargetGroups", arns, LIMITS.describeTargetGroups),
+        ...Array.from({ length: arns }, () => "DescribeTargetGroupAttributes")],
+    unplacedServices: (services: number): Wire => [...batched("ListServices", Math.max(1, services), LIMITS.listPage),
+        ...together(batched("DescribeServices", services, LIMITS.describeServices))],
+    serviceHealth: (names: number): Wire => together(batched("DescribeServices", names, LIMITS.describeServices)),
+    spotInterruptions: (ids: number): Wire => batched("DescribeSpotInstanceRequests", ids, LIMITS.describeSpotInstanceRequests),
+    setInstanceProtection: (ids: number): Wire => batched("SetInstanceProtection", ids, LIMITS.setInstanceProtection),
+    setOnDemandBase: (): Wire => ["DescribeAutoScalingGroups", "UpdateAutoScalingGroup"],
+    recordTag: (removing: boolean): Wire => [removing ? "DeleteTags" : "CreateOrUpdateTags"],
+    markDrain: (arns: number): Wire => together(batched("PutAttributes", arns, LIMITS.attributes)),
+    /** The marks are read first: DeleteAttributes matches on the value. */
+    clearDrainMark: (arns: number, marked: number): Wire => [...AWS_WIRE.describeContainerInstances(arns),
+        ...together(batched("DeleteAttributes", marked, LIMITS.attributes))],
+    setContainerInstanceState: (arns: number): Wire => together(batched("UpdateContainerInstancesState", arns, LIMITS.updateContainerInstancesState)),
+    deregisterTargets: (ids: number): Wire => batched("DeregisterTargets", ids, LIMITS.deregisterTargets),
+    registerTargets: (ids: number): Wire => batched("RegisterTargets", ids, LIMITS.deregisterTargets),
+};
+
 /** Charges requests their latency and throttles them by the model's buckets, on the caller's clock. */
 export class Network {
     private readonly random: () => number;
