@@ -87,6 +87,11 @@ export type ContainerInstanceStatus = "ACTIVE" | "DRAINING";
 export const SURGE_TAG = "spot-ecs:surge-baseline";
 
 export interface Cloud {
+    /**
+     * How many answers (responses or errors) AWS has given this Cloud so far, to any of its calls: a call
+     * that pages on is not a call that hangs.
+     */
+    answered?(): number;
     describeGroup(): Promise<GroupState>;
     /** Spot or On-Demand, and launch time (epoch ms), of each instance. */
     describeInstances(instanceIds: string[]): Promise<Record<string, InstanceFacts>>;

@@ -5,7 +5,10 @@ import { Cloud, Deps } from "./cloud";
 export const RETRY_BASE_MS = 250;
 export const RETRY_CAP_MS = 20_000;
 export const RETRY_MAX_ATTEMPTS = 8;
-/** A single call that takes longer than this is abandoned and retried. */
+/**
+ * A call that gets no answer from AWS for this long is abandoned and retried. A call that reads many
+ * pages may take longer in all, as long as answers keep coming.
+ */
 export const CALL_TIMEOUT_MS = 60_000;
 
 // Arrays, not Sets: module-level values are copied into the serialized provider, and the closure
@@ -61,18 +64,46 @@ function callTimeout(operation: string): Error {
     return e;
 }
 
-/** Runs `call`, retrying retryable errors, bounding each attempt by CALL_TIMEOUT_MS. */
-export async function retrying<T>(operation: string, call: () => Promise<T>, deps: Deps): Promise<T> {
+/** How often a call that counts answers is looked at: it is abandoned this close to a call timeout after its last answer. */
+const STALL_CHECK_MS = 10_000;
+
+/**
+ * Rejects once CALL_TIMEOUT_MS passes with no new answer (`answered` counts the answers so far; without
+ * it, once CALL_TIMEOUT_MS passes); never settles once `signal` aborts.
+ */
+async function stalled(operation: string, deps: Deps, signal: AbortSignal, answered?: () => number): Promise<never> {
+    let seen = answered?.();
+    let lastAnswerMs = deps.now();
+    for (;;) {
+        // A signal of its own for each wait: waits on the caller's signal would each leave a listener on it.
+        const wait = new AbortController();
+        const stop = () => wait.abort();
+        signal.addEventListener("abort", stop, { once: true });
+        try {
+            await deps.sleep(answered === undefined ? CALL_TIMEOUT_MS : Math.min(STALL_CHECK_MS, lastAnswerMs + CALL_TIMEOUT_MS - deps.now()), wait.signal);
+        } finally {
+            signal.removeEventListener("abort", stop);
+        }
+        if (signal.aborted) return new Promise<never>(() => undefined);
+        const now = answered?.();
+        if (now !== undefined && now !== seen) {
+            seen = now;
+            lastAnswerMs = deps.now();
+        } else if (deps.now() - lastAnswerMs >= CALL_TIMEOUT_MS) {
+            throw callTimeout(operation);
+        }
+    }
+}
+
+/**
+ * Runs `call`, retrying retryable errors, abandoning an attempt that gets no answer for
+ * CALL_TIMEOUT_MS (`answered`: how many answers the Cloud has had so far).
+ */
+export async function retrying<T>(operation: string, call: () => Promise<T>, deps: Deps, answered?: () => number): Promise<T> {
     for (let attempt = 1; ; attempt++) {
         const abort = new AbortController();
         try {
-            return await Promise.race([
-                call(),
-                deps.sleep(CALL_TIMEOUT_MS, abort.signal).then(() => {
-                    if (!abort.signal.aborted) throw callTimeout(operation);
-                    return new Promise<never>(() => undefined);
-                }),
-            ]);
+            return await Promise.race([call(), stalled(operation, deps, abort.signal, answered)]);
         } catch (error) {
             if (!isRetryable(error)) throw error;
             if (attempt >= RETRY_MAX_ATTEMPTS) throw retriesExhausted(operation, attempt, error);
@@ -86,9 +117,10 @@ export async function retrying<T>(operation: string, call: () => Promise<T>, dep
 /** A Cloud whose every method retries through {@link retrying}. */
 export function withRetries(cloud: Cloud, deps: Deps): Cloud {
     const wrapped: Record<string, unknown> = {};
+    const answered = cloud.answered === undefined ? undefined : () => cloud.answered!();
     for (const key of Object.keys(cloud) as (keyof Cloud)[]) {
         const method = cloud[key] as unknown as (...args: unknown[]) => Promise<unknown>;
-        wrapped[key] = (...args: unknown[]) => retrying(key, () => method.apply(cloud, args), deps);
+        wrapped[key] = key === "answered" ? method : (...args: unknown[]) => retrying(key, () => method.apply(cloud, args), deps, answered);
     }
     return wrapped as unknown as Cloud;
 }

@@ -88,6 +88,7 @@ export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: numb
     const requests: Record<string, number> = {};
     // Each request waits for a token of its throttling bucket, so the scaler's own requests stay within AWS's quotas.
     const pace = pacer(AWS_RATE_LIMITS, () => Date.now(), (ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    let answered = 0;
     let lastRequest: { operation: string; endpoint: string } | undefined;
     // Retries are ours (bounded, jittered, tested), so the SDK makes one attempt per call.
     const config = { region: target.region, maxAttempts: 1,
@@ -99,7 +100,11 @@ export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: numb
             const op = operationOf(context);
             await pace.take(op);
             requests[op] = (requests[op] ?? 0) + 1;
-            return next(args);
+            try {
+                return await next(args);
+            } finally {
+                answered++;
+            }
         }, { step: "initialize", name: "spotEcsRequestCounter" });
         client.middlewareStack.add((next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
             const r = (args as Request).request;
@@ -234,6 +239,7 @@ export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: numb
 
     return {
         requests,
+        answered: () => answered,
         get lastRequest() {
             return lastRequest;
         },

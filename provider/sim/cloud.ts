@@ -131,7 +131,7 @@ export function simCloud(world: SimWorld, faults?: FaultConfig, network?: Networ
     return {
         requests,
         faults: injected,
-        ...(wire === undefined ? {} : { network: wire }),
+        ...(wire === undefined ? {} : { network: wire, answered: () => wire.answered }),
         describeGroup: () => call("DescribeAutoScalingGroups", () => ({
             name: world.group.name,
             desired: world.group.desired,

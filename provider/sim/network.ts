@@ -115,6 +115,8 @@ export class Network {
     private readonly pacer: Pacer | undefined;
     /** Requests sent, by operation. */
     readonly requests: Record<string, number> = {};
+    /** Answers received so far (throttling errors included). */
+    answered = 0;
     /** Requests AWS would have refused for want of a token, by operation. */
     readonly throttled: Record<string, number> = {};
 
@@ -162,6 +164,7 @@ export class Network {
         this.requests[op] = (this.requests[op] ?? 0) + 1;
         const admitted = this.take(op);
         await this.sleep(this.latencyMs());
+        this.answered++;
         if (!admitted) {
             this.throttled[op] = (this.throttled[op] ?? 0) + 1;
             throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException", $metadata: { httpStatusCode: 400 } });

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { pollDelayMs, waitFor, ProbeResult } from "../../provider/waits";
 import { backoffDelayMs, isRetryable, retrying, RETRY_MAX_ATTEMPTS, withRetries } from "../../provider/retry";
+import { VirtualClock } from "../../provider/sim/clock";
 import { Deps } from "../../provider/cloud";
 import { SimWorld } from "../../provider/sim/world";
 import { buildCluster } from "../../provider/sim/scenario";
@@ -136,5 +137,39 @@ describe("retrying", () => {
         assert.ok(cloud.faults.hang >= 1, "at least one call hung");
         assert.equal(cloud.requests.DescribeAutoScalingGroups, cloud.faults.hang + 1, "each hang was followed by a retry");
         assert.ok(world.now >= Date.UTC(2026, 0, 1) + cloud.faults.hang * 60_000, "each hang cost the call timeout");
+    });
+
+    it("lets a call that reads many pages run past the call timeout while answers keep coming, and abandons it once they stop", async () => {
+        const clock: VirtualClock = new VirtualClock(0, (t) => { clock.nowMs = t; });
+        const deps = { now: () => clock.now(), sleep: (ms: number, signal?: AbortSignal) => clock.sleep(ms, signal), random: () => 0, log: () => undefined };
+        // Answers to this phase's calls (an abandoned attempt of an earlier phase may still be paging).
+        let answers = 0;
+        let phase = 0;
+        const startedAt: number[] = [];
+        // Ten minutes of pages, an answer every 30 s (none after `silentAfter` pages): longer than the call timeout in all.
+        const pages = async (silentAfter = Infinity) => {
+            const mine = phase;
+            startedAt.push(clock.now());
+            for (let p = 0; p < 20; p++) {
+                await clock.sleep(p >= silentAfter ? 3_600_000 : 30_000);
+                if (mine === phase) answers++;
+            }
+            return "all pages";
+        };
+        assert.equal(await clock.run(retrying("ListTasks", () => pages(), deps, () => answers)), "all pages");
+        assert.deepEqual([startedAt, clock.now()], [[0], 600_000], "one attempt, never abandoned");
+
+        // Without a count of answers, each attempt is abandoned at the call timeout.
+        startedAt.length = 0;
+        await assert.rejects(clock.run(retrying("ListTasks", () => pages(), deps), 3_600_000), /did not answer within 60 s/);
+        assert.equal(startedAt.length, RETRY_MAX_ATTEMPTS);
+        assert.equal(startedAt[1] - startedAt[0], 60_000);
+
+        // A call that goes silent after three pages is abandoned one call timeout after its last answer.
+        phase++;
+        startedAt.length = 0;
+        const t0 = clock.now();
+        await assert.rejects(clock.run(retrying("ListTasks", () => pages(3), deps, () => answers), 7_200_000), /did not answer within 60 s/);
+        assert.equal(startedAt[1] - t0, 90_000 + 60_000, "three answers 30 s apart, then a silent call timeout");
     });
 });
