@@ -7,6 +7,8 @@ import { apiCallRows, ApiCallsRow } from "./apiCost";
 import { planCurve, PlanCurvePoint, planTime, PlanTime } from "./planTime";
 import { BENCH_TIMINGS, LATENCY_TIMINGS, latencyRows, replacementRows, ReplacementRow } from "./replacement";
 import { AWS_NETWORK, describeNetwork } from "../provider/sim/network";
+import { observeCurve, ObservePoint } from "./observeCost";
+import { wholeUpRows, WholeUpRow } from "./wholeUp";
 import { demandTrace, runTrace, traceResults, TraceResult, TraceSeed, traceSeeds } from "./trace";
 
 export interface BenchSizes {
@@ -19,6 +21,10 @@ export interface BenchSizes {
     plan: { instances: number; tasksPerInstance: number; runs: number };
     /** Cluster sizes of the plan-time curve (realistic clusters, about 10 tasks per instance). */
     planCurve: number[];
+    /** Cluster sizes of the observe-cost curve (the same clusters). */
+    observeCurve: number[];
+    /** Cluster sizes of the whole-`pulumi up` request counts. */
+    wholeUp: number[];
     traceMinutes: number;
     /** Seeds of the demand trace's spread (the first is the trace reported in full). */
     traceSeeds: number[];
@@ -31,6 +37,8 @@ export const FULL_SIZES: BenchSizes = {
     apiCalls: [10, 100, 1000],
     plan: { instances: 5000, tasksPerInstance: 10, runs: 25 },
     planCurve: [1250, 2500, 5000, 10000, 20000],
+    observeCurve: [1250, 2500, 5000, 10000, 20000],
+    wholeUp: [1000, 5000],
     traceMinutes: 1440,
     traceSeeds: [42, 7, 11, 23, 99],
 };
@@ -42,6 +50,10 @@ export interface BenchResults {
     apiCalls: ApiCallsRow[];
     planMs: PlanTime;
     planCurve: PlanCurvePoint[];
+    observeCurve: ObservePoint[];
+    wholeUp: WholeUpRow[];
+    /** The latency and throttling model of the rows that use one. */
+    network: string;
     traceSeeds: TraceSeed[];
     trace: { ours: TraceResult; fixedPeak: TraceResult; stepScaling: TraceResult; oursLowThreshold50: TraceResult;
         droughtFallback: TraceResult; droughtNoFallback: TraceResult };
@@ -57,6 +69,10 @@ export async function runBenchmarks(sizes: BenchSizes, log: (line: string) => vo
     const planMs = planTime(sizes.plan.instances, sizes.plan.tasksPerInstance, sizes.plan.runs);
     log("plan-time curve …");
     const curve = planCurve(sizes.planCurve, 10, 5);
+    log("observe cost …");
+    const observed = await observeCurve(sizes.observeCurve, AWS_NETWORK);
+    log("requests of a whole pulumi up …");
+    const wholeUp = await wholeUpRows(sizes.wholeUp, AWS_NETWORK);
     log("24-hour demand trace …");
     const trace = demandTrace(42, sizes.traceMinutes);
     const traces = await traceResults(trace);
@@ -78,6 +94,9 @@ export async function runBenchmarks(sizes: BenchSizes, log: (line: string) => vo
         apiCalls,
         planMs,
         planCurve: curve,
+        observeCurve: observed,
+        wholeUp,
+        network: describeNetwork(AWS_NETWORK),
         traceSeeds: seeds,
         trace: { ...traces, oursLowThreshold50, droughtFallback, droughtNoFallback },
     };
@@ -136,6 +155,16 @@ export function report(r: BenchResults): string {
             const at = (scenario: string) => r.planCurve.find((p) => p.instances === n && p.scenario === scenario)!;
             return [n, at("scaleIn").tasks, at("scaleIn").medianMs, at("replacement").medianMs, n === 20000 ? "< 250 ms" : ""];
         })), "");
+    out.push(`Observing a realistic cluster with task details (both reservations low), with ${r.network}. Requests as the AWS Cloud sends `
+        + "them; virtual seconds with the latency and the pacing to AWS's quotas (ECS allows 20 cluster reads a second); CPU is the scaler's "
+        + "own work on the answers, median of 3 runs, without the AWS SDK's parsing of them:", "");
+    out.push(table(["instances", "tasks", "requests", "seconds", "CPU ms"],
+        r.observeCurve.map((p) => [p.instances, p.tasks, p.requests, p.seconds, p.cpuMs])), "");
+    out.push("AWS requests of a whole pulumi up that acts (check, check, update: each observes; the update then carries the plan out), "
+        + "on the simulator; a replacement in batches of 10% of the fleet, and a scale-in:", "");
+    out.push(table(["instances", "tasks", "pulumi up", "requests", "of which the execution", "outcome", "top operations"],
+        r.wholeUp.map((w) => [w.instances, w.tasks, w.scenario === "replace" ? "replaces the fleet" : "scales in", w.requests, w.executionRequests,
+            w.outcome, Object.entries(w.byOperation).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${v}`).join(", ")])), "");
     out.push("24-hour demand trace (reconcile every 10 min, scale-out alarms between):", "");
     const rows: [string, TraceResult][] = [["scaler (defaults)", r.trace.ours], ["scaler, low thresholds 50%", r.trace.oursLowThreshold50],
         ["fixed at peak", r.trace.fixedPeak], ["step scaling, scale-in without drain", r.trace.stepScaling]];

@@ -44,6 +44,8 @@ export interface ClusterSpec {
     managedDraining?: boolean;
     /** A service whose tasks do not all fit starts with those that do (for generated clusters). @default false */
     seedWhatFits?: boolean;
+    /** Services start spread evenly over the instances instead of placed one by one (for large clusters). @default false */
+    seedEvenly?: boolean;
 }
 
 /** A world with `spec.instances` registered instances and every task already RUNNING. */
@@ -71,6 +73,11 @@ export function buildCluster(spec: ClusterSpec): SimWorld {
         world.seedInstances(1, { lifecycle });
     }
     for (const s of spec.services ?? []) {
+        if (spec.seedEvenly) {
+            world.addServiceEvenly({ name: s.name, desired: s.count, cpu: s.cpu, memory: s.memory, minHealthyPercent: s.minHealthyPercent ?? 100,
+                maxPercent: s.maxPercent ?? 200, loadBalanced: s.loadBalanced ?? false });
+            continue;
+        }
         world.addService({ name: s.name, desired: s.count, cpu: s.cpu, memory: s.memory,
             minHealthyPercent: s.minHealthyPercent ?? 100, maxPercent: s.maxPercent ?? 200, loadBalanced: s.loadBalanced ?? false,
             ...(s.needs === undefined ? {} : { needs: s.needs }), ...(s.daemon ? { daemon: true } : {}) }, spec.seedWhatFits ?? false);

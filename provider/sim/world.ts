@@ -317,6 +317,30 @@ export class SimWorld {
         return service;
     }
 
+    /**
+     * Adds a service whose tasks start RUNNING spread evenly over the instances in turn, skipping those
+     * without room: a quick way to seed a large cluster (placing each task by ECS's rules scans every
+     * instance). Placement needs are not checked.
+     */
+    addServiceEvenly(spec: Omit<SimService, "externalDebt">): SimService {
+        const service: SimService = { ...spec, externalDebt: 0 };
+        this.services.set(service.name, service);
+        const hosts = this.liveInstances().filter((i) => i.container?.status === "ACTIVE");
+        for (let i = 0, tried = 0; i < service.desired; tried++) {
+            if (tried >= hosts.length * (service.desired + 1)) throw new Error(`no room to seed task ${i + 1} of service ${service.name}`);
+            const host = hosts[this.evenCursor++ % hosts.length];
+            const r = this.reserved(host.id);
+            if (r.cpu + service.cpu > host.container!.registered.cpu || r.memory + service.memory > host.container!.registered.memory) continue;
+            const task = this.place(host.id, service.cpu, service.memory, service.name, service.name, service.needs);
+            task.status = "RUNNING";
+            task.runningAt = this.now;
+            i++;
+        }
+        return service;
+    }
+
+    private evenCursor = 0;
+
     /** Starts a standalone task (RunTask) on a given instance or wherever it fits. */
     runTask(family: string, cpu: number, memory: number, instanceId?: string): SimTask {
         const host = instanceId ?? this.placementFor(cpu, memory, undefined);

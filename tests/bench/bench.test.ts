@@ -9,8 +9,18 @@ describe("benchmarks", function () {
 
     it("produce every field of results.json, and the report shows them", async () => {
         const r = await runBenchmarks({ replacement: [4], replacementWithLatency: [6], replacementDefaultsAt: 4, apiCalls: [3], plan: { instances: 40, tasksPerInstance: 2, runs: 3 },
-            planCurve: [20, 40], traceMinutes: 90, traceSeeds: [42, 7] });
-        assert.deepEqual(Object.keys(r).sort(), ["apiCalls", "machine", "planCurve", "planMs", "replacement", "timings", "trace", "traceSeeds"]);
+            planCurve: [20, 40], observeCurve: [30, 60], wholeUp: [20], traceMinutes: 90, traceSeeds: [42, 7] });
+        assert.deepEqual(Object.keys(r).sort(), ["apiCalls", "machine", "network", "observeCurve", "planCurve", "planMs", "replacement", "timings",
+            "trace", "traceSeeds", "wholeUp"]);
+        assert.deepEqual(r.observeCurve.map((p) => p.instances), [30, 60]);
+        assert.ok(r.observeCurve.every((p) => p.tasks > 0 && p.requests > 0 && p.seconds > 0 && typeof p.cpuMs === "number"), JSON.stringify(r.observeCurve));
+        assert.ok(r.observeCurve[1].requests > r.observeCurve[0].requests, "twice the cluster, more requests");
+        assert.deepEqual(r.wholeUp.map((w) => [w.instances, w.scenario]), [[20, "replace"], [20, "scaleIn"]]);
+        for (const w of r.wholeUp) {
+            assert.equal(w.requests, Object.values(w.byOperation).reduce((a, b) => a + b, 0));
+            assert.ok(w.executionRequests > 0 && w.executionRequests < w.requests, JSON.stringify(w));
+            assert.match(w.outcome, /^[1-9]\d* instances? drained and terminated$/);
+        }
         assert.deepEqual(r.planCurve.map((p) => [p.instances, p.scenario]), [[20, "scaleIn"], [20, "replacement"], [40, "scaleIn"], [40, "replacement"]]);
         assert.ok(r.planCurve.every((p) => p.tasks > 0 && typeof p.medianMs === "number"));
         assert.deepEqual(r.replacement.map((row) => [row.instances, row.surgePercent, row.defaults ?? false, row.latency === "none"]),
@@ -48,6 +58,8 @@ describe("benchmarks", function () {
         assert.match(text, /\| 6 +\| \d+ +\| 420 +\| [\d.]+× +\|/, "the row with latency");
         assert.match(text, /Plan time: 40 instances, 80 tasks/);
         assert.match(text, /Plan time on realistic clusters/);
+        assert.match(text, /Observing a realistic cluster/);
+        assert.match(text, /\| 20 +\| \d+ +\| replaces the fleet +\|/);
         assert.deepEqual(r.traceSeeds.map((t) => t.seed), [42, 7]);
         assert.ok(r.traceSeeds.every((t) => t.share > 0 && t.tasksKilled === 0), JSON.stringify(r.traceSeeds));
         assert.match(text, /The trace over 2 seeds/);
