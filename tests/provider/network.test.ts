@@ -37,10 +37,18 @@ describe("simulated network", () => {
         for (let k = 0; k < 10; k++) await clock.run(net.send(["DescribeWidgets"]));
     });
 
-    it("puts the ECS reads the scaler sends in the bucket the ECS page gives them: 100 at once, 20 a second", () => {
-        const reads = AWS_RATE_LIMITS.find((b) => b.name === "ECS cluster resource read")!;
+    it("puts the requests the scaler sends in the buckets the ECS and EC2 pages give them, and marks the others assumed", () => {
+        const bucket = (name: string) => AWS_RATE_LIMITS.find((b) => b.name === name)!;
+        const reads = bucket("ECS cluster resource read");
         assert.deepEqual([reads.capacity, reads.refillPerSecond], [100, 20]);
         for (const op of ["ListTasks", "DescribeTasks", "ListContainerInstances", "DescribeContainerInstances"]) assert.ok(reads.operations.includes(op));
+        assert.deepEqual([bucket("ECS cluster resource modify").capacity, bucket("ECS cluster resource modify").refillPerSecond], [100, 40]);
+        assert.deepEqual([bucket("EC2 DescribeInstances").capacity, bucket("EC2 DescribeInstances").refillPerSecond], [100, 20]);
+        for (const b of AWS_RATE_LIMITS) {
+            if (b.name.startsWith("ECS")) assert.match(b.source, /AmazonECS\/latest\/APIReference\/request-throttling/, b.name);
+            else if (b.name.startsWith("EC2")) assert.match(b.source, /ec2-api-throttling/, b.name);
+            else assert.match(b.source, /^assumed/, b.name);
+        }
         const all = AWS_RATE_LIMITS.flatMap((b) => b.operations);
         assert.equal(new Set(all).size, all.length, "an operation is in one bucket only");
     });
