@@ -1,0 +1,83 @@
+// How a drain batch reads AWS at scale: the gate's tasks from the cluster's list when that takes fewer
+// requests, one read of the stopping tasks and of the services per look for the whole batch, and
+// per-victim calls a few at a time.
+import { strict as assert } from "node:assert";
+import { Cloud } from "../../provider/cloud";
+import { VICTIM_CONCURRENCY } from "../../provider/drain";
+import { forEachLimit } from "../../provider/limit";
+import { reconcile } from "../../provider/reconcile";
+import { simCloud, simDeps } from "../../provider/sim/cloud";
+import { buildCluster, newLaunchTemplateVersion, simSettings } from "../../provider/sim/scenario";
+import { SimWorld } from "../../provider/sim/world";
+
+/** The Cloud calls made, by method, with the arguments of each. */
+function recording(cloud: Cloud): { cloud: Cloud; calls: Record<string, unknown[][]> } {
+    const calls: Record<string, unknown[][]> = {};
+    const wrapped = Object.fromEntries(Object.entries(cloud).map(([name, value]) => [name, typeof value !== "function" ? value
+        : (...args: unknown[]) => {
+            (calls[name] = calls[name] ?? []).push(args);
+            return (value as (...a: unknown[]) => unknown).apply(cloud, args);
+        }]));
+    return { cloud: wrapped as unknown as Cloud, calls };
+}
+
+/** 20 instances with 8 service tasks each, replaced onto a new launch template in batches of `batchSize`. */
+async function replaceAll(batchSize: number) {
+    const world: SimWorld = buildCluster({ instances: 20, maxSize: 40, targetGroups: 1,
+        services: [{ name: "web", count: 80, cpu: 128, memory: 256, minHealthyPercent: 50 }, { name: "api", count: 80, cpu: 128, memory: 256, minHealthyPercent: 50 }] });
+    world.clock.advance(6 * 60_000);
+    newLaunchTemplateVersion(world);
+    const { cloud, calls } = recording(simCloud(world));
+    const settings = simSettings(world, { targetGroupArns: world.group.targetGroupArns, launchTemplateVersion: world.group.launchTemplateVersion,
+        draining: { batchSize, minHealthyPercent: 50, maxUpdateSeconds: 86400 } });
+    const result = await world.clock.run(reconcile(cloud, simDeps(world), settings));
+    assert.equal(Object.values(result.report.instances).filter((s) => s === "terminated").length, 20);
+    assert.deepEqual(world.killedTasks(), []);
+    return calls;
+}
+
+describe("drain looks at scale", () => {
+    it("reads the gate's tasks from the cluster's list for a large batch, and per victim for a small one", async () => {
+        // 160 tasks: the cluster's list is 2 pages and their descriptions; a victim's own lists are about 3 requests.
+        const large = await replaceAll(20);
+        assert.equal((large.listTasksOn ?? []).filter(([, withNeeds]) => withNeeds === true).length, 0, "no victim listed on its own");
+        assert.equal(large.listTasks.length, 2, "once to observe, once for the gate");
+        const small = await replaceAll(1);
+        assert.equal((small.listTasksOn ?? []).filter(([, withNeeds]) => withNeeds === true).length, 20, "each victim's own list");
+        assert.equal(small.listTasks.length, 1, "only to observe");
+    });
+
+    it("reads the tasks still stopping, and the services, once per look for all the batch's emptied victims", async () => {
+        const calls = await replaceAll(20);
+        assert.equal((calls.listTasksOn ?? []).length, 0, "no per-victim task list while draining");
+        const asked = calls.stoppingTasks.map(([arns]) => (arns as string[]).length);
+        assert.ok(Math.max(...asked) > 1, `the emptied victims of a look are asked about together (${asked.join(", ")})`);
+        assert.ok(calls.stoppingTasks.length <= calls.describeContainerInstances.length, "at most one read per look");
+        assert.ok(calls.serviceHealth.every(([names]) => (names as string[]).length === new Set(names as string[]).size));
+    });
+
+    it("runs per-victim calls at most a given number at a time, and on an error starts no more and throws the first", async () => {
+        let running = 0;
+        let most = 0;
+        const started: number[] = [];
+        await forEachLimit(Array.from({ length: 25 }, (_, i) => i), VICTIM_CONCURRENCY, async (i) => {
+            started.push(i);
+            running++;
+            most = Math.max(most, running);
+            await new Promise((r) => setTimeout(r, 1));
+            running--;
+        });
+        assert.deepEqual([started.length, most], [25, VICTIM_CONCURRENCY]);
+
+        const begun: number[] = [];
+        const finished: number[] = [];
+        await assert.rejects(forEachLimit(Array.from({ length: 10 }, (_, i) => i), 3, async (i) => {
+            begun.push(i);
+            await new Promise((r) => setTimeout(r, i === 1 ? 1 : 5));
+            if (i === 1 || i === 2) throw new Error(`item ${i}`);
+            finished.push(i);
+        }), /item 1/);
+        assert.deepEqual(begun, [0, 1, 2], "nothing started after the first error");
+        assert.deepEqual(finished, [0], "the calls under way finished");
+    });
+});
