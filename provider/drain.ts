@@ -201,11 +201,22 @@ export function drainSteps(run: RunContext, plannedVictims: Set<string>) {
         return targetGroups;
     }
 
-    /** The target groups (of `targetGroups`) each instance is still in, with its state, e.g. `web draining`. */
+    /**
+     * The target groups (of `targetGroups`) each draining instance is still in, with its state, e.g.
+     * `web draining`. An instance found registered again since its drain began (someone attached the
+     * target group to the group again, or registered it by hand) is deregistered again: it would
+     * otherwise get new connections while its tasks leave, and never leave the group.
+     */
     async function targetsOf(targetGroups: OwnedTargetGroup[], ids: string[]): Promise<Map<string, string[]>> {
         const targets = new Map<string, string[]>();
         for (const tg of targetGroups) {
             const st = await cloud.targetStates(tg.arn, ids, tg.port);
+            const again = Object.entries(st).flatMap(([id, state]) => state !== undefined && state !== "unused" && state !== "draining" ? [id] : []);
+            if (again.length > 0) {
+                await cloud.deregisterTargets(tg.arn, again, tg.port);
+                log(`${again.join(", ")} still registered in ${shortArn(tg.arn)} while draining (registered again, or not yet shown deregistered); deregistering again`);
+                for (const id of again) st[id] = "draining";
+            }
             for (const [id, state] of Object.entries(st)) {
                 if (state !== undefined && state !== "unused") targets.set(id, [...(targets.get(id) ?? []), `${shortArn(tg.arn)} ${state}`]);
             }

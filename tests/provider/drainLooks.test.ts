@@ -81,3 +81,29 @@ describe("drain looks at scale", () => {
         assert.deepEqual(finished, [0], "the calls under way finished");
     });
 });
+
+describe("a target registered again during a drain", () => {
+    it("is deregistered again, and the drain finishes with nothing lost", async () => {
+        const world: SimWorld = buildCluster({ instances: 3, maxSize: 6, targetGroups: 1,
+            services: [{ name: "web", count: 6, cpu: 256, memory: 256, minHealthyPercent: 50 }] });
+        world.clock.advance(6 * 60_000);
+        newLaunchTemplateVersion(world);
+        const [tg] = world.group.targetGroupArns;
+        const [first] = [...world.instances.keys()];
+        const lines: string[] = [];
+        const settings = simSettings(world, { targetGroupArns: world.group.targetGroupArns, launchTemplateVersion: world.group.launchTemplateVersion,
+            draining: { batchSize: 3, minHealthyPercent: 50, maxUpdateSeconds: 86400 } });
+        const run = reconcile(simCloud(world), simDeps(world, 1, (l) => lines.push(l)), settings);
+        // Once the victims are DRAINING and out of the target group, someone puts the first one back.
+        const meddle = (async () => {
+            while (world.instances.get(first)!.container?.status !== "DRAINING") await world.clock.sleep(5_000);
+            await world.clock.sleep(30_000);
+            world.registerTarget(tg, first, "operator");
+        })();
+        const [result] = await world.clock.run(Promise.all([run, meddle]));
+        assert.equal(Object.values(result.report.instances).filter((s) => s === "terminated").length, 3);
+        assert.ok(lines.some((l) => l.includes(`${first} still registered in targetgroup/web-1 while draining`)), lines.join("\n"));
+        assert.deepEqual(world.killedTasks(), []);
+        assert.deepEqual(world.violations, []);
+    });
+});

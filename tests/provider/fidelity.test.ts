@@ -126,8 +126,11 @@ export interface FidelityRow {
 
 describe("preview fidelity: what the preview shows is what the up drains", function () {
     this.timeout(600_000);
-    // Each edit starts from a fresh moto cluster. A rare stall of the moto-driven drain (cause not yet
-    // found; the run then stops at its deadline) gets a second attempt rather than failing the suite.
+    // Each edit starts from a fresh moto cluster. The drain used to stall now and then: moto's Auto
+    // Scaling registers every instance of the group in its target groups again whenever desired capacity
+    // changes (set_desired_capacity calls update_attached_target_groups), so an instance terminated
+    // with a decrement put the other victims back. The scaler now deregisters such a target again
+    // (docs/aws-behaviour.md, L4); the second attempt stays for any other hiccup of the moto-driven run.
     this.retries(1);
     const suite = hostSuite();
     const rows: FidelityRow[] = [];
