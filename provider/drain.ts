@@ -156,10 +156,10 @@ export function drainSteps(run: RunContext, plannedVictims: Set<string>) {
                 fail(`update deadline of ${maxUpdate} reached: ${open().map((s) => s.victim.instanceId).join(", ")} still DRAINING; `
                     + "the next `pulumi up` finishes them");
             }
-            // The targets leave `draining` when the deregistration delay ends: look right then, not up to a poll later.
-            const untilTargetsOut = clock.startedMs + (clock.longestDelay + 1) * 1000 - deps.now();
+            // Look right when something is known to change, not up to a poll later.
+            const untilNext = nextMoment(clock, open()) - deps.now();
             const poll = pollDelayMs(attempt, deps.random());
-            await deps.sleep(Math.min(deadlineLeft(), untilTargetsOut > 0 ? Math.min(poll, untilTargetsOut) : poll));
+            await deps.sleep(Math.min(deadlineLeft(), untilNext > 0 ? Math.min(poll, untilNext) : poll));
         }
 
         const failures = states.filter((s) => s.failure !== undefined);
@@ -318,6 +318,22 @@ export function drainSteps(run: RunContext, plannedVictims: Set<string>) {
             s.failure = `${s.victim.instanceId}: still in target group ${inTargets.join(", ")} after ${Math.round(clock.targetTimeoutMs / 1000)} s `
                 + `(deregistration delay ${clock.longestDelay} s)`;
         }
+    }
+
+    /**
+     * The next moment (epoch ms) a look may find something new without waiting on AWS: the targets
+     * leave `draining` as the deregistration delay ends, and each timeout and grace of the batch ends
+     * (a second after each, so that the look sees it passed).
+     */
+    function nextMoment(clock: DrainClock, pending: VictimState[]): number {
+        const now = deps.now();
+        const moments = [
+            clock.startedMs + clock.longestDelay * 1000,
+            clock.startedMs + clock.timeoutMs, clock.startedMs + clock.targetTimeoutMs, clock.startedMs + clock.stoppingTimeoutMs,
+            ...pending.flatMap((s) => [s.stopDeadlineMs, s.daemonGraceUntilMs === undefined ? undefined : clock.startedMs + s.daemonGraceUntilMs,
+                s.emptySinceMs === undefined ? undefined : s.emptySinceMs + clock.timeoutMs]),
+        ].flatMap((t) => t === undefined ? [] : [t + 1000]).filter((t) => t > now);
+        return moments.length === 0 ? Infinity : Math.min(...moments);
     }
 
     /** A batch's timeouts, from when it started draining and the target groups' deregistration delays. */

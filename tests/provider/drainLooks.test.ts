@@ -107,3 +107,25 @@ describe("a target registered again during a drain", () => {
         assert.deepEqual(world.violations, []);
     });
 });
+
+describe("when a drain batch looks", () => {
+    it("looks as the drain timeout ends, not up to a poll later", async () => {
+        // Two instances, each full with one task of a service: ECS stops the victim's task (min healthy
+        // 50%) and has nowhere to start it, so the service stays short and the instance is held.
+        const world: SimWorld = buildCluster({ instances: 2, maxSize: 2, services: [{ name: "big", count: 2, cpu: 1500, memory: 1024, minHealthyPercent: 50 }] });
+        world.clock.advance(6 * 60_000);
+        newLaunchTemplateVersion(world);
+        const timed: { at: number; line: string }[] = [];
+        const settings = simSettings(world, { launchTemplateVersion: world.group.launchTemplateVersion,
+            draining: { batchSize: 1, minHealthyPercent: 50, timeoutSeconds: 50, maxUpdateSeconds: 3600 } });
+        const error = await world.clock.run(reconcile(simCloud(world), simDeps(world, 1, (line) => timed.push({ at: world.now, line })), settings))
+            .then(() => undefined, (e: Error) => e);
+        assert.match(String(error?.message), /a service it ran is still short \d+ s after its last task stopped/);
+        const held = timed.find((t) => t.line.includes("empty, termination held"))!;
+        const failed = timed.find((t) => t.line.includes("still short") && t.line.includes("after its last task stopped"))!;
+        const seconds = (failed.at - held.at) / 1000;
+        // Polls 5 s apart growing to 15 s would see the 50 s pass up to 15 s late.
+        assert.ok(seconds >= 50 && seconds <= 52, `the drain timeout was seen ${seconds} s after the instance emptied`);
+        assert.deepEqual(world.killedTasks(), []);
+    });
+});
