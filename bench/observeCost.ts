@@ -1,7 +1,7 @@
 // What observing a large cluster costs: the AWS requests the AWS Cloud sends for it (the simulator's
 // request table, pinned against moto), how long they take with latency and pacing (virtual seconds),
-// and the scaler's own CPU time turning the answers into its picture. The AWS SDK's deserialization
-// of the responses is not in the CPU time: no AWS answers here.
+// the scaler's own CPU time turning the answers into its picture, and the AWS SDK's CPU time for the
+// ECS pages among them (from the measured cost of one page of each, bench/sdkCost.ts).
 import { Cloud, ClusterContainerInstance, Deps, GroupState } from "../provider/cloud";
 import { Observed } from "../provider/model";
 import { observe } from "../provider/observe";
@@ -11,6 +11,7 @@ import { VirtualClock } from "../provider/sim/clock";
 import { AWS_WIRE, Network, NetworkModel, Wire } from "../provider/sim/network";
 import { seededRandom } from "../provider/sim/random";
 import { realisticCluster } from "./planTime";
+import { sdkPageCostMs } from "./sdkCost";
 
 export interface ObservePoint {
     instances: number;
@@ -21,6 +22,11 @@ export interface ObservePoint {
     seconds: number;
     /** The scaler's CPU time for it, in ms (median of the runs). */
     cpuMs: number;
+    /**
+     * The AWS SDK's CPU time for the ECS lists and descriptions among those requests (pages counted,
+     * times the measured cost of one page of each; every page taken as full).
+     */
+    sdkCpuMs: number;
 }
 
 /** The read side of the Cloud port, answering from an observed state and charging each call its AWS requests on `net`. */
@@ -62,6 +68,7 @@ function median(values: number[]): number {
 
 /** One observation of a realistic cluster of each size (about 10 tasks per instance), with `network`. */
 export async function observeCurve(sizes: number[], network: NetworkModel, runs = 3): Promise<ObservePoint[]> {
+    const pageMs = await sdkPageCostMs();
     const policy = { scaling: { ...DEFAULT_SCALING }, draining: { ...DEFAULT_DRAINING } };
     const out: ObservePoint[] = [];
     for (const n of sizes) {
@@ -71,6 +78,7 @@ export async function observeCurve(sizes: number[], network: NetworkModel, runs 
         const cpu: number[] = [];
         let requests = 0;
         let seconds = 0;
+        let sdkCpuMs = 0;
         for (let r = 0; r < runs; r++) {
             const clock: VirtualClock = new VirtualClock(o.now, (t) => { clock.nowMs = t; });
             const net = new Network(network, () => clock.now(), (ms) => clock.sleep(ms));
@@ -82,9 +90,11 @@ export async function observeCurve(sizes: number[], network: NetworkModel, runs 
             if (observed.tasks === undefined) throw new Error("the observation read no task details: the bench cluster's reservations must be low");
             cpu.push((used.user + used.system) / 1000);
             requests = Object.values(net.requests).reduce((a, b) => a + b, 0);
+            sdkCpuMs = Object.entries(pageMs).reduce((sum, [op, ms]) => sum + (net.requests[op] ?? 0) * ms, 0);
             seconds = (clock.now() - o.now) / 1000;
         }
-        out.push({ instances: n, tasks: (o.tasks ?? []).length, requests, seconds: Math.round(seconds * 10) / 10, cpuMs: Math.round(median(cpu)) });
+        out.push({ instances: n, tasks: (o.tasks ?? []).length, requests, seconds: Math.round(seconds * 10) / 10, cpuMs: Math.round(median(cpu)),
+            sdkCpuMs: Math.round(sdkCpuMs) });
     }
     return out;
 }

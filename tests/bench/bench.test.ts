@@ -13,7 +13,8 @@ describe("benchmarks", function () {
         assert.deepEqual(Object.keys(r).sort(), ["apiCalls", "machine", "network", "observeCurve", "planCurve", "planMs", "replacement", "timings",
             "trace", "traceSeeds", "wholeUp"]);
         assert.deepEqual(r.observeCurve.map((p) => p.instances), [30, 60]);
-        assert.ok(r.observeCurve.every((p) => p.tasks > 0 && p.requests > 0 && p.seconds > 0 && typeof p.cpuMs === "number"), JSON.stringify(r.observeCurve));
+        assert.ok(r.observeCurve.every((p) => p.tasks > 0 && p.requests > 0 && p.seconds > 0 && typeof p.cpuMs === "number" && p.sdkCpuMs > 0),
+            JSON.stringify(r.observeCurve));
         assert.ok(r.observeCurve[1].requests > r.observeCurve[0].requests, "twice the cluster, more requests");
         assert.deepEqual(r.wholeUp.map((w) => [w.instances, w.scenario]), [[20, "replace"], [20, "scaleIn"]]);
         for (const w of r.wholeUp) {
