@@ -265,7 +265,14 @@ export function drainSteps(run: RunContext, plannedVictims: Set<string>) {
         // The counters leave out tasks ECS is already stopping; those still serve in-flight requests.
         const stopping = empty.length === 0 ? {} : await cloud.stoppingTasks(empty.map((s) => s.victim.containerInstanceArn!));
         const stoppingOn = (s: VictimState) => stopping[s.victim.containerInstanceArn ?? ""] ?? [];
-        const services = [...new Set(empty.filter((s) => stoppingOn(s).length === 0).flatMap((s) => s.services))];
+        // Every victim that may go now: nothing counted, nothing stopping, out of its target groups (its
+        // container instance may be gone already); its services must be whole first.
+        const leaving = pending.filter((s) => {
+            const c = containerOf(s);
+            return (c === undefined || c.runningTasks + c.pendingTasks === 0) && (targets.get(s.victim.instanceId) ?? []).length === 0
+                && stoppingOn(s).length === 0;
+        });
+        const services = [...new Set(leaving.flatMap((s) => s.services))];
         const short = await serviceShortfalls(cloud, services);
         return { containerOf, inTargets: (s) => targets.get(s.victim.instanceId) ?? [], stoppingOn, short };
     }

@@ -129,3 +129,41 @@ describe("when a drain batch looks", () => {
         assert.deepEqual(world.killedTasks(), []);
     });
 });
+
+describe("a victim whose container instance is gone", () => {
+    it("is terminated only once the services it ran are whole, as any other", async () => {
+        const world: SimWorld = buildCluster({ instances: 2, maxSize: 4, targetGroups: 1,
+            services: [{ name: "web", count: 4, cpu: 256, memory: 256, minHealthyPercent: 50 }] });
+        world.clock.advance(6 * 60_000);
+        newLaunchTemplateVersion(world);
+        const [victim] = [...world.instances.keys()];
+        const arn = world.instances.get(victim)!.container!.arn;
+        const order: string[] = [];
+        const inner = simCloud(world);
+        // From the moment the victim drains, ECS no longer describes its container instance.
+        const cloud: Cloud = { ...inner,
+            describeContainerInstances: async (arns) => (await inner.describeContainerInstances(arns))
+                .filter((c) => !(c.arn === arn && world.instances.get(victim)!.container?.status === "DRAINING")),
+            serviceHealth: async (names) => {
+                order.push(`health ${names.join(",")}`);
+                return inner.serviceHealth(names);
+            },
+            setContainerInstanceState: async (arns, status) => {
+                order.push(`${status} ${arns.length}`);
+                return inner.setContainerInstanceState(arns, status);
+            },
+            terminateInstance: async (id, decrement) => {
+                order.push(`terminate ${id}`);
+                return inner.terminateInstance(id, decrement);
+            },
+        };
+        const settings = simSettings(world, { targetGroupArns: world.group.targetGroupArns, launchTemplateVersion: world.group.launchTemplateVersion,
+            draining: { batchSize: 1, minHealthyPercent: 50, maxUpdateSeconds: 86400 } });
+        await world.clock.run(reconcile(cloud, simDeps(world), settings));
+        const terminated = order.indexOf(`terminate ${victim}`);
+        const drained = order.indexOf("DRAINING 1");
+        assert.ok(drained >= 0 && terminated > drained, order.join(" / "));
+        assert.ok(order.slice(drained, terminated).includes("health web"), `the services were read after the drain began: ${order.join(" / ")}`);
+        assert.deepEqual(world.killedTasks(), []);
+    });
+});
