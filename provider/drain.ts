@@ -40,8 +40,6 @@ interface VictimState {
     daemonGraceUntilMs?: number;
     /** Services with a task on the instance when its drain began: each must be whole before it is terminated. */
     services: string[];
-    /** When its batch started draining (epoch ms). */
-    drainStartedMs?: number;
     /** When the instance was first seen empty: from then its services get the drain timeout to be whole again. */
     emptySinceMs?: number;
     lastDetail?: string;
@@ -56,7 +54,9 @@ interface Look {
     inTargets(s: VictimState): string[];
     /** Tasks ECS is still stopping on the victim (read only for victims with none counted and no target left). */
     stoppingOn(s: VictimState): ObservedTask[];
-    /** A line for each short service among those of the empty victims. */
+    /** Nothing counted, nothing stopping, out of its target groups: it goes once its services are whole. */
+    mayGo(s: VictimState): boolean;
+    /** A line for each short service among those of the victims that may go. */
     short: Map<string, string>;
 }
 
@@ -138,7 +138,6 @@ export function drainSteps(run: RunContext, plannedVictims: Set<string>) {
 
         const targetGroups = await startDraining(open(), label, a.purpose, group);
         const clock = drainClock(deps.now(), targetGroups);
-        for (const s of open()) s.drainStartedMs = clock.startedMs;
         for (let attempt = 0; open().length > 0; attempt++) {
             group = await cloud.describeGroup();
             const stillLive = liveIds(group);
@@ -258,23 +257,17 @@ export function drainSteps(run: RunContext, plannedVictims: Set<string>) {
      */
     async function lookAt(pending: VictimState[], containers: Map<string, ClusterContainerInstance>, targets: Map<string, string[]>): Promise<Look> {
         const containerOf = (s: VictimState) => s.victim.containerInstanceArn === undefined ? undefined : containers.get(s.victim.containerInstanceArn);
-        const empty = pending.filter((s) => {
-            const c = containerOf(s);
-            return c !== undefined && c.runningTasks + c.pendingTasks === 0 && (targets.get(s.victim.instanceId) ?? []).length === 0;
-        });
+        const inTargets = (s: VictimState) => targets.get(s.victim.instanceId) ?? [];
+        // No task counted and out of its target groups (its container instance may be gone already).
+        const quiet = pending.filter((s) => tasksCounted(containerOf(s)) === 0 && inTargets(s).length === 0);
         // The counters leave out tasks ECS is already stopping; those still serve in-flight requests.
-        const stopping = empty.length === 0 ? {} : await cloud.stoppingTasks(empty.map((s) => s.victim.containerInstanceArn!));
+        const asked = quiet.flatMap((s) => containerOf(s) === undefined ? [] : [s.victim.containerInstanceArn!]);
+        const stopping = asked.length === 0 ? {} : await cloud.stoppingTasks(asked);
         const stoppingOn = (s: VictimState) => stopping[s.victim.containerInstanceArn ?? ""] ?? [];
-        // Every victim that may go now: nothing counted, nothing stopping, out of its target groups (its
-        // container instance may be gone already); its services must be whole first.
-        const leaving = pending.filter((s) => {
-            const c = containerOf(s);
-            return (c === undefined || c.runningTasks + c.pendingTasks === 0) && (targets.get(s.victim.instanceId) ?? []).length === 0
-                && stoppingOn(s).length === 0;
-        });
-        const services = [...new Set(leaving.flatMap((s) => s.services))];
-        const short = await serviceShortfalls(cloud, services);
-        return { containerOf, inTargets: (s) => targets.get(s.victim.instanceId) ?? [], stoppingOn, short };
+        const leaving = new Set(quiet.filter((s) => stoppingOn(s).length === 0));
+        // A victim that may go now waits for its services to be whole.
+        const short = await serviceShortfalls(cloud, [...new Set([...leaving].flatMap((s) => s.services))]);
+        return { containerOf, inTargets, stoppingOn, mayGo: (s) => leaving.has(s), short };
     }
 
     /**
@@ -285,13 +278,13 @@ export function drainSteps(run: RunContext, plannedVictims: Set<string>) {
     async function checkVictim(s: VictimState, look: Look, clock: DrainClock): Promise<void> {
         const c = look.containerOf(s);
         const inTargets = look.inTargets(s);
-        const tasks = c === undefined ? 0 : c.runningTasks + c.pendingTasks;
+        const tasks = tasksCounted(c);
         const stopping = look.stoppingOn(s);
-        if (tasks === 0 && inTargets.length === 0 && stopping.length === 0) {
+        if (look.mayGo(s)) {
             // Its tasks are gone; their services must have them running elsewhere before it goes.
             const short = s.services.flatMap((name) => look.short.get(name) ?? []);
             if (short.length === 0) {
-                await terminateVictim(s, c);
+                await terminateVictim(s, c, clock);
                 return;
             }
             logChange(s, `${s.victim.instanceId}: empty, termination held: ${short.join("; ")}`);
@@ -387,7 +380,7 @@ export function drainSteps(run: RunContext, plannedVictims: Set<string>) {
      * connected, and if the group refuses, the instance is still DRAINING in the cluster, where the
      * next run finds it. Only an instance whose agent is disconnected is deregistered by the scaler.
      */
-    async function terminateVictim(s: VictimState, c: ClusterContainerInstance | undefined): Promise<void> {
+    async function terminateVictim(s: VictimState, c: ClusterContainerInstance | undefined, clock: DrainClock): Promise<void> {
         try {
             await cloud.terminateInstance(s.victim.instanceId, s.victim.decrement);
         } catch (error) {
@@ -405,7 +398,7 @@ export function drainSteps(run: RunContext, plannedVictims: Set<string>) {
         }
         s.done = true;
         report.instances[s.victim.instanceId] = "terminated";
-        report.drainSeconds[s.victim.instanceId] = Math.round((deps.now() - (s.drainStartedMs ?? deps.now())) / 1000);
+        report.drainSeconds[s.victim.instanceId] = Math.round((deps.now() - clock.startedMs) / 1000);
         log(`terminated ${s.victim.instanceId} (${s.victim.decrement ? "desired capacity lowered by 1" : "the group launches a replacement"})`);
     }
 
@@ -451,17 +444,22 @@ function liveIds(group: GroupState): Set<string> {
     return new Set(group.instances.filter((i) => isLiveState(i.asgState)).map((i) => i.instanceId));
 }
 
-/** `DEACTIVATING ×2, STOPPING ×1`: where tasks that are being stopped are. */
-function statuses(tasks: ObservedTask[]): string {
+/** `DEACTIVATING ×2, STOPPING ×1`: how many tasks have each value of `key`, in order of first appearance. */
+function tally(tasks: ObservedTask[], key: (t: ObservedTask) => string): string {
     const counts = new Map<string, number>();
-    for (const t of tasks) counts.set(t.lastStatus, (counts.get(t.lastStatus) ?? 0) + 1);
-    return [...counts].map(([status, n]) => `${status} ×${n}`).join(", ");
+    for (const t of tasks) counts.set(key(t), (counts.get(key(t)) ?? 0) + 1);
+    return [...counts].map(([value, n]) => `${value} ×${n}`).join(", ");
 }
 
-function groups(tasks: ObservedTask[]): string {
-    const counts = new Map<string, number>();
-    for (const t of tasks) counts.set(t.group, (counts.get(t.group) ?? 0) + 1);
-    return [...counts].map(([g, n]) => `${g} ×${n}`).join(", ");
+/** Where tasks that are being stopped are. */
+const statuses = (tasks: ObservedTask[]) => tally(tasks, (t) => t.lastStatus);
+
+/** How many tasks of each group. */
+const groups = (tasks: ObservedTask[]) => tally(tasks, (t) => t.group);
+
+/** The tasks ECS counts on a container instance (meant to run); none for one that is gone. */
+function tasksCounted(c: ClusterContainerInstance | undefined): number {
+    return c === undefined ? 0 : c.runningTasks + c.pendingTasks;
 }
 
 export function shortArn(arn: string): string {

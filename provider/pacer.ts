@@ -44,6 +44,19 @@ export const AWS_RATE_LIMITS: RateLimit[] = [
 /** The share of each bucket's burst the scaler uses for itself. */
 export const BURST_SHARE = 0.5;
 
+/** A token bucket's tokens when it was last looked at (below zero: requests already waiting for tokens). */
+export interface BucketState {
+    tokens: number;
+    at: number;
+}
+
+/** Refills `b` at `refillPerSecond` for the time since it was last looked at, up to `capacity`; returns its tokens. */
+export function refill(b: BucketState, capacity: number, refillPerSecond: number, now: number): number {
+    b.tokens = Math.min(capacity, b.tokens + (now - b.at) / 1000 * refillPerSecond);
+    b.at = now;
+    return b.tokens;
+}
+
 export interface Pacer {
     /** Waits until a request of `op` may be sent, taking its token. Requests of one bucket go in the order they asked. */
     take(op: string): Promise<void>;
@@ -60,9 +73,7 @@ export function pacer(limits: RateLimit[], now: () => number, sleep: (ms: number
         async take(op) {
             const b = bucketOf[op];
             if (b === undefined) return;
-            const t = now();
-            b.tokens = Math.min(b.limit.capacity * burstShare, b.tokens + (t - b.at) / 1000 * b.limit.refillPerSecond);
-            b.at = t;
+            refill(b, b.limit.capacity * burstShare, b.limit.refillPerSecond, now());
             // Tokens below zero are requests already waiting: this one waits for them and for its own.
             b.tokens -= 1;
             if (b.tokens < 0) await sleep(-b.tokens / b.limit.refillPerSecond * 1000);

@@ -4,7 +4,7 @@ import { BinSet, binSet, PlaceableTask } from "./binpack";
 import { awsvpcEnis, firstUnmetMemberOf, InstanceOffer, TaskNeeds, unevaluable } from "./placement";
 import { planSpotCapacity } from "./spotFallback";
 import { pct, statOf, sustainedAbove, sustainedBelow, WindowStat } from "./metrics";
-import { Action, ContainerInstance, isLiveState, NEW_VERSION, Observed, ObservedInstance, ObservedTask, Plan, taskId, Victim } from "./model";
+import { Action, ContainerInstance, isLiveState, isMeantToRun, NEW_VERSION, Observed, ObservedInstance, ObservedTask, Plan, taskId, Victim } from "./model";
 import { plural } from "./render";
 import { Policy } from "./policy";
 
@@ -497,7 +497,7 @@ function heldByConstraints(o: Observed, c: Classified, replacing: ObservedInstan
     const tasksOf = c.tasksOn;
     const offers = c.active.filter((i) => !victims.has(i.instanceId)).map((i) => offerOf(i, tasksOf.get(i.container.arn) ?? []));
     for (const i of replacing.filter((x): x is Registered => x.container !== undefined && (isActive(x) || x.container.drainMark === "replace"))) {
-        const stuck = firstUnmetMemberOf((tasksOf.get(i.container.arn) ?? []).filter((t) => !t.daemon && t.desiredStatus !== "STOPPED"), offers);
+        const stuck = firstUnmetMemberOf((tasksOf.get(i.container.arn) ?? []).filter((t) => !t.daemon && isMeantToRun(t)), offers);
         if (stuck !== undefined) {
             held.set(i, `task ${taskId(stuck.task.arn)} (${stuck.task.group}) needs memberOf(${stuck.expression}), which no instance that stays meets`);
         }
@@ -583,7 +583,8 @@ function planScaleIn(o: Observed, p: Policy, c: Classified, resumed: Registered[
     }
 
     const keepers = registered - victims.length;
-    const activeKeepers = c.active.filter((i) => !victims.includes(i)).length;
+    // Candidates are the resumed drains (DRAINING) and ACTIVE instances: the ACTIVE victims leave the active.
+    const activeKeepers = c.active.length - victims.filter(isActive).length;
     const batchSize = p.draining.batchSize;
     const batches = Math.ceil(victims.length / batchSize);
     for (let b = 0; b < batches; b++) {

@@ -60,6 +60,11 @@ export async function inBatches<T, R>(items: T[], size: number, send: (batch: T[
     return results.flat();
 }
 
+/** `send` for each batch of `size` among `items`, up to REQUEST_CONCURRENCY at a time. */
+export async function eachBatch<T>(items: T[], size: number, send: (batch: T[]) => Promise<unknown>): Promise<void> {
+    await forEachLimit(chunks(items, size), REQUEST_CONCURRENCY, async (batch) => { await send(batch); });
+}
+
 export function chunks<T>(items: T[], size: number): T[][] {
     const out: T[][] = [];
     for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -174,10 +179,9 @@ export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: numb
     async function withPlacementNeeds(tasks: (ObservedTask & { taskDefinitionArn?: string })[]): Promise<ObservedTask[]> {
         const unread = [...new Set(tasks.flatMap((t) => t.taskDefinitionArn === undefined ? [] : [t.taskDefinitionArn]))]
             .filter((arn) => !definitions.has(arn));
-        await inBatches(unread, 1, async ([arn]) => {
+        await forEachLimit(unread, REQUEST_CONCURRENCY, async (arn) => {
             const r = await ecsClient.send(new ecs.DescribeTaskDefinitionCommand({ taskDefinition: arn }));
             if (r.taskDefinition !== undefined) definitions.set(arn, r.taskDefinition);
-            return [];
         });
         const services = new Map((await describeServices(serviceNames(tasks.map((t) => t.group)))).map((svc) => [svc.serviceName!, svc]));
         return tasks.map(({ taskDefinitionArn, ...t }) => {
@@ -560,23 +564,17 @@ export function awsCloud(target: CloudTarget, options: { requestTimeoutMs?: numb
         recordSurge: (baseline: number | undefined) => recordTag(SURGE_TAG, baseline),
 
         async markDrain(arns: string[], purpose: DrainPurpose) {
-            await inBatches(arns, LIMITS.attributes, async (batch) => {
-                await ecsClient.send(new ecs.PutAttributesCommand({
-                    cluster, attributes: batch.map((targetId) => ({ name: DRAIN_MARK_ATTRIBUTE, value: purpose, targetId })),
-                }));
-                return [];
-            });
+            await eachBatch(arns, LIMITS.attributes, (batch) => ecsClient.send(new ecs.PutAttributesCommand({
+                cluster, attributes: batch.map((targetId) => ({ name: DRAIN_MARK_ATTRIBUTE, value: purpose, targetId })),
+            })));
         },
 
         async clearDrainMark(arns: string[]) {
             // DeleteAttributes matches on the value too, so read the current marks first.
             const marked = (await describeContainers(arns)).filter((c) => c.drainMark !== undefined);
-            await inBatches(marked, LIMITS.attributes, async (batch) => {
-                await ecsClient.send(new ecs.DeleteAttributesCommand({
-                    cluster, attributes: batch.map((c) => ({ name: DRAIN_MARK_ATTRIBUTE, value: c.drainMark, targetId: c.arn })),
-                }));
-                return [];
-            });
+            await eachBatch(marked, LIMITS.attributes, (batch) => ecsClient.send(new ecs.DeleteAttributesCommand({
+                cluster, attributes: batch.map((c) => ({ name: DRAIN_MARK_ATTRIBUTE, value: c.drainMark, targetId: c.arn })),
+            })));
         },
 
         async setContainerInstanceState(arns: string[], status) {

@@ -120,12 +120,11 @@ export function simCloud(world: SimWorld, faults?: FaultConfig, network?: Networ
             && (t.status !== "STOPPED" || (t.stoppedAt ?? 0) >= since));
     }
 
-    /** The requests of reading tasks with what they need: each new task definition once, the services ten at a time. */
-    function needsReads(tasks: SimTask[]): Wire {
+    /** What reading the placement needs of `tasks` takes: the task definitions not read yet in this run, and their services. */
+    function needsOf(tasks: SimTask[]): { newDefinitions: number; services: number } {
         const families = [...new Set(tasks.map((t) => t.family))].filter((f) => !definitionsRead.has(f));
         for (const f of families) definitionsRead.add(f);
-        const services = new Set(tasks.flatMap((t) => t.service === undefined ? [] : [t.service]));
-        return AWS_WIRE.needs(families.length, services.size);
+        return { newDefinitions: families.length, services: new Set(tasks.flatMap((t) => t.service === undefined ? [] : [t.service])).size };
     }
 
     return {
@@ -165,7 +164,8 @@ export function simCloud(world: SimWorld, faults?: FaultConfig, network?: Networ
         listTasks: () => call("ListTasks", () => registered().flatMap((c) =>
             world.tasksOn(c.instanceId).filter(SimWorld.meantToRun).map((t) => taskView(world, t, c.arn))), () => {
             const tasks = registered().flatMap((c) => world.tasksOn(c.instanceId).filter(SimWorld.meantToRun));
-            return [...AWS_WIRE.listTasks(tasks.length, 0, 0), ...needsReads(tasks)];
+            const needs = needsOf(tasks);
+            return AWS_WIRE.listTasks(tasks.length, needs.newDefinitions, needs.services);
         }),
         listTasksOn: (arn, withNeeds) => call("ListTasks", () => {
             const c = world.containerByArn(arn);
@@ -176,16 +176,22 @@ export function simCloud(world: SimWorld, faults?: FaultConfig, network?: Networ
             const tasks = c === undefined ? [] : world.tasksOn(c.instanceId);
             const running = tasks.filter(SimWorld.meantToRun).length;
             const stopped = c === undefined ? 0 : listedAsStopped(c.instanceId).length;
-            return [...AWS_WIRE.listTasksOn(running, stopped), ...(withNeeds === true ? needsReads(tasks) : [])];
+            const needs = withNeeds === true ? needsOf(tasks) : undefined;
+            return [...AWS_WIRE.listTasksOn(running, stopped), ...(needs === undefined ? [] : AWS_WIRE.needs(needs.newDefinitions, needs.services))];
         }),
         stoppingTasks: (arns) => call("ListTasks", () => Object.fromEntries(arns.map((arn) => {
             const c = world.containerByArn(arn);
             const stopping = c === undefined ? [] : world.tasksOn(c.instanceId).filter((t) => !SimWorld.meantToRun(t));
             return [arn, stopping.map((t) => taskView(world, t, arn))];
-        })), () => AWS_WIRE.stoppingTasks(arns.length, arns.length > 1 ? listedAsStopped().length : Infinity, () => arns.map((arn) => {
-            const c = world.containerByArn(arn);
-            return c === undefined ? 0 : listedAsStopped(c.instanceId).length;
-        }))),
+        })), () => {
+            const listed = listedAsStopped();
+            return AWS_WIRE.stoppingTasks(arns.length, arns.length > 1 ? listed.length : Infinity, () => {
+                // One pass over what the cluster lists, by instance, rather than one per instance asked about.
+                const perInstance = new Map<string, number>();
+                for (const t of listed) perInstance.set(t.instanceId, (perInstance.get(t.instanceId) ?? 0) + 1);
+                return arns.map((arn) => perInstance.get(world.containerByArn(arn)?.instanceId ?? "") ?? 0);
+            });
+        }),
         reservationMetrics: (start, end) => call("GetMetricData", () => ({
             cpu: world.metrics.cpu.filter((p) => p.time >= start && p.time <= end),
             memory: world.metrics.memory.filter((p) => p.time >= start && p.time <= end),

@@ -3,7 +3,7 @@
 // (provider/aws/cloud.ts) sends for it, one after another as that code sends them.
 import { LIMITS, REQUEST_CONCURRENCY } from "../aws/cloud";
 import { forEachLimit } from "../limit";
-import { AWS_RATE_LIMITS, Pacer, pacer, RateLimit } from "../pacer";
+import { AWS_RATE_LIMITS, BucketState, Pacer, pacer, RateLimit, refill } from "../pacer";
 import { seededRandom } from "./random";
 
 export interface NetworkModel {
@@ -110,7 +110,7 @@ export const AWS_WIRE = {
 /** Charges requests their latency and throttles them by the model's buckets, on the caller's clock. */
 export class Network {
     private readonly random: () => number;
-    private readonly tokens = new Map<string, { tokens: number; at: number }>();
+    private readonly tokens = new Map<string, BucketState>();
     private readonly bucketOf = new Map<string, RateLimit>();
     private readonly pacer: Pacer | undefined;
     /** Requests sent, by operation. */
@@ -138,12 +138,9 @@ export class Network {
     private take(op: string): boolean {
         const spec = this.bucketOf.get(op);
         if (spec === undefined) return true;
-        const now = this.now();
-        const b = this.tokens.get(spec.name) ?? { tokens: spec.capacity, at: now };
-        b.tokens = Math.min(spec.capacity, b.tokens + (now - b.at) / 1000 * spec.refillPerSecond);
-        b.at = now;
+        const b = this.tokens.get(spec.name) ?? { tokens: spec.capacity, at: this.now() };
         this.tokens.set(spec.name, b);
-        if (b.tokens < 1) return false;
+        if (refill(b, spec.capacity, spec.refillPerSecond, this.now()) < 1) return false;
         b.tokens -= 1;
         return true;
     }

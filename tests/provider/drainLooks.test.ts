@@ -7,29 +7,43 @@ import { VICTIM_CONCURRENCY } from "../../provider/drain";
 import { forEachLimit } from "../../provider/limit";
 import { reconcile } from "../../provider/reconcile";
 import { simCloud, simDeps } from "../../provider/sim/cloud";
-import { buildCluster, newLaunchTemplateVersion, simSettings } from "../../provider/sim/scenario";
+import { ScalerSettings } from "../../provider/reconcile";
+import { ScalerSettingsDefaults } from "../../provider/sim/defaults";
+import { buildCluster, ClusterSpec, newLaunchTemplateVersion, simSettings } from "../../provider/sim/scenario";
 import { SimWorld } from "../../provider/sim/world";
 
-/** The Cloud calls made, by method, with the arguments of each. */
-function recording(cloud: Cloud): { cloud: Cloud; calls: Record<string, unknown[][]> } {
+/** The Cloud calls made: by method with the arguments of each, and all of them in order. */
+function recording(cloud: Cloud): { cloud: Cloud; calls: Record<string, unknown[][]>; log: [string, unknown[]][] } {
     const calls: Record<string, unknown[][]> = {};
+    const log: [string, unknown[]][] = [];
     const wrapped = Object.fromEntries(Object.entries(cloud).map(([name, value]) => [name, typeof value !== "function" ? value
         : (...args: unknown[]) => {
             (calls[name] = calls[name] ?? []).push(args);
+            log.push([name, args]);
             return (value as (...a: unknown[]) => unknown).apply(cloud, args);
         }]));
-    return { cloud: wrapped as unknown as Cloud, calls };
+    return { cloud: wrapped as unknown as Cloud, calls, log };
+}
+
+/** A cluster of `spec` whose instances are all on an older launch template version than the group now launches. */
+function outdatedCluster(spec: ClusterSpec): SimWorld {
+    const world = buildCluster(spec);
+    world.clock.advance(6 * 60_000);
+    newLaunchTemplateVersion(world);
+    return world;
+}
+
+/** Scaler settings that replace the instances onto the group's version, draining with `draining`. */
+function replacing(world: SimWorld, draining: ScalerSettingsDefaults["draining"]): ScalerSettings {
+    return simSettings(world, { targetGroupArns: world.group.targetGroupArns, launchTemplateVersion: world.group.launchTemplateVersion, draining });
 }
 
 /** 20 instances with 8 service tasks each, replaced onto a new launch template in batches of `batchSize`. */
 async function replaceAll(batchSize: number) {
-    const world: SimWorld = buildCluster({ instances: 20, maxSize: 40, targetGroups: 1,
+    const world = outdatedCluster({ instances: 20, maxSize: 40, targetGroups: 1,
         services: [{ name: "web", count: 80, cpu: 128, memory: 256, minHealthyPercent: 50 }, { name: "api", count: 80, cpu: 128, memory: 256, minHealthyPercent: 50 }] });
-    world.clock.advance(6 * 60_000);
-    newLaunchTemplateVersion(world);
     const { cloud, calls } = recording(simCloud(world));
-    const settings = simSettings(world, { targetGroupArns: world.group.targetGroupArns, launchTemplateVersion: world.group.launchTemplateVersion,
-        draining: { batchSize, minHealthyPercent: 50, maxUpdateSeconds: 86400 } });
+    const settings = replacing(world, { batchSize, minHealthyPercent: 50, maxUpdateSeconds: 86400 });
     const result = await world.clock.run(reconcile(cloud, simDeps(world), settings));
     assert.equal(Object.values(result.report.instances).filter((s) => s === "terminated").length, 20);
     assert.deepEqual(world.killedTasks(), []);
@@ -84,15 +98,12 @@ describe("drain looks at scale", () => {
 
 describe("a target registered again during a drain", () => {
     it("is deregistered again, and the drain finishes with nothing lost", async () => {
-        const world: SimWorld = buildCluster({ instances: 3, maxSize: 6, targetGroups: 1,
+        const world = outdatedCluster({ instances: 3, maxSize: 6, targetGroups: 1,
             services: [{ name: "web", count: 6, cpu: 256, memory: 256, minHealthyPercent: 50 }] });
-        world.clock.advance(6 * 60_000);
-        newLaunchTemplateVersion(world);
         const [tg] = world.group.targetGroupArns;
         const [first] = [...world.instances.keys()];
         const lines: string[] = [];
-        const settings = simSettings(world, { targetGroupArns: world.group.targetGroupArns, launchTemplateVersion: world.group.launchTemplateVersion,
-            draining: { batchSize: 3, minHealthyPercent: 50, maxUpdateSeconds: 86400 } });
+        const settings = replacing(world, { batchSize: 3, minHealthyPercent: 50, maxUpdateSeconds: 86400 });
         const run = reconcile(simCloud(world), simDeps(world, 1, (l) => lines.push(l)), settings);
         // Once the victims are DRAINING and out of the target group, someone puts the first one back.
         const meddle = (async () => {
@@ -112,12 +123,9 @@ describe("when a drain batch looks", () => {
     it("looks as the drain timeout ends, not up to a poll later", async () => {
         // Two instances, each full with one task of a service: ECS stops the victim's task (min healthy
         // 50%) and has nowhere to start it, so the service stays short and the instance is held.
-        const world: SimWorld = buildCluster({ instances: 2, maxSize: 2, services: [{ name: "big", count: 2, cpu: 1500, memory: 1024, minHealthyPercent: 50 }] });
-        world.clock.advance(6 * 60_000);
-        newLaunchTemplateVersion(world);
+        const world = outdatedCluster({ instances: 2, maxSize: 2, services: [{ name: "big", count: 2, cpu: 1500, memory: 1024, minHealthyPercent: 50 }] });
         const timed: { at: number; line: string }[] = [];
-        const settings = simSettings(world, { launchTemplateVersion: world.group.launchTemplateVersion,
-            draining: { batchSize: 1, minHealthyPercent: 50, timeoutSeconds: 50, maxUpdateSeconds: 3600 } });
+        const settings = replacing(world, { batchSize: 1, minHealthyPercent: 50, timeoutSeconds: 50, maxUpdateSeconds: 3600 });
         const error = await world.clock.run(reconcile(simCloud(world), simDeps(world, 1, (line) => timed.push({ at: world.now, line })), settings))
             .then(() => undefined, (e: Error) => e);
         assert.match(String(error?.message), /a service it ran is still short \d+ s after its last task stopped/);
@@ -132,34 +140,21 @@ describe("when a drain batch looks", () => {
 
 describe("a victim whose container instance is gone", () => {
     it("is terminated only once the services it ran are whole, as any other", async () => {
-        const world: SimWorld = buildCluster({ instances: 2, maxSize: 4, targetGroups: 1,
+        const world = outdatedCluster({ instances: 2, maxSize: 4, targetGroups: 1,
             services: [{ name: "web", count: 4, cpu: 256, memory: 256, minHealthyPercent: 50 }] });
-        world.clock.advance(6 * 60_000);
-        newLaunchTemplateVersion(world);
         const [victim] = [...world.instances.keys()];
         const arn = world.instances.get(victim)!.container!.arn;
-        const order: string[] = [];
-        const inner = simCloud(world);
+        const recorded = recording(simCloud(world));
         // From the moment the victim drains, ECS no longer describes its container instance.
-        const cloud: Cloud = { ...inner,
-            describeContainerInstances: async (arns) => (await inner.describeContainerInstances(arns))
+        const cloud: Cloud = { ...recorded.cloud,
+            describeContainerInstances: async (arns) => (await recorded.cloud.describeContainerInstances(arns))
                 .filter((c) => !(c.arn === arn && world.instances.get(victim)!.container?.status === "DRAINING")),
-            serviceHealth: async (names) => {
-                order.push(`health ${names.join(",")}`);
-                return inner.serviceHealth(names);
-            },
-            setContainerInstanceState: async (arns, status) => {
-                order.push(`${status} ${arns.length}`);
-                return inner.setContainerInstanceState(arns, status);
-            },
-            terminateInstance: async (id, decrement) => {
-                order.push(`terminate ${id}`);
-                return inner.terminateInstance(id, decrement);
-            },
         };
-        const settings = simSettings(world, { targetGroupArns: world.group.targetGroupArns, launchTemplateVersion: world.group.launchTemplateVersion,
-            draining: { batchSize: 1, minHealthyPercent: 50, maxUpdateSeconds: 86400 } });
+        const settings = replacing(world, { batchSize: 1, minHealthyPercent: 50, maxUpdateSeconds: 86400 });
         await world.clock.run(reconcile(cloud, simDeps(world), settings));
+        const order = recorded.log.flatMap(([name, args]) => name === "serviceHealth" ? [`health ${(args[0] as string[]).join(",")}`]
+            : name === "setContainerInstanceState" ? [`${args[1]} ${(args[0] as string[]).length}`]
+            : name === "terminateInstance" ? [`terminate ${args[0]}`] : []);
         const terminated = order.indexOf(`terminate ${victim}`);
         const drained = order.indexOf("DRAINING 1");
         assert.ok(drained >= 0 && terminated > drained, order.join(" / "));
