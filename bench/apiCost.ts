@@ -5,7 +5,7 @@ import * as asg from "@aws-sdk/client-auto-scaling";
 import * as ecs from "@aws-sdk/client-ecs";
 import { awsCloud } from "../provider/aws/cloud";
 import { realDeps } from "../provider/cloud";
-import { DEFAULT_DRAINING, DEFAULT_SCALING } from "../provider/policy";
+import { DEFAULT_DRAINING, DEFAULT_SCALING } from "../provider/settings";
 import { previewPlan } from "../provider/reconcile";
 import { startLimitsProxy } from "../tests/helpers/awsLimits";
 import { awsEnv } from "../tests/helpers/env";

@@ -5,7 +5,7 @@
 import { Cloud, ClusterContainerInstance, Deps, GroupState } from "../provider/cloud";
 import { Observed } from "../provider/model";
 import { observe } from "../provider/observe";
-import { DEFAULT_DRAINING, DEFAULT_SCALING } from "../provider/policy";
+import { DEFAULT_DRAINING, DEFAULT_SCALING } from "../provider/settings";
 import { withRetries } from "../provider/retry";
 import { VirtualClock } from "../provider/sim/clock";
 import { AWS_WIRE, Network, NetworkModel, Wire } from "../provider/sim/network";

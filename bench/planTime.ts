@@ -2,7 +2,7 @@
 import { performance } from "node:perf_hooks";
 import { Observed, ObservedInstance, ObservedTask } from "../provider/model";
 import { plan } from "../provider/planner";
-import { DEFAULT_DRAINING, DEFAULT_SCALING } from "../provider/policy";
+import { DEFAULT_DRAINING, DEFAULT_SCALING } from "../provider/settings";
 
 export interface PlanTime {
     instances: number;

@@ -4,7 +4,7 @@
 import { simReconcile, simSettings, buildCluster } from "../provider/sim/scenario";
 import { seededRandom } from "../provider/sim/random";
 import { SimWorld } from "../provider/sim/world";
-import { DEFAULT_SCALING } from "../provider/policy";
+import { DEFAULT_SCALING } from "../provider/settings";
 import { BENCH_TIMINGS } from "./replacement";
 
 const MINUTE = 60_000;

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_DRAINING, DEFAULT_SCALING, STANDALONE_TASK_POLICIES, StandaloneTaskPolicy } from "../provider/policy";
+import { DEFAULT_DRAINING, DEFAULT_SCALING, STANDALONE_TASK_POLICIES, StandaloneTaskPolicy } from "../provider/settings";
 
 /** ECS-optimized AMI families the component can resolve from AWS's public SSM parameters. */
 export const AMI_FAMILIES = ["al2023", "al2023-arm64", "al2023-gpu", "al2", "al2-arm64"] as const;

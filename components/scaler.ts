@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LastRun, scalerProvider } from "../provider/dynamic";
-import { ScalerSettings } from "../provider/reconcile";
+import { ScalerSettings } from "../provider/settings";
 
 /**
  * The scaler's settings as resource inputs: every one of the provider's settings, each possibly an

@@ -2,7 +2,7 @@
 // Values that are Outputs are skipped here and checked inside `apply` once they are known.
 import * as pulumi from "@pulumi/pulumi";
 import { AMI_FAMILIES, DEFAULTS, SPOT_ALLOCATION_STRATEGIES, SpotEcsClusterArgs } from "./args";
-import { checkDraining, checkScaling, checkSizes } from "../provider/policy";
+import { checkDraining, checkScaling, checkSizes } from "../provider/settings";
 import { describeValue, formatProblems, Problem, Problems } from "../provider/validation";
 
 export const INSTANCE_TYPE_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*\.[a-z0-9]+$/;

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { awsCloud } from "./aws/cloud";
 import { realDeps } from "./cloud";
-import { checkDraining, checkScaling, DEFAULT_DRAINING, DEFAULT_SCALING, DrainingPolicy, ScalingPolicy } from "./policy";
+import { checkDraining, checkScaling, DEFAULT_DRAINING, DEFAULT_SCALING, DrainingPolicy, ScalingPolicy } from "./settings";
 import { previewPlan } from "./reconcile";
 import { describeError, retrying } from "./retry";
 import { formatProblems, Problems } from "./validation";

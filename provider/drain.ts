@@ -1,13 +1,12 @@
 // Draining a batch of instances: the service gate, DRAINING and target deregistration, then a
 // look at every victim until each is empty and terminated, or stuck past its timeout.
 import { Cloud, ClusterContainerInstance, Deps, GroupState } from "./cloud";
-import { Action, DrainPurpose, isLiveState, isMeantToRun, ObservedTask, RunReport, taskId, Victim } from "./model";
-import { activeContainers } from "./observe";
-import { Policy } from "./policy";
+import { Action, activeContainers, DrainPurpose, isLiveState, isMeantToRun, ObservedTask, RunReport, serviceNames, serviceOf, taskId, Victim } from "./model";
+import { Policy } from "./settings";
 import { describeError } from "./retry";
 import { firstUnmetMemberOf } from "./placement";
 import { forEachLimit } from "./limit";
-import { serviceNames, serviceShortfalls, shortServices } from "./serviceGate";
+import { serviceShortfalls, shortServices } from "./serviceGate";
 import { pollDelayMs, waitFor } from "./waits";
 
 /** Seconds past the longest deregistration delay that targets may take to leave `draining`. */
@@ -22,7 +21,7 @@ export const STOP_GRACE_SECONDS = 300;
  */
 export const ASSUMED_TASK_DEREGISTRATION_DELAY_SECONDS = 300;
 
-const isServiceTask = (t: ObservedTask) => t.group.startsWith("service:");
+const isServiceTask = (t: ObservedTask) => serviceOf(t.group) !== undefined;
 
 /** A target group whose instance targets the scaler owns: the group registers each instance at `port`. */
 interface OwnedTargetGroup {

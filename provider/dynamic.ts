@@ -7,9 +7,10 @@ import { realDeps } from "./cloud";
 import { isScalerRunError } from "./executor";
 import { checkScalerInputs, plannableInputs, ScalerInputs } from "./inputs";
 import { RunReport } from "./model";
-import { previewPlan, reconcile, ScalerSettings } from "./reconcile";
+import { previewPlan, reconcile } from "./reconcile";
 import { isNoteLine, PLAN_PENDING, planHasActions, planPendingBecause } from "./render";
 import { describeError } from "./retry";
+import { ScalerSettings } from "./settings";
 
 /** What the last `pulumi up` did, as stored in the scaler's outputs. */
 export interface LastRun extends RunReport {

@@ -2,9 +2,8 @@
 // retrying and waiting; every instance it terminates has first been drained of tasks and targets.
 import { Cloud, ClusterContainerInstance, Deps } from "./cloud";
 import { drainSteps, shortArn } from "./drain";
-import { Action, isLiveState, Plan, RunReport } from "./model";
-import { activeCount } from "./observe";
-import { Policy } from "./policy";
+import { Action, activeCount, isLiveState, Plan, RunReport } from "./model";
+import { Policy } from "./settings";
 import { plural, renderAction } from "./render";
 import { describeError } from "./retry";
 import { waitFor } from "./waits";

@@ -1,7 +1,6 @@
 // The scaler's inputs as the engine passes them, and their validation in `check`.
 import { NEW_VERSION } from "./model";
-import { checkDraining, checkScaling, SIZE_RANGES } from "./policy";
-import type { ScalerSettings } from "./reconcile";
+import { checkDraining, checkScaling, ScalerSettings, SIZE_RANGES } from "./settings";
 import { Problem, Problems } from "./validation";
 
 /** The string the engine sends in preview for a value that is not known yet. */

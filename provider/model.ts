@@ -14,6 +14,24 @@ const LIVE_STATES = ["Pending", "Pending:Wait", "Pending:Proceed", "InService"];
 export function isLiveState(asgState: string): boolean {
     return LIVE_STATES.includes(asgState);
 }
+/** A container instance as the cluster lists it, on the EC2 instance it runs on. */
+interface ListedContainer {
+    ec2InstanceId: string;
+    status: string;
+    agentConnected: boolean;
+}
+
+/** The container instances that are ACTIVE with a connected agent on a live instance of the group. */
+export function activeContainers<C extends ListedContainer>(group: { instances: { instanceId: string; asgState: string }[] }, containers: C[]): C[] {
+    const live = new Set(group.instances.filter((i) => isLiveState(i.asgState)).map((i) => i.instanceId));
+    return containers.filter((c) => live.has(c.ec2InstanceId) && c.status === "ACTIVE" && c.agentConnected);
+}
+
+/** How many of {@link activeContainers} there are. */
+export function activeCount(group: { instances: { instanceId: string; asgState: string }[] }, containers: ListedContainer[]): number {
+    return activeContainers(group, containers).length;
+}
+
 export type EcsStatus = "ACTIVE" | "DRAINING" | "REGISTERING" | "DEREGISTERING" | "REGISTRATION_FAILED" | "INACTIVE";
 
 export interface Resources {
@@ -78,6 +96,24 @@ export interface ObservedTask {
     needs?: TaskNeeds;
     /** A task of a DAEMON service: it runs on every instance and never moves. */
     daemon?: boolean;
+}
+
+const SERVICE_GROUP = "service:";
+const FAMILY_GROUP = "family:";
+
+/** The task group ECS gives a task: `service:NAME` for a service's, `family:NAME` for a standalone one's. */
+export function taskGroup(service: string | undefined, family: string): string {
+    return service === undefined ? `${FAMILY_GROUP}${family}` : `${SERVICE_GROUP}${service}`;
+}
+
+/** The service of a task group `service:NAME`, or undefined for a standalone task's group. */
+export function serviceOf(group: string): string | undefined {
+    return group.startsWith(SERVICE_GROUP) ? group.slice(SERVICE_GROUP.length) : undefined;
+}
+
+/** Service names of tasks in groups `service:NAME`. */
+export function serviceNames(groups: string[]): string[] {
+    return [...new Set(groups.flatMap((g) => serviceOf(g) ?? []))];
 }
 
 /** The task id at the end of a task ARN. */

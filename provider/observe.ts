@@ -1,11 +1,10 @@
 // Observation: one consistent picture of the group, its container instances and the metrics,
 // built from Cloud reads. Task details are fetched only when the plan needs them.
-import { Cloud, GroupState } from "./cloud";
+import { Cloud } from "./cloud";
 import { METRIC_LAG_MINUTES } from "./metrics";
-import { isLiveState, Observed, ObservedInstance } from "./model";
+import { Observed, ObservedInstance } from "./model";
 import { needsTasks } from "./planner";
-import { Policy } from "./policy";
-import type { ScalerSettings } from "./reconcile";
+import { Policy, ScalerSettings } from "./settings";
 
 export type ObserveTarget = Pick<ScalerSettings, "clusterName" | "autoScalingGroupName" | "launchTemplateId" | "launchTemplateVersion"
     | "minSize" | "maxSize" | "instanceTypes" | "onDemandBaseCapacity">;
@@ -84,17 +83,4 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
     };
     if (needsTasks(observed, policy, now)) observed.tasks = await cloud.listTasks();
     return observed;
-}
-
-/** The container instances that are ACTIVE with a connected agent on a live instance of the group. */
-export function activeContainers<C extends { ec2InstanceId: string; status: string; agentConnected: boolean }>(group: GroupState, containers: C[]): C[] {
-    const live = new Set(group.instances
-        .filter((i) => isLiveState(i.asgState))
-        .map((i) => i.instanceId));
-    return containers.filter((c) => live.has(c.ec2InstanceId) && c.status === "ACTIVE" && c.agentConnected);
-}
-
-/** How many of {@link activeContainers} there are. */
-export function activeCount(group: GroupState, containers: { ec2InstanceId: string; status: string; agentConnected: boolean }[]): number {
-    return activeContainers(group, containers).length;
 }

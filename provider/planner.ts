@@ -6,7 +6,7 @@ import { planSpotCapacity } from "./spotFallback";
 import { pct, statOf, sustainedAbove, sustainedBelow, WindowStat } from "./metrics";
 import { Action, ContainerInstance, isLiveState, isMeantToRun, NEW_VERSION, Observed, ObservedInstance, ObservedTask, Plan, taskId, Victim } from "./model";
 import { plural } from "./render";
-import { Policy } from "./policy";
+import { Policy } from "./settings";
 
 
 /** What one part of the plan decides: actions to take, and notes on what it chose not to do. */

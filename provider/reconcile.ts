@@ -5,28 +5,10 @@ import { execute, isScalerRunError } from "./executor";
 import { Observed, Plan, RunReport } from "./model";
 import { observe } from "./observe";
 import { plan } from "./planner";
-import { DrainingPolicy, ScalingPolicy } from "./policy";
+import { ScalerSettings } from "./settings";
 import { renderPlan } from "./render";
 import { describeError, withRetries } from "./retry";
 import { runMetrics, SCALER_NAMESPACE } from "./scalerMetrics";
-
-/** What the scaler acts on and how; every field comes from the component, none from the environment. */
-export interface ScalerSettings {
-    region: string;
-    clusterName: string;
-    autoScalingGroupName: string;
-    launchTemplateId: string;
-    launchTemplateVersion: string;
-    targetGroupArns: string[];
-    /** The group's bounds and instance types as declared; the group may still hold older values in a preview. @default the group's own */
-    minSize?: number;
-    maxSize?: number;
-    instanceTypes?: string[];
-    /** The On-Demand base capacity as declared; the scaler applies it (the group resource ignores later changes). */
-    onDemandBaseCapacity?: number;
-    scaling: ScalingPolicy;
-    draining: DrainingPolicy;
-}
 
 export interface Preview {
     observed: Observed;

@@ -21,13 +21,3 @@ export async function serviceShortfalls(cloud: Cloud, names: string[]): Promise<
     }
     return out;
 }
-
-/** The service of a task group `service:NAME`, or undefined for a standalone task's group. */
-export function serviceOf(group: string): string | undefined {
-    return group.startsWith("service:") ? group.slice("service:".length) : undefined;
-}
-
-/** Service names of tasks in groups `service:NAME`. */
-export function serviceNames(groups: string[]): string[] {
-    return [...new Set(groups.flatMap((g) => serviceOf(g) ?? []))];
-}

@@ -1,7 +1,7 @@
 // Fallback to On-Demand when Spot runs dry, and back to Spot when it returns: what the planner
 // decides from the group's failed Spot launches and its On-Demand base. Pure, like the planner.
 import { Action, isLiveState, Observed, ObservedInstance } from "./model";
-import { Policy, windowState } from "./policy";
+import { Policy, windowState } from "./settings";
 import { plural } from "./render";
 
 /** Failed launches newer than this mean Spot is still unavailable (the group retries every few minutes). */

@@ -6,7 +6,7 @@ import { NEW_VERSION } from "../../provider/model";
 import { isNoteLine, renderAction, renderPlan } from "../../provider/render";
 import { buildCluster, newLaunchTemplateVersion, simPreview, simReconcile, simSettings } from "../../provider/sim/scenario";
 import { SimWorld, TickSample } from "../../provider/sim/world";
-import { ScalerSettings } from "../../provider/reconcile";
+import { ScalerSettings } from "../../provider/settings";
 
 const MINUTE = 60_000;
 

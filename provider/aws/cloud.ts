@@ -9,28 +9,12 @@ import type * as ECS from "@aws-sdk/client-ecs";
 import type * as ELB from "@aws-sdk/client-elastic-load-balancing-v2";
 import { ClusterContainerInstance, Cloud, CloudTarget, FALLBACK_TAG, GroupState, InstanceFacts, LaunchFailure, ServiceHealth, SPOT_CAPACITY_CODES,
     SURGE_TAG, TargetGroupInfo, TargetState } from "../cloud";
-import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, ObservedTask } from "../model";
+import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, ObservedTask, serviceNames, serviceOf } from "../model";
 import type { TaskNeeds } from "../placement";
 import { forEachLimit } from "../limit";
-import { AWS_RATE_LIMITS, pacer } from "../pacer";
+import { pacer } from "../pacer";
+import { AWS_RATE_LIMITS, LIMITS, REQUEST_CONCURRENCY } from "../quotas";
 import { SCALER_NAMESPACE } from "../scalerMetrics";
-import { serviceNames, serviceOf } from "../serviceGate";
-
-/** Items per call allowed by each batch API. */
-export const LIMITS = {
-    describeContainerInstances: 100,
-    describeTasks: 100,
-    listPage: 100,
-    updateContainerInstancesState: 10,
-    attributes: 10,
-    describeInstances: 200,
-    deregisterTargets: 100,
-    describeTargetHealth: 100,
-    describeTargetGroups: 20,
-    describeSpotInstanceRequests: 200,
-    setInstanceProtection: 50,
-    describeServices: 10,
-} as const;
 
 /**
  * The task desired statuses ListTasks filters by that ECS sets; together they cover every task it still
@@ -46,9 +30,6 @@ export function missingInstanceIds(message: string): string[] {
     const quoted = /'([^']*)'/.exec(message)?.[1] ?? "";
     return quoted.split(/[,\s]+/).filter((id) => /^i-[0-9a-f]+$/.test(id));
 }
-
-/** Requests of one call sent at the same time, at most: the pacing holds them to AWS's quotas. */
-export const REQUEST_CONCURRENCY = 5;
 
 /** `send` for each batch of `size` among `items`, up to REQUEST_CONCURRENCY at a time; the results in the items' order. */
 export async function inBatches<T, R>(items: T[], size: number, send: (batch: T[]) => Promise<R[]>): Promise<R[]> {

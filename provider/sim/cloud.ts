@@ -1,7 +1,7 @@
 // The Cloud port over the simulated world, with optional seeded fault injection
 // (throttling, 5xx errors and calls that never answer).
 import { ClusterContainerInstance, Cloud, Deps, FALLBACK_TAG, SURGE_TAG, TargetState } from "../cloud";
-import { DRAIN_MARK_ATTRIBUTE, ObservedTask } from "../model";
+import { DRAIN_MARK_ATTRIBUTE, ObservedTask, taskGroup } from "../model";
 import { AWS_WIRE, Network, NetworkModel, Wire } from "./network";
 import { seededRandom } from "./random";
 import { SimContainer, SimTask, SimWorld } from "./world";
@@ -32,7 +32,7 @@ function taskView(world: SimWorld, t: SimTask, arn: string): ObservedTask {
         ...(daemon ? { daemon } : {}),
         arn: t.arn,
         containerInstanceArn: arn,
-        group: t.service !== undefined ? `service:${t.service}` : `family:${t.family}`,
+        group: taskGroup(t.service, t.family),
         cpu: t.cpu,
         memory: t.memory,
         desiredStatus: SimWorld.meantToRun(t) ? "RUNNING" : "STOPPED",

@@ -1,9 +1,9 @@
 // What AWS requests cost in time: a latency for every request and the token buckets AWS throttles
 // them with. The simulated Cloud charges each of its calls the requests the AWS Cloud
 // (provider/aws/cloud.ts) sends for it, one after another as that code sends them.
-import { LIMITS, REQUEST_CONCURRENCY } from "../aws/cloud";
 import { forEachLimit } from "../limit";
-import { AWS_RATE_LIMITS, BucketState, Pacer, pacer, RateLimit, refill } from "../pacer";
+import { BucketState, Pacer, pacer, refill } from "../pacer";
+import { AWS_RATE_LIMITS, LIMITS, RateLimit, REQUEST_CONCURRENCY } from "../quotas";
 import { seededRandom } from "./random";
 
 export interface NetworkModel {

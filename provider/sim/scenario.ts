@@ -1,6 +1,7 @@
 // Builders for simulated clusters and a one-call reconcile on them, shared by tests, demo and benchmarks.
 import { DEFAULT_DRAINING, DEFAULT_SCALING, ScalerSettingsDefaults } from "./defaults";
-import { reconcile, previewPlan, ScalerSettings } from "../reconcile";
+import { reconcile, previewPlan } from "../reconcile";
+import { ScalerSettings } from "../settings";
 import { FaultConfig, simCloud, simDeps, SimCloud } from "./cloud";
 import { NetworkModel } from "./network";
 import { SimTimings, SimWorld } from "./world";

@@ -2,7 +2,7 @@
 // and standalone tasks, target groups and the reservation metrics, advanced tick by tick on a
 // virtual clock. It models what ECS and EC2 do that matters to draining, and records every action
 // and every task's life so tests can check the invariants at every tick.
-import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, Lifecycle, Resources } from "../model";
+import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, Lifecycle, Resources, taskGroup } from "../model";
 import { awsvpcEnis, blockedBy, InstanceOffer, TaskNeeds } from "../placement";
 import { VirtualClock } from "./clock";
 import { advanceGroupEvents, GroupEvents } from "./groupEvents";
@@ -620,7 +620,7 @@ export class SimWorld {
             portsInUse: [...SimWorld.RESERVED_PORTS, ...tasks.flatMap((t) => t.needs?.hostPorts ?? [])],
             ...(enis === undefined ? {} : { freeEnis: enis - tasks.filter((t) => t.needs?.awsvpc).length }),
             freeGpus: (INSTANCE_GPUS[inst.type] ?? 0) - tasks.reduce((n, t) => n + (t.needs?.gpus ?? 0), 0),
-            groups: [...new Set(tasks.map((t) => t.service === undefined ? `family:${t.family}` : `service:${t.service}`))],
+            groups: [...new Set(tasks.map((t) => taskGroup(t.service, t.family)))],
             // The attributes the agent reports, and any the user put on the container instance.
             attributes: { "ecs.instance-type": inst.type, "ecs.availability-zone": inst.zone, ...Object.fromEntries(custom) },
         };

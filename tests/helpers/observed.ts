@@ -1,6 +1,6 @@
 // Builders of observed state for planner tests: plain data, as the observer produces it.
 import { Datapoint, Observed, ObservedInstance, ObservedTask } from "../../provider/model";
-import { DEFAULT_DRAINING, DEFAULT_SCALING, Policy } from "../../provider/policy";
+import { DEFAULT_DRAINING, DEFAULT_SCALING, Policy } from "../../provider/settings";
 
 export const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 export const CPU = 2048;

@@ -1,6 +1,6 @@
 // Inputs and environment for driving the scaler through the host against a moto cluster.
 import * as asg from "@aws-sdk/client-auto-scaling";
-import { DEFAULT_DRAINING, DEFAULT_SCALING } from "../../provider/policy";
+import { DEFAULT_DRAINING, DEFAULT_SCALING } from "../../provider/settings";
 import { FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY } from "./env";
 import { Props } from "./host";
 import { MotoCluster, REGION } from "./motoCluster";

@@ -7,7 +7,7 @@ import { VICTIM_CONCURRENCY } from "../../provider/drain";
 import { forEachLimit } from "../../provider/limit";
 import { reconcile } from "../../provider/reconcile";
 import { simCloud, simDeps } from "../../provider/sim/cloud";
-import { ScalerSettings } from "../../provider/reconcile";
+import { ScalerSettings } from "../../provider/settings";
 import { ScalerSettingsDefaults } from "../../provider/sim/defaults";
 import { buildCluster, ClusterSpec, newLaunchTemplateVersion, simSettings } from "../../provider/sim/scenario";
 import { SimWorld } from "../../provider/sim/world";

@@ -10,7 +10,7 @@ import { simCloud, simDeps } from "../../provider/sim/cloud";
 import { buildCluster, ClusterSpec, newLaunchTemplateVersion, simReconcile, simSettings } from "../../provider/sim/scenario";
 import { ScalerSettingsDefaults } from "../../provider/sim/defaults";
 import { SimWorld } from "../../provider/sim/world";
-import { ScalerSettings } from "../../provider/reconcile";
+import { ScalerSettings } from "../../provider/settings";
 
 const MINUTE = 60_000;
 

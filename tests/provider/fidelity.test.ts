@@ -10,7 +10,7 @@ import * as asg from "@aws-sdk/client-auto-scaling";
 import * as ec2 from "@aws-sdk/client-ec2";
 import * as elb from "@aws-sdk/client-elastic-load-balancing-v2";
 import { UNKNOWN } from "../../provider/inputs";
-import { DEFAULT_SCALING } from "../../provider/policy";
+import { DEFAULT_SCALING } from "../../provider/settings";
 import { LimitsProxy } from "../helpers/awsLimits";
 import { hostSuite } from "../helpers/hostSuite";
 import { createMotoCluster, MotoCluster, playEcs, putReservations } from "../helpers/motoCluster";

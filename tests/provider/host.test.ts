@@ -5,7 +5,7 @@ import * as ecs from "@aws-sdk/client-ecs";
 import { PARTIAL_STATE_LIMIT_BYTES, scalerProvider } from "../../provider/dynamic";
 import { UNKNOWN } from "../../provider/inputs";
 import { PLAN_PENDING } from "../../provider/render";
-import { DEFAULT_SCALING } from "../../provider/policy";
+import { DEFAULT_SCALING } from "../../provider/settings";
 import { startMoto, Moto } from "../helpers/moto";
 import { startLimitsProxy, LimitsProxy } from "../helpers/awsLimits";
 import { createMotoCluster, MotoCluster, playEcs, putReservations } from "../helpers/motoCluster";

@@ -3,7 +3,7 @@
 import { strict as assert } from "node:assert";
 import { checkScalerInputs, UNKNOWN } from "../../provider/inputs";
 import { PLAN_PENDING } from "../../provider/render";
-import { DEFAULT_DRAINING, DEFAULT_SCALING } from "../../provider/policy";
+import { DEFAULT_DRAINING, DEFAULT_SCALING } from "../../provider/settings";
 import { scalerProvider } from "../../provider/dynamic";
 
 const valid = {

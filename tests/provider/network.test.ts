@@ -2,7 +2,8 @@
 import { strict as assert } from "node:assert";
 import { simCloud } from "../../provider/sim/cloud";
 import { AWS_NETWORK, Network } from "../../provider/sim/network";
-import { AWS_RATE_LIMITS, pacer } from "../../provider/pacer";
+import { pacer } from "../../provider/pacer";
+import { AWS_RATE_LIMITS } from "../../provider/quotas";
 import { buildCluster } from "../../provider/sim/scenario";
 import { VirtualClock } from "../../provider/sim/clock";
 

@@ -1,5 +1,5 @@
-// The scaler's policy: what the component passes in `scaling` and `draining`, fully resolved,
-// with the ranges both the component and the scaler's `check` enforce.
+// The scaler's settings: what the component passes it, every field resolved, with the defaults and
+// ranges both the component and the scaler's `check` enforce.
 import { Problems } from "./validation";
 
 export const STANDALONE_TASK_POLICIES = ["fail", "stop"] as const;
@@ -30,6 +30,24 @@ export interface DrainingPolicy {
 
 /** Everything the planner and executor need besides what they observe. */
 export interface Policy {
+    scaling: ScalingPolicy;
+    draining: DrainingPolicy;
+}
+
+/** What the scaler acts on and how; every field comes from the component, none from the environment. */
+export interface ScalerSettings {
+    region: string;
+    clusterName: string;
+    autoScalingGroupName: string;
+    launchTemplateId: string;
+    launchTemplateVersion: string;
+    targetGroupArns: string[];
+    /** The group's bounds and instance types as declared; the group may still hold older values in a preview. @default the group's own */
+    minSize?: number;
+    maxSize?: number;
+    instanceTypes?: string[];
+    /** The On-Demand base capacity as declared; the scaler applies it (the group resource ignores later changes). */
+    onDemandBaseCapacity?: number;
     scaling: ScalingPolicy;
     draining: DrainingPolicy;
 }
