@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ResolvedScaling } from "./args";
+import { ScalingPolicy } from "../provider/settings";
 
-export interface AlarmSettings extends ResolvedScaling {
+export interface AlarmSettings extends ScalingPolicy {
     clusterName: pulumi.Input<string>;
     autoScalingGroupName: pulumi.Input<string>;
     tags: Record<string, string>;

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_DRAINING, DEFAULT_SCALING, STANDALONE_TASK_POLICIES, StandaloneTaskPolicy } from "../provider/settings";
+import { DEFAULT_DRAINING, DEFAULT_SCALING, DrainingPolicy, ScalingPolicy, STANDALONE_TASK_POLICIES, StandaloneTaskPolicy } from "../provider/settings";
 
 /** ECS-optimized AMI families the component can resolve from AWS's public SSM parameters. */
 export const AMI_FAMILIES = ["al2023", "al2023-arm64", "al2023-gpu", "al2", "al2-arm64"] as const;
@@ -14,47 +14,19 @@ export const SPOT_ALLOCATION_STRATEGIES = [
 ] as const;
 export type SpotAllocationStrategy = (typeof SPOT_ALLOCATION_STRATEGIES)[number];
 
-export { STANDALONE_TASK_POLICIES, StandaloneTaskPolicy };
+export { DrainingPolicy, ScalingPolicy, STANDALONE_TASK_POLICIES, StandaloneTaskPolicy };
 
-/** When the scaler scales out, scales in, and what counts as sustained. */
-export interface ScalingArgs {
-    /** CPUReservation (percent) above which the cluster scales out. Range 1-100. @default 75 */
-    cpuHighPercent?: number;
-    /** CPUReservation (percent) below which the cluster may scale in; must be below `cpuHighPercent`. Range 0-99. @default 40 */
-    cpuLowPercent?: number;
-    /** MemoryReservation (percent) above which the cluster scales out. Range 1-100. @default 75 */
-    memoryHighPercent?: number;
-    /** MemoryReservation (percent) below which the cluster may scale in; must be below `memoryHighPercent`. Range 0-99. @default 40 */
-    memoryLowPercent?: number;
-    /** Minutes a reservation must stay beyond a threshold before the scaler or an alarm acts. Range 1-60. @default 5 */
-    evaluationMinutes?: number;
-    /** Instances added at least per scale-out, by the scaler and by the high alarms. Range 1-100. @default 1 */
-    scaleOutStep?: number;
-    /** Largest share of the cluster (percent, at least one instance) removed by one scale-in. Range 1-100. @default 10 */
-    maxScaleInPercent?: number;
-    /** Seconds after a scaling activity during which the scaler does not scale again. Range 0-86400. @default 300 */
-    cooldownSeconds?: number;
-    /** Seconds Spot launches must keep failing for lack of capacity before the scaler raises the On-Demand base to reach desired capacity. Range 60-86400. @default 300 */
-    spotFallbackAfterSeconds?: number;
-    /** Seconds without a failed Spot launch before the scaler restores the On-Demand base and replaces the fallback On-Demand instances with Spot. Range 300-604800. @default 1800 */
-    spotRevertAfterSeconds?: number;
-    /** UTC window in which the way back to Spot (restoring the On-Demand base, replacing the fallback instances) may run: "HH:MM-HH:MM", optionally after days, e.g. "Sat,Sun 02:00-06:00"; the end may be past midnight. @default none: any time */
-    spotRevertWindow?: string;
-}
+/**
+ * When the scaler scales out, scales in, and what counts as sustained: each setting of the scaler's
+ * {@link ScalingPolicy}, documented there with its range and default, and optional here.
+ */
+export interface ScalingArgs extends Partial<ScalingPolicy> {}
 
-/** How instances are drained when they are scaled in or replaced. */
-export interface DrainingArgs {
-    /** Seconds one instance may take to drain before the standalone-task policy applies. Range 30-172800. @default 900 */
-    timeoutSeconds?: number;
-    /** Instances drained at the same time in one batch. Range 1-1000. @default 1 */
-    batchSize?: number;
-    /** Share (percent) of the cluster's instances that must stay ACTIVE while others drain. Range 0-100. @default 100 */
-    minHealthyPercent?: number;
-    /** At the drain timeout, `"fail"` fails the update naming the tasks still running; `"stop"` stops standalone tasks and goes on. @default "fail" */
-    standaloneTasks?: StandaloneTaskPolicy;
-    /** Seconds one `pulumi up` may spend scaling and draining before it stops and reports what is left. Range 60-86400. @default 3600 */
-    maxUpdateSeconds?: number;
-}
+/**
+ * How instances are drained when they are scaled in or replaced: each setting of the scaler's
+ * {@link DrainingPolicy}, documented there with its range and default, and optional here.
+ */
+export interface DrainingArgs extends Partial<DrainingPolicy> {}
 
 /** Arguments of a {@link SpotEcsCluster}. */
 export interface SpotEcsClusterArgs {
@@ -130,6 +102,14 @@ export interface SpotEcsClusterArgs {
     draining?: DrainingArgs;
 }
 
+/** Inclusive integer ranges of the component's own numeric arguments (the group's sizes are the scaler's `SIZE_RANGES`). */
+export const ARGUMENT_RANGES = {
+    onDemandPercentageAboveBaseCapacity: [0, 100],
+    rootVolumeSizeGiB: [30, 16384],
+    containerStopTimeoutSeconds: [1, 3600],
+    metadataHopLimit: [1, 64],
+} as const satisfies Partial<Record<keyof SpotEcsClusterArgs, readonly [number, number]>>;
+
 /** Every documented default, in one place; a test holds each `@default` above to this object. */
 export const DEFAULTS = {
     containerInsights: true,
@@ -149,11 +129,6 @@ export const DEFAULTS = {
     draining: DEFAULT_DRAINING,
 } as const;
 
-/** Scaling settings with every default applied (the revert window stays optional: none means any time). */
-export type ResolvedScaling = Required<Omit<ScalingArgs, "spotRevertWindow">> & Pick<ScalingArgs, "spotRevertWindow">;
-/** Draining settings with every default applied. */
-export type ResolvedDraining = Required<DrainingArgs>;
-
 /** `defaults` with every setting of `given` that is not undefined laid over it. */
 function withDefaults<T extends object>(defaults: Readonly<T>, given: Partial<T> | undefined): T {
     const out = { ...defaults } as T;
@@ -163,12 +138,33 @@ function withDefaults<T extends object>(defaults: Readonly<T>, given: Partial<T>
     return out;
 }
 
-/** Applies {@link DEFAULTS} to `scaling`. */
-export function resolveScaling(s: ScalingArgs | undefined): ResolvedScaling {
-    return withDefaults<ResolvedScaling>(DEFAULTS.scaling, s);
-}
+/** Arguments whose default is a value of {@link DEFAULTS}. */
+type Defaulted = Exclude<keyof typeof DEFAULTS, "scaling" | "draining">;
 
-/** Applies {@link DEFAULTS} to `draining`. */
-export function resolveDraining(s: DrainingArgs | undefined): ResolvedDraining {
-    return withDefaults<ResolvedDraining>(DEFAULTS.draining, s);
+/** The arguments with {@link DEFAULTS} applied once, for the component's parts to read. */
+export type ResolvedArgs = Omit<SpotEcsClusterArgs, Defaulted | "scaling" | "draining" | "desiredCapacity" | "instanceAttributes" | "ecsConfig" | "tags">
+    & { [K in Defaulted]-?: NonNullable<SpotEcsClusterArgs[K]> }
+    & {
+        desiredCapacity: number;
+        instanceAttributes: Record<string, string>;
+        ecsConfig: Record<string, string>;
+        tags: Record<string, string>;
+        scaling: ScalingPolicy;
+        draining: DrainingPolicy;
+    };
+
+/** Applies {@link DEFAULTS} to every argument that has one. */
+export function resolveArgs(args: SpotEcsClusterArgs): ResolvedArgs {
+    const given = args as unknown as Record<string, unknown>;
+    const defaulted = Object.fromEntries(Object.entries(DEFAULTS).map(([key, value]) => [key, given[key] ?? value]));
+    return {
+        ...args,
+        ...defaulted,
+        desiredCapacity: args.desiredCapacity ?? args.minSize,
+        instanceAttributes: args.instanceAttributes ?? {},
+        ecsConfig: args.ecsConfig ?? {},
+        tags: { ...(args.tags ?? {}) },
+        scaling: withDefaults<ScalingPolicy>(DEFAULTS.scaling, args.scaling),
+        draining: withDefaults<DrainingPolicy>(DEFAULTS.draining, args.draining),
+    } as ResolvedArgs;
 }

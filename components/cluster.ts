@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createAlarms } from "./alarms";
 import { AMI_PARAMETERS } from "./ami";
-import { DEFAULTS, resolveDraining, resolveScaling, SpotEcsClusterArgs } from "./args";
+import { resolveArgs, ResolvedArgs, SpotEcsClusterArgs } from "./args";
 import { createAutoScalingGroup } from "./autoScalingGroup";
 import { createCapacityProvider } from "./capacityProvider";
 import { createDashboard } from "./dashboard";
@@ -75,179 +75,24 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
     constructor(name: string, args: SpotEcsClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         validateArgs(args, `SpotEcsCluster "${name}"`);
         super(SPOT_ECS_CLUSTER_TYPE, name, {}, opts);
-        const parent = this;
-        const tags = { ...(args.tags ?? {}) };
-        const scaling = resolveScaling(args.scaling);
+        const parts = buildCluster(name, resolveArgs(args), knownLater(name, args), this);
 
-        // Arguments that are Outputs are validated again, with the same rules, once their values are
-        // known; every resource below takes them from here, so none is created from an invalid value.
-        const known = pulumi.output({
-            existingClusterName: args.existingClusterName,
-            vpcId: args.vpcId,
-            subnetIds: args.subnetIds,
-            securityGroupIds: args.securityGroupIds,
-            targetGroupArns: args.targetGroupArns,
-            imageId: args.imageId,
-            keyName: args.keyName,
-            rootVolumeKmsKeyId: args.rootVolumeKmsKeyId,
-        }).apply((values) => {
-            try {
-                validateArgs({ ...args, ...values } as SpotEcsClusterArgs, `SpotEcsCluster "${name}"`);
-            } catch (error) {
-                throw reportOnce(error as Error);
-            }
-            return values;
-        });
-
-        let clusterName: pulumi.Output<string>;
-        let clusterArn: pulumi.Output<string>;
-        if (args.existingClusterName !== undefined) {
-            clusterName = known.apply((k) => k.existingClusterName!);
-            clusterArn = aws.ecs.getClusterOutput({ clusterName }, { parent }).arn;
-        } else {
-            const cluster = new aws.ecs.Cluster(`${name}-cluster`, {
-                name: args.clusterName ?? defaultClusterName(name),
-                settings: [{
-                    name: "containerInsights",
-                    value: (args.containerInsights ?? DEFAULTS.containerInsights) ? "enabled" : "disabled",
-                }],
-                tags,
-            }, { parent });
-            clusterName = cluster.name;
-            clusterArn = cluster.arn;
-        }
-
-        const subnetIds = known.apply((k) => k.subnetIds);
-
-        const identity = createInstanceIdentity(name, args.enableSsm ?? DEFAULTS.enableSsm, tags, parent);
-
-        let securityGroupIds: pulumi.Output<string[]>;
-        if (args.securityGroupIds !== undefined) {
-            securityGroupIds = known.apply((k) => k.securityGroupIds!);
-        } else {
-            const sg = new aws.ec2.SecurityGroup(`${name}-instances`, {
-                description: `ECS container instances of ${name}: egress only`,
-                vpcId: known.apply((k) => k.vpcId),
-                egress: [{
-                    description: "All outbound traffic",
-                    protocol: "-1",
-                    fromPort: 0,
-                    toPort: 0,
-                    cidrBlocks: ["0.0.0.0/0"],
-                    ipv6CidrBlocks: ["::/0"],
-                }],
-                tags,
-            }, { parent });
-            securityGroupIds = pulumi.output([sg.id]);
-        }
-
-        const imageId = args.imageId !== undefined
-            ? known.apply((k) => k.imageId!)
-            : aws.ssm.getParameterOutput({ name: AMI_PARAMETERS[args.amiFamily ?? DEFAULTS.amiFamily] }, { parent }).value;
-
-        const launchTemplate = createLaunchTemplate(name, {
-            imageId,
-            instanceProfileArn: identity.profile.arn,
-            securityGroupIds,
-            rootVolumeSizeGiB: args.rootVolumeSizeGiB ?? DEFAULTS.rootVolumeSizeGiB,
-            rootVolumeKmsKeyId: known.apply((k) => k.rootVolumeKmsKeyId),
-            keyName: known.apply((k) => k.keyName),
-            metadataHopLimit: args.metadataHopLimit ?? DEFAULTS.metadataHopLimit,
-            userData: clusterName.apply((n) => ({
-                clusterName: n,
-                containerStopTimeoutSeconds: args.containerStopTimeoutSeconds ?? DEFAULTS.containerStopTimeoutSeconds,
-                instanceAttributes: args.instanceAttributes ?? {},
-                ecsConfig: args.ecsConfig ?? {},
-                extraUserData: args.extraUserData,
-            })),
-            tags,
-        }, parent);
-        const launchTemplateVersion = launchTemplate.latestVersion.apply((v) => String(v));
-
-        const group = createAutoScalingGroup(name, {
-            subnetIds,
-            launchTemplateId: launchTemplate.id,
-            launchTemplateVersion,
-            instanceTypes: args.instanceTypes,
-            minSize: args.minSize,
-            maxSize: args.maxSize,
-            desiredCapacity: args.desiredCapacity ?? args.minSize,
-            onDemandBaseCapacity: args.onDemandBaseCapacity ?? DEFAULTS.onDemandBaseCapacity,
-            onDemandPercentageAboveBaseCapacity: args.onDemandPercentageAboveBaseCapacity ?? DEFAULTS.onDemandPercentageAboveBaseCapacity,
-            spotAllocationStrategy: args.spotAllocationStrategy ?? DEFAULTS.spotAllocationStrategy,
-            capacityRebalance: args.capacityRebalance ?? DEFAULTS.capacityRebalance,
-            targetGroupArns: known.apply((k) => k.targetGroupArns ?? []),
-            scalerOwnsOnDemandBase: args.enableScaler ?? DEFAULTS.enableScaler,
-            tags,
-        }, parent);
-
-        const managedDraining = args.managedDraining ?? DEFAULTS.managedDraining;
-        const capacityRebalance = args.capacityRebalance ?? DEFAULTS.capacityRebalance;
-        const capacity = managedDraining ? createCapacityProvider(name, {
-            autoScalingGroupArn: group.arn,
-            autoScalingGroupName: group.name,
-            clusterName: args.existingClusterName === undefined ? clusterName : undefined,
-            tags,
-        }, parent) : undefined;
-        if (!managedDraining && capacityRebalance) {
-            pulumi.log.warn(`SpotEcsCluster "${name}": capacityRebalance is on and managedDraining is off, so instances the group `
-                + "replaces on a rebalance recommendation are terminated without a drain and their tasks are killed; "
-                + "turn managedDraining on (the default) or capacityRebalance off", this);
-        }
-
-        const alarms = createAlarms(name, {
-            clusterName,
-            autoScalingGroupName: group.name,
-            ...scaling,
-            tags,
-        }, parent);
-
-        const region = aws.getRegionOutput({}, { parent }).region;
-        let scaler: Scaler | undefined;
-        if (args.enableScaler ?? DEFAULTS.enableScaler) {
-            scaler = new Scaler(`${name}-scaler`, {
-                region,
-                clusterName,
-                autoScalingGroupName: group.name,
-                launchTemplateId: launchTemplate.id,
-                launchTemplateVersion,
-                targetGroupArns: known.apply((k) => k.targetGroupArns ?? []),
-                minSize: args.minSize,
-                maxSize: args.maxSize,
-                instanceTypes: args.instanceTypes,
-                onDemandBaseCapacity: args.onDemandBaseCapacity ?? DEFAULTS.onDemandBaseCapacity,
-                scaling,
-                draining: resolveDraining(args.draining),
-            }, { parent, dependsOn: [group, alarms.scaleOutPolicy] });
-        }
-
-        let dashboard: ReturnType<typeof createDashboard> | undefined;
-        if (args.dashboard ?? DEFAULTS.dashboard) {
-            dashboard = createDashboard(name, {
-                region,
-                clusterName,
-                autoScalingGroupName: group.name,
-                alarmArns: [alarms.cpuHigh.arn, alarms.cpuLow.arn, alarms.memoryHigh.arn, alarms.memoryLow.arn],
-                scaling,
-            }, parent);
-        }
-
-        this.clusterName = clusterName;
-        this.clusterArn = clusterArn;
-        this.autoScalingGroupName = group.name;
-        this.launchTemplateId = launchTemplate.id;
-        this.launchTemplateVersion = launchTemplateVersion;
-        this.instanceRoleArn = identity.role.arn;
-        this.instanceProfileArn = identity.profile.arn;
-        this.securityGroupIds = securityGroupIds;
-        this.alarmArns = pulumi.all([alarms.cpuHigh.arn, alarms.cpuLow.arn, alarms.memoryHigh.arn, alarms.memoryLow.arn])
+        this.clusterName = parts.clusterName;
+        this.clusterArn = parts.clusterArn;
+        this.autoScalingGroupName = parts.group.name;
+        this.launchTemplateId = parts.launchTemplate.id;
+        this.launchTemplateVersion = parts.launchTemplateVersion;
+        this.instanceRoleArn = parts.identity.role.arn;
+        this.instanceProfileArn = parts.identity.profile.arn;
+        this.securityGroupIds = parts.securityGroupIds;
+        this.alarmArns = pulumi.all([parts.alarms.cpuHigh.arn, parts.alarms.cpuLow.arn, parts.alarms.memoryHigh.arn, parts.alarms.memoryLow.arn])
             .apply(([cpuHigh, cpuLow, memoryHigh, memoryLow]) => ({ cpuHigh, cpuLow, memoryHigh, memoryLow }));
-        this.dashboardName = dashboard?.dashboard.dashboardName ?? pulumi.output(undefined);
-        this.dashboardUrl = dashboard?.url ?? pulumi.output(undefined);
-        this.capacityProviderName = capacity?.provider.name ?? pulumi.output(undefined);
-        this.plan = scaler?.plan ?? pulumi.output([]);
-        this.lastRun = scaler?.lastRun ?? pulumi.output(null);
-        this.scalerUrn = scaler?.urn ?? pulumi.output(undefined);
+        this.dashboardName = parts.dashboard?.dashboard.dashboardName ?? pulumi.output(undefined);
+        this.dashboardUrl = parts.dashboard?.url ?? pulumi.output(undefined);
+        this.capacityProviderName = parts.capacity?.provider.name ?? pulumi.output(undefined);
+        this.plan = parts.scaler?.plan ?? pulumi.output([]);
+        this.lastRun = parts.scaler?.lastRun ?? pulumi.output(null);
+        this.scalerUrn = parts.scaler?.urn ?? pulumi.output(undefined);
 
         this.registerOutputs({
             clusterName: this.clusterName,
@@ -267,6 +112,149 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
             scalerUrn: this.scalerUrn,
         });
     }
+}
+
+/** The arguments that may be Outputs, as one Output of their values, validated again once known. */
+type KnownLater = pulumi.Output<pulumi.Unwrap<Pick<SpotEcsClusterArgs, "subnetIds" | "existingClusterName" | "vpcId" | "securityGroupIds"
+    | "targetGroupArns" | "imageId" | "keyName" | "rootVolumeKmsKeyId">>>;
+
+/**
+ * Arguments that are Outputs are validated again, with the same rules, once their values are known;
+ * every resource takes them from here, so none is created from an invalid value.
+ */
+function knownLater(name: string, args: SpotEcsClusterArgs): KnownLater {
+    return pulumi.output({
+        existingClusterName: args.existingClusterName,
+        vpcId: args.vpcId,
+        subnetIds: args.subnetIds,
+        securityGroupIds: args.securityGroupIds,
+        targetGroupArns: args.targetGroupArns,
+        imageId: args.imageId,
+        keyName: args.keyName,
+        rootVolumeKmsKeyId: args.rootVolumeKmsKeyId,
+    }).apply((values) => {
+        try {
+            validateArgs({ ...args, ...values } as SpotEcsClusterArgs, `SpotEcsCluster "${name}"`);
+        } catch (error) {
+            throw reportOnce(error as Error);
+        }
+        return values;
+    });
+}
+
+/** Every resource of the component, in the order each needs the others. */
+function buildCluster(name: string, a: ResolvedArgs, known: KnownLater, parent: pulumi.ComponentResource) {
+    const { clusterName, clusterArn } = ecsCluster(name, a, known, parent);
+    const identity = createInstanceIdentity(name, a.enableSsm, a.tags, parent);
+    const securityGroupIds = instanceSecurityGroups(name, a, known, parent);
+    const imageId = a.imageId !== undefined
+        ? known.apply((k) => k.imageId!)
+        : aws.ssm.getParameterOutput({ name: AMI_PARAMETERS[a.amiFamily] }, { parent }).value;
+    const launchTemplate = createLaunchTemplate(name, {
+        imageId,
+        instanceProfileArn: identity.profile.arn,
+        securityGroupIds,
+        rootVolumeSizeGiB: a.rootVolumeSizeGiB,
+        rootVolumeKmsKeyId: known.apply((k) => k.rootVolumeKmsKeyId),
+        keyName: known.apply((k) => k.keyName),
+        metadataHopLimit: a.metadataHopLimit,
+        userData: clusterName.apply((n) => ({
+            clusterName: n,
+            containerStopTimeoutSeconds: a.containerStopTimeoutSeconds,
+            instanceAttributes: a.instanceAttributes,
+            ecsConfig: a.ecsConfig,
+            extraUserData: a.extraUserData,
+        })),
+        tags: a.tags,
+    }, parent);
+    const launchTemplateVersion = launchTemplate.latestVersion.apply((v) => String(v));
+    const targetGroupArns = known.apply((k) => k.targetGroupArns ?? []);
+    const group = createAutoScalingGroup(name, {
+        ...a,
+        subnetIds: known.apply((k) => k.subnetIds),
+        launchTemplateId: launchTemplate.id,
+        launchTemplateVersion,
+        targetGroupArns,
+        scalerOwnsOnDemandBase: a.enableScaler,
+    }, parent);
+    const capacity = managedDrainingFor(name, a, clusterName, group, parent);
+    const alarms = createAlarms(name, { clusterName, autoScalingGroupName: group.name, ...a.scaling, tags: a.tags }, parent);
+    const region = aws.getRegionOutput({}, { parent }).region;
+    const scaler = !a.enableScaler ? undefined : new Scaler(`${name}-scaler`, {
+        region,
+        clusterName,
+        autoScalingGroupName: group.name,
+        launchTemplateId: launchTemplate.id,
+        launchTemplateVersion,
+        targetGroupArns,
+        minSize: a.minSize,
+        maxSize: a.maxSize,
+        instanceTypes: a.instanceTypes,
+        onDemandBaseCapacity: a.onDemandBaseCapacity,
+        scaling: a.scaling,
+        draining: a.draining,
+    }, { parent, dependsOn: [group, alarms.scaleOutPolicy] });
+    const dashboard = !a.dashboard ? undefined : createDashboard(name, {
+        region,
+        clusterName,
+        autoScalingGroupName: group.name,
+        alarmArns: [alarms.cpuHigh.arn, alarms.cpuLow.arn, alarms.memoryHigh.arn, alarms.memoryLow.arn],
+        scaling: a.scaling,
+    }, parent);
+    return { clusterName, clusterArn, identity, securityGroupIds, launchTemplate, launchTemplateVersion, group, capacity, alarms, scaler, dashboard };
+}
+
+/** The ECS cluster the instances join: created, or the existing one named. */
+function ecsCluster(name: string, a: ResolvedArgs, known: KnownLater, parent: pulumi.Resource) {
+    if (a.existingClusterName !== undefined) {
+        const clusterName = known.apply((k) => k.existingClusterName!);
+        return { clusterName, clusterArn: aws.ecs.getClusterOutput({ clusterName }, { parent }).arn };
+    }
+    const cluster = new aws.ecs.Cluster(`${name}-cluster`, {
+        name: a.clusterName ?? defaultClusterName(name),
+        settings: [{ name: "containerInsights", value: a.containerInsights ? "enabled" : "disabled" }],
+        tags: a.tags,
+    }, { parent });
+    return { clusterName: cluster.name, clusterArn: cluster.arn };
+}
+
+/** The instances' security groups: the ones given, or one created in `vpcId`, egress only. */
+function instanceSecurityGroups(name: string, a: ResolvedArgs, known: KnownLater, parent: pulumi.Resource): pulumi.Output<string[]> {
+    if (a.securityGroupIds !== undefined) return known.apply((k) => k.securityGroupIds!);
+    const sg = new aws.ec2.SecurityGroup(`${name}-instances`, {
+        description: `ECS container instances of ${name}: egress only`,
+        vpcId: known.apply((k) => k.vpcId!),
+        egress: [{
+            description: "All outbound traffic",
+            protocol: "-1",
+            fromPort: 0,
+            toPort: 0,
+            cidrBlocks: ["0.0.0.0/0"],
+            ipv6CidrBlocks: ["::/0"],
+        }],
+        tags: a.tags,
+    }, { parent });
+    return pulumi.output([sg.id]);
+}
+
+/**
+ * The capacity provider with managed draining, unless turned off; without it, a warning when the
+ * group's own Spot replacements would kill tasks.
+ */
+function managedDrainingFor(name: string, a: ResolvedArgs, clusterName: pulumi.Output<string>, group: aws.autoscaling.Group,
+    parent: pulumi.Resource) {
+    if (!a.managedDraining && a.capacityRebalance) {
+        pulumi.log.warn(`SpotEcsCluster "${name}": capacityRebalance is on and managedDraining is off, so instances the group `
+            + "replaces on a rebalance recommendation are terminated without a drain and their tasks are killed; "
+            + "turn managedDraining on (the default) or capacityRebalance off", parent);
+    }
+    if (!a.managedDraining) return undefined;
+    return createCapacityProvider(name, {
+        autoScalingGroupArn: group.arn,
+        autoScalingGroupName: group.name,
+        clusterName: a.existingClusterName === undefined ? clusterName : undefined,
+        tags: a.tags,
+    }, parent);
 }
 
 /**

@@ -1,7 +1,7 @@
 // The cluster at a glance: a CloudWatch dashboard built from typed widget definitions.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ResolvedScaling } from "./args";
+import { ScalingPolicy } from "../provider/settings";
 import { SCALER_METRICS, SCALER_NAMESPACE } from "../provider/scalerMetrics";
 
 /** `[namespace, metric, dimension name, dimension value, options]` as CloudWatch dashboards take it. */
@@ -57,7 +57,7 @@ export interface DashboardInputs {
     clusterName: string;
     autoScalingGroupName: string;
     alarmArns: string[];
-    scaling: ResolvedScaling;
+    scaling: ScalingPolicy;
 }
 
 const HIGH = "#d62728";
@@ -121,7 +121,7 @@ export interface DashboardArgs {
     clusterName: pulumi.Input<string>;
     autoScalingGroupName: pulumi.Input<string>;
     alarmArns: pulumi.Input<string>[];
-    scaling: ResolvedScaling;
+    scaling: ScalingPolicy;
 }
 
 export function createDashboard(name: string, inputs: DashboardArgs, parent: pulumi.Resource): { dashboard: aws.cloudwatch.Dashboard; url: pulumi.Output<string> } {

@@ -2,7 +2,7 @@
 export { SpotEcsCluster, SPOT_ECS_CLUSTER_TYPE, AlarmArns, defaultClusterName } from "./cluster";
 export {
     SpotEcsClusterArgs, ScalingArgs, DrainingArgs, DEFAULTS, AMI_FAMILIES, AmiFamily,
-    SPOT_ALLOCATION_STRATEGIES, SpotAllocationStrategy, STANDALONE_TASK_POLICIES, StandaloneTaskPolicy,
+    SPOT_ALLOCATION_STRATEGIES, SpotAllocationStrategy, STANDALONE_TASK_POLICIES, StandaloneTaskPolicy, ScalingPolicy, DrainingPolicy,
 } from "./args";
 export { validateArgs, listProblems } from "./validate";
 export { AMI_PARAMETERS } from "./ami";

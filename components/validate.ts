@@ -1,11 +1,10 @@
 // Pure validation of SpotEcsClusterArgs: every problem is collected, then one error is thrown.
 // Values that are Outputs are skipped here and checked inside `apply` once they are known.
 import * as pulumi from "@pulumi/pulumi";
-import { AMI_FAMILIES, DEFAULTS, SPOT_ALLOCATION_STRATEGIES, SpotEcsClusterArgs } from "./args";
-import { checkDraining, checkScaling, checkSizes } from "../provider/settings";
-import { describeValue, formatProblems, Problem, Problems } from "../provider/validation";
+import { AMI_FAMILIES, ARGUMENT_RANGES, DEFAULTS, SPOT_ALLOCATION_STRATEGIES, SpotEcsClusterArgs } from "./args";
+import { FORMATS } from "../provider/settings";
+import { checkDraining, checkScaling, checkSizes, describeValue, formatProblems, Problem, Problems } from "../provider/validation";
 
-export const INSTANCE_TYPE_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*\.[a-z0-9]+$/;
 export const ECS_CONFIG_KEY_PATTERN = /^[A-Z][A-Z0-9_]{0,127}$/;
 const ATTRIBUTE_NAME_PATTERN = /^[A-Za-z0-9_./\\-]{1,128}$/;
 const ATTRIBUTE_VALUE_PATTERN = /^[A-Za-z0-9_.@/\\: -]{1,128}$/;
@@ -52,13 +51,12 @@ export function listProblems(args: unknown): Problem[] {
     p.boolean("containerInsights", a.containerInsights, true);
     checkNetwork(p, a);
     checkInstanceTypes(p, a.instanceTypes);
-    checkSizes(p, a.minSize, a.maxSize, a.desiredCapacity);
+    checkSizes(p, a.minSize, a.maxSize, a.desiredCapacity, a.onDemandBaseCapacity);
     checkSpot(p, a);
     checkImage(p, a);
     checkInstanceSettings(p, a);
     checkScaling(p, "scaling", a.scaling, true);
-    checkDraining(p, "draining", a.draining, true);
-    checkDrainTimes(p, a.draining);
+    checkDraining(p, "draining", a.draining, true, DEFAULTS.draining.maxUpdateSeconds);
     return p.items;
 }
 
@@ -82,9 +80,9 @@ function checkClusterName(p: Problems, a: Record<string, unknown>): void {
     if (hasNew && hasExisting) {
         p.add("clusterName", "give either `clusterName` (create a cluster) or `existingClusterName` (join one), not both");
     }
-    p.format("clusterName", a.clusterName, "clusterName", true);
+    p.format("clusterName", a.clusterName, FORMATS.clusterName, true);
     if (!isDeferred(a.existingClusterName)) {
-        p.format("existingClusterName", a.existingClusterName, "clusterName", true);
+        p.format("existingClusterName", a.existingClusterName, FORMATS.clusterName, true);
     }
 }
 
@@ -98,7 +96,7 @@ function checkNetwork(p: Problems, a: Record<string, unknown>): void {
     if (!isDeferred(a.targetGroupArns)) {
         if (p.list("targetGroupArns", a.targetGroupArns, 0, 50, true)) {
             (a.targetGroupArns as unknown[]).forEach((arn, i) => {
-                if (!isDeferred(arn)) p.format(`targetGroupArns[${i}]`, arn, "targetGroupArn", false);
+                if (!isDeferred(arn)) p.format(`targetGroupArns[${i}]`, arn, FORMATS.targetGroupArn, false);
             });
         }
     }
@@ -123,7 +121,7 @@ function checkInstanceTypes(p: Problems, value: unknown): void {
     if (!p.list("instanceTypes", value, 1, 40)) return;
     const seen = new Set<string>();
     (value as unknown[]).forEach((t, i) => {
-        if (p.matches(`instanceTypes[${i}]`, t, INSTANCE_TYPE_PATTERN, "an instance type in `family.size` form such as \"m6i.large\"")) {
+        if (p.format(`instanceTypes[${i}]`, t, FORMATS.instanceType)) {
             if (seen.has(t)) p.add(`instanceTypes[${i}]`, `\`instanceTypes[${i}]\` repeats "${t}"; list each type once`);
             seen.add(t);
         }
@@ -131,11 +129,7 @@ function checkInstanceTypes(p: Problems, value: unknown): void {
 }
 
 function checkSpot(p: Problems, a: Record<string, unknown>): void {
-    if (p.integer("onDemandBaseCapacity", a.onDemandBaseCapacity, 0, 1000, true)
-        && typeof a.maxSize === "number" && a.onDemandBaseCapacity > a.maxSize) {
-        p.add("onDemandBaseCapacity", `\`onDemandBaseCapacity\` must not exceed \`maxSize\` (${a.maxSize}), got ${a.onDemandBaseCapacity}`);
-    }
-    p.integer("onDemandPercentageAboveBaseCapacity", a.onDemandPercentageAboveBaseCapacity, 0, 100, true);
+    p.integer("onDemandPercentageAboveBaseCapacity", a.onDemandPercentageAboveBaseCapacity, ...ARGUMENT_RANGES.onDemandPercentageAboveBaseCapacity, true);
     p.oneOf("spotAllocationStrategy", a.spotAllocationStrategy, SPOT_ALLOCATION_STRATEGIES, true);
     p.boolean("capacityRebalance", a.capacityRebalance, true);
     p.boolean("managedDraining", a.managedDraining, true);
@@ -150,13 +144,13 @@ function checkImage(p: Problems, a: Record<string, unknown>): void {
 }
 
 function checkInstanceSettings(p: Problems, a: Record<string, unknown>): void {
-    p.integer("rootVolumeSizeGiB", a.rootVolumeSizeGiB, 30, 16384, true);
+    p.integer("rootVolumeSizeGiB", a.rootVolumeSizeGiB, ...ARGUMENT_RANGES.rootVolumeSizeGiB, true);
     if (!isDeferred(a.rootVolumeKmsKeyId)) {
         p.matches("rootVolumeKmsKeyId", a.rootVolumeKmsKeyId, /^\S{1,2048}$/, "a KMS key id, alias or ARN", true);
     }
     if (!isDeferred(a.keyName)) p.matches("keyName", a.keyName, /^[\x20-\x7e]{1,255}$/, "a key pair name of 1-255 printable characters", true);
-    p.integer("containerStopTimeoutSeconds", a.containerStopTimeoutSeconds, 1, 3600, true);
-    p.integer("metadataHopLimit", a.metadataHopLimit, 1, 64, true);
+    p.integer("containerStopTimeoutSeconds", a.containerStopTimeoutSeconds, ...ARGUMENT_RANGES.containerStopTimeoutSeconds, true);
+    p.integer("metadataHopLimit", a.metadataHopLimit, ...ARGUMENT_RANGES.metadataHopLimit, true);
     p.boolean("enableSsm", a.enableSsm, true);
     p.boolean("enableScaler", a.enableScaler, true);
     p.boolean("dashboard", a.dashboard, true);
@@ -219,15 +213,5 @@ function checkTags(p: Problems, value: unknown): void {
         if (typeof v !== "string" || v.length > 256) {
             p.add(`tags.${k}`, `\`tags.${k}\` must be a string of at most 256 characters, got ${describeValue(v)}`);
         }
-    }
-}
-
-function checkDrainTimes(p: Problems, draining: unknown): void {
-    if (typeof draining !== "object" || draining === null) return;
-    const d = draining as Record<string, unknown>;
-    const timeout = d.timeoutSeconds;
-    const max = d.maxUpdateSeconds ?? DEFAULTS.draining.maxUpdateSeconds;
-    if (typeof timeout === "number" && typeof max === "number" && Number.isInteger(timeout) && Number.isInteger(max) && timeout > max) {
-        p.add("draining.timeoutSeconds", `\`draining.timeoutSeconds\` must not exceed \`draining.maxUpdateSeconds\` (${max}), got ${timeout}`);
     }
 }

@@ -5,10 +5,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { awsCloud } from "./aws/cloud";
 import { realDeps } from "./cloud";
-import { checkDraining, checkScaling, DEFAULT_DRAINING, DEFAULT_SCALING, DrainingPolicy, ScalingPolicy } from "./settings";
+import { DEFAULT_DRAINING, DEFAULT_SCALING, DrainingPolicy, FORMATS, ScalingPolicy } from "./settings";
 import { previewPlan } from "./reconcile";
 import { describeError, retrying } from "./retry";
-import { formatProblems, Problems } from "./validation";
+import { checkDraining, checkScaling, formatProblems, Problems } from "./validation";
 
 /** The whole command, every retry included, ends within this many seconds unless --timeout-seconds says otherwise. */
 export const CLI_BUDGET_SECONDS = 110;
@@ -147,16 +147,16 @@ export function parsePlanArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Plan
     for (const flag of ["--cluster", "--asg"]) if (values[flag] === undefined) p.add(flag, `\`${flag}\` is required`);
     if (region !== undefined) {
         const source = values["--region"] !== undefined ? "--region" : env.AWS_REGION !== undefined ? "AWS_REGION" : "AWS_DEFAULT_REGION";
-        p.format(source, region, "region");
+        p.format(source, region, FORMATS.region);
     }
-    if (values["--cluster"] !== undefined) p.format("--cluster", values["--cluster"], "clusterName");
+    if (values["--cluster"] !== undefined) p.format("--cluster", values["--cluster"], FORMATS.clusterName);
     if (values["--launch-template-version"] !== undefined) {
         p.matches("--launch-template-version", values["--launch-template-version"], /^[1-9]\d*$/, "a version number such as \"3\"");
     }
     const timeout = values["--timeout-seconds"] === undefined ? CLI_BUDGET_SECONDS
         : /^\d+$/.test(values["--timeout-seconds"]) ? Number(values["--timeout-seconds"]) : values["--timeout-seconds"];
     p.integer("--timeout-seconds", timeout, 5, 3600);
-    targetGroupArns.forEach((arn, i) => p.format(`--target-group[${i}]`, arn, "targetGroupArn"));
+    targetGroupArns.forEach((arn, i) => p.format(`--target-group[${i}]`, arn, FORMATS.targetGroupArn));
     checkScaling(p, "scaling", scaling, false);
     checkDraining(p, "draining", draining, false);
     if (!p.empty) {

@@ -10,7 +10,7 @@ import { RunReport } from "./model";
 import { previewPlan, reconcile } from "./reconcile";
 import { isNoteLine, PLAN_PENDING, planHasActions, planPendingBecause } from "./render";
 import { describeError } from "./retry";
-import { ScalerSettings } from "./settings";
+import { ScalerSettings, SETTING_KEYS } from "./settings";
 
 /** What the last `pulumi up` did, as stored in the scaler's outputs. */
 export interface LastRun extends RunReport {
@@ -30,10 +30,6 @@ export interface ScalerOutputs extends ScalerInputs {
  */
 export const PARTIAL_STATE_LIMIT_BYTES = 48 * 1024;
 
-
-/** Input keys whose change alone is an update (the plan and run record are derived). */
-const SETTING_KEYS = ["region", "clusterName", "autoScalingGroupName", "launchTemplateId", "launchTemplateVersion",
-    "targetGroupArns", "minSize", "maxSize", "instanceTypes", "scaling", "draining"] as const;
 
 /** What does not exist yet, from an error reading the cluster or group; undefined for any other error. */
 function missingResource(error: unknown, i: ScalerInputs): string | undefined {
@@ -105,6 +101,7 @@ export const scalerProvider = {
     },
 
     async diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
+        // A changed setting alone is an update (the plan and the run record are derived from them).
         const settingsChanged = SETTING_KEYS.some((k) => !sameJson(olds[k], news[k]));
         const codeChanged = olds.__provider !== news.__provider;
         return { changes: planHasActions(news.plan) || settingsChanged || codeChanged, replaces: [], deleteBeforeReplace: false };

@@ -1,30 +1,48 @@
-// The scaler's settings: what the component passes it, every field resolved, with the defaults and
-// ranges both the component and the scaler's `check` enforce.
-import { Problems } from "./validation";
+// The scaler's settings contract: what the component passes the scaler, with the documentation,
+// defaults, ranges and formats that the component, the scaler's `check` and the command all enforce.
+// The component's `scaling` and `draining` arguments are these settings, each optional.
+// Nothing here imports anything: every other module stands above it.
 
 export const STANDALONE_TASK_POLICIES = ["fail", "stop"] as const;
 export type StandaloneTaskPolicy = (typeof STANDALONE_TASK_POLICIES)[number];
 
+/** When the scaler scales out, scales in, and what counts as sustained. */
 export interface ScalingPolicy {
+    /** CPUReservation (percent) above which the cluster scales out. Range 1-100. @default 75 */
     cpuHighPercent: number;
+    /** CPUReservation (percent) below which the cluster may scale in; must be below `cpuHighPercent`. Range 0-99. @default 40 */
     cpuLowPercent: number;
+    /** MemoryReservation (percent) above which the cluster scales out. Range 1-100. @default 75 */
     memoryHighPercent: number;
+    /** MemoryReservation (percent) below which the cluster may scale in; must be below `memoryHighPercent`. Range 0-99. @default 40 */
     memoryLowPercent: number;
+    /** Minutes a reservation must stay beyond a threshold before the scaler or an alarm acts. Range 1-60. @default 5 */
     evaluationMinutes: number;
+    /** Instances added at least per scale-out, by the scaler and by the high alarms. Range 1-100. @default 1 */
     scaleOutStep: number;
+    /** Largest share of the cluster (percent, at least one instance) removed by one scale-in. Range 1-100. @default 10 */
     maxScaleInPercent: number;
+    /** Seconds after a scaling activity during which the scaler does not scale again. Range 0-86400. @default 300 */
     cooldownSeconds: number;
+    /** Seconds Spot launches must keep failing for lack of capacity before the scaler raises the On-Demand base to reach desired capacity. Range 60-86400. @default 300 */
     spotFallbackAfterSeconds: number;
+    /** Seconds without a failed Spot launch before the scaler restores the On-Demand base and replaces the fallback On-Demand instances with Spot. Range 300-604800. @default 1800 */
     spotRevertAfterSeconds: number;
-    /** UTC window in which the way back to Spot may run (`"02:00-06:00"`, `"Sat,Sun 01:00-05:00"`); any time when absent. */
+    /** UTC window in which the way back to Spot (restoring the On-Demand base, replacing the fallback instances) may run: "HH:MM-HH:MM", optionally after days, e.g. "Sat,Sun 02:00-06:00"; the end may be past midnight. @default none: any time */
     spotRevertWindow?: string;
 }
 
+/** How instances are drained when they are scaled in or replaced. */
 export interface DrainingPolicy {
+    /** Seconds one instance may take to drain before the standalone-task policy applies; at most `maxUpdateSeconds`. Range 30-172800. @default 900 */
     timeoutSeconds: number;
+    /** Instances drained at the same time in one batch. Range 1-1000. @default 1 */
     batchSize: number;
+    /** Share (percent) of the cluster's instances that must stay ACTIVE while others drain. Range 0-100. @default 100 */
     minHealthyPercent: number;
+    /** At the drain timeout, `"fail"` fails the update naming the tasks still running; `"stop"` stops standalone tasks and goes on. @default "fail" */
     standaloneTasks: StandaloneTaskPolicy;
+    /** Seconds one `pulumi up` may spend scaling and draining before it stops and reports what is left. Range 60-86400. @default 3600 */
     maxUpdateSeconds: number;
 }
 
@@ -52,6 +70,29 @@ export interface ScalerSettings {
     draining: DrainingPolicy;
 }
 
+/**
+ * One entry per key of {@link ScalerSettings}: the compiler refuses this object when a key is missing
+ * or unknown, so the list below cannot drift from the type.
+ */
+const SETTING_KEY_SET: Record<keyof ScalerSettings, true> = {
+    region: true, clusterName: true, autoScalingGroupName: true, launchTemplateId: true, launchTemplateVersion: true,
+    targetGroupArns: true, minSize: true, maxSize: true, instanceTypes: true, onDemandBaseCapacity: true, scaling: true, draining: true,
+};
+
+/** Every key of {@link ScalerSettings}. */
+export const SETTING_KEYS = Object.keys(SETTING_KEY_SET) as (keyof ScalerSettings)[];
+
+/** Every key of {@link ScalingPolicy}, held to the type as {@link SETTING_KEYS} is. */
+export const SCALING_KEYS = Object.keys({
+    cpuHighPercent: true, cpuLowPercent: true, memoryHighPercent: true, memoryLowPercent: true, evaluationMinutes: true, scaleOutStep: true,
+    maxScaleInPercent: true, cooldownSeconds: true, spotFallbackAfterSeconds: true, spotRevertAfterSeconds: true, spotRevertWindow: true,
+} satisfies Record<keyof ScalingPolicy, true>) as (keyof ScalingPolicy)[];
+
+/** Every key of {@link DrainingPolicy}, held to the type as {@link SETTING_KEYS} is. */
+export const DRAINING_KEYS = Object.keys({
+    timeoutSeconds: true, batchSize: true, minHealthyPercent: true, maxUpdateSeconds: true, standaloneTasks: true,
+} satisfies Record<keyof DrainingPolicy, true>) as (keyof DrainingPolicy)[];
+
 /** Default scaling settings; the component's DEFAULTS.scaling is this object. */
 export const DEFAULT_SCALING: Readonly<ScalingPolicy> = Object.freeze({
     cpuHighPercent: 75,
@@ -75,8 +116,11 @@ export const DEFAULT_DRAINING: Readonly<DrainingPolicy> = Object.freeze({
     maxUpdateSeconds: 3600,
 });
 
-/** Inclusive integer ranges of every numeric setting. */
-export const SCALING_RANGES: Record<Exclude<keyof ScalingPolicy, "spotRevertWindow">, [number, number]> = {
+/** The keys of `T` whose values are numbers. */
+type NumericKeys<T> = { [K in keyof T]-?: T[K] extends number ? K : never }[keyof T];
+
+/** Inclusive integer ranges of every numeric scaling setting. */
+export const SCALING_RANGES: Record<NumericKeys<ScalingPolicy>, [number, number]> = {
     cpuHighPercent: [1, 100],
     cpuLowPercent: [0, 99],
     memoryHighPercent: [1, 100],
@@ -89,101 +133,44 @@ export const SCALING_RANGES: Record<Exclude<keyof ScalingPolicy, "spotRevertWind
     spotRevertAfterSeconds: [300, 604800],
 };
 
-export const DRAINING_RANGES: Record<Exclude<keyof DrainingPolicy, "standaloneTasks">, [number, number]> = {
+/** Inclusive integer ranges of every numeric draining setting. */
+export const DRAINING_RANGES: Record<NumericKeys<DrainingPolicy>, [number, number]> = {
     timeoutSeconds: [30, 172800],
     batchSize: [1, 1000],
     minHealthyPercent: [0, 100],
     maxUpdateSeconds: [60, 86400],
 };
 
-export const SIZE_RANGES = { minSize: [0, 1000], maxSize: [1, 1000], desiredCapacity: [0, 1000] } as const;
+/** Inclusive ranges of the group's sizes. */
+export const SIZE_RANGES = { minSize: [0, 1000], maxSize: [1, 1000], desiredCapacity: [0, 1000], onDemandBaseCapacity: [0, 1000] } as const;
 
-/**
- * Checks scaling settings; with `partial`, missing keys pass (the component fills them from defaults).
- * Reports thresholds in the wrong order only when both sides are valid numbers.
- */
-export function checkScaling(p: Problems, path: string, value: unknown, partial: boolean): void {
-    if (value === undefined && partial) return;
-    if (!p.object(path, value)) return;
-    const s = value as Record<string, unknown>;
-    for (const key of Object.keys(SCALING_RANGES) as (keyof typeof SCALING_RANGES)[]) {
-        const [min, max] = SCALING_RANGES[key];
-        p.integer(`${path}.${key}`, s[key], min, max, partial);
-    }
-    checkOrder(p, path, s, "cpuLowPercent", "cpuHighPercent");
-    checkOrder(p, path, s, "memoryLowPercent", "memoryHighPercent");
-    p.matches(`${path}.spotRevertWindow`, s.spotRevertWindow, WINDOW_PATTERN,
-        "a UTC window \"HH:MM-HH:MM\", optionally after days such as \"Sat,Sun \" (e.g. \"02:00-06:00\")", true);
-    const known = [...Object.keys(SCALING_RANGES), "spotRevertWindow"];
-    for (const key of Object.keys(s)) {
-        if (!known.includes(key)) p.add(`${path}.${key}`, `\`${path}.${key}\` is not a setting; known settings are ${known.join(", ")}`);
-    }
+/** A format a string setting must have: the pattern, and how a message describes it. */
+export interface Format {
+    pattern: RegExp;
+    what: string;
 }
 
-function checkOrder(p: Problems, path: string, s: Record<string, unknown>, low: string, high: string): void {
-    const l = s[low];
-    const h = s[high];
-    if (typeof l === "number" && typeof h === "number" && Number.isFinite(l) && Number.isFinite(h) && l >= h) {
-        p.add(`${path}.${low}`, `\`${path}.${low}\` must be below \`${path}.${high}\` (${h}), got ${l}`);
-    }
-}
-
-/** Checks draining settings; with `partial`, missing keys pass. */
-export function checkDraining(p: Problems, path: string, value: unknown, partial: boolean): void {
-    if (value === undefined && partial) return;
-    if (!p.object(path, value)) return;
-    const d = value as Record<string, unknown>;
-    for (const key of Object.keys(DRAINING_RANGES) as (keyof typeof DRAINING_RANGES)[]) {
-        const [min, max] = DRAINING_RANGES[key];
-        p.integer(`${path}.${key}`, d[key], min, max, partial);
-    }
-    p.oneOf(`${path}.standaloneTasks`, d.standaloneTasks, STANDALONE_TASK_POLICIES, partial);
-    const known = [...Object.keys(DRAINING_RANGES), "standaloneTasks"];
-    for (const key of Object.keys(d)) {
-        if (!known.includes(key)) p.add(`${path}.${key}`, `\`${path}.${key}\` is not a setting; known settings are ${known.join(", ")}`);
-    }
-}
-
-/** Checks min/max size and their order. */
-export function checkSizes(p: Problems, minSize: unknown, maxSize: unknown, desired?: unknown): void {
-    const minOk = p.integer("minSize", minSize, ...SIZE_RANGES.minSize);
-    const maxOk = p.integer("maxSize", maxSize, ...SIZE_RANGES.maxSize);
-    const desiredOk = p.integer("desiredCapacity", desired, ...SIZE_RANGES.desiredCapacity, true);
-    if (minOk && maxOk && minSize > maxSize) {
-        p.add("minSize", `\`minSize\` (${minSize}) must not be greater than \`maxSize\` (${maxSize})`);
-    }
-    if (desiredOk && minOk && desired < minSize) {
-        p.add("desiredCapacity", `\`desiredCapacity\` must be between \`minSize\` (${minSize}) and \`maxSize\`, got ${desired}`);
-    } else if (desiredOk && maxOk && desired > maxSize) {
-        p.add("desiredCapacity", `\`desiredCapacity\` must be between \`minSize\` and \`maxSize\` (${maxSize}), got ${desired}`);
-    }
-}
-
-const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+export const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const HHMM = "(?:[01]\\d|2[0-3]):[0-5]\\d";
-/** `HH:MM-HH:MM` (UTC; the end may be past midnight), optionally after a comma-separated list of days. */
-export const WINDOW_PATTERN = new RegExp(`^(?:(?:${DAYS.join("|")})(?:,(?:${DAYS.join("|")}))* )?${HHMM}-${HHMM}$`);
 
-/**
- * Whether `nowMs` falls inside `window` (see {@link WINDOW_PATTERN}), and if not, milliseconds until
- * it opens. A window that ends before it starts runs past midnight; its days are the days it starts.
- */
-export function windowState(window: string, nowMs: number): { open: boolean; opensInMs: number } {
-    const m = /^(?:(\S+) )?(\d\d):(\d\d)-(\d\d):(\d\d)$/.exec(window)!;
-    const days = m[1] === undefined ? [0, 1, 2, 3, 4, 5, 6] : m[1].split(",").map((d) => DAYS.indexOf(d));
-    const start = Number(m[2]) * 60 + Number(m[3]);
-    let length = Number(m[4]) * 60 + Number(m[5]) - start;
-    if (length <= 0) length += 24 * 60;
-    const DAY = 86_400_000;
-    const dayStart = Math.floor(nowMs / DAY) * DAY;
-    let next = Infinity;
-    // Yesterday's window may still be open past midnight; otherwise the next start within a week.
-    for (let d = -1; d <= 7; d++) {
-        const opens = dayStart + d * DAY + start * 60_000;
-        if (!days.includes(new Date(opens).getUTCDay())) continue;
-        if (nowMs >= opens && nowMs < opens + length * 60_000) return { open: true, opensInMs: 0 };
-        if (opens > nowMs) next = Math.min(next, opens - nowMs);
-    }
-    return { open: false, opensInMs: next };
-}
+/** The formats of names, ids and ARNs the component, the scaler's `check` and the command accept. */
+export const FORMATS = {
+    region: { pattern: /^[a-z]{2}(-[a-z]+)+-\d$/, what: "an AWS region such as \"us-east-1\"" },
+    clusterName: { pattern: /^[A-Za-z0-9_-]{1,255}$/, what: "1-255 letters, digits, hyphens or underscores" },
+    targetGroupArn: {
+        pattern: /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/,
+        what: "a target group ARN",
+    },
+    autoScalingGroupName: { pattern: /^[\x20-\x7e]{1,255}$/, what: "an Auto Scaling group name" },
+    launchTemplateId: { pattern: /^lt-[0-9a-f]{8,17}$/, what: "a launch template id (lt-…)" },
+    launchTemplateVersion: { pattern: /^[1-9]\d*$/, what: "a launch template version number such as \"3\"" },
+    instanceType: { pattern: /^[a-z][a-z0-9]*(-[a-z0-9]+)*\.[a-z0-9]+$/, what: "an instance type in `family.size` form such as \"m6i.large\"" },
+    /** `HH:MM-HH:MM` (UTC; the end may be past midnight), optionally after a comma-separated list of days. */
+    window: {
+        pattern: new RegExp(`^(?:(?:${DAYS.join("|")})(?:,(?:${DAYS.join("|")}))* )?${HHMM}-${HHMM}$`),
+        what: "a UTC window \"HH:MM-HH:MM\", optionally after days such as \"Sat,Sun \" (e.g. \"02:00-06:00\")",
+    },
+} satisfies Record<string, Format>;
 
+/** The window setting's pattern (see {@link FORMATS}). */
+export const WINDOW_PATTERN = FORMATS.window.pattern;

@@ -1,15 +1,6 @@
-// Pure input checks shared by the component (at construction) and the scaler (in `check`).
-// Each check appends one line per problem; callers throw once with every line.
-
-/** The formats of names and ARNs the component, the scaler's `check` and the command all accept. */
-export const AWS_FORMATS = {
-    region: { pattern: /^[a-z]{2}(-[a-z]+)+-\d$/, what: "an AWS region such as \"us-east-1\"" },
-    clusterName: { pattern: /^[A-Za-z0-9_-]{1,255}$/, what: "1-255 letters, digits, hyphens or underscores" },
-    targetGroupArn: {
-        pattern: /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/,
-        what: "a target group ARN",
-    },
-};
+// Pure input checks shared by the component (at construction), the scaler (in `check`) and the
+// command. Each check appends one line per problem; callers throw once with every line.
+import { DRAINING_KEYS, DRAINING_RANGES, FORMATS, Format, SCALING_KEYS, SCALING_RANGES, SIZE_RANGES, STANDALONE_TASK_POLICIES } from "./settings";
 
 /** A validation problem: the property path and a sentence naming what is allowed and what was given. */
 export interface Problem {
@@ -87,9 +78,9 @@ export class Problems {
         return true;
     }
 
-    /** A value in one of {@link AWS_FORMATS}. */
-    format(property: string, value: unknown, format: keyof typeof AWS_FORMATS, optional = false): value is string {
-        return this.matches(property, value, AWS_FORMATS[format].pattern, AWS_FORMATS[format].what, optional);
+    /** A string in `format` (one of the settings' `FORMATS`). */
+    format(property: string, value: unknown, format: Format, optional = false): value is string {
+        return this.matches(property, value, format.pattern, format.what, optional);
     }
 
     /** A plain object (not null, not an array). */
@@ -114,5 +105,83 @@ export class Problems {
             return false;
         }
         return true;
+    }
+}
+
+/** Reports every key of `s` that is not among `known`, naming the known ones. */
+function checkKnown(p: Problems, path: string, s: Record<string, unknown>, known: readonly string[]): void {
+    for (const key of Object.keys(s)) {
+        if (!known.includes(key)) p.add(`${path}.${key}`, `\`${path}.${key}\` is not a setting; known settings are ${known.join(", ")}`);
+    }
+}
+
+/**
+ * Checks scaling settings; with `partial`, missing keys pass (the component fills them from defaults).
+ * Reports thresholds in the wrong order only when both sides are valid numbers.
+ */
+export function checkScaling(p: Problems, path: string, value: unknown, partial: boolean): void {
+    if (value === undefined && partial) return;
+    if (!p.object(path, value)) return;
+    const s = value as Record<string, unknown>;
+    for (const key of Object.keys(SCALING_RANGES) as (keyof typeof SCALING_RANGES)[]) {
+        const [min, max] = SCALING_RANGES[key];
+        p.integer(`${path}.${key}`, s[key], min, max, partial);
+    }
+    checkOrder(p, path, s, "cpuLowPercent", "cpuHighPercent");
+    checkOrder(p, path, s, "memoryLowPercent", "memoryHighPercent");
+    p.format(`${path}.spotRevertWindow`, s.spotRevertWindow, FORMATS.window, true);
+    checkKnown(p, path, s, SCALING_KEYS);
+}
+
+function checkOrder(p: Problems, path: string, s: Record<string, unknown>, low: string, high: string): void {
+    const l = s[low];
+    const h = s[high];
+    if (typeof l === "number" && typeof h === "number" && Number.isFinite(l) && Number.isFinite(h) && l >= h) {
+        p.add(`${path}.${low}`, `\`${path}.${low}\` must be below \`${path}.${high}\` (${h}), got ${l}`);
+    }
+}
+
+/**
+ * Checks draining settings; with `partial`, missing keys pass, and a drain timeout is held to the
+ * default `maxUpdateSeconds` when that is not given.
+ */
+export function checkDraining(p: Problems, path: string, value: unknown, partial: boolean, defaultMaxUpdateSeconds?: number): void {
+    if (value === undefined && partial) return;
+    if (!p.object(path, value)) return;
+    const d = value as Record<string, unknown>;
+    for (const key of Object.keys(DRAINING_RANGES) as (keyof typeof DRAINING_RANGES)[]) {
+        const [min, max] = DRAINING_RANGES[key];
+        p.integer(`${path}.${key}`, d[key], min, max, partial);
+    }
+    p.oneOf(`${path}.standaloneTasks`, d.standaloneTasks, STANDALONE_TASK_POLICIES, partial);
+    checkKnown(p, path, d, DRAINING_KEYS);
+    // One drain must fit in one update: the update stops at maxUpdateSeconds whatever the drain timeout.
+    const timeout = d.timeoutSeconds;
+    const max = d.maxUpdateSeconds ?? defaultMaxUpdateSeconds;
+    if (inRange(timeout, DRAINING_RANGES.timeoutSeconds) && inRange(max, DRAINING_RANGES.maxUpdateSeconds) && timeout > max) {
+        p.add(`${path}.timeoutSeconds`, `\`${path}.timeoutSeconds\` must not exceed \`${path}.maxUpdateSeconds\` (${max}), got ${timeout}`);
+    }
+}
+
+/** Whether `value` is an integer within `[min, max]`. */
+function inRange(value: unknown, [min, max]: readonly [number, number]): value is number {
+    return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+}
+
+/** Checks min/max size and their order, and the desired capacity and On-Demand base within them. */
+export function checkSizes(p: Problems, minSize: unknown, maxSize: unknown, desired?: unknown, onDemandBase?: unknown): void {
+    const minOk = p.integer("minSize", minSize, ...SIZE_RANGES.minSize);
+    const maxOk = p.integer("maxSize", maxSize, ...SIZE_RANGES.maxSize);
+    const desiredOk = p.integer("desiredCapacity", desired, ...SIZE_RANGES.desiredCapacity, true);
+    if (minOk && maxOk && minSize > maxSize) {
+        p.add("minSize", `\`minSize\` (${minSize}) must not be greater than \`maxSize\` (${maxSize})`);
+    }
+    if (desiredOk && minOk && desired < minSize) {
+        p.add("desiredCapacity", `\`desiredCapacity\` must be between \`minSize\` (${minSize}) and \`maxSize\`, got ${desired}`);
+    } else if (desiredOk && maxOk && desired > maxSize) {
+        p.add("desiredCapacity", `\`desiredCapacity\` must be between \`minSize\` and \`maxSize\` (${maxSize}), got ${desired}`);
+    }
+    if (p.integer("onDemandBaseCapacity", onDemandBase, ...SIZE_RANGES.onDemandBaseCapacity, true) && maxOk && onDemandBase > maxSize) {
+        p.add("onDemandBaseCapacity", `\`onDemandBaseCapacity\` must not exceed \`maxSize\` (${maxSize}), got ${onDemandBase}`);
     }
 }

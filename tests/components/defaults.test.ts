@@ -1,22 +1,13 @@
 import { strict as assert } from "node:assert";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { DEFAULTS } from "../../components";
+import { ARGUMENT_RANGES } from "../../components/args";
+import { DRAINING_RANGES, SCALING_RANGES, SIZE_RANGES } from "../../provider/settings";
+import { ARGUMENT_INTERFACES, documentedFields } from "../helpers/tsdoc";
 
-/** Every documented field of an interface in args.ts, with the text after its `@default`. */
-function documentedDefaults(interfaceName: string): Map<string, string> {
-    const source = fs.readFileSync(path.join(__dirname, "../../components/args.ts"), "utf8");
-    const start = source.indexOf(`export interface ${interfaceName} {`);
-    assert.ok(start >= 0, `interface ${interfaceName} not found`);
-    const body = source.slice(start, source.indexOf("\n}", start));
-    const fields = new Map<string, string>();
-    const re = /\/\*\*([^]*?)\*\/\s*(\w+)\??:/g;
-    for (let m = re.exec(body); m; m = re.exec(body)) {
-        const doc = m[1];
-        const d = /@default (.+?)\s*$/m.exec(doc.replace(/\*\//, ""));
-        fields.set(m[2], d ? d[1].trim() : "");
-    }
-    return fields;
+/** Every documented field of an argument interface, with the text after its `@default` ("" when none). */
+function documentedDefaults(iface: keyof typeof ARGUMENT_INTERFACES): Map<string, string> {
+    const [file, name] = ARGUMENT_INTERFACES[iface];
+    return new Map(documentedFields(file, name).map((f) => [f.name, f.default === "required" ? "" : f.default]));
 }
 
 /** A literal `@default` (number, boolean or quoted string) as a value; undefined for prose. */
@@ -34,12 +25,35 @@ const OPTIONAL_WITHOUT_LITERAL = new Set([
 ]);
 const REQUIRED = new Set(["subnetIds", "instanceTypes", "minSize", "maxSize"]);
 
+describe("documented ranges", () => {
+    const ranges: Record<keyof typeof ARGUMENT_INTERFACES, Record<string, readonly [number, number]>> = {
+        SpotEcsClusterArgs: { ...SIZE_RANGES, ...ARGUMENT_RANGES },
+        ScalingArgs: SCALING_RANGES,
+        DrainingArgs: DRAINING_RANGES,
+    };
+    // Its bounds are minSize and maxSize, which its sentence names.
+    const boundByOthers = new Set(["desiredCapacity"]);
+    for (const iface of Object.keys(ranges) as (keyof typeof ARGUMENT_INTERFACES)[]) {
+        it(`states in ${iface} the range each numeric argument is checked against`, () => {
+            const [file, name] = ARGUMENT_INTERFACES[iface];
+            const stated = new Map(documentedFields(file, name).flatMap((f) => {
+                const m = /Range (\d+)-(\d+)\./.exec(f.sentence);
+                return m === null ? [] : [[f.name, [Number(m[1]), Number(m[2])]] as const];
+            }));
+            for (const [field, range] of stated) assert.deepEqual(range, ranges[iface][field], `${iface}.${field} says Range ${range.join("-")}`);
+            for (const field of Object.keys(ranges[iface])) {
+                if (!boundByOthers.has(field)) assert.ok(stated.has(field), `${iface}.${field} does not state its range`);
+            }
+        });
+    }
+});
+
 describe("DEFAULTS", () => {
     for (const [iface, defaults] of [
         ["SpotEcsClusterArgs", DEFAULTS],
         ["ScalingArgs", DEFAULTS.scaling],
         ["DrainingArgs", DEFAULTS.draining],
-    ] as [string, Record<string, unknown>][]) {
+    ] as [keyof typeof ARGUMENT_INTERFACES, Record<string, unknown>][]) {
         describe(iface, () => {
             const documented = documentedDefaults(iface);
 

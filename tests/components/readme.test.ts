@@ -1,25 +1,18 @@
-// The README's argument tables say what args.ts says: same names, same defaults, same sentences.
+// The README's argument tables say what the argument declarations say: same names, same defaults, same sentences.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CASES } from "./validate.test";
 import { LATE_CASES } from "./late.test";
 import { SCALER_CASES } from "../provider/inputs.test";
+import { ARGUMENT_INTERFACES, documentedFields } from "../helpers/tsdoc";
 
 const ROOT = path.join(__dirname, "../..");
 
-/** [name, default, meaning] of each documented field of an interface in args.ts. */
-function documented(interfaceName: string): [string, string, string][] {
-    const source = fs.readFileSync(path.join(ROOT, "components/args.ts"), "utf8");
-    const start = source.indexOf(`export interface ${interfaceName} {`);
-    const body = source.slice(start, source.indexOf("\n}", start));
-    const rows: [string, string, string][] = [];
-    for (const m of body.matchAll(/\/\*\*([^]*?)\*\/\s*(\w+)\??:/g)) {
-        const doc = m[1].replace(/\s*\n\s*\*?\s*/g, " ").trim();
-        const d = /@default (.+)$/.exec(doc);
-        rows.push([m[2], d ? d[1].replace(/\{@link (\w+)\}/, "$1") : "required", doc.replace(/\s*@default .+$/, "").trim()]);
-    }
-    return rows;
+/** [name, default, meaning] of each documented field of an argument interface. */
+function documented(iface: keyof typeof ARGUMENT_INTERFACES): [string, string, string][] {
+    const [file, name] = ARGUMENT_INTERFACES[iface];
+    return documentedFields(file, name).map((f) => [f.name, f.default, f.sentence]);
 }
 
 /** Table rows of the README section that starts with `heading`. */
@@ -43,8 +36,8 @@ describe("README", () => {
         ["`SpotEcsClusterArgs` (defaults", "SpotEcsClusterArgs"],
         ["`scaling` (`ScalingArgs`)", "ScalingArgs"],
         ["`draining` (`DrainingArgs`)", "DrainingArgs"],
-    ]) {
-        it(`documents every ${iface} field with the default and sentence of args.ts`, () => {
+    ] as [string, keyof typeof ARGUMENT_INTERFACES][]) {
+        it(`documents every ${iface} field with the default and sentence of its declaration`, () => {
             assert.deepEqual(readmeRows(heading), documented(iface));
         });
     }

@@ -2,8 +2,8 @@
 // AWS call made before the inputs are valid and known.
 import { strict as assert } from "node:assert";
 import { checkScalerInputs, UNKNOWN } from "../../provider/inputs";
-import { PLAN_PENDING } from "../../provider/render";
-import { DEFAULT_DRAINING, DEFAULT_SCALING } from "../../provider/settings";
+import { NOTE_PREFIX, PLAN_PENDING } from "../../provider/render";
+import { DEFAULT_DRAINING, DEFAULT_SCALING, SETTING_KEYS } from "../../provider/settings";
 import { scalerProvider } from "../../provider/dynamic";
 
 const valid = {
@@ -93,4 +93,21 @@ describe("scaler check", () => {
         assert.deepEqual(r.failures, undefined);
         assert.deepEqual((r.inputs as Record<string, unknown>).plan, [PLAN_PENDING]);
     });
+});
+
+describe("scaler diff", () => {
+    const stored = { ...valid, minSize: 1, maxSize: 4, instanceTypes: ["m6i.large"], onDemandBaseCapacity: 0,
+        plan: [`${NOTE_PREFIX}no scaling decision: fewer than 5 minutes of reservation data`], lastRun: null, __provider: "provider text" };
+
+    it("reports no change when no setting changed and the plan has no action", async () => {
+        const r = await scalerProvider.diff("id", stored, { ...stored });
+        assert.equal(r.changes, false);
+    });
+
+    for (const key of SETTING_KEYS) {
+        it(`reports a change when only ${key} changed, even with a plan of notes only`, async () => {
+            const r = await scalerProvider.diff("id", stored, { ...stored, [key]: { changed: key } });
+            assert.equal(r.changes, true);
+        });
+    }
 });

@@ -3,7 +3,8 @@
 // fallback instances drained and surge-first. On plain data and on the simulated cluster.
 import { strict as assert } from "node:assert";
 import { plan } from "../../provider/planner";
-import { windowState, WINDOW_PATTERN } from "../../provider/settings";
+import { WINDOW_PATTERN } from "../../provider/settings";
+import { windowState } from "../../provider/window";
 import { renderPlan } from "../../provider/render";
 import { buildCluster, simReconcile, simSettings } from "../../provider/sim/scenario";
 import { SimWorld } from "../../provider/sim/world";
