@@ -1,7 +1,7 @@
 // The executor: carries out one plan, in order, through the Cloud port. It decides nothing beyond
 // retrying and waiting; every instance it terminates has first been drained of tasks and targets.
 import { Cloud, ClusterContainerInstance, Deps } from "./cloud";
-import { drainSteps, shortArn } from "./drain";
+import { drainBatch, ownedTargetGroups, shortArn } from "./drain";
 import { Action, activeCount, isLiveState, Plan, RunReport } from "./model";
 import { Policy } from "./settings";
 import { plural, renderAction } from "./render";
@@ -94,7 +94,7 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
     }
 
     const plannedVictims = new Set(plan.actions.flatMap((a) => a.kind === "drain" ? a.victims.map((v) => v.instanceId) : []));
-    const steps = drainSteps({ cloud, deps, settings, report, log, fail, waitDeadline, deadlineLeft, waitForActive }, plannedVictims);
+    const run = { cloud, deps, settings, report, log, fail, waitDeadline, deadlineLeft, waitForActive };
 
     /**
      * Undoes every undrain of the plan at once, with batched requests (at thousands of instances one
@@ -112,7 +112,7 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
         if (draining.length > 0) await cloud.setContainerInstanceState(draining, "ACTIVE");
         await cloud.clearDrainMark(here.map((a) => a.containerInstanceArn));
         // The drain took the instances out of their target groups, and nothing else puts them back.
-        const owned = await steps.ownedTargetGroups(await cloud.describeGroup());
+        const owned = await ownedTargetGroups(cloud, settings.targetGroupArns, await cloud.describeGroup());
         for (const tg of owned) await cloud.registerTargets(tg.arn, here.map((a) => a.instanceId), tg.port);
         for (const a of here) {
             report.instances[a.instanceId] = "undrained";
@@ -147,7 +147,7 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
                     if (action.fallback === "end") await cloud.recordFallback(undefined);
                     log(`On-Demand base capacity ${action.from} → ${action.to}`);
                     break;
-                case "drain": await steps.drainBatch(action); break;
+                case "drain": await drainBatch(run, action, plannedVictims); break;
                 default: {
                     const unknown: never = action;
                     throw new Error(`unknown action ${JSON.stringify(unknown)}`);
