@@ -1,9 +1,9 @@
 // Fallback to On-Demand when Spot runs dry, and back to Spot when it returns: what the planner
 // decides from the group's failed Spot launches and its On-Demand base. Pure, like the planner.
-import { Action, isLiveState, Observed, ObservedInstance } from "./model";
-import { Policy } from "./settings";
-import { windowState } from "./window";
-import { plural } from "./render";
+import { Action, isLiveState, Observed, ObservedInstance } from "../model";
+import { Policy } from "../settings";
+import { windowState } from "../window";
+import { plural } from "../render";
 
 /** Failed launches newer than this mean Spot is still unavailable (the group retries every few minutes). */
 export const STILL_FAILING_SECONDS = 600;

@@ -1,0 +1,82 @@
+// The planner: observed state and policy in, a list of actions with reasons out. Pure: no AWS, no
+// Pulumi, no clock, no randomness. Each phase decides in a file of its own; this file says the order
+// of the phases and which holds back which.
+import { Observed, Plan } from "../model";
+import { Policy } from "../settings";
+import { isLow, PlanContext, planContext, readings } from "./context";
+import { boundedDesired, Decision, isLive, isOutdated, NOTHING } from "./fleet";
+import { planReplacements } from "./replacement";
+import { planExcess, planScaleInPhase } from "./scaleIn";
+import { desiredAfter, planBounds, planScaleOut, planUnplaced } from "./scaleOut";
+import { planSettle } from "./settle";
+import { planSpotCapacity } from "./spotFallback";
+
+export { STRAY_GRACE_SECONDS } from "./fleet";
+
+/** Whether any of `decisions` acts. */
+function anyAction(...decisions: Decision[]): boolean {
+    return decisions.some((d) => d.actions.length > 0);
+}
+
+/** Whether any of `decisions` changes desired capacity or drains. */
+function changesCapacity(...decisions: Decision[]): boolean {
+    return decisions.some((d) => d.actions.some((a) => a.kind === "set-desired" || a.kind === "drain"));
+}
+
+/**
+ * Plans one reconcile. The phases, in order of precedence:
+ * 1. the group's bounds (a raised minSize) and the On-Demand base (Spot fallback and back);
+ * 2. tasks ECS cannot place, then reservations above their high thresholds: only when (1) does nothing;
+ * 3. replacement of outdated, stray and fallback instances: always, surging from (2)'s desired capacity;
+ * 4. the excess above desired capacity: only when nothing before acts and no replacement or surge is under way;
+ * 5. scale-in: only when nothing before changes desired capacity or drains, and nothing is replaced;
+ * 6. undoing drains no longer needed and protecting instances, which run first.
+ * Actions come in the order they must run; `notes` say what was held back and why.
+ */
+export function plan(observed: Observed, p: Policy, now: number = observed.now): Plan {
+    const ctx = planContext(observed, p, now);
+    const notices = planNotices(ctx);
+    const bounds = planBounds(ctx);
+    const spot = planSpotCapacity(ctx.o, p, now);
+    const unplaced = anyAction(bounds, spot) ? NOTHING : planUnplaced(ctx);
+    const scaleOut = anyAction(bounds, spot, unplaced) ? NOTHING : planScaleOut(ctx);
+    const replacement = planReplacements(ctx, spot.revert, desiredAfter(ctx, scaleOut));
+    const excess = anyAction(bounds, spot, unplaced, scaleOut, replacement) || replacement.replaceNow.length > 0 || ctx.o.surgeBaseline !== undefined
+        ? NOTHING : planExcess(ctx);
+    const scaleIn = planScaleInPhase(ctx, replacement, excess, changesCapacity(bounds, spot, unplaced, scaleOut, replacement, excess));
+    const phases = [bounds, spot, unplaced, scaleOut, replacement, excess, scaleIn];
+    const planned = phases.flatMap((d) => d.actions);
+    const settle = planSettle(ctx, [...replacement.undrain, ...scaleIn.undrain], replacement.held, planned);
+    return {
+        actions: [...settle.actions, ...planned],
+        notes: [...notices.notes, ...phases.flatMap((d) => d.notes), ...settle.notes],
+    };
+}
+
+/** What the plan says of the cluster whatever it decides: unsafe group settings, foreign drains, missing data. */
+function planNotices(ctx: PlanContext): Decision {
+    const { o, c, r } = ctx;
+    const notes: string[] = [];
+    if (o.capacityRebalance === true && o.managedDrainingProviders.length === 0) {
+        notes.push("Capacity Rebalancing is on and no ECS capacity provider with managed draining is attached to the group: "
+            + "instances it replaces on a rebalance recommendation are terminated without a drain");
+    }
+    for (const i of c.foreignDraining) {
+        notes.push(`${i.instanceId} is DRAINING but not by the scaler (Spot interruption notice or an operator): left alone`);
+    }
+    if ((r.cpu === undefined || r.memory === undefined) && c.registered.length > 0) {
+        notes.push(`no scaling decision: fewer than ${ctx.p.scaling.evaluationMinutes} minutes of reservation data`);
+    }
+    return { actions: [], notes };
+}
+
+/**
+ * Whether the plan needs task details (sizes and placement) to decide: only when a scale-in, an
+ * excess drain or a replacement is possible. Everything else works from the container instances' counters.
+ */
+export function needsTasks(o: Observed, p: Policy, now: number = o.now): boolean {
+    const excess = o.instances.filter(isLive).length > boundedDesired(o);
+    // A replacement holds victims whose tasks are bound (memberOf) to what no other instance offers.
+    const replacing = o.instances.some((i) => isLive(i) && isOutdated(i, o)) || o.fallbackBaseline !== undefined;
+    return excess || replacing || isLow(readings(o, p, now), p);
+}
