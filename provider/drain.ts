@@ -1,14 +1,14 @@
 // Draining a batch of instances: the service gate, DRAINING and target deregistration, then a look at
 // every victim until each is empty and terminated, or stuck past its timeout. What to do with a
 // victim at each look is decided by drainVerdict.ts; this file observes and carries the verdicts out.
-import { Cloud, ClusterContainerInstance, Deps, GroupState } from "./cloud";
+import { Cloud, ClusterContainerInstance, GroupState } from "./cloud";
 import { DrainClock, drainClock, nextMoment, STOP_GRACE_SECONDS, timeoutVerdict, Verdict, VictimMarks, victimVerdict } from "./drainVerdict";
 import { forEachLimit } from "./limit";
 import { Action, activeContainers, DrainPurpose, InstanceOutcome, isLiveState, isMeantToRun, ObservedTask, RunReport, serviceNames, taskId, Victim } from "./model";
 import { firstUnmetMemberOf } from "./placement";
 import { describeError } from "./retry";
 import { serviceShortfalls, shortServices } from "./serviceGate";
-import { Policy } from "./settings";
+import { RunContext } from "./run";
 import { pollDelayMs, waitFor } from "./waits";
 
 /** Victims looked at, and terminated, at the same time: the pacing keeps their requests within AWS's quotas. */
@@ -19,23 +19,6 @@ export interface OwnedTargetGroup {
     arn: string;
     port?: number;
     deregistrationDelaySeconds: number;
-}
-
-/** What the steps of one run share: the ports, the settings, its report, and how it logs, waits and fails. */
-export interface RunContext {
-    cloud: Cloud;
-    deps: Deps;
-    settings: { policy: Policy; targetGroupArns: string[]; deadlineMs: number };
-    report: RunReport;
-    log(line: string): void;
-    /** Records `message` in the report and throws the run's error. */
-    fail(message: string): never;
-    /** The epoch ms a wait of `seconds` from now ends, within the update deadline. */
-    waitDeadline(seconds: number): number;
-    /** Milliseconds left before the update deadline. */
-    deadlineLeft(): number;
-    /** Waits until `count` instances are ACTIVE, failing the run if they are not in time. */
-    waitForActive(count: number, why: string): Promise<ClusterContainerInstance[]>;
 }
 
 /** What a batch adds to the run's report. */

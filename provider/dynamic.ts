@@ -4,7 +4,7 @@
 // environment value; SDK clients are created inside the calls.
 import { awsCloud } from "./aws/cloud";
 import { realDeps } from "./cloud";
-import { isScalerRunError } from "./executor";
+import { isScalerRunError } from "./run";
 import { checkScalerInputs, plannableInputs, ScalerInputs } from "./inputs";
 import { RunReport } from "./model";
 import { previewPlan, reconcile } from "./reconcile";

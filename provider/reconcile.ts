@@ -1,7 +1,8 @@
 // One reconcile: observe → plan → (preview: show) → (up: execute). Shared by the dynamic
 // provider, the command line and the simulator, so all three run the same code.
 import { Cloud, Deps } from "./cloud";
-import { execute, isScalerRunError } from "./executor";
+import { execute } from "./executor";
+import { isScalerRunError } from "./run";
 import { Observed, Plan, RunReport } from "./model";
 import { observe } from "./observe";
 import { plan } from "./planner";

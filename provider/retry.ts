@@ -47,7 +47,7 @@ export interface RetriesExhaustedError extends Error {
     last: unknown;
 }
 
-// A plain Error with fields, not a subclass (see scalerRunError in executor.ts).
+// A plain Error with fields, not a subclass (see scalerRunError in run.ts).
 export function retriesExhausted(operation: string, attempts: number, last: unknown): RetriesExhaustedError {
     return Object.assign(new Error(`${operation} failed after ${attempts} attempts: ${describeError(last)}`),
         { name: "RetriesExhaustedError" as const, operation, attempts, last });

@@ -3,7 +3,7 @@
 // and in the planner.
 import { strict as assert } from "node:assert";
 import { Cloud } from "../../provider/cloud";
-import { isScalerRunError } from "../../provider/executor";
+import { isScalerRunError } from "../../provider/run";
 import { DRAIN_MARK_ATTRIBUTE } from "../../provider/model";
 import { observe } from "../../provider/observe";
 import { plan } from "../../provider/planner";

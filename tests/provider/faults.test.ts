@@ -4,7 +4,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Cloud } from "../../provider/cloud";
-import { isScalerRunError } from "../../provider/executor";
+import { isScalerRunError } from "../../provider/run";
 import { reconcile } from "../../provider/reconcile";
 import { simCloud, simDeps } from "../../provider/sim/cloud";
 import { buildCluster, ClusterSpec, newLaunchTemplateVersion, simReconcile, simSettings } from "../../provider/sim/scenario";

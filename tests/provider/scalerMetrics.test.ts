@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as cw from "@aws-sdk/client-cloudwatch";
 import { awsCloud } from "../../provider/aws/cloud";
-import { isScalerRunError } from "../../provider/executor";
+import { isScalerRunError } from "../../provider/run";
 import { Plan } from "../../provider/model";
 import { reconcile } from "../../provider/reconcile";
 import { plannedDesiredCapacity, SCALER_NAMESPACE } from "../../provider/scalerMetrics";

@@ -1,7 +1,7 @@
 // Scenarios on the simulated cluster: one reconcile (observe, plan, execute) on a virtual clock,
 // with the invariants of DESIGN.md checked at every tick by the world and by the hooks below.
 import { strict as assert } from "node:assert";
-import { isScalerRunError } from "../../provider/executor";
+import { isScalerRunError } from "../../provider/run";
 import { renderPlan } from "../../provider/render";
 import { buildCluster, ClusterSpec, newLaunchTemplateVersion, simPreview, simReconcile, simSettings } from "../../provider/sim/scenario";
 import { ScalerSettingsDefaults } from "../../provider/sim/defaults";

@@ -1,0 +1,108 @@
+// One run of a plan: the report it fills, how it logs, waits within its deadline and fails. The
+// executor and the drain steps share it.
+import { Cloud, ClusterContainerInstance, Deps } from "./cloud";
+import { activeCount, isLiveState, RunReport } from "./model";
+import { Policy } from "./settings";
+import { waitFor } from "./waits";
+
+export interface ExecuteSettings {
+    clusterName: string;
+    policy: Policy;
+    /** Target groups from the inputs; the group's own target groups are added at run time. */
+    targetGroupArns: string[];
+    /** Absolute epoch ms after which the run stops and reports what is left. */
+    deadlineMs: number;
+}
+
+/** A run that stopped before the plan was done; `report` says what was done and what is left. */
+export interface ScalerRunError extends Error {
+    name: "ScalerRunError";
+    report: RunReport;
+}
+
+// A plain Error with fields, not a subclass: this code runs from the serialized provider, where
+// classes extending built-ins lose what their constructor sets.
+export function scalerRunError(message: string, report: RunReport): ScalerRunError {
+    return Object.assign(new Error(message), { name: "ScalerRunError" as const, report });
+}
+
+export function isScalerRunError(error: unknown): error is ScalerRunError {
+    return error instanceof Error && error.name === "ScalerRunError" && "report" in error;
+}
+
+/** Seconds new instances get, at least, to register ACTIVE before a wait for them fails. */
+export const REGISTRATION_TIMEOUT_SECONDS = 600;
+
+/** What the steps of one run share: the ports, the settings, its report, and how it logs, waits and fails. */
+export interface RunContext {
+    cloud: Cloud;
+    deps: Deps;
+    settings: ExecuteSettings;
+    report: RunReport;
+    log(line: string): void;
+    /** Records `message` in the report and throws the run's error. */
+    fail(message: string): never;
+    /** The report with its end time. */
+    finish(): RunReport;
+    /** The epoch ms a wait of `seconds` from now ends, within the update deadline. */
+    waitDeadline(seconds: number): number;
+    /** Milliseconds left before the update deadline. */
+    deadlineLeft(): number;
+    /** Waits until `count` instances are ACTIVE, failing the run if they are not in time. */
+    waitForActive(count: number, why: string): Promise<ClusterContainerInstance[]>;
+}
+
+/** A run starting now, with an empty report. */
+export function runContext(cloud: Cloud, deps: Deps, settings: ExecuteSettings): RunContext {
+    const report: RunReport = {
+        startedAt: new Date(deps.now()).toISOString(),
+        finishedAt: "",
+        actions: [],
+        instances: {},
+        tasksStopped: [],
+        drainSeconds: {},
+        tasksAtDrain: {},
+    };
+    const run: RunContext = {
+        cloud, deps, settings, report,
+        log: (line) => deps.log(`[${settings.clusterName}] ${line}`),
+        finish: () => {
+            report.finishedAt = new Date(deps.now()).toISOString();
+            return report;
+        },
+        fail: (message) => {
+            report.error = message;
+            run.finish();
+            throw scalerRunError(message, report);
+        },
+        waitDeadline: (seconds) => Math.min(deps.now() + seconds * 1000, settings.deadlineMs),
+        deadlineLeft: () => settings.deadlineMs - deps.now(),
+        waitForActive: (count, why) => waitForActive(run, count, why),
+    };
+    return run;
+}
+
+/** Waits until `count` instances are ACTIVE; returns the container instances the last look listed. */
+async function waitForActive(run: RunContext, count: number, why: string): Promise<ClusterContainerInstance[]> {
+    const { cloud, deps } = run;
+    const draining = run.settings.policy.draining;
+    // New instances take minutes to boot and register whatever the drain timeout is.
+    const registrationSeconds = Math.max(draining.timeoutSeconds, REGISTRATION_TIMEOUT_SECONDS);
+    let listed: ClusterContainerInstance[] = [];
+    const result = await waitFor(async () => {
+        const group = await cloud.describeGroup();
+        // Fewer live instances in the group than needed: no container instance list can say otherwise,
+        // and at thousands of instances that list is tens of requests.
+        const live = group.instances.filter((i) => isLiveState(i.asgState)).length;
+        if (live < count) return { state: "RETRY", value: live, detail: `${live} instances in the group, ${count} ACTIVE needed` };
+        listed = await cloud.listContainerInstances();
+        const n = activeCount(group, listed);
+        return { state: n >= count ? "DONE" : "RETRY", value: n, detail: `${n} instances ACTIVE, ${count} needed` };
+    }, run.waitDeadline(registrationSeconds), deps, (detail) => run.log(`waiting ${why}: ${detail}`));
+    if (result.state !== "DONE") {
+        run.fail(`${why}: only ${result.detail} after ${registrationSeconds} s`
+            + (run.deadlineLeft() <= 0 ? ` (update deadline of ${draining.maxUpdateSeconds} s reached)` : "")
+            + "; nothing was drained for it, and the next run continues from here");
+    }
+    return listed;
+}
