@@ -36,14 +36,18 @@ const binOrder = (a: Bin, b: Bin) => a.cpu - b.cpu || a.memory - b.memory || (a.
 /** Largest block of the sorted bin list; a block that grows past twice this is split. */
 const BLOCK = 256;
 
-/** `blockSize` is the list's block size (tests use small ones to exercise splitting). */
-export function binSet(initial: Bin[], blockSize = BLOCK): BinSet {
-    // The bins in order, kept as a list of sorted blocks: finding a place is a binary search, and
-    // taking or putting a bin moves at most a block's worth of entries, not the whole list.
-    const sorted = initial.map((b) => ({ ...b })).sort(binOrder);
+/** Bins kept sorted by {@link binOrder} as a list of blocks: finding a place is a binary search, and taking or putting a bin moves at most a block. */
+interface SortedBins {
+    take(bin: Bin): void;
+    put(bin: Bin): void;
+    /** The bins from `probe` on, in order. */
+    from(probe: Bin): Generator<Bin>;
+    all(): Bin[];
+}
+
+function sortedBins(sorted: Bin[], blockSize: number): SortedBins {
     const blocks: Bin[][] = [];
     for (let i = 0; i < sorted.length; i += blockSize) blocks.push(sorted.slice(i, i + blockSize));
-    const byId = new Map(sorted.map((b) => [b.id, b]));
 
     /** The block and offset of the first bin not before `probe` (block = blocks.length past the end). */
     const lowerBound = (probe: Bin): [number, number] => {
@@ -66,33 +70,41 @@ export function binSet(initial: Bin[], blockSize = BLOCK): BinSet {
         }
         return [lo, a];
     };
-    const take = (bin: Bin): void => {
-        const [k, i] = lowerBound(bin);
-        blocks[k].splice(i, 1);
-        if (blocks[k].length === 0) blocks.splice(k, 1);
+    return {
+        take(bin) {
+            const [k, i] = lowerBound(bin);
+            blocks[k].splice(i, 1);
+            if (blocks[k].length === 0) blocks.splice(k, 1);
+        },
+        put(bin) {
+            let [k, i] = lowerBound(bin);
+            if (blocks.length === 0) {
+                blocks.push([bin]);
+                return;
+            }
+            if (k === blocks.length) {
+                k = blocks.length - 1;
+                i = blocks[k].length;
+            }
+            blocks[k].splice(i, 0, bin);
+            if (blocks[k].length > 2 * blockSize) blocks.splice(k, 1, blocks[k].slice(0, blockSize), blocks[k].slice(blockSize));
+        },
+        *from(probe) {
+            const [k0, i0] = lowerBound(probe);
+            for (let k = k0; k < blocks.length; k++) {
+                const block = blocks[k];
+                for (let i = k === k0 ? i0 : 0; i < block.length; i++) yield block[i];
+            }
+        },
+        all: () => blocks.flat(),
     };
-    const put = (bin: Bin): void => {
-        let [k, i] = lowerBound(bin);
-        if (blocks.length === 0) {
-            blocks.push([bin]);
-            return;
-        }
-        if (k === blocks.length) {
-            k = blocks.length - 1;
-            i = blocks[k].length;
-        }
-        blocks[k].splice(i, 0, bin);
-        if (blocks[k].length > 2 * blockSize) blocks.splice(k, 1, blocks[k].slice(0, blockSize), blocks[k].slice(blockSize));
-    };
-    /** The bins from `probe` on, in order. */
-    function* from(probe: Bin): Generator<Bin> {
-        const [k0, i0] = lowerBound(probe);
-        for (let k = k0; k < blocks.length; k++) {
-            const block = blocks[k];
-            for (let i = k === k0 ? i0 : 0; i < block.length; i++) yield block[i];
-        }
-    }
-    const all = (): Bin[] => blocks.flat();
+}
+
+/** `blockSize` is the list's block size (tests use small ones to exercise splitting). */
+export function binSet(initial: Bin[], blockSize = BLOCK): BinSet {
+    const sorted = initial.map((b) => ({ ...b })).sort(binOrder);
+    const byId = new Map(sorted.map((b) => [b.id, b]));
+    const { take, put, from, all } = sortedBins(sorted, blockSize);
 
     const allowed = (bin: Bin, task: PlaceableTask): boolean =>
         task.needs === undefined || blockedBy(task.needs, bin.offer ?? {}) === undefined;

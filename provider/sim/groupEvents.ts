@@ -1,43 +1,37 @@
 // Terminations the Auto Scaling group starts on its own, besides scale-in: Capacity Rebalancing, EC2
 // health replacement and an instance refresh. Each goes through `startTermination`, so with managed
 // draining attached it waits in ECS's lifecycle hook like any other termination by the group.
-import type { SimInstance, SimWorld } from "./world";
-
-export interface GroupEvents {
-    /** Replacement instance → the instance a rebalance recommendation is replacing. */
-    rebalancing: Map<string, string>;
-    /** Instances an instance refresh has yet to replace, and the one it is replacing now. */
-    refresh: { queue: string[]; current?: string } | undefined;
-}
+import { startTermination, tryLaunch } from "./autoScaling";
+import { SimInstance, SimState } from "./state";
 
 /**
  * A rebalance recommendation for a Spot instance (Capacity Rebalancing on): the group launches a
  * replacement first and starts terminating the old instance once the new one is in service.
  */
-export function rebalanceRecommendation(world: SimWorld, id: string): void {
+export function rebalanceRecommendation(world: SimState, id: string): void {
     const old = world.instances.get(id);
     if (old === undefined || old.asgState !== "InService") return;
-    const fresh = world.tryLaunch();
+    const fresh = tryLaunch(world);
     if (fresh === undefined) return;
     world.groupEvents.rebalancing.set(fresh.id, id);
     world.log("asg", `rebalance recommendation for ${id}: launched ${fresh.id} to replace it`);
 }
 
 /** An EC2 health check failure: the group terminates the instance and launches a replacement. */
-export function healthReplacement(world: SimWorld, id: string): void {
+export function healthReplacement(world: SimState, id: string): void {
     const inst = world.instances.get(id);
     if (inst === undefined || (inst.asgState !== "InService" && inst.asgState !== "Pending")) return;
     world.log("asg", `${id} failed its EC2 health check: replacing it`);
-    world.startTermination(inst, "asg");
+    startTermination(world, inst, "asg");
 }
 
 /** StartInstanceRefresh: replaces every instance in the group, one at a time, each once the previous replacement is in service. */
-export function startInstanceRefresh(world: SimWorld): void {
+export function startInstanceRefresh(world: SimState): void {
     world.groupEvents.refresh = { queue: world.liveInstances().map((i) => i.id) };
     world.log("operator", `instance refresh of ${world.groupEvents.refresh.queue.length} instance(s)`);
 }
 
-export function advanceGroupEvents(world: SimWorld): void {
+export function advanceGroupEvents(world: SimState): void {
     for (const [freshId, oldId] of world.groupEvents.rebalancing) {
         const fresh = world.instances.get(freshId)!;
         const old = world.instances.get(oldId)!;
@@ -45,7 +39,7 @@ export function advanceGroupEvents(world: SimWorld): void {
             world.groupEvents.rebalancing.delete(freshId);
         } else if (fresh.asgState === "InService") {
             world.groupEvents.rebalancing.delete(freshId);
-            world.startTermination(old, "asg");
+            startTermination(world, old, "asg");
         }
     }
     const refresh = world.groupEvents.refresh;
@@ -65,5 +59,5 @@ export function advanceGroupEvents(world: SimWorld): void {
         return;
     }
     refresh.current = next.id;
-    world.startTermination(next, "asg");
+    startTermination(world, next, "asg");
 }

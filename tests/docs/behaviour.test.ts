@@ -48,4 +48,21 @@ describe("docs/aws-behaviour.md", () => {
         }
         assert.ok(named >= 15, `${named} test titles checked`);
     });
+
+    it("names simulator rules that are defined in the files it names", () => {
+        let named = 0;
+        for (const row of rows) {
+            const cell = row.split(" | ")[3];
+            // `name` (`sim/file.ts`): the function, type or constant `name` defined in provider/sim/file.ts.
+            for (const m of cell.matchAll(/`(\w+)` \(`([\w/]+\.ts)`\)/g)) {
+                const file = path.join(ROOT, "provider", m[2]);
+                assert.ok(fs.existsSync(file), `${row.slice(0, 6)}: provider/${m[2]} does not exist`);
+                const source = fs.readFileSync(file, "utf8");
+                const defined = new RegExp(`(function\\*? |const |class |interface |type |^\\s+(async )?)${m[1]}\\b`, "m");
+                assert.match(source, defined, `${row.slice(0, 6)}: ${m[1]} is not defined in provider/${m[2]}`);
+                named++;
+            }
+        }
+        assert.ok(named >= 30, `${named} rules checked`);
+    });
 });

@@ -1,0 +1,41 @@
+// Simulated CloudWatch: the cluster's CPUReservation and MemoryReservation published once a minute
+// from what the registered container instances reserve, and the CloudWatch calls of the Cloud port.
+import { Cloud } from "../cloud";
+import { MINUTE, SimCall, SimState } from "./state";
+
+/** ECS's reservation metrics for the minute that just ended: reserved over registered, of ACTIVE and DRAINING instances. */
+export function publishReservation(w: SimState): void {
+    let regCpu = 0;
+    let regMem = 0;
+    let resCpu = 0;
+    let resMem = 0;
+    for (const inst of w.instances.values()) {
+        const c = inst.container;
+        if (c === undefined || (c.status !== "ACTIVE" && c.status !== "DRAINING")) continue;
+        regCpu += c.registered.cpu;
+        regMem += c.registered.memory;
+        const r = w.reserved(inst.id);
+        resCpu += r.cpu;
+        resMem += r.memory;
+    }
+    if (regCpu === 0) return;
+    const time = w.now - MINUTE;
+    w.metrics.cpu.push({ time, value: Math.round(resCpu / regCpu * 1000) / 10 });
+    w.metrics.memory.push({ time, value: Math.round(resMem / regMem * 1000) / 10 });
+}
+
+/** The CloudWatch calls of the Cloud port on the simulated cluster. */
+export type CloudWatchApi = Pick<Cloud, "reservationMetrics" | "publishMetrics">;
+
+/** The CloudWatch calls, sent through `call`. */
+export function cloudWatchApi(world: SimState, call: SimCall): CloudWatchApi {
+    return {
+        reservationMetrics: (start, end) => call("GetMetricData", () => ({
+            cpu: world.metrics.cpu.filter((p) => p.time >= start && p.time <= end),
+            memory: world.metrics.memory.filter((p) => p.time >= start && p.time <= end),
+        })),
+        publishMetrics: (metrics) => call("PutMetricData", () => {
+            world.published.push({ at: world.now, metrics: metrics.map((m) => ({ ...m })) });
+        }),
+    };
+}

@@ -1,0 +1,32 @@
+// Simulated EC2: Spot interruption notices, and the EC2 calls of the Cloud port (each instance's
+// lifecycle and launch time, the interruption notices given).
+import { Cloud } from "../cloud";
+import { AWS_WIRE } from "./network";
+import { SimCall, SimState } from "./state";
+
+/** A Spot interruption notice: the agent drains at once; the instance is gone after the notice period. */
+export function interrupt(w: SimState, id: string): void {
+    const inst = w.instances.get(id)!;
+    // The group learns of it only when EC2 terminates the instance; until then it stays InService.
+    inst.interruptAt = w.now + w.timings.spotNoticeSeconds * 1000;
+    if (w.spotDraining && inst.container?.status === "ACTIVE") inst.container.status = "DRAINING";
+    w.log("spot", `interruption notice for ${id}; terminating at +${w.timings.spotNoticeSeconds} s`);
+}
+
+/** The EC2 calls of the Cloud port on the simulated cluster. */
+export type Ec2Api = Pick<Cloud, "describeInstances" | "spotInterruptions">;
+
+/** The EC2 calls, sent through `call`. */
+export function ec2Api(world: SimState, call: SimCall): Ec2Api {
+    return {
+        describeInstances: (ids) => call("DescribeInstances", () =>
+            Object.fromEntries(ids.flatMap((id) => {
+                const i = world.instances.get(id);
+                return i === undefined ? [] : [[id, { lifecycle: i.lifecycle, launchTime: i.launchedAt }]];
+            })), () => AWS_WIRE.describeInstances(ids.length)),
+        spotInterruptions: (ids) => call("DescribeSpotInstanceRequests", () => ids.filter((id) => {
+            const i = world.instances.get(id);
+            return i !== undefined && i.interruptAt !== undefined && i.asgState !== "Terminated";
+        }), () => AWS_WIRE.spotInterruptions(ids.length)),
+    };
+}
