@@ -72,7 +72,7 @@ describe("demo", function () {
         assert.equal(svg.match(/data-mark="action"/g)?.length, result.marks.filter((m) => m.kind === "action").length);
     });
 
-    it("renders in headless Chromium with every series laid out", function () {
+    it("renders in headless Chromium with every series laid out @browser", function () {
         const chromium = findChromium();
         if (chromium === undefined) {
             console.log("      skipped: no Chromium found (.ci/run installs Debian's chromium package; set CHROMIUM to use another)");

@@ -14,7 +14,7 @@ import { simCloud } from "../../provider/sim/cloud";
 import { AWS_NETWORK } from "../../provider/sim/network";
 import { buildCluster } from "../../provider/sim/scenario";
 
-describe("AWS Cloud port against moto", function () {
+describe("AWS Cloud port against moto @moto", function () {
     this.timeout(180_000);
     let moto: Moto;
     let proxy: LimitsProxy;

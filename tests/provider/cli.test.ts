@@ -13,7 +13,7 @@ import { REPO_ROOT } from "../helpers/host";
 
 const CLI = path.join(REPO_ROOT, "dist/provider/cli.js");
 
-describe("spot-ecs command", function () {
+describe("spot-ecs command @moto", function () {
     this.timeout(180_000);
     let moto: Moto;
     let m: MotoCluster;

@@ -124,7 +124,7 @@ export interface FidelityRow {
     perpetualDiff: boolean;
 }
 
-describe("preview fidelity: what the preview shows is what the up drains", function () {
+describe("preview fidelity: what the preview shows is what the up drains @host", function () {
     this.timeout(600_000);
     // Each edit starts from a fresh moto cluster. The drain used to stall now and then: moto's Auto
     // Scaling registers every instance of the group in its target groups again whenever desired capacity

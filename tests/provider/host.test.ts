@@ -14,7 +14,7 @@ import { hostEnv, inputsFor, rollGroupTo } from "../helpers/scalerInputs";
 import { FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY } from "../helpers/env";
 import { serializeLikeDynamicResource } from "../helpers/serialize";
 
-describe("scaler through the SDK's dynamic-provider host", function () {
+describe("scaler through the SDK's dynamic-provider host @host", function () {
     this.timeout(180_000);
     let moto: Moto;
     let proxy: LimitsProxy;

@@ -39,7 +39,7 @@ function serializeInConsumer(dir: string, env: NodeJS.ProcessEnv): { text: strin
     return JSON.parse(execFileSync(process.execPath, ["-e", script], { cwd: dir, env, encoding: "utf8" }));
 }
 
-describe("the package installed from its npm tarball", function () {
+describe("the package installed from its npm tarball @package", function () {
     this.timeout(300_000);
     let dir: string;
     let moto: Moto;

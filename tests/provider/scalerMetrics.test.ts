@@ -81,7 +81,7 @@ describe("scaler metrics", () => {
         assert.ok(lines.includes("[sim] could not publish metrics to SpotEcs/Scaler: AccessDenied: User is not authorized to perform: cloudwatch:PutMetricData"));
     });
 
-    describe("against moto", function () {
+    describe("against moto @moto", function () {
         this.timeout(120_000);
         let moto: Moto;
         let restore: () => void;
