@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AMI_FAMILIES, ARGUMENT_RANGES, DEFAULTS, SPOT_ALLOCATION_STRATEGIES, SpotEcsClusterArgs } from "./args";
 import { FORMATS } from "../provider/settings";
-import { checkDraining, checkScaling, checkSizes, describeValue, formatProblems, Problem, Problems } from "../provider/validation";
+import { checkDraining, checkDrainTimes, checkScaling, checkSizes, describeValue, formatProblems, Problem, Problems } from "../provider/validation";
 
 export const ECS_CONFIG_KEY_PATTERN = /^[A-Z][A-Z0-9_]{0,127}$/;
 const ATTRIBUTE_NAME_PATTERN = /^[A-Za-z0-9_./\\-]{1,128}$/;
@@ -56,7 +56,8 @@ export function listProblems(args: unknown): Problem[] {
     checkImage(p, a);
     checkInstanceSettings(p, a);
     checkScaling(p, "scaling", a.scaling, true);
-    checkDraining(p, "draining", a.draining, true, DEFAULTS.draining.maxUpdateSeconds);
+    checkDraining(p, "draining", a.draining, true);
+    checkDrainTimes(p, "draining", a.draining, DEFAULTS.draining.maxUpdateSeconds);
     return p.items;
 }
 

@@ -1,5 +1,6 @@
 // The Cloud port: the few operations the scaler needs. Two implementations: AWS (SDK v3) and the
-// simulated cluster. Every method re-reads or changes live state; nothing is cached between calls.
+// simulated cluster. Every method re-reads or changes live state; only task definitions, which never
+// change once registered, are read once per Cloud (one run).
 import { ContainerInstance, Datapoint, DrainPurpose, Lifecycle, ObservedTask } from "./model";
 
 export interface GroupInstance {

@@ -5,7 +5,7 @@ import { ObservedTask, serviceOf } from "./model";
 import { DrainingPolicy } from "./settings";
 
 /** Seconds past the longest deregistration delay that targets may take to leave `draining`. */
-export const TARGET_DELAY_SLACK_SECONDS = 60;
+const TARGET_DELAY_SLACK_SECONDS = 60;
 
 /** Seconds a standalone task stopped at the drain timeout gets to reach STOPPED. */
 export const STOP_GRACE_SECONDS = 300;
@@ -14,7 +14,7 @@ export const STOP_GRACE_SECONDS = 300;
  * The deregistration delay assumed for a task's own target group, which the scaler does not read:
  * ELB's default. A task being stopped may spend that long DEACTIVATING, then its stop timeout STOPPING.
  */
-export const ASSUMED_TASK_DEREGISTRATION_DELAY_SECONDS = 300;
+const ASSUMED_TASK_DEREGISTRATION_DELAY_SECONDS = 300;
 
 /** The timeouts of one drain batch (epoch ms and durations in ms). */
 export interface DrainClock {
@@ -78,7 +78,7 @@ export type Verdict =
     | { kind: "stuck"; detail: string; reason: string; marks?: VictimMarks };
 
 /** `DEACTIVATING ×2, STOPPING ×1`: how many tasks have each value of `key`, in order of first appearance. */
-export function tally(tasks: ObservedTask[], key: (t: ObservedTask) => string): string {
+function tally(tasks: ObservedTask[], key: (t: ObservedTask) => string): string {
     const counts = new Map<string, number>();
     for (const t of tasks) counts.set(key(t), (counts.get(key(t)) ?? 0) + 1);
     return [...counts].map(([value, n]) => `${value} ×${n}`).join(", ");

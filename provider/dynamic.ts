@@ -17,10 +17,6 @@ export interface LastRun extends RunReport {
     plan: string[];
 }
 
-export interface ScalerOutputs extends ScalerInputs {
-    lastRun: LastRun | null;
-}
-
 /**
  * Largest partial-failure state (as JSON) sent back with an error. The host sends it in a gRPC
  * trailer, and a trailer over about 64 KB never reaches the engine, which then waits forever. The

@@ -12,7 +12,7 @@ export interface ScalerInputs extends ScalerSettings {
 }
 
 /** True when any value, however deep, is the engine's unknown marker. */
-export function containsUnknown(value: unknown): boolean {
+function containsUnknown(value: unknown): boolean {
     if (value === UNKNOWN) return true;
     if (Array.isArray(value)) return value.some(containsUnknown);
     if (typeof value === "object" && value !== null) return Object.values(value).some(containsUnknown);

@@ -13,7 +13,7 @@ export interface WindowStat {
 }
 
 /** The newest `minutes` datapoints no older than the window plus the publishing lag. */
-export function windowOf(points: Datapoint[], now: number, minutes: number): Datapoint[] {
+function windowOf(points: Datapoint[], now: number, minutes: number): Datapoint[] {
     const oldest = now - (minutes + METRIC_LAG_MINUTES) * 60_000;
     return points
         .filter((p) => p.time >= oldest && p.time <= now && Number.isFinite(p.value))

@@ -121,11 +121,6 @@ export function taskId(arn: string): string {
     return arn.slice(arn.lastIndexOf("/") + 1);
 }
 
-/** Whether ECS still runs or is still stopping the task: a drain is over only when none is left. */
-export function isNotStopped(t: ObservedTask): boolean {
-    return t.lastStatus !== "STOPPED";
-}
-
 /** Whether ECS means the task to run (the container instance's task counters count only these). */
 export function isMeantToRun(t: ObservedTask): boolean {
     return t.desiredStatus !== "STOPPED";
@@ -241,8 +236,6 @@ export type Action =
         baseline: number;
         reason: string;
     };
-
-export type ActionKind = Action["kind"];
 
 export interface Plan {
     actions: Action[];

@@ -35,12 +35,12 @@ export interface InstanceOffer {
  * Elastic network interfaces per instance type, for the families the component offers (EC2's
  * documented maximums); one is the primary interface and is not available to awsvpc tasks.
  */
-export const MAX_ENIS: Record<string, number> = {
+const MAX_ENIS: Record<string, number> = {
     large: 3, xlarge: 4, "2xlarge": 4, "4xlarge": 8, "8xlarge": 8, "12xlarge": 8, "16xlarge": 15, "24xlarge": 15,
 };
 
 /** Families whose ENI maximum by size is the table above (general purpose, compute and memory, 5th to 7th generation). */
-export const ENI_TABLE_FAMILIES = ["m5", "m5a", "m6i", "m6a", "m6g", "m7i", "m7a", "m7g", "c5", "c5a", "c6i", "c6a", "c6g", "c7i", "c7a", "c7g",
+const ENI_TABLE_FAMILIES = ["m5", "m5a", "m6i", "m6a", "m6g", "m7i", "m7a", "m7g", "c5", "c5a", "c6i", "c6a", "c6g", "c7i", "c7a", "c7g",
     "r5", "r5a", "r6i", "r6a", "r6g", "r7i", "r7a", "r7g"];
 
 /**

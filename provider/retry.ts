@@ -2,14 +2,14 @@
 // The schedule is pure; the clock and randomness come from Deps.
 import { Cloud, Deps } from "./cloud";
 
-export const RETRY_BASE_MS = 250;
-export const RETRY_CAP_MS = 20_000;
+const RETRY_BASE_MS = 250;
+const RETRY_CAP_MS = 20_000;
 export const RETRY_MAX_ATTEMPTS = 8;
 /**
  * A call that gets no answer from AWS for this long is abandoned and retried. A call that reads many
  * pages may take longer in all, as long as answers keep coming.
  */
-export const CALL_TIMEOUT_MS = 60_000;
+const CALL_TIMEOUT_MS = 60_000;
 
 // Arrays, not Sets: module-level values are copied into the serialized provider, and the closure
 // serializer does not carry a Set's contents over.
@@ -48,7 +48,7 @@ export interface RetriesExhaustedError extends Error {
 }
 
 // A plain Error with fields, not a subclass (see scalerRunError in run.ts).
-export function retriesExhausted(operation: string, attempts: number, last: unknown): RetriesExhaustedError {
+function retriesExhausted(operation: string, attempts: number, last: unknown): RetriesExhaustedError {
     return Object.assign(new Error(`${operation} failed after ${attempts} attempts: ${describeError(last)}`),
         { name: "RetriesExhaustedError" as const, operation, attempts, last });
 }

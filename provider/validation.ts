@@ -141,11 +141,8 @@ function checkOrder(p: Problems, path: string, s: Record<string, unknown>, low: 
     }
 }
 
-/**
- * Checks draining settings; with `partial`, missing keys pass, and a drain timeout is held to the
- * default `maxUpdateSeconds` when that is not given.
- */
-export function checkDraining(p: Problems, path: string, value: unknown, partial: boolean, defaultMaxUpdateSeconds?: number): void {
+/** Checks draining settings; with `partial`, missing keys pass. */
+export function checkDraining(p: Problems, path: string, value: unknown, partial: boolean): void {
     if (value === undefined && partial) return;
     if (!p.object(path, value)) return;
     const d = value as Record<string, unknown>;
@@ -155,17 +152,20 @@ export function checkDraining(p: Problems, path: string, value: unknown, partial
     }
     p.oneOf(`${path}.standaloneTasks`, d.standaloneTasks, STANDALONE_TASK_POLICIES, partial);
     checkKnown(p, path, d, DRAINING_KEYS);
-    // One drain must fit in one update: the update stops at maxUpdateSeconds whatever the drain timeout.
-    const timeout = d.timeoutSeconds;
-    const max = d.maxUpdateSeconds ?? defaultMaxUpdateSeconds;
-    if (inRange(timeout, DRAINING_RANGES.timeoutSeconds) && inRange(max, DRAINING_RANGES.maxUpdateSeconds) && timeout > max) {
-        p.add(`${path}.timeoutSeconds`, `\`${path}.timeoutSeconds\` must not exceed \`${path}.maxUpdateSeconds\` (${max}), got ${timeout}`);
-    }
 }
 
-/** Whether `value` is an integer within `[min, max]`. */
-function inRange(value: unknown, [min, max]: readonly [number, number]): value is number {
-    return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+/**
+ * Holds a drain timeout to the update deadline (the component's rule: one drain fits in one update),
+ * to the default `maxUpdateSeconds` when that is not given.
+ */
+export function checkDrainTimes(p: Problems, path: string, value: unknown, defaultMaxUpdateSeconds: number): void {
+    if (typeof value !== "object" || value === null) return;
+    const d = value as Record<string, unknown>;
+    const timeout = d.timeoutSeconds;
+    const max = d.maxUpdateSeconds ?? defaultMaxUpdateSeconds;
+    if (typeof timeout === "number" && typeof max === "number" && Number.isInteger(timeout) && Number.isInteger(max) && timeout > max) {
+        p.add(`${path}.timeoutSeconds`, `\`${path}.timeoutSeconds\` must not exceed \`${path}.maxUpdateSeconds\` (${max}), got ${timeout}`);
+    }
 }
 
 /** Checks min/max size and their order, and the desired capacity and On-Demand base within them. */
@@ -181,7 +181,7 @@ export function checkSizes(p: Problems, minSize: unknown, maxSize: unknown, desi
     } else if (desiredOk && maxOk && desired > maxSize) {
         p.add("desiredCapacity", `\`desiredCapacity\` must be between \`minSize\` and \`maxSize\` (${maxSize}), got ${desired}`);
     }
-    if (p.integer("onDemandBaseCapacity", onDemandBase, ...SIZE_RANGES.onDemandBaseCapacity, true) && maxOk && onDemandBase > maxSize) {
+    if (p.integer("onDemandBaseCapacity", onDemandBase, ...SIZE_RANGES.onDemandBaseCapacity, true) && typeof maxSize === "number" && onDemandBase > maxSize) {
         p.add("onDemandBaseCapacity", `\`onDemandBaseCapacity\` must not exceed \`maxSize\` (${maxSize}), got ${onDemandBase}`);
     }
 }

@@ -18,8 +18,8 @@ export interface WaitResult<T> {
     attempts: number;
 }
 
-export const POLL_FIRST_MS = 5_000;
-export const POLL_MAX_MS = 15_000;
+const POLL_FIRST_MS = 5_000;
+const POLL_MAX_MS = 15_000;
 
 /**
  * Delay before poll number `attempt` (0-based): 5 s growing by half each time up to 15 s, then

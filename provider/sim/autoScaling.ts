@@ -35,7 +35,7 @@ function groupZones(w: SimState): string[] {
 }
 
 /** What the group launches next: On-Demand until its On-Demand base is met, then Spot. */
-export function nextLifecycle(w: SimState): Lifecycle {
+function nextLifecycle(w: SimState): Lifecycle {
     const onDemand = [...w.instances.values()].filter((i) => i.asgState !== "Terminated" && i.lifecycle === "on-demand").length;
     return onDemand < w.group.onDemandBaseCapacity ? "on-demand" : "spot";
 }
@@ -44,7 +44,7 @@ export function nextLifecycle(w: SimState): Lifecycle {
  * Where the group launches next: the zone with the fewest live instances (the group balances its
  * zones), and there the first type in priority order; a Spot launch only into a pool with capacity.
  */
-export function poolFor(w: SimState, lifecycle: Lifecycle): { type: string; zone: string } | undefined {
+function poolFor(w: SimState, lifecycle: Lifecycle): { type: string; zone: string } | undefined {
     const live = w.liveInstances();
     const zones = [...groupZones(w)].sort((a, b) => live.filter((i) => i.zone === a).length - live.filter((i) => i.zone === b).length);
     for (const zone of zones) {

@@ -75,7 +75,7 @@ export function setServiceDesired(w: SimState, name: string, desired: number): v
 }
 
 /** Spread placement: the ACTIVE instance with room and the fewest tasks of the service, by ECS's placement rules. */
-export function placementFor(w: SimState, cpu: number, memory: number, service: string | undefined): string | undefined {
+function placementFor(w: SimState, cpu: number, memory: number, service: string | undefined): string | undefined {
     let best: { id: string; count: number; free: number } | undefined;
     const needs = service === undefined ? undefined : w.services.get(service)?.needs;
     w.lastMiss = undefined;
@@ -156,7 +156,7 @@ export function schedule(w: SimState): void {
 }
 
 /** A DAEMON service: a task on every ACTIVE instance; on a DRAINING one, stopped once only daemon tasks are left. */
-export function scheduleDaemon(w: SimState, s: SimService): void {
+function scheduleDaemon(w: SimState, s: SimService): void {
     for (const inst of w.liveInstances()) {
         const c = inst.container;
         if (c === undefined || inst.asgState !== "InService") continue;

@@ -47,7 +47,7 @@ export function together(ops: string[]): Wire {
 }
 
 /** A paged list of `n` items, its pages one after another, then their descriptions (100 to a request) together. */
-export function listAndDescribe(list: string, describe: string, n: number): Wire {
+function listAndDescribe(list: string, describe: string, n: number): Wire {
     return [...Array.from({ length: pages(n, LIMITS.listPage) }, () => list), ...together(batched(describe, n, 100))];
 }
 
