@@ -185,13 +185,26 @@ export function report(r: BenchResults): string {
     return out.join("\n");
 }
 
+/** The bench's block of docs/performance.md, between its markers. */
+export const REPORT_MARKERS = ["<!-- bench-output -->\n", "\n<!-- /bench-output -->"] as const;
+
+/** `page` with the text between its report markers replaced by `text`. */
+export function withReport(page: string, text: string): string {
+    const start = page.indexOf(REPORT_MARKERS[0]);
+    const end = page.indexOf(REPORT_MARKERS[1]);
+    if (start < 0 || end < start) throw new Error("docs/performance.md has lost its bench-output markers");
+    return page.slice(0, start + REPORT_MARKERS[0].length) + text + page.slice(end);
+}
+
 if (require.main === module) {
     const started = Date.now();
     runBenchmarks(FULL_SIZES, (l) => console.error(l)).then((results) => {
         const file = path.join(__dirname, "results.json");
         fs.writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+        const page = path.join(__dirname, "../docs/performance.md");
+        fs.writeFileSync(page, withReport(fs.readFileSync(page, "utf8"), report(results)));
         console.log(report(results));
-        console.log(`\nWrote ${path.relative(process.cwd(), file)} in ${Math.round((Date.now() - started) / 1000)} s.`);
+        console.log(`\nWrote ${path.relative(process.cwd(), file)} and ${path.relative(process.cwd(), page)} in ${Math.round((Date.now() - started) / 1000)} s.`);
     }, (error) => {
         console.error(error);
         process.exitCode = 1;

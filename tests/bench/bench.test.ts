@@ -1,6 +1,8 @@
 // The benchmarks produce every field of results.json (at small sizes; timings are not asserted).
 import { strict as assert } from "node:assert";
-import { report, runBenchmarks } from "../../bench/run";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { report, runBenchmarks, withReport } from "../../bench/run";
 import { requestBudget } from "../../bench/apiCost";
 import { demandTrace } from "../../bench/trace";
 
@@ -65,6 +67,12 @@ describe("benchmarks", function () {
         assert.ok(r.traceSeeds.every((t) => t.share > 0 && t.tasksKilled === 0), JSON.stringify(r.traceSeeds));
         assert.match(text, /The trace over 2 seeds/);
         assert.match(text, /step scaling, scale-in without drain/);
+    });
+
+    it("are shown on docs/performance.md as the last run wrote them to results.json", () => {
+        const page = fs.readFileSync(path.join(__dirname, "../../docs/performance.md"), "utf8");
+        const results = JSON.parse(fs.readFileSync(path.join(__dirname, "../../bench/results.json"), "utf8"));
+        assert.equal(withReport(page, report(results)), page);
     });
 
     it("replay the same demand trace for the same seed", () => {

@@ -80,9 +80,9 @@ describe("SpotEcsCluster dashboard", () => {
         }
     });
 
-    it("has one README row per widget", () => {
-        const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
-        const table = readme.slice(readme.indexOf("| widget | what it shows |")).split("\n").slice(2);
+    it("has one row per widget in docs/how-it-works.md", () => {
+        const page = fs.readFileSync(path.join(__dirname, "../../docs/how-it-works.md"), "utf8");
+        const table = page.slice(page.indexOf("| widget | what it shows |")).split("\n").slice(2);
         const rows = table.slice(0, table.findIndex((l) => !l.startsWith("|")));
         assert.equal(rows.length, widgets.length, rows.join("\n"));
     });

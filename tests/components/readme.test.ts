@@ -42,8 +42,8 @@ describe("README", () => {
         });
     }
 
-    it("states how many invalid inputs the suite tries, and how they split", () => {
-        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    it("states in docs/reliability.md how many invalid inputs the suite tries, and how they split", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "docs/reliability.md"), "utf8");
         const total = CASES.length + SCALER_CASES.length + LATE_CASES.length;
         assert.ok(total >= 50);
         assert.ok(readme.includes(`**Bad input**: ${total} invalid inputs are tried with their exact messages: ${CASES.length} component arguments`));
@@ -56,5 +56,26 @@ describe("README", () => {
         assert.match(readme, /```sh\n[^`]*npm ci\nnpm test\n```/);
         assert.match(ci, /^npm ci\b.*$/m);
         assert.match(ci, /^npm test$/m);
+    });
+
+    it("is at most 450 lines and links every page of docs/ and CONTRIBUTING.md", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const lines = readme.replace(/\n$/, "").split("\n").length;
+        assert.ok(lines <= 450, `${lines} lines`);
+        const pages = [...fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`), "CONTRIBUTING.md"];
+        for (const page of pages) assert.ok(readme.includes(`](${page})`), `README links ${page}`);
+    });
+
+    it("links only to headings and files that exist", () => {
+        for (const file of ["README.md", "CONTRIBUTING.md", ...fs.readdirSync(path.join(ROOT, "docs")).map((f) => `docs/${f}`)]) {
+            const text = fs.readFileSync(path.join(ROOT, file), "utf8");
+            const anchors = new Set([...text.matchAll(/^#+ (.+)$/gm)].map((m) => m[1].toLowerCase().replace(/[^\w\s-]/g, "").trim().replace(/\s+/g, "-")));
+            for (const m of text.matchAll(/\]\(([^)#\s]*)(#[^)\s]+)?\)/g)) {
+                const [, target, anchor] = m;
+                if (/^https?:/.test(target)) continue;
+                if (target !== "") assert.ok(fs.existsSync(path.join(ROOT, path.dirname(file), target)), `${file} links ${target}, which does not exist`);
+                else if (anchor !== undefined) assert.ok(anchors.has(anchor.slice(1)), `${file} links ${anchor}, which is no heading of it`);
+            }
+        }
     });
 });

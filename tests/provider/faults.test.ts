@@ -208,8 +208,8 @@ describe("faults on the simulated cluster", () => {
             assert.deepEqual(reference.statuses, ["ACTIVE"]);
             assert.equal(reference.surgeTag, undefined);
             assert.ok(totalWrites >= 18, `the run has ${totalWrites} steps`);
-            const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
-            assert.ok(readme.includes(`killed after each of its ${totalWrites} steps`), "the README states the number of crash points");
+            const page = fs.readFileSync(path.join(__dirname, "../../docs/reliability.md"), "utf8");
+            assert.ok(page.includes(`killed after each of its ${totalWrites} steps`), "docs/reliability.md states the number of crash points");
         });
 
         it("converges to the same end state from a crash after every step k, with nothing lost", async () => {

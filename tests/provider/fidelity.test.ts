@@ -194,12 +194,12 @@ describe("preview fidelity: what the preview shows is what the up drains @host",
         });
     }
 
-    it("matches the figures in the README", () => {
+    it("matches the figures in docs/how-it-works.md", () => {
         assert.equal(new Set(rows.map((r) => r.edit)).size, EDITS.length, "every edit ran");
-        const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+        const page = fs.readFileSync(path.join(REPO_ROOT, "docs/how-it-works.md"), "utf8");
         for (const r of rows) {
-            assert.ok(readme.includes(`| ${r.edit} | ${r.previewNamed} | ${r.upDrained} | ${r.same ? "yes" : "no"} | ${r.perpetualDiff ? "yes" : "no"} |`),
-                `README row for ${r.edit}`);
+            assert.ok(page.includes(`| ${r.edit} | ${r.previewNamed} | ${r.upDrained} | ${r.same ? "yes" : "no"} | ${r.perpetualDiff ? "yes" : "no"} |`),
+                `docs/how-it-works.md row for ${r.edit}`);
         }
     });
 });
