@@ -30,7 +30,7 @@ export interface DrainingArgs extends Partial<DrainingPolicy> {}
 
 /** Arguments of a {@link SpotEcsCluster}. */
 export interface SpotEcsClusterArgs {
-    /** Name of the ECS cluster to create; 1-255 letters, digits, `-` and `_`. Give this or `existingClusterName`. @default the component's name */
+    /** Name of the ECS cluster to create; 1-255 letters, digits, `-` and `_`. Give this or `existingClusterName`. @default the component's name, each other character replaced by `-`, cut to 255 */
     clusterName?: string;
     /** Name of an existing ECS cluster the instances join instead of a new one. @default none (a cluster is created) */
     existingClusterName?: pulumi.Input<string>;
@@ -53,7 +53,7 @@ export interface SpotEcsClusterArgs {
     /** Instances launched at creation; later the scaler owns it and Pulumi ignores changes. @default minSize */
     desiredCapacity?: number;
 
-    /** On-Demand instances always kept before any Spot instance. Range 0-1000. @default 0 */
+    /** On-Demand instances always kept before any Spot instance; at most `maxSize`. Range 0-1000. @default 0 */
     onDemandBaseCapacity?: number;
     /** Share (percent) of On-Demand instances above the base capacity. Range 0-100. @default 0 */
     onDemandPercentageAboveBaseCapacity?: number;

@@ -11,6 +11,7 @@ import { createLaunchTemplate } from "./launchTemplate";
 import { validateArgs } from "./validate";
 import { Scaler } from "./scaler";
 import { LastRun } from "../provider/dynamic";
+import { PolicyScope, scalerPolicy } from "../provider/permissions";
 
 export const SPOT_ECS_CLUSTER_TYPE = "spot-ecs:index:SpotEcsCluster";
 
@@ -71,6 +72,13 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
      * deploys (see README "Between deploys"); undefined without a scaler.
      */
     public readonly scalerUrn: pulumi.Output<string | undefined>;
+    /**
+     * The IAM policy (JSON) that the credentials running `pulumi up` need for the scaler, besides what
+     * creating the resources takes: scoped to this cluster, group and target groups; undefined without a scaler.
+     */
+    public readonly scalerPolicy: pulumi.Output<string | undefined>;
+    /** The IAM policy (JSON) a `pulumi preview` needs for the scaler (reads only); undefined without a scaler. */
+    public readonly scalerPreviewPolicy: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: SpotEcsClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         validateArgs(args, `SpotEcsCluster "${name}"`);
@@ -93,6 +101,8 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
         this.plan = parts.scaler?.plan ?? pulumi.output([]);
         this.lastRun = parts.scaler?.lastRun ?? pulumi.output(null);
         this.scalerUrn = parts.scaler?.urn ?? pulumi.output(undefined);
+        this.scalerPolicy = parts.policies?.up ?? pulumi.output(undefined);
+        this.scalerPreviewPolicy = parts.policies?.preview ?? pulumi.output(undefined);
 
         this.registerOutputs({
             clusterName: this.clusterName,
@@ -110,6 +120,8 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
             plan: this.plan,
             lastRun: this.lastRun,
             scalerUrn: this.scalerUrn,
+            scalerPolicy: this.scalerPolicy,
+            scalerPreviewPolicy: this.scalerPreviewPolicy,
         });
     }
 }
@@ -201,7 +213,20 @@ function buildCluster(name: string, a: ResolvedArgs, known: KnownLater, parent: 
         alarmArns: [alarms.cpuHigh.arn, alarms.cpuLow.arn, alarms.memoryHigh.arn, alarms.memoryLow.arn],
         scaling: a.scaling,
     }, parent);
-    return { clusterName, clusterArn, identity, securityGroupIds, launchTemplate, launchTemplateVersion, group, capacity, alarms, scaler, dashboard };
+    const policies = scaler === undefined ? undefined : scalerPolicies(a, clusterArn, group.arn, targetGroupArns);
+    return { clusterName, clusterArn, identity, securityGroupIds, launchTemplate, launchTemplateVersion, group, capacity, alarms, scaler, dashboard,
+        policies };
+}
+
+/** The scaler's IAM policies (JSON) for an up and for a preview, scoped to the cluster, group and target groups. */
+function scalerPolicies(a: ResolvedArgs, clusterArn: pulumi.Output<string>, groupArn: pulumi.Output<string>, targetGroupArns: pulumi.Output<string[]>) {
+    const scope = pulumi.all([clusterArn, groupArn, targetGroupArns])
+        .apply(([c, g, t]): PolicyScope => ({ clusterArn: c, autoScalingGroupArn: g, targetGroupArns: t }));
+    const stopsTasks = a.draining.standaloneTasks === "stop";
+    return {
+        up: scope.apply((s) => JSON.stringify(scalerPolicy(s, { access: "up", stopsTasks }), null, 2)),
+        preview: scope.apply((s) => JSON.stringify(scalerPolicy(s, { access: "preview" }), null, 2)),
+    };
 }
 
 /** The ECS cluster the instances join: created, or the existing one named. */

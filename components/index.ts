@@ -8,3 +8,5 @@ export { validateArgs, listProblems } from "./validate";
 export { AMI_PARAMETERS } from "./ami";
 export { Scaler, ScalerArgs, SCALER_TYPE } from "./scaler";
 export { scalerProvider, LastRun } from "../provider/dynamic";
+export { scalerPolicy, PolicyDocument, PolicyOptions, PolicyScope } from "../provider/permissions";
+export { AWS_OPERATIONS, AwsOperation } from "../provider/operations";

@@ -24,7 +24,8 @@ version the Auto Scaling group uses, and drains to finish or undo. Read-only: it
 List and GetMetricData APIs, with the default AWS credential chain (environment, profile, SSO,
 instance role). AWS_ENDPOINT_URL is honoured. Every flag also takes the form --flag=value. An AWS
 endpoint that does not answer fails the command within --timeout-seconds (default ${CLI_BUDGET_SECONDS}),
-naming the endpoint and the operation.
+naming the endpoint and the operation. Every scaler setting has a flag; the draining settings that
+matter only when acting (drain timeout, standalone tasks, update deadline) are checked all the same.
 
 Required:
   --region REGION           AWS region of the cluster, e.g. us-east-1 (default: AWS_REGION,
@@ -47,9 +48,21 @@ Options:
   --scale-out-step N        instances added at least per scale-out (default ${DEFAULT_SCALING.scaleOutStep})
   --max-scale-in-percent P  largest share removed by one scale-in (default ${DEFAULT_SCALING.maxScaleInPercent})
   --cooldown-seconds S      no scaling within S seconds of the last activity (default ${DEFAULT_SCALING.cooldownSeconds})
+  --spot-fallback-after-seconds S
+                            fall back to On-Demand after S seconds of failed Spot launches
+                            (default ${DEFAULT_SCALING.spotFallbackAfterSeconds})
+  --spot-revert-after-seconds S
+                            back to Spot after S seconds without one (default ${DEFAULT_SCALING.spotRevertAfterSeconds})
+  --spot-revert-window W    UTC window for the way back to Spot, e.g. "Sat,Sun 02:00-06:00"
+                            (default: any time)
   --batch-size N            instances drained together (default ${DEFAULT_DRAINING.batchSize})
   --min-healthy-percent P   share of instances kept ACTIVE while others drain (default ${DEFAULT_DRAINING.minHealthyPercent})
-  --timeout-seconds S       give up after S seconds, retries included (default ${CLI_BUDGET_SECONDS}, 5-3600)
+  --drain-timeout-seconds S seconds one instance may take to drain (default ${DEFAULT_DRAINING.timeoutSeconds})
+  --standalone-tasks fail|stop
+                            standalone tasks at the drain timeout (default ${DEFAULT_DRAINING.standaloneTasks})
+  --max-update-seconds S    seconds one run may act before it stops (default ${DEFAULT_DRAINING.maxUpdateSeconds})
+  --timeout-seconds S       the command gives up after S seconds, retries included
+                            (default ${CLI_BUDGET_SECONDS}, 5-3600; not the drain timeout)
   -h, --help                show this help
   --version                 print the package version
 
@@ -57,18 +70,35 @@ Exit status: 0 when the plan was printed, 1 when AWS could not be read (or the c
 not exist), 2 for bad usage.
 `;
 
-const NUMERIC_FLAGS: Record<string, ["scaling", keyof ScalingPolicy] | ["draining", keyof DrainingPolicy]> = {
-    "--cpu-high": ["scaling", "cpuHighPercent"],
-    "--cpu-low": ["scaling", "cpuLowPercent"],
-    "--memory-high": ["scaling", "memoryHighPercent"],
-    "--memory-low": ["scaling", "memoryLowPercent"],
-    "--evaluation-minutes": ["scaling", "evaluationMinutes"],
-    "--scale-out-step": ["scaling", "scaleOutStep"],
-    "--max-scale-in-percent": ["scaling", "maxScaleInPercent"],
-    "--cooldown-seconds": ["scaling", "cooldownSeconds"],
-    "--batch-size": ["draining", "batchSize"],
-    "--min-healthy-percent": ["draining", "minHealthyPercent"],
+/** The flag of each scaling setting: the compiler holds this to the settings, so none is left without one. */
+export const SCALING_FLAGS: Record<keyof ScalingPolicy, string> = {
+    cpuHighPercent: "--cpu-high",
+    cpuLowPercent: "--cpu-low",
+    memoryHighPercent: "--memory-high",
+    memoryLowPercent: "--memory-low",
+    evaluationMinutes: "--evaluation-minutes",
+    scaleOutStep: "--scale-out-step",
+    maxScaleInPercent: "--max-scale-in-percent",
+    cooldownSeconds: "--cooldown-seconds",
+    spotFallbackAfterSeconds: "--spot-fallback-after-seconds",
+    spotRevertAfterSeconds: "--spot-revert-after-seconds",
+    spotRevertWindow: "--spot-revert-window",
 };
+
+/** The flag of each draining setting; the drain timeout's is named apart from the command's own --timeout-seconds. */
+export const DRAINING_FLAGS: Record<keyof DrainingPolicy, string> = {
+    timeoutSeconds: "--drain-timeout-seconds",
+    batchSize: "--batch-size",
+    minHealthyPercent: "--min-healthy-percent",
+    standaloneTasks: "--standalone-tasks",
+    maxUpdateSeconds: "--max-update-seconds",
+};
+
+/** Each setting flag, and the setting it sets. */
+const SETTING_FLAGS: Record<string, ["scaling", keyof ScalingPolicy] | ["draining", keyof DrainingPolicy]> = Object.fromEntries([
+    ...Object.entries(SCALING_FLAGS).map(([key, flag]) => [flag, ["scaling", key]]),
+    ...Object.entries(DRAINING_FLAGS).map(([key, flag]) => [flag, ["draining", key]]),
+]);
 
 export interface PlanCommand {
     region: string;
@@ -119,7 +149,7 @@ export function parsePlanArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Plan
             json = true;
             continue;
         }
-        const known = [...SINGLE_FLAGS, "--target-group", ...Object.keys(NUMERIC_FLAGS)];
+        const known = [...SINGLE_FLAGS, "--target-group", ...Object.keys(SETTING_FLAGS)];
         if (!known.includes(flag)) {
             p.add(flag, `\`${flag}\` is not an option (see --help)`);
             if (rest[i + 1] !== undefined && !rest[i + 1].startsWith("-")) i++;
@@ -137,8 +167,8 @@ export function parsePlanArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Plan
         }
         seen.add(flag);
         if (flag === "--target-group") targetGroupArns.push(value);
-        else if (flag in NUMERIC_FLAGS) {
-            const [group, key] = NUMERIC_FLAGS[flag];
+        else if (flag in SETTING_FLAGS) {
+            const [group, key] = SETTING_FLAGS[flag];
             (group === "scaling" ? scaling : draining)[key] = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
         } else values[flag] = value;
     }
@@ -163,7 +193,7 @@ export function parsePlanArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Plan
         // Name the flags the user typed, not the settings behind them.
         const reasons = p.items.map((item) => {
             let reason = item.reason;
-            for (const [flag, [group, key]] of Object.entries(NUMERIC_FLAGS)) reason = reason.split(`\`${group}.${key}\``).join(`\`${flag}\``);
+            for (const [flag, [group, key]] of Object.entries(SETTING_FLAGS)) reason = reason.split(`\`${group}.${key}\``).join(`\`${flag}\``);
             return { ...item, reason };
         });
         throw usageError(formatProblems("spot-ecs plan: invalid arguments", reasons));

@@ -42,15 +42,23 @@ export function backoffDelayMs(attempt: number, random: number): number {
 /** The error thrown once retries are used up; names the operation and the last AWS error. */
 export interface RetriesExhaustedError extends Error {
     name: "RetriesExhaustedError";
+    /** The AWS operation that failed, or the scaler's step when the error does not say. */
     operation: string;
     attempts: number;
     last: unknown;
 }
 
+/**
+ * The error once retries of `step` are spent. It names the AWS operation that failed when the error
+ * says which (the AWS Cloud marks each error with its operation), and the scaler's step with it.
+ */
 // A plain Error with fields, not a subclass (see scalerRunError in run.ts).
-function retriesExhausted(operation: string, attempts: number, last: unknown): RetriesExhaustedError {
-    return Object.assign(new Error(`${operation} failed after ${attempts} attempts: ${describeError(last)}`),
-        { name: "RetriesExhaustedError" as const, operation, attempts, last });
+function retriesExhausted(step: string, attempts: number, last: unknown): RetriesExhaustedError {
+    const failed = typeof last === "object" && last !== null ? (last as { operation?: unknown }).operation : undefined;
+    const operation = typeof failed === "string" && failed !== step ? failed : undefined;
+    const message = operation === undefined ? `${step} failed after ${attempts} attempts: ${describeError(last)}`
+        : `${operation} failed after ${attempts} attempts (${step}): ${describeError(last)}`;
+    return Object.assign(new Error(message), { name: "RetriesExhaustedError" as const, operation: operation ?? step, attempts, last });
 }
 
 export function describeError(error: unknown): string {

@@ -11,6 +11,9 @@ import { forEachLimit } from "../limit";
 import { pacer } from "../pacer";
 import { AWS_RATE_LIMITS, REQUEST_CONCURRENCY } from "../quotas";
 
+/** Added to the user agent of every request the scaler sends. */
+export const SCALER_USER_AGENT = "pulumi-spot-ecs";
+
 /** The SDK packages and a client of each, for one Region. */
 export interface AwsClients {
     ecs: typeof ECS;
@@ -44,8 +47,9 @@ export function awsClients(target: CloudTarget, options: { requestTimeoutMs?: nu
     const pace = pacer(AWS_RATE_LIMITS, () => Date.now(), (ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     let answered = 0;
     let lastRequest: { operation: string; endpoint: string } | undefined;
-    // Retries are ours (bounded, jittered, tested), so the SDK makes one attempt per call.
-    const config = { region: target.region, maxAttempts: 1,
+    // Retries are ours (bounded, jittered, tested), so the SDK makes one attempt per call. The user agent
+    // names the package, so its requests can be told apart in CloudTrail.
+    const config = { region: target.region, maxAttempts: 1, customUserAgent: SCALER_USER_AGENT,
         ...(options.requestTimeoutMs === undefined ? {} : { requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: options.requestTimeoutMs, throwOnRequestTimeout: true } }) };
     type Request = { request?: { protocol?: string; hostname?: string; port?: number } };
     const operationOf = (context: { commandName?: string }) => (context.commandName ?? "Unknown").replace(/Command$/, "");
@@ -56,6 +60,10 @@ export function awsClients(target: CloudTarget, options: { requestTimeoutMs?: nu
             requests[op] = (requests[op] ?? 0) + 1;
             try {
                 return await next(args);
+            } catch (error) {
+                // The AWS operation that failed, for errors that name it once retries are spent.
+                if (typeof error === "object" && error !== null && !("operation" in error)) Object.assign(error, { operation: op });
+                throw error;
             } finally {
                 answered++;
             }

@@ -57,11 +57,12 @@ export function simCloud(world: SimState, faults?: FaultConfig, network?: Networ
             const h = e + (faults.hangRate ?? 0);
             if (r < t) {
                 injected.throttle++;
-                throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException", $metadata: { httpStatusCode: 400 } });
+                throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException", $metadata: { httpStatusCode: 400 }, operation: op });
             }
             if (r < e) {
                 injected.serverError++;
-                throw Object.assign(new Error("We encountered an internal error. Please try again."), { name: "InternalFailure", $metadata: { httpStatusCode: 500 } });
+                throw Object.assign(new Error("We encountered an internal error. Please try again."), { name: "InternalFailure", $metadata: { httpStatusCode: 500 },
+                    operation: op });
             }
             if (r < h) {
                 injected.hang++;

@@ -18,6 +18,9 @@ function statements(doc: string): { Effect: string; Action: string | string[]; R
 }
 
 describe("security of what SpotEcsCluster creates", () => {
+    /** The scaler's policies each component outputs, parsed. */
+    const outputPolicies: string[] = [];
+
     before(async () => {
         await installMocks();
         for (const [name, args] of [
@@ -25,16 +28,19 @@ describe("security of what SpotEcsCluster creates", () => {
             ["sec-ssm-off", { ...base, enableSsm: false, metadataHopLimit: 2 }],
             ["sec-existing", { ...base, clusterName: undefined, existingClusterName: "shared", securityGroupIds: ["sg-0123456789abcdef0"] }],
         ] as [string, SpotEcsClusterArgs][]) {
-            await valueOf(new SpotEcsCluster(name, args).alarmArns);
+            const c = new SpotEcsCluster(name, args);
+            await valueOf(c.alarmArns);
+            outputPolicies.push((await valueOf(c.scalerPolicy))!, (await valueOf(c.scalerPreviewPolicy))!);
         }
         await settle();
     });
 
     const mine = () => recorded.filter((r) => r.name.startsWith("sec-"));
 
-    it("grants no IAM action \"*\" in any policy document", () => {
-        const docs = mine().flatMap((r) => [r.inputs.assumeRolePolicy, r.inputs.policy].filter((d): d is string => typeof d === "string"));
-        assert.ok(docs.length >= 3);
+    it("grants no IAM action \"*\" in any policy document, the scaler's policies included", () => {
+        const docs = [...mine().flatMap((r) => [r.inputs.assumeRolePolicy, r.inputs.policy].filter((d): d is string => typeof d === "string")),
+            ...outputPolicies];
+        assert.ok(docs.length >= 9);
         for (const doc of docs) {
             for (const s of statements(doc)) {
                 const actions = Array.isArray(s.Action) ? s.Action : [s.Action];
@@ -48,6 +54,18 @@ describe("security of what SpotEcsCluster creates", () => {
         for (const t of ["aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy"]) assert.ok(!types.has(t), t);
         const attached = mine().filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((r) => r.inputs.policyArn);
         assert.ok(attached.every((arn: string) => /^arn:aws:iam::aws:policy\/(service-role\/AmazonEC2ContainerServiceforEC2Role|AmazonSSMManagedInstanceCore)$/.test(arn)), attached.join(", "));
+    });
+
+    it("scopes every write of the scaler's policies to the component's own cluster, group or target groups, or by a condition", () => {
+        for (const doc of outputPolicies) {
+            for (const st of statements(doc)) {
+                const reads = (Array.isArray(st.Action) ? st.Action : [st.Action]).every((a) => /:(Describe|List|Get)/.test(a));
+                if (reads) continue;
+                const where = JSON.stringify(st.Resource);
+                assert.ok(st.Resource !== "*" || st.Condition !== undefined, `${JSON.stringify(st.Action)} on * without a condition`);
+                assert.ok(st.Resource === "*" || /cluster\/(sec-|shared)|autoScalingGroupName\/sec-/.test(where), `${JSON.stringify(st.Action)} on ${where}`);
+            }
+        }
     });
 
     it("requires IMDSv2 and encrypts the root volume on every launch template", () => {

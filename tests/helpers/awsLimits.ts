@@ -9,6 +9,7 @@
 // placement constraints on a service; DescribeServices reports those the test gives
 // (`servicePlacement`), as ECS does. Everything else passes through unchanged.
 import * as http from "node:http";
+import { SCALER_USER_AGENT } from "../../provider/aws/clients";
 import { AddressInfo } from "node:net";
 
 const ECS_TARGET = "AmazonEC2ContainerServiceV20141113.";
@@ -34,6 +35,8 @@ export interface LimitsProxy {
     seen: Record<string, number>;
     /** Every request seen, of any service. */
     total(): number;
+    /** The operations the scaler sent (requests whose user agent names the package), of every service. */
+    scalerOperations(): string[];
     /** Describes `taskArn` as STOPPING (desired STOPPED) until `untilMs` (epoch ms). */
     holdStopping(taskArn: string, untilMs: number): void;
     /** TerminateInstanceInAutoScalingGroup requests: the instance and when the proxy received it. */
@@ -45,6 +48,14 @@ export interface LimitsProxy {
     /** From now on, instances the group launches are reported at this version and type (as AWS would). */
     launchAs(launch: { version?: string; instanceType?: string }): void;
     close(): Promise<void>;
+}
+
+/** The operation of a request: from its target header (JSON protocols), its form (query protocols) or its path (RPC v2 CBOR). */
+function operationOf(url: string, amzTarget: string, body: Buffer): string {
+    if (amzTarget !== "") return amzTarget.slice(amzTarget.lastIndexOf(".") + 1);
+    const cbor = /\/operation\/(\w+)/.exec(url);
+    if (cbor !== null) return cbor[1];
+    return new URLSearchParams(body.toString("utf8")).get("Action") ?? `unknown request ${url}`;
 }
 
 function forward(target: URL, req: http.IncomingMessage, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
@@ -93,6 +104,7 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
             return `<InstanceId>${id}</InstanceId><InstanceType>${l.instanceType}</InstanceType>${middle}<Version>${l.version}</Version>`;
         });
     let total = 0;
+    const scalerOps = new Set<string>();
     const server = http.createServer((req, res) => {
         total++;
         const chunks: Buffer[] = [];
@@ -101,6 +113,8 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
             try {
                 const body = Buffer.concat(chunks);
                 const amzTarget = String(req.headers["x-amz-target"] ?? "");
+                const agent = `${req.headers["user-agent"] ?? ""} ${req.headers["x-amz-user-agent"] ?? ""}`;
+                if (agent.includes(SCALER_USER_AGENT)) scalerOps.add(operationOf(req.url ?? "", amzTarget, body));
                 if (!amzTarget.startsWith(ECS_TARGET)) {
                     const form = new URLSearchParams(body.toString("utf8"));
                     if (form.get("Action") === "TerminateInstanceInAutoScalingGroup") {
@@ -184,6 +198,7 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
     return {
         endpoint: `http://127.0.0.1:${port}`,
         seen,
+        scalerOperations: () => [...scalerOps].sort(),
         total: () => total,
         holdStopping: (taskArn, untilMs) => { held.set(taskArn, untilMs); },
         servicePlacement: (name, constraints) => { if (constraints.length === 0) placement.delete(name); else placement.set(name, constraints); },

@@ -4,6 +4,7 @@ import { scalerProvider } from "../../provider/dynamic";
 import { startLimitsProxy, LimitsProxy } from "./awsLimits";
 import { Host, REPO_ROOT, startHost } from "./host";
 import { startMoto, Moto } from "./moto";
+import { assertListedOperations } from "./operations";
 import { hostEnv } from "./scalerInputs";
 import { serializeLikeDynamicResource } from "./serialize";
 
@@ -25,8 +26,11 @@ export function hostSuite(): HostSuite {
     });
     after(async () => {
         await suite.host?.stop();
+        const sent = suite.proxy?.scalerOperations();
         await suite.proxy?.close();
         await suite.moto?.stop();
+        // Each AWS operation the scaler sent through the host is one its permissions list.
+        if (sent !== undefined) assertListedOperations(sent);
     });
     return suite;
 }

@@ -33,13 +33,15 @@ async function pinTaskStates(endpoint: string): Promise<void> {
         { model_name: "ecs::task", transition: { progression: "manual", times: 1_000_000_000 } });
 }
 
-export async function startMoto(): Promise<Moto> {
+/** `env`: the moto server's own environment besides ours (e.g. INITIAL_NO_AUTH_ACTION_COUNT, which makes it enforce IAM); such a server is always started, never MOTO_ENDPOINT's. */
+export async function startMoto(env: Record<string, string> = {}): Promise<Moto> {
     let child: ChildProcess | undefined;
-    let endpoint = process.env.MOTO_ENDPOINT;
+    let endpoint = Object.keys(env).length === 0 ? process.env.MOTO_ENDPOINT : undefined;
     if (endpoint === undefined) {
         const port = await freePort();
         endpoint = `http://127.0.0.1:${port}`;
-        child = spawn("python3", ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)], { stdio: ["ignore", "ignore", "pipe"] });
+        child = spawn("python3", ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)],
+            { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
         let stderr = "";
         child.stderr!.on("data", (d) => { stderr = (stderr + d).slice(-4000); });
         const exited = new Promise<never>((_, reject) => child!.on("exit", (code) =>

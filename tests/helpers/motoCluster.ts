@@ -25,6 +25,8 @@ export interface MotoClusterOpts {
     protectNew?: boolean;
     /** Static host port (bridge networking) the service's tasks bind, as ECS reports in their network bindings. @default none */
     hostPort?: number;
+    /** The fixture's credentials, for a moto that enforces IAM. @default any */
+    credentials?: Credentials;
     /** Network mode of the service's task definition. @default "bridge" */
     networkMode?: "bridge" | "awsvpc";
     /**
@@ -53,9 +55,15 @@ export interface Clients {
     elb: elb.ElasticLoadBalancingV2Client;
 }
 
-const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
+/** The credentials the fixture sends with; any pair does unless moto enforces IAM. */
+export interface Credentials {
+    accessKeyId: string;
+    secretAccessKey: string;
+}
 
-export function clientsFor(endpoint: string): Clients {
+const TESTING: Credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
+
+export function clientsFor(endpoint: string, credentials: Credentials = TESTING): Clients {
     // A request moto never answers fails after 10 s instead of stalling the fixture's loops.
     const config = { region: REGION, endpoint, credentials, requestHandler: { requestTimeout: 10_000, connectionTimeout: 5_000 } };
     return {
@@ -68,7 +76,7 @@ export function clientsFor(endpoint: string): Clients {
 }
 
 export async function createMotoCluster(endpoint: string, o: MotoClusterOpts): Promise<MotoCluster> {
-    const c = clientsFor(endpoint);
+    const c = clientsFor(endpoint, o.credentials);
     const subnets = await c.ec2.send(new ec2.DescribeSubnetsCommand({}));
     const subnet = subnets.Subnets![0];
     const lt = await c.ec2.send(new ec2.CreateLaunchTemplateCommand({

@@ -13,6 +13,7 @@ import { Cloud } from "../../provider/cloud";
 import { simCloud } from "../../provider/sim/cloud";
 import { AWS_NETWORK } from "../../provider/sim/network";
 import { buildCluster } from "../../provider/sim/scenario";
+import { assertListedOperations } from "../helpers/operations";
 
 describe("AWS Cloud port against moto @moto", function () {
     this.timeout(180_000);
@@ -28,8 +29,11 @@ describe("AWS Cloud port against moto @moto", function () {
 
     after(async () => {
         restoreEnv?.();
+        const sent = proxy?.scalerOperations();
         await proxy?.close();
         await moto?.stop();
+        // After every test, the nested suites' included: each AWS operation the scaler sent is one its permissions list.
+        if (sent !== undefined) assertListedOperations(sent);
     });
 
     const cloudFor = (m: MotoCluster): AwsCloud =>

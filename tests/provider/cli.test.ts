@@ -149,7 +149,7 @@ describe("spot-ecs command @moto", function () {
     it("retries a refused connection and then names the endpoint and the operation", () => {
         const r = runIn(hostEnv("http://127.0.0.1:9"), "plan", "--region", "us-east-1", "--cluster", "cli", "--asg", "g", "--timeout-seconds", "60");
         assert.equal(r.status, 1);
-        assert.match(r.stderr, /^spot-ecs plan: could not read cli\/g in us-east-1: RetriesExhaustedError: launchTemplateTarget failed after 8 attempts: .*ECONNREFUSED.* \(DescribeAutoScalingGroups to http:\/\/127\.0\.0\.1:9\)\n$/);
+        assert.match(r.stderr, /^spot-ecs plan: could not read cli\/g in us-east-1: RetriesExhaustedError: DescribeAutoScalingGroups failed after 8 attempts \(launchTemplateTarget\): .*ECONNREFUSED.* \(DescribeAutoScalingGroups to http:\/\/127\.0\.0\.1:9\)\n$/);
     });
 
     it("fails with exit status 1 naming what it could not read", () => {

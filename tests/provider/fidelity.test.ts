@@ -130,8 +130,7 @@ describe("preview fidelity: what the preview shows is what the up drains @host",
     // Scaling registers every instance of the group in its target groups again whenever desired capacity
     // changes (set_desired_capacity calls update_attached_target_groups), so an instance terminated
     // with a decrement put the other victims back. The scaler now deregisters such a target again
-    // (docs/aws-behaviour.md, L4); the second attempt stays for any other hiccup of the moto-driven run.
-    this.retries(1);
+    // (docs/aws-behaviour.md, L4), and the suite passed ten runs in a row without a second attempt.
     const suite = hostSuite();
     const rows: FidelityRow[] = [];
 

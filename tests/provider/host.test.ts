@@ -13,6 +13,7 @@ import { decodePartialFailure, Host, Props, REPO_ROOT, startHost } from "../help
 import { hostEnv, inputsFor, rollGroupTo } from "../helpers/scalerInputs";
 import { FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY } from "../helpers/env";
 import { serializeLikeDynamicResource } from "../helpers/serialize";
+import { assertListedOperations } from "../helpers/operations";
 
 describe("scaler through the SDK's dynamic-provider host @host", function () {
     this.timeout(180_000);
@@ -30,8 +31,11 @@ describe("scaler through the SDK's dynamic-provider host @host", function () {
 
     after(async () => {
         await host?.stop();
+        const sent = proxy?.scalerOperations();
         await proxy?.close();
         await moto?.stop();
+        // Each AWS operation the scaler sent through the host is one its permissions list.
+        if (sent !== undefined) assertListedOperations(sent);
     });
 
     describe("Check", () => {

@@ -87,7 +87,7 @@ export async function scenario(seed: number, faults: Record<string, number>, tra
     for (; runs < 4 && !converged; runs++) {
         const r = await simReconcile(world, runs === 0 ? settings : { ...settings, draining: { ...settings.draining, standaloneTasks: "stop" } },
             { seed, faults: { ...cloudFaults, seed: seed * 10 + runs } }).then((x) => x, (e) => e);
-        trace?.(`run ${runs + 1}: ${r instanceof Error ? `error: ${r.message}` : r.lines.join("\n")}`);
+        trace?.(`run ${runs + 1}: ${r instanceof Error ? `error: ${r.message}` : [...r.lines, ...r.plan.notes.map((n: string) => `note: ${n}`)].join("\n")}`);
         for (const kindName of ["throttle", "serverError", "hang"] as const) faults[kindName] += (r.cloud?.faults?.[kindName] ?? 0);
         // An operator fixes what was stuck before the next run, and any deployment configuration under
         // which ECS can neither stop a task first (min healthy 100%) nor start one first (max percent

@@ -2,6 +2,10 @@
 // Spot launches, and comes back to Spot after spotRevertAfterSeconds without one, replacing the
 // fallback instances drained and surge-first. On plain data and on the simulated cluster.
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { SPOT_CAPACITY_CODES } from "../../provider/cloud";
+import { STILL_FAILING_SECONDS } from "../../provider/planner/spotFallback";
 import { plan } from "../../provider/planner";
 import { WINDOW_PATTERN } from "../../provider/settings";
 import { windowState } from "../../provider/window";
@@ -154,5 +158,14 @@ describe("a Spot drought on the simulated cluster", () => {
         assert.deepEqual([...new Set(launched.map((i) => `${i.lifecycle} ${i.zone}`))], ["spot us-east-1b"]);
         assert.ok(world.launchFailures.length > 0, "the attempt in us-east-1a failed and is on record");
         assert.equal(world.liveInstances().length, world.group.desired);
+    });
+});
+
+describe("docs/how-it-works.md on Spot running dry", () => {
+    it("names every EC2 error the scaler counts as Spot running dry, and how long a failed launch counts", () => {
+        const page = fs.readFileSync(path.join(__dirname, "../../docs/how-it-works.md"), "utf8");
+        const section = page.slice(page.indexOf("## When Spot runs dry"), page.indexOf("\n## ", page.indexOf("## When Spot runs dry") + 1));
+        for (const code of SPOT_CAPACITY_CODES) assert.ok(section.includes(`\`${code}\``), code);
+        assert.ok(section.includes(`a failed launch in the last ${STILL_FAILING_SECONDS} s`));
     });
 });

@@ -119,6 +119,17 @@ describe("retrying", () => {
         assert.equal(calls, RETRY_MAX_ATTEMPTS);
     });
 
+    it("names the AWS operation that failed, and the scaler's step with it, when the error says which", async () => {
+        await assert.rejects(retrying("setContainerInstanceState", async () => {
+            throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException", operation: "UpdateContainerInstancesState" });
+        }, manualDeps(0)), (e: unknown) => {
+            assert.equal((e as Error).message, `UpdateContainerInstancesState failed after ${RETRY_MAX_ATTEMPTS} attempts (setContainerInstanceState): `
+                + "ThrottlingException: Rate exceeded");
+            assert.equal((e as { operation: string }).operation, "UpdateContainerInstancesState");
+            return true;
+        });
+    });
+
     it("does not retry an error that will not go away", async () => {
         let calls = 0;
         await assert.rejects(retrying("TerminateInstanceInAutoScalingGroup", async () => {
