@@ -329,11 +329,14 @@ async function onTimeout(ctx: BatchContext, s: VictimState, counted: number, gra
 async function holdUnplaceable(ctx: BatchContext, tasksOf: Map<VictimState, ObservedTask[]>, group: GroupState): Promise<void> {
     const bound = [...tasksOf].filter(([s, tasks]) => !s.done && tasks.some((t) => (t.needs?.memberOf ?? []).length > 0));
     if (bound.length === 0) return;
-    const others = activeContainers(group, await ctx.run.cloud.listContainerInstances())
-        .filter((c) => !ctx.plannedVictims.has(c.ec2InstanceId)).map((c) => ({ attributes: c.attributes ?? {} }));
+    const listed = await ctx.run.cloud.listContainerInstances();
+    const others = activeContainers(group, listed).filter((c) => !ctx.plannedVictims.has(c.ec2InstanceId)).map((c) => ({ attributes: c.attributes ?? {} }));
+    const byArn = new Map(listed.map((c) => [c.arn, c]));
     for (const [s, tasks] of bound) {
         const stuck = firstUnmetMemberOf(tasks.filter((t) => !t.daemon && isMeantToRun(t)), others);
         if (stuck === undefined) continue;
+        // A held victim stays: the next victims' tasks may go to it.
+        others.push({ attributes: byArn.get(s.victim.containerInstanceArn ?? "")?.attributes ?? {} });
         s.done = true;
         ctx.entries.instances[s.victim.instanceId] = "held";
         ctx.run.log(`${s.victim.instanceId} held, not drained: task ${taskId(stuck.task.arn)} (${stuck.task.group}) needs memberOf(${stuck.expression}), `

@@ -148,6 +148,8 @@ export interface Observed {
     /** Bounds as declared (the group takes them in this update, before the scaler runs). */
     minSize: number;
     maxSize: number;
+    /** The bounds the group holds now, where they were read. */
+    groupBounds?: { minSize: number; maxSize: number };
     /** Instance types as declared; an instance of another type is replaced. Undefined: any type is current. */
     instanceTypes?: string[];
     /** The launch template version every instance should run. */
@@ -188,7 +190,8 @@ export interface Victim {
 export type Action =
     | {
         kind: "set-desired";
-        cause: "scale-out" | "surge";
+        /** `keep`: desired capacity raised to the instances that must stay, their tasks fitting nowhere else. */
+        cause: "scale-out" | "surge" | "keep";
         from: number;
         to: number;
         /** ACTIVE container instances to wait for after the change; 0 waits for none. */

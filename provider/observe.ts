@@ -64,6 +64,7 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
         desired: group.desired,
         minSize: target.minSize ?? group.minSize,
         maxSize: target.maxSize ?? group.maxSize,
+        groupBounds: { minSize: group.minSize, maxSize: group.maxSize },
         ...(target.instanceTypes === undefined ? {} : { instanceTypes: target.instanceTypes }),
         target: { launchTemplateId: target.launchTemplateId, version: target.launchTemplateVersion },
         instances,

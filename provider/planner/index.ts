@@ -5,6 +5,7 @@ import { Observed, Plan } from "../model";
 import { Policy } from "../settings";
 import { isLow, PlanContext, planContext, readings } from "./context";
 import { boundedDesired, Decision, isLive, isOutdated, NOTHING } from "./fleet";
+import { drainsHoldingServicesShort } from "./relief";
 import { planReplacements } from "./replacement";
 import { planExcess, planScaleInPhase } from "./scaleIn";
 import { desiredAfter, planBounds, planScaleOut, planUnplaced } from "./scaleOut";
@@ -30,7 +31,8 @@ function changesCapacity(...decisions: Decision[]): boolean {
  * 3. replacement of outdated, stray and fallback instances: always, surging from (2)'s desired capacity;
  * 4. the excess above desired capacity: only when nothing before acts and no replacement or surge is under way;
  * 5. scale-in: only when nothing before changes desired capacity or drains, and nothing is replaced;
- * 6. undoing drains no longer needed and protecting instances, which run first.
+ * 6. undoing drains no longer needed, or that hold a service short (relief.ts), and protecting
+ *    instances, which run first.
  * Actions come in the order they must run; `notes` say what was held back and why.
  */
 export function plan(observed: Observed, p: Policy, now: number = observed.now): Plan {
@@ -40,20 +42,21 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     const spot = planSpotCapacity(ctx.o, p, now);
     const unplaced = anyAction(bounds, spot) ? NOTHING : planUnplaced(ctx);
     const scaleOut = anyAction(bounds, spot, unplaced) ? NOTHING : planScaleOut(ctx);
-    const replacement = planReplacements(ctx, spot.revert, desiredAfter(ctx, scaleOut));
+    const undone = drainsHoldingServicesShort(ctx);
+    const replacement = planReplacements(ctx, spot.revert, desiredAfter(ctx, scaleOut), undone);
     const excess = anyAction(bounds, spot, unplaced, scaleOut, replacement) || replacement.replaceNow.length > 0 || ctx.o.surgeBaseline !== undefined
-        ? NOTHING : planExcess(ctx);
-    const scaleIn = planScaleInPhase(ctx, replacement, excess, changesCapacity(bounds, spot, unplaced, scaleOut, replacement, excess));
+        ? NOTHING : planExcess(ctx, undone);
+    const scaleIn = planScaleInPhase(ctx, replacement, excess, changesCapacity(bounds, spot, unplaced, scaleOut, replacement, excess), undone);
     const phases = [bounds, spot, unplaced, scaleOut, replacement, excess, scaleIn];
     const planned = phases.flatMap((d) => d.actions);
-    const settle = planSettle(ctx, [...replacement.undrain, ...scaleIn.undrain], replacement.held, planned);
+    const settle = planSettle(ctx, [...replacement.undrain, ...scaleIn.undrain], replacement.held, planned, undone);
     return {
         actions: [...settle.actions, ...planned],
         notes: [...notices.notes, ...phases.flatMap((d) => d.notes), ...settle.notes],
     };
 }
 
-/** What the plan says of the cluster whatever it decides: unsafe group settings, foreign drains, missing data. */
+/** What the plan says of the cluster whatever it decides: unsafe group settings, foreign drains, bounds not applied yet, missing data. */
 function planNotices(ctx: PlanContext): Decision {
     const { o, c, r } = ctx;
     const notes: string[] = [];
@@ -63,6 +66,12 @@ function planNotices(ctx: PlanContext): Decision {
     }
     for (const i of c.foreignDraining) {
         notes.push(`${i.instanceId} is DRAINING but not by the scaler (Spot interruption notice or an operator): left alone`);
+    }
+    for (const bound of ["minSize", "maxSize"] as const) {
+        const held = o.groupBounds?.[bound];
+        if (held !== undefined && held !== o[bound]) {
+            notes.push(`${bound} ${o[bound]} as declared: the group holds ${held} until a full \`pulumi up\` applies it (a run of the scaler alone does not)`);
+        }
     }
     if ((r.cpu === undefined || r.memory === undefined) && c.registered.length > 0) {
         notes.push(`no scaling decision: fewer than ${ctx.p.scaling.evaluationMinutes} minutes of reservation data`);

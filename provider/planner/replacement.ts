@@ -25,10 +25,10 @@ export interface ReplacementDecision extends Decision {
 
 /**
  * Replaces what is outdated, stray or left On-Demand by a fallback (`revert`), finishing drains a
- * previous run began; surges from `desired` (after this plan's scale-out). With nothing to replace
- * and a surge still recorded, the surge record is cleared.
+ * previous run began but those `undone`; surges from `desired` (after this plan's scale-out). With
+ * nothing to replace and a surge still recorded, the surge record is cleared.
  */
-export function planReplacements(ctx: PlanContext, revert: ObservedInstance[], desired: number): ReplacementDecision {
+export function planReplacements(ctx: PlanContext, revert: ObservedInstance[], desired: number, undone: Map<Registered, string>): ReplacementDecision {
     const { o, p, c, now } = ctx;
     const replacing = [...c.outdated.filter((i) => !isForeignDraining(i)), ...c.live.filter((i) => isStray(i, o, now))];
     const revertIds = new Set(revert.map((i) => i.instanceId));
@@ -40,14 +40,14 @@ export function planReplacements(ctx: PlanContext, revert: ObservedInstance[], d
     const launching = o.surgeBaseline === undefined && Math.min(o.maxSize, desired + replacing.length) > c.live.length;
     const held = heldByConstraints(o, c, replacing, launching);
     const notes = [...held].map(([i, why]) => `replacement of ${i.instanceId} held: ${why}; it is replaced once another instance meets it`);
-    const undrain = c.ourDraining.filter((i) => i.container.drainMark === "replace" && (!replacing.includes(i) || held.has(i)));
-    const replaceNow = replacing.filter((i) => !held.has(i));
+    const undrain = c.ourDraining.filter((i) => i.container.drainMark === "replace" && (!replacing.includes(i) || held.has(i) || undone.has(i as Registered)));
+    const replaceNow = replacing.filter((i) => !held.has(i) && !undone.has(i as Registered));
     const decided = { replacing, replaceNow, held, undrain };
     if (replaceNow.length > 0) {
         const replacement = planReplacement(o, p, c, replaceNow, desired, now, revertIds);
         return { ...decided, actions: replacement.actions, notes: [...notes, ...replacement.notes] };
     }
-    if (o.surgeBaseline !== undefined && held.size === 0) {
+    if (o.surgeBaseline !== undefined && held.size === 0 && !replacing.some((i) => undone.has(i as Registered))) {
         return { ...decided, notes, actions: [{ kind: "end-surge", baseline: o.surgeBaseline,
             reason: `replacement finished: forget the surge record (desired was ${o.surgeBaseline} before it)` }] };
     }
@@ -64,7 +64,9 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
     const actions: Action[] = [];
     const notes: string[] = [];
     const d = p.draining;
-    const baseline = o.surgeBaseline ?? desired;
+    // A surge recorded before desired capacity was lowered (a lowered maxSize lowers it) cannot be
+    // returned to: the group now holds at most `desired` (within maxSize) outside a surge.
+    const baseline = Math.min(o.surgeBaseline ?? desired, desired);
     const minActive = Math.ceil(baseline * d.minHealthyPercent / 100);
     const surgeTo = Math.max(desired, Math.min(o.maxSize, baseline + replacing.length));
 
@@ -97,31 +99,30 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
 
     const batches: Victim[][] = [];
     const waits: number[] = [];
-    let order = 0;
-    const victimOf = (i: ObservedInstance): Victim => {
-        const decrement = order >= replacing.length - decrements;
-        order++;
-        return {
-            instanceId: i.instanceId,
-            containerInstanceArn: i.container?.arn,
-            lifecycle: i.lifecycle,
-            tasks: taskCount(i),
-            decrement,
-            reason: revertIds.has(i.instanceId) && !isOutdated(i, o) ? "back to Spot: On-Demand, launched while Spot was unavailable"
-                : isOutdated(i, o) ? outdatedReason(i, o)
-                : `not registered with the cluster ${Math.floor((now - i.launchTime!) / 60_000)} min after launch`,
-        };
-    };
+    const victimOf = victimsInOrder(o, replacing.length - decrements, revertIds, now);
     let pending = [...costly];
-    const first = free.map(victimOf);
+    // Instances that never registered hold no task and serve nothing: when others are replaced too, they
+    // go in a batch of their own, first, which no service's gate can hold.
+    const unregistered = free.filter((i) => i.container === undefined);
+    const alone = unregistered.length > 0 && unregistered.length < free.length + costly.length;
+    if (alone) {
+        const batch = unregistered.map(victimOf);
+        batches.push(batch);
+        waits.push(0);
+        // The group launches their replacements at once: they come back ACTIVE before the next batch.
+        active += batch.filter((v) => !v.decrement).length;
+    }
+    const first = free.filter((i) => !alone || i.container !== undefined).map(victimOf);
     let replacements = first.filter((v) => !v.decrement).length;
     if (first.length > 0 || pending.length > 0) {
         const k = Math.max(0, Math.min(d.batchSize, pending.length, active - minActive));
         const batch = [...first, ...pending.slice(0, k).map(victimOf)];
         pending = pending.slice(k);
-        batches.push(batch);
-        // A batch of victims that are already out of service costs no ACTIVE capacity: no wait.
-        waits.push(k > 0 ? minActive + k : 0);
+        if (batch.length > 0) {
+            batches.push(batch);
+            // A batch of victims that are already out of service costs no ACTIVE capacity: no wait.
+            waits.push(k > 0 ? minActive + k : 0);
+        }
         active = active - k;
         replacements += batch.slice(first.length).filter((v) => !v.decrement).length;
     }
@@ -154,6 +155,28 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
 }
 
 /**
+ * The victim of each instance, in the order they are taken: from the `replaced`-th on, a termination
+ * lowers desired capacity instead of letting the group launch a replacement.
+ */
+function victimsInOrder(o: Observed, replaced: number, revertIds: Set<string>, now: number): (i: ObservedInstance) => Victim {
+    let order = 0;
+    return (i) => {
+        const decrement = order >= replaced;
+        order++;
+        return {
+            instanceId: i.instanceId,
+            containerInstanceArn: i.container?.arn,
+            lifecycle: i.lifecycle,
+            tasks: taskCount(i),
+            decrement,
+            reason: revertIds.has(i.instanceId) && !isOutdated(i, o) ? "back to Spot: On-Demand, launched while Spot was unavailable"
+                : isOutdated(i, o) ? outdatedReason(i, o)
+                : `not registered with the cluster ${Math.floor((now - i.launchTime!) / 60_000)} min after launch`,
+        };
+    };
+}
+
+/**
  * Replacement victims with a task whose `memberOf` constraint no ACTIVE instance that stays meets,
  * when this run launches no new instance that might (the executor checks again once new ones have
  * registered). ECS would stop such a task on the DRAINING instance and have nowhere to start it.
@@ -165,9 +188,13 @@ function heldByConstraints(o: Observed, c: Classified, replacing: ObservedInstan
     const tasksOf = c.tasksOn;
     const offers = c.active.filter((i) => !victims.has(i.instanceId)).map((i) => offerOf(i, tasksOf.get(i.container.arn) ?? []));
     for (const i of replacing.filter((x): x is Registered => x.container !== undefined && (isActive(x) || x.container.drainMark === "replace"))) {
-        const stuck = firstUnmetMemberOf((tasksOf.get(i.container.arn) ?? []).filter((t) => !t.daemon && isMeantToRun(t)), offers);
+        const tasks = tasksOf.get(i.container.arn) ?? [];
+        const stuck = firstUnmetMemberOf(tasks.filter((t) => !t.daemon && isMeantToRun(t)), offers);
         if (stuck !== undefined) {
             held.set(i, `task ${taskId(stuck.task.arn)} (${stuck.task.group}) needs memberOf(${stuck.expression}), which no instance that stays meets`);
+            // A held victim stays: the tasks of the next victims may go to it (one old instance in a zone
+            // is kept for the zone's tasks, not all of them).
+            if (isActive(i)) offers.push(offerOf(i, tasks));
         }
     }
     return held;

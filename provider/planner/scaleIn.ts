@@ -19,10 +19,11 @@ export interface ScaleInDecision extends Decision {
  * this run): resumes the scale-in drains of earlier runs that are still needed and picks new
  * victims; the other scale-in drains, those of the excess excepted, are undone.
  */
-export function planScaleInPhase(ctx: PlanContext, replacement: ReplacementDecision, excess: Decision, held: boolean): ScaleInDecision {
+export function planScaleInPhase(ctx: PlanContext, replacement: ReplacementDecision, excess: Decision, held: boolean,
+    undone: Map<Registered, string>): ScaleInDecision {
     const { c, low, lowText, cooldownLeft } = ctx;
     const s = ctx.p.scaling;
-    const scaleInDrains = c.ourDraining.filter((i) => i.container.drainMark === "scale-in" && !replacement.replacing.includes(i));
+    const scaleInDrains = c.ourDraining.filter((i) => i.container.drainMark === "scale-in" && !replacement.replacing.includes(i) && !undone.has(i));
     let decided: Decision & { kept: Registered[] } = { actions: [], notes: [], kept: [] };
     if (low && replacement.replaceNow.length === 0 && !held) {
         if (cooldownLeft > 0 && scaleInDrains.length === 0) {
@@ -34,7 +35,8 @@ export function planScaleInPhase(ctx: PlanContext, replacement: ReplacementDecis
         decided.notes.push(`scale-in held until the replacement is done: ${lowText}`);
     }
     const excessVictims = new Set(excess.actions.flatMap((a) => a.kind === "drain" ? a.victims.map((v) => v.instanceId) : []));
-    const undrain = scaleInDrains.filter((i) => !decided.kept.includes(i) && !excessVictims.has(i.instanceId));
+    const undrain = [...scaleInDrains.filter((i) => !decided.kept.includes(i) && !excessVictims.has(i.instanceId)),
+        ...c.ourDraining.filter((i) => i.container.drainMark === "scale-in" && undone.has(i))];
     return { actions: decided.actions, notes: decided.notes, undrain };
 }
 
@@ -71,7 +73,7 @@ function scaleInBatches<I extends ObservedInstance>(victims: I[], active: number
  * terminations do not lower desired capacity (it is already lower). Not while instances launch: a
  * rebalance recommendation or a replacement briefly takes the group above desired by itself.
  */
-export function planExcess(ctx: PlanContext): Decision {
+export function planExcess(ctx: PlanContext, undone: Map<Registered, string>): Decision {
     const { o, p, c } = ctx;
     // Instances someone else is draining (a Spot notice) are on their way out already.
     const excess = c.live.length - c.foreignDraining.length - o.desired;
@@ -85,7 +87,7 @@ export function planExcess(ctx: PlanContext): Decision {
     // Drain only instances whose tasks fit on those that stay, by ECS's placement rules, as a scale-in.
     const room = roomOf(c.active, c.tasksOn);
     // A drain an earlier run began is checked again like any other: if its tasks no longer fit, it is undone.
-    const resumed = c.ourDraining.filter((i) => i.container.drainMark === "scale-in");
+    const resumed = c.ourDraining.filter((i) => i.container.drainMark === "scale-in" && !undone.has(i));
     const victims: ObservedInstance[] = [...free];
     const notes: string[] = [];
     for (const i of victims) room.remove(i.instanceId);
@@ -103,9 +105,31 @@ export function planExcess(ctx: PlanContext): Decision {
         victims.push(candidate);
     }
     victims.splice(excess);
-    const actions = scaleInBatches(victims, c.active.length, p.draining.batchSize, () => ({ decrement: false, reason: `above ${cause}` }),
+    // The group's own desired capacity is above the bounded one when it has not taken the declared maxSize
+    // (a preview, or a run of the scaler alone): those terminations lower it, or the group would relaunch.
+    let decrements = Math.max(0, ctx.observedDesired - o.desired);
+    const actions = scaleInBatches(victims, c.active.length, p.draining.batchSize, () => ({ decrement: decrements-- > 0, reason: `above ${cause}` }),
         (b, batches, slice) => `remove ${plural(slice.length, "instance")} above ${cause} (${c.live.length} in the group), batch ${b + 1} of ${batches}`);
-    return { actions, notes };
+    const kept = keepWhatMustStay(ctx, excess - victims.length);
+    return { actions: [...kept.actions, ...actions], notes: [...notes, ...kept.notes] };
+}
+
+/**
+ * `stay` instances above desired capacity hold tasks that fit nowhere else: desired capacity is raised
+ * to count them (within maxSize), and when even maxSize is too low the plan says to what to raise it.
+ */
+function keepWhatMustStay(ctx: PlanContext, stay: number): Decision {
+    const { o, c } = ctx;
+    if (stay <= 0) return { actions: [], notes: [] };
+    const needed = o.desired + stay;
+    const keep = Math.min(o.maxSize, needed);
+    const why = `the tasks of ${plural(stay, "instance")} above it fit nowhere else`;
+    return {
+        actions: keep <= ctx.observedDesired ? [] : [{ kind: "set-desired", cause: "keep", from: ctx.observedDesired, to: keep, waitForActive: 0,
+            reason: `desired capacity ${ctx.observedDesired} → ${keep}: ${why}` }],
+        notes: needed <= o.maxSize ? [] : [`maxSize ${o.maxSize} is too low for the tasks: ${needed} of the ${c.live.length} instances must stay; `
+            + `raise maxSize to ${needed}`],
+    };
 }
 
 /**

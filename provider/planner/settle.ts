@@ -8,9 +8,11 @@ import { Decision, Registered, versionLabel } from "./fleet";
 /**
  * Undoes the drains in `undrain` (from the replacement and scale-in phases, in that order) but those
  * of Spot instances about to be interrupted, clears drain marks left on ACTIVE instances that
- * `planned` does not drain, and protects unprotected instances. `held`: replacement victims held back.
+ * `planned` does not drain, and protects unprotected instances. `held`: replacement victims held back;
+ * `undone`: drains that hold a service short, with why.
  */
-export function planSettle(ctx: PlanContext, undrain: Registered[], held: Map<ObservedInstance, string>, planned: Action[]): Decision {
+export function planSettle(ctx: PlanContext, undrain: Registered[], held: Map<ObservedInstance, string>, planned: Action[],
+    undone: Map<Registered, string>): Decision {
     const { c, low } = ctx;
     // A Spot instance with its interruption notice goes within two minutes: tasks put back on it would die.
     const notes = undrain.filter((x) => x.spotInterrupted)
@@ -23,8 +25,8 @@ export function planSettle(ctx: PlanContext, undrain: Registered[], held: Map<Ob
         kind: "undrain",
         instanceId: i.instanceId,
         containerInstanceArn: i.container.arn,
-        reason: i.container.drainMark === "replace"
-            ? (held.has(i) ? `undrain ${i.instanceId}: its replacement is held (see the note)` : `undrain ${i.instanceId}: launch template ${versionLabel(i)} is current again`)
+        reason: undone.has(i) ? `undrain ${i.instanceId}: ${undone.get(i)}`
+            : i.container.drainMark === "replace" ? (held.has(i) ? `undrain ${i.instanceId}: its replacement is held (see the note)` : `undrain ${i.instanceId}: launch template ${versionLabel(i)} is current again`)
             : `undrain ${i.instanceId}: scale-in no longer needed (${low ? "its tasks no longer fit on the rest" : "reservation is not below the low thresholds"})`,
     })), ...staleMarks.map((i): Action => ({
         kind: "undrain",

@@ -1,16 +1,27 @@
 // Simulated EC2: Spot interruption notices, and the EC2 calls of the Cloud port (each instance's
 // lifecycle and launch time, the interruption notices given).
 import { Cloud } from "../cloud";
+import { tryLaunch } from "./autoScaling";
 import { AWS_WIRE } from "./network";
 import { SimCall, SimState } from "./state";
 
-/** A Spot interruption notice: the agent drains at once; the instance is gone after the notice period. */
+/**
+ * A Spot interruption notice: the agent drains at once; the instance is gone after the notice period.
+ * With Capacity Rebalancing on, the group launches a replacement as soon as the notice arrives (and
+ * the interrupted instance no longer counts toward desired capacity); without it, the group learns of
+ * the interruption only when EC2 terminates the instance.
+ */
 export function interrupt(w: SimState, id: string): void {
     const inst = w.instances.get(id)!;
-    // The group learns of it only when EC2 terminates the instance; until then it stays InService.
     inst.interruptAt = w.now + w.timings.spotNoticeSeconds * 1000;
     if (w.spotDraining && inst.container?.status === "ACTIVE") inst.container.status = "DRAINING";
     w.log("spot", `interruption notice for ${id}; terminating at +${w.timings.spotNoticeSeconds} s`);
+    if (w.capacityRebalance && inst.asgState === "InService" && ![...w.groupEvents.rebalancing.values()].includes(id)) {
+        const fresh = tryLaunch(w);
+        if (fresh === undefined) return;
+        w.groupEvents.rebalancing.set(fresh.id, id);
+        w.log("asg", `interruption notice for ${id}: launched ${fresh.id} to replace it (Capacity Rebalancing)`);
+    }
 }
 
 /** The EC2 calls of the Cloud port on the simulated cluster. */

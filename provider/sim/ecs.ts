@@ -273,9 +273,9 @@ function containerView(world: SimState, c: SimContainer): ClusterContainerInstan
         agentConnected: c.agentConnected,
         registered: { ...c.registered },
         remaining: { cpu: c.registered.cpu - reserved.cpu, memory: c.registered.memory - reserved.memory },
-        // As in ECS, the counters leave out tasks whose desired status is already STOPPED.
+        // As in ECS: running counts the tasks ECS still means to run, pending those whose last status is PENDING.
         runningTasks: tasks.filter((t) => meantToRun(t) && t.status === "RUNNING").length,
-        pendingTasks: tasks.filter((t) => meantToRun(t) && t.status === "PENDING").length,
+        pendingTasks: tasks.filter((t) => t.status === "PENDING").length,
         ...(mark === undefined ? {} : { drainMark: mark }),
         portsInUse: offer.portsInUse,
         freeGpus: offer.freeGpus ?? 0,

@@ -25,10 +25,18 @@ export function healthReplacement(world: SimState, id: string): void {
     startTermination(world, inst, "asg");
 }
 
-/** StartInstanceRefresh: replaces every instance in the group, one at a time, each once the previous replacement is in service. */
-export function startInstanceRefresh(world: SimState): void {
-    world.groupEvents.refresh = { queue: world.liveInstances().map((i) => i.id) };
-    world.log("operator", `instance refresh of ${world.groupEvents.refresh.queue.length} instance(s)`);
+/** Hours an instance refresh waits for an instance's scale-in protection to be removed before it fails. */
+export const REFRESH_PROTECTED_WAIT_HOURS = 1;
+
+/**
+ * StartInstanceRefresh: replaces every instance in the group, one at a time, each once the previous
+ * replacement is in service. An instance protected from scale-in is not replaced: with
+ * `ScaleInProtectedInstances` "Wait" (the API's default) the refresh waits for its protection to be
+ * removed, for an hour, and then fails; with "Ignore" (the console's) it skips it.
+ */
+export function startInstanceRefresh(world: SimState, protectedInstances: "Wait" | "Ignore" = "Wait"): void {
+    world.groupEvents.refresh = { queue: world.liveInstances().map((i) => i.id), protectedInstances };
+    world.log("operator", `instance refresh of ${world.groupEvents.refresh.queue.length} instance(s), protected instances: ${protectedInstances}`);
 }
 
 export function advanceGroupEvents(world: SimState): void {
@@ -37,6 +45,9 @@ export function advanceGroupEvents(world: SimState): void {
         const old = world.instances.get(oldId)!;
         if (fresh.asgState === "Terminated" || old.asgState === "Terminated" || old.asgState === "Terminating") {
             world.groupEvents.rebalancing.delete(freshId);
+        } else if (old.interruptAt !== undefined) {
+            // Replaced at its interruption notice: EC2 interrupts it; until then it does not count toward desired.
+            continue;
         } else if (fresh.asgState === "InService") {
             world.groupEvents.rebalancing.delete(freshId);
             startTermination(world, old, "asg");
@@ -51,8 +62,17 @@ export function advanceGroupEvents(world: SimState): void {
     if (live.length < world.group.desired || live.some((i: SimInstance) => i.asgState !== "InService")) return;
     let next: SimInstance | undefined;
     while (next === undefined && refresh.queue.length > 0) {
-        const candidate = world.instances.get(refresh.queue.shift()!);
-        if (candidate !== undefined && candidate.asgState === "InService") next = candidate;
+        const candidate = world.instances.get(refresh.queue[0]);
+        if (candidate !== undefined && candidate.asgState === "InService" && candidate.protectedFromScaleIn && refresh.protectedInstances === "Wait") {
+            refresh.waitingSince = refresh.waitingSince ?? world.now;
+            if (world.now - refresh.waitingSince < REFRESH_PROTECTED_WAIT_HOURS * 3_600_000) return;
+            world.log("asg", `instance refresh failed: ${candidate.id} stayed protected from scale-in for ${REFRESH_PROTECTED_WAIT_HOURS} h`);
+            world.groupEvents.refresh = undefined;
+            return;
+        }
+        refresh.queue.shift();
+        refresh.waitingSince = undefined;
+        if (candidate !== undefined && candidate.asgState === "InService" && !candidate.protectedFromScaleIn) next = candidate;
     }
     if (next === undefined) {
         world.groupEvents.refresh = undefined;

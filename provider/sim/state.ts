@@ -178,8 +178,11 @@ export const MINUTE = 60_000;
 export interface GroupEvents {
     /** Replacement instance → the instance a rebalance recommendation is replacing. */
     rebalancing: Map<string, string>;
-    /** Instances an instance refresh has yet to replace, and the one it is replacing now. */
-    refresh: { queue: string[]; current?: string } | undefined;
+    /**
+     * Instances an instance refresh has yet to replace, the one it is replacing now, what it does with
+     * instances protected from scale-in, and since when it has waited for one.
+     */
+    refresh: { queue: string[]; current?: string; protectedInstances: "Wait" | "Ignore"; waitingSince?: number } | undefined;
 }
 
 /**

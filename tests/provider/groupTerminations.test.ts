@@ -72,13 +72,43 @@ describe("the group's own terminations on the simulated cluster", () => {
         assert.ok(lost(w) > 0, "the group terminated busy instances");
     });
 
-    for (const [event, act] of [
-        ["a rebalance recommendation", (w: SimWorld) => rebalanceRecommendation(w, w.liveInstances()[0].id)],
-        ["a health replacement", (w: SimWorld) => healthReplacement(w, w.liveInstances()[0].id)],
-        ["an instance refresh", (w: SimWorld) => startInstanceRefresh(w)],
+    it("launches a replacement at the interruption notice with Capacity Rebalancing on, and only once the instance is gone without it", () => {
+        for (const capacityRebalance of [true, false]) {
+            const w = world();
+            w.capacityRebalance = capacityRebalance;
+            const victim = w.liveInstances().find((i) => i.lifecycle === "spot")!;
+            const before = w.instances.size;
+            w.interrupt(victim.id);
+            w.clock.advance(60_000);
+            assert.equal(w.instances.size - before, capacityRebalance ? 1 : 0, `launched at the notice, capacityRebalance ${capacityRebalance}`);
+            w.clock.advance(5 * MINUTE);
+            assert.equal(w.instances.get(victim.id)!.asgState, "Terminated");
+            assert.equal(w.instances.size - before, 1, "a replacement either way once the instance is gone");
+            assert.equal(lost(w), 0, "the group lost no task (an interruption kills what it kills, not the group)");
+        }
+    });
+
+    for (const [protectedInstances, detail] of [["Wait", "fails after waiting an hour"], ["Ignore", "skips them"]] as const) {
+        it(`an instance refresh replaces no instance protected from scale-in: with ${protectedInstances} it ${detail}`, () => {
+            const w = world();
+            const before = w.liveInstances().map((i) => i.id);
+            startInstanceRefresh(w, protectedInstances);
+            w.clock.advance(30 * MINUTE);
+            assert.ok(w.groupEvents.refresh !== undefined === (protectedInstances === "Wait"), "a waiting refresh is still under way at 30 min");
+            w.clock.advance(40 * MINUTE);
+            assert.equal(w.groupEvents.refresh, undefined, "the refresh is over");
+            assert.deepEqual(w.liveInstances().map((i) => i.id), before, "every protected instance is still there");
+            if (protectedInstances === "Wait") assert.ok(w.events.some((e) => e.what.startsWith("instance refresh failed")));
+        });
+    }
+
+    for (const [event, act, spec] of [
+        ["a rebalance recommendation", (w: SimWorld) => rebalanceRecommendation(w, w.liveInstances()[0].id), {}],
+        ["a health replacement", (w: SimWorld) => healthReplacement(w, w.liveInstances()[0].id), {}],
+        ["an instance refresh of unprotected instances", (w: SimWorld) => startInstanceRefresh(w), { protectFromScaleIn: false }],
     ] as const) {
         it(`${event} waits in the managed-draining hook until the instance is empty`, () => {
-            const w = world();
+            const w = world(spec);
             const before = w.liveInstances().map((i) => i.id);
             act(w);
             w.clock.advance(40 * MINUTE);
@@ -89,7 +119,7 @@ describe("the group's own terminations on the simulated cluster", () => {
         });
 
         it(`${event} kills tasks when no managed draining is attached`, () => {
-            const w = world({ managedDraining: false });
+            const w = world({ ...spec, managedDraining: false });
             act(w);
             w.clock.advance(40 * MINUTE);
             assert.ok(lost(w) > 0);

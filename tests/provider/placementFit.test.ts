@@ -124,7 +124,24 @@ describe("excess above a lowered maxSize, by the same rules", () => {
             "i-0001 stays above maxSize 2: its 1 task would not fit on the other instances: port 80 in use on every other instance",
             "i-0002 stays above maxSize 2: its 1 task would not fit on the other instances: port 80 in use on every other instance",
             "i-0003 stays above maxSize 2: its 1 task would not fit on the other instances: port 80 in use on every other instance",
+            "maxSize 2 is too low for the tasks: 3 of the 3 instances must stay; raise maxSize to 3",
         ]);
+    });
+
+    it("raises desired capacity to the instances that must stay when maxSize leaves room", () => {
+        const hosts = [1, 2, 3].map((n) => host(n, { ports: ["tcp:80"] }));
+        const tasks = hosts.map((h) => task(h, { hostPorts: ["tcp:80"] }));
+        const p = plan(observed(hosts, { tasks, desired: 2, maxSize: 4 }), policy());
+        assert.deepEqual(drained(p), []);
+        assert.deepEqual(p.actions.map((a) => [a.kind, a.kind === "set-desired" ? a.to : undefined, a.reason]),
+            [["set-desired", 3, "desired capacity 2 → 3: the tasks of 1 instance above it fit nowhere else"]]);
+    });
+
+    it("lowers desired capacity with each termination above a declared maxSize the group has not taken (a run of the scaler alone)", () => {
+        const hosts = [1, 2, 3, 4].map((n) => host(n, {}));
+        const p = plan(observed(hosts, { tasks: [], desired: 4, maxSize: 2 }), policy({ draining: { batchSize: 2 } }));
+        assert.deepEqual(drained(p).length, 2);
+        assert.ok(p.actions.every((a) => a.kind !== "drain" || a.victims.every((v) => v.decrement)), "desired 4 → 2 with the terminations");
     });
 });
 

@@ -98,7 +98,11 @@ export async function scenario(seed: number, faults: Record<string, number>, tra
         // …and raises maxSize when the plan says a replacement has no room to surge (after maxSize was lowered).
         // Likewise when it says an instance above maxSize must stay because its tasks fit nowhere else.
         // And when it says a service cannot place tasks with the group at maxSize.
-        if (!(r instanceof Error) && r.plan.notes.some((n: string) => n.startsWith("replacement blocked") || / stays above maxSize /.test(n)
+        // When it says to what maxSize must go for the tasks to fit, the operator raises it that far.
+        const raiseTo = r instanceof Error ? undefined : r.plan.notes.map((n: string) => /raise maxSize to (\d+)$/.exec(n)?.[1]).find((x: string | undefined) => x !== undefined);
+        if (raiseTo !== undefined && Number(raiseTo) > world.group.maxSize) {
+            world.setMaxSize(Number(raiseTo), "operator");
+        } else if (!(r instanceof Error) && r.plan.notes.some((n: string) => n.startsWith("replacement blocked") || / stays above maxSize /.test(n)
             || /cannot place .* maxSize \d+ is reached$/.test(n))) {
             world.setMaxSize(world.group.maxSize + 1, "operator");
         }
