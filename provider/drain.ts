@@ -2,7 +2,7 @@
 // every victim until each is empty and terminated, or stuck past its timeout. What to do with a
 // victim at each look is decided by drainVerdict.ts; this file observes and carries the verdicts out.
 import { Cloud, ClusterContainerInstance, GroupState } from "./cloud";
-import { DrainClock, drainClock, nextMoment, STOP_GRACE_SECONDS, timeoutVerdict, Verdict, VictimMarks, victimVerdict } from "./drainVerdict";
+import { decrementNow, DrainClock, drainClock, nextMoment, STOP_GRACE_SECONDS, timeoutVerdict, Verdict, VictimMarks, victimVerdict } from "./drainVerdict";
 import { forEachLimit } from "./limit";
 import { Action, activeContainers, DrainPurpose, InstanceOutcome, isLiveState, isMeantToRun, ObservedTask, RunReport, serviceNames, taskId, Victim } from "./model";
 import { firstUnmetMemberOf } from "./placement";
@@ -357,8 +357,9 @@ function goneVictim(ctx: BatchContext, s: VictimState): void {
  */
 async function terminateVictim(ctx: BatchContext, s: VictimState, c: ClusterContainerInstance | undefined, clock: DrainClock): Promise<void> {
     const { cloud, deps, log } = ctx.run;
+    const decrement = s.victim.decrement && decrementNow(await cloud.describeGroup(), s.victim.instanceId);
     try {
-        await cloud.terminateInstance(s.victim.instanceId, s.victim.decrement);
+        await cloud.terminateInstance(s.victim.instanceId, decrement);
     } catch (error) {
         if (!(error instanceof Error && error.name === "ValidationError")) throw error;
         s.failure = `${s.victim.instanceId}: Auto Scaling refused to terminate it (${error.message}); it stays DRAINING `
@@ -375,7 +376,8 @@ async function terminateVictim(ctx: BatchContext, s: VictimState, c: ClusterCont
     s.done = true;
     ctx.entries.instances[s.victim.instanceId] = "terminated";
     ctx.entries.drainSeconds[s.victim.instanceId] = Math.round((deps.now() - clock.startedMs) / 1000);
-    log(`terminated ${s.victim.instanceId} (${s.victim.decrement ? "desired capacity lowered by 1" : "the group launches a replacement"})`);
+    log(`terminated ${s.victim.instanceId} (${decrement ? "desired capacity lowered by 1"
+        : s.victim.decrement ? "desired capacity is already down to the instances that stay" : "the group launches a replacement"})`);
 }
 
 /** Logs `detail` for a victim unless it is what was last logged for it. */

@@ -1,7 +1,8 @@
 // What to do with a draining victim at one look, decided from what that look saw alone: terminate it,
 // wait, read its tasks because the drain timed out, or call it stuck. Pure: the drain loop observes,
 // asks these functions, and carries out their answers.
-import { ObservedTask, serviceOf } from "./model";
+import { GroupState } from "./cloud";
+import { isLiveState, ObservedTask, serviceOf } from "./model";
 import { DrainingPolicy } from "./settings";
 
 /** Seconds past the longest deregistration delay that targets may take to leave `draining`. */
@@ -24,6 +25,8 @@ export interface DrainClock {
     longestDelay: number;
     targetTimeoutMs: number;
     stoppingTimeoutMs: number;
+    /** How long one task may be seen stopping (a deregistration delay, then the stop grace) before it counts as stuck. */
+    stoppingGraceMs: number;
 }
 
 /** A batch's timeouts, from when it started draining and the longest deregistration delay of its target groups. */
@@ -34,9 +37,9 @@ export function drainClock(startedMs: number, longestDelay: number, timeoutSecon
     const targetTimeoutMs = Math.max(timeoutMs, (longestDelay + TARGET_DELAY_SLACK_SECONDS) * 1000);
     // A task ECS is already stopping is on its way out: past the drain timeout it still gets its
     // deactivation (a deregistration delay) and its stop grace before the drain is called stuck.
-    const stoppingTimeoutMs = Math.max(targetTimeoutMs, timeoutMs
-        + (Math.max(longestDelay, ASSUMED_TASK_DEREGISTRATION_DELAY_SECONDS) + STOP_GRACE_SECONDS) * 1000);
-    return { startedMs, timeoutMs, longestDelay, targetTimeoutMs, stoppingTimeoutMs };
+    const stoppingGraceMs = (Math.max(longestDelay, ASSUMED_TASK_DEREGISTRATION_DELAY_SECONDS) + STOP_GRACE_SECONDS) * 1000;
+    const stoppingTimeoutMs = Math.max(targetTimeoutMs, timeoutMs + stoppingGraceMs);
+    return { startedMs, timeoutMs, longestDelay, targetTimeoutMs, stoppingTimeoutMs, stoppingGraceMs };
 }
 
 /** What the drain remembers of a victim from one look to the next. */
@@ -47,6 +50,8 @@ export interface VictimMarks {
     daemonGraceUntilMs?: number;
     /** When the instance was first seen empty: from then its services get the drain timeout to be whole again. */
     emptySinceMs?: number;
+    /** Each task seen being stopped, with the look (epoch ms) that first saw it so. */
+    stoppingSeenMs?: Record<string, number>;
 }
 
 /** What one look saw of one victim. */
@@ -124,7 +129,12 @@ export function victimVerdict(v: VictimSight, marks: VictimMarks, clock: DrainCl
         && (marks.daemonGraceUntilMs === undefined || elapsedMs >= marks.daemonGraceUntilMs)) {
         return { kind: "timed-out", detail, graceOver: elapsedMs >= (marks.daemonGraceUntilMs ?? Infinity) };
     }
-    if (v.stopping.length > 0 && elapsedMs >= clock.stoppingTimeoutMs) {
+    // Each task being stopped gets its deactivation and stop grace from the look that first saw it
+    // stopping: ECS stops a draining instance's daemon tasks only once its other tasks have stopped,
+    // so theirs begins late, and a chain of such stops is progress, not a stuck drain.
+    const stoppingSeenMs = Object.fromEntries(v.stopping.map((t) => [t.arn, marks.stoppingSeenMs?.[t.arn] ?? nowMs]));
+    const longestStopMs = nowMs - Math.min(nowMs, ...Object.values(stoppingSeenMs));
+    if (v.stopping.length > 0 && elapsedMs >= clock.stoppingTimeoutMs && longestStopMs >= clock.stoppingGraceMs) {
         return { kind: "stuck", detail, reason: `${id}: ${v.stopping.length} task(s) still stopping after ${Math.round(elapsedMs / 1000)} s `
             + `(${statuses(v.stopping)}): they were asked to stop and have not reached STOPPED` };
     }
@@ -132,7 +142,7 @@ export function victimVerdict(v: VictimSight, marks: VictimMarks, clock: DrainCl
         return { kind: "stuck", detail, reason: `${id}: still in target group ${v.inTargets.join(", ")} after ${Math.round(clock.targetTimeoutMs / 1000)} s `
             + `(deregistration delay ${clock.longestDelay} s)` };
     }
-    return { kind: "wait", detail };
+    return v.stopping.length > 0 || marks.stoppingSeenMs !== undefined ? { kind: "wait", detail, marks: { stoppingSeenMs } } : { kind: "wait", detail };
 }
 
 /** What to do at the drain timeout with the tasks still meant to run on a victim. */
@@ -180,7 +190,20 @@ export function nextMoment(clock: DrainClock, pending: VictimMarks[], nowMs: num
         clock.startedMs + clock.longestDelay * 1000,
         clock.startedMs + clock.timeoutMs, clock.startedMs + clock.targetTimeoutMs, clock.startedMs + clock.stoppingTimeoutMs,
         ...pending.flatMap((s) => [s.stopDeadlineMs, s.daemonGraceUntilMs === undefined ? undefined : clock.startedMs + s.daemonGraceUntilMs,
-            s.emptySinceMs === undefined ? undefined : s.emptySinceMs + clock.timeoutMs]),
+            s.emptySinceMs === undefined ? undefined : s.emptySinceMs + clock.timeoutMs,
+            ...Object.values(s.stoppingSeenMs ?? {}).map((seen) => seen + clock.stoppingGraceMs)]),
     ].flatMap((t) => t === undefined ? [] : [t + 1000]).filter((t) => t > nowMs);
     return moments.length === 0 ? Infinity : Math.min(...moments);
+}
+
+/**
+ * Whether the termination of a victim the plan meant to lower desired capacity with still should, by
+ * the group as it is now: only while the group would otherwise launch a replacement (desired
+ * capacity above the instances that stay). A maxSize lowered during the run lowers desired capacity
+ * by itself, and a decrement on top would take it below what stays. Auto Scaling refuses a decrement
+ * below minSize; at minSize the group launches a replacement, as minSize asks.
+ */
+export function decrementNow(group: Pick<GroupState, "desired" | "minSize" | "instances">, instanceId: string): boolean {
+    const staying = group.instances.filter((i) => i.instanceId !== instanceId && isLiveState(i.asgState)).length;
+    return group.desired > staying && group.desired > group.minSize;
 }

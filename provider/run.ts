@@ -94,11 +94,17 @@ async function waitForActive(run: RunContext, count: number, why: string): Promi
         // Fewer live instances in the group than needed: no container instance list can say otherwise,
         // and at thousands of instances that list is tens of requests.
         const live = group.instances.filter((i) => isLiveState(i.asgState)).length;
+        // Instances to launch, and maxSize lowered below what the batch needs (by hand or by a deploy):
+        // the group launches none past maxSize, so no wait can bring them.
+        if (live < count && group.maxSize < count) {
+            return { state: "FAILED", value: live, detail: `maxSize ${group.maxSize} holds fewer than the ${count} instances needed ACTIVE; raise maxSize to ${count} or lower draining.minHealthyPercent` };
+        }
         if (live < count) return { state: "RETRY", value: live, detail: `${live} instances in the group, ${count} ACTIVE needed` };
         listed = await cloud.listContainerInstances();
         const n = activeCount(group, listed);
         return { state: n >= count ? "DONE" : "RETRY", value: n, detail: `${n} instances ACTIVE, ${count} needed` };
     }, run.waitDeadline(registrationSeconds), deps, (detail) => run.log(`waiting ${why}: ${detail}`));
+    if (result.state === "FAILED") run.fail(`${why}: ${result.detail}; nothing was drained for it, and the next run continues from here`);
     if (result.state !== "DONE") {
         run.fail(`${why}: only ${result.detail} after ${registrationSeconds} s`
             + (run.deadlineLeft() <= 0 ? ` (update deadline of ${draining.maxUpdateSeconds} s reached)` : "")

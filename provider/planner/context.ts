@@ -1,4 +1,4 @@
-// What every phase of the plan reads: the observation with the group's declared bounds taken, its
+// What every phase of the plan reads: the observation within the bounds both declared and held, its
 // instances classified, the reservation readings over the evaluation window, and the cooldown.
 import { pct, statOf, sustainedAbove, sustainedBelow, WindowStat } from "../metrics";
 import { Observed } from "../model";
@@ -12,8 +12,14 @@ export interface Readings {
 }
 
 export interface PlanContext {
-    /** The observation as the group holds it once it has taken its declared bounds. */
+    /**
+     * The observation within the bounds both declared and held by the group: the tighter of each. A
+     * full `pulumi up` applies the declared ones before the scaler runs, so there they are the same; a
+     * run of the scaler alone leaves the group's, and Auto Scaling refuses a desired capacity outside them.
+     */
     o: Observed;
+    /** minSize and maxSize as declared (the observation's), for the notes. */
+    declared: { minSize: number; maxSize: number };
     /** Desired capacity as observed, before the bounds. */
     observedDesired: number;
     p: Policy;
@@ -50,15 +56,19 @@ function highReadings(r: Readings, p: Policy): string[] {
 
 /**
  * The context of one plan. The group takes its declared bounds before the scaler runs, and with them
- * a desired capacity inside them: a raised minSize launches instances, a lowered maxSize leaves some in excess.
+ * a desired capacity inside them: a raised minSize launches instances, a lowered maxSize leaves some in
+ * excess. Where the group holds tighter bounds (a run of the scaler alone), the plan keeps inside those.
  */
 export function planContext(observed: Observed, p: Policy, now: number): PlanContext {
-    const o: Observed = { ...observed, desired: boundedDesired(observed) };
+    const held = observed.groupBounds;
+    const bounds = { minSize: Math.max(observed.minSize, held?.minSize ?? 0), maxSize: Math.min(observed.maxSize, held?.maxSize ?? Infinity) };
+    const o: Observed = { ...observed, ...bounds, desired: boundedDesired({ ...observed, ...bounds }) };
     const r = readings(o, p, now);
     const s = p.scaling;
     const low = isLow(r, p);
     return {
         o,
+        declared: { minSize: observed.minSize, maxSize: observed.maxSize },
         observedDesired: observed.desired,
         p,
         now,

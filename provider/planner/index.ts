@@ -43,7 +43,7 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     const unplaced = anyAction(bounds, spot) ? NOTHING : planUnplaced(ctx);
     const scaleOut = anyAction(bounds, spot, unplaced) ? NOTHING : planScaleOut(ctx);
     const undone = drainsHoldingServicesShort(ctx);
-    const replacement = planReplacements(ctx, spot.revert, desiredAfter(ctx, scaleOut), undone);
+    const replacement = planReplacements(ctx, spot.revert, desiredAfter(ctx, unplaced.actions.length > 0 ? unplaced : scaleOut), undone);
     const excess = anyAction(bounds, spot, unplaced, scaleOut, replacement) || replacement.replaceNow.length > 0 || ctx.o.surgeBaseline !== undefined
         ? NOTHING : planExcess(ctx, undone);
     const scaleIn = planScaleInPhase(ctx, replacement, excess, changesCapacity(bounds, spot, unplaced, scaleOut, replacement, excess), undone);
@@ -69,8 +69,9 @@ function planNotices(ctx: PlanContext): Decision {
     }
     for (const bound of ["minSize", "maxSize"] as const) {
         const held = o.groupBounds?.[bound];
-        if (held !== undefined && held !== o[bound]) {
-            notes.push(`${bound} ${o[bound]} as declared: the group holds ${held} until a full \`pulumi up\` applies it (a run of the scaler alone does not)`);
+        if (held !== undefined && held !== ctx.declared[bound]) {
+            notes.push(`${bound} ${ctx.declared[bound]} as declared: the group holds ${held} until a full \`pulumi up\` applies it (a run of the scaler alone does not)`
+                + (o[bound] !== ctx.declared[bound] ? `; planned within the group's ${held}` : ""));
         }
     }
     if ((r.cpu === undefined || r.memory === undefined) && c.registered.length > 0) {

@@ -9,7 +9,10 @@ import { Policy } from "../settings";
 import { PlanContext } from "./context";
 import { byLeastUsed, Classified, Decision, isActive, isForeignDraining, isOutdated, isStray, outdatedReason, Registered, taskCount,
     templateTarget } from "./fleet";
-import { offerOf } from "./room";
+import { firstUnmovable, movableTasks, offerOf, roomOf, spreadOf, whyUnfit } from "./room";
+
+/** ECS's words, in a service event, for a task that found no instance with room (CPU, memory, a port). */
+const LACK_OF_ROOM = /insufficient|already using a port/i;
 
 /** What the replacement phase decides, and what the later phases need to know of it. */
 export interface ReplacementDecision extends Decision {
@@ -37,21 +40,46 @@ export function planReplacements(ctx: PlanContext, revert: ObservedInstance[], d
     // instance that stays satisfies, nor any the group launches as far as is known) waits for a later run.
     // New instances that might meet a task's constraint come only with a surge this run; with a surge
     // recorded, the instances launched for it are already there (or on their way).
-    const launching = o.surgeBaseline === undefined && Math.min(o.maxSize, desired + replacing.length) > c.live.length;
+    // A surge is in force while desired capacity is above its record; a maxSize lowered since has taken it back.
+    const surging = o.surgeBaseline !== undefined && desired > o.surgeBaseline;
+    const launching = !surging && Math.min(o.maxSize, desired + replacing.length) > c.live.length;
     const held = heldByConstraints(o, c, replacing, launching);
     const notes = [...held].map(([i, why]) => `replacement of ${i.instanceId} held: ${why}; it is replaced once another instance meets it`);
     const undrain = c.ourDraining.filter((i) => i.container.drainMark === "replace" && (!replacing.includes(i) || held.has(i) || undone.has(i as Registered)));
-    const replaceNow = replacing.filter((i) => !held.has(i) && !undone.has(i as Registered));
+    // While a service cannot place tasks for lack of room, draining an ACTIVE victim takes more: it waits.
+    const crowded = (o.unplaced ?? []).filter((u) => LACK_OF_ROOM.test(u.event)).map((u) => u.name);
+    const waiting = crowded.length === 0 ? [] : replacing.filter((i) => isActive(i) && !held.has(i));
+    if (waiting.length > 0) {
+        notes.push(`replacement of ${plural(waiting.length, "ACTIVE instance")} waits: ${crowded.map((n) => `service ${n}`).join(", ")} `
+            + "cannot place tasks for lack of room, which a drain would take");
+    }
+    const replaceNow = replacing.filter((i) => !held.has(i) && !undone.has(i as Registered) && !waiting.includes(i));
     const decided = { replacing, replaceNow, held, undrain };
     if (replaceNow.length > 0) {
         const replacement = planReplacement(o, p, c, replaceNow, desired, now, revertIds);
         return { ...decided, actions: replacement.actions, notes: [...notes, ...replacement.notes] };
     }
-    if (o.surgeBaseline !== undefined && held.size === 0 && !replacing.some((i) => undone.has(i as Registered))) {
+    if (held.size > 0 && !launching && !surging) return { ...decided, ...surgeForHeld(o, c, held, desired, notes) };
+    if (o.surgeBaseline !== undefined && held.size === 0 && waiting.length === 0 && !replacing.some((i) => undone.has(i as Registered))) {
         return { ...decided, notes, actions: [{ kind: "end-surge", baseline: o.surgeBaseline,
             reason: `replacement finished: forget the surge record (desired was ${o.surgeBaseline} before it)` }] };
     }
     return { ...decided, actions: [], notes };
+}
+
+/**
+ * Held victims wait for an instance that meets their tasks' constraints, and none is launching: one
+ * more instance for each (the group launches in the zone with the fewest instances, theirs among
+ * them), recorded as a surge so that it is launched once and given back when they are replaced.
+ */
+function surgeForHeld(o: Observed, c: Classified, held: Map<ObservedInstance, string>, desired: number, notes: string[]): Decision {
+    const to = Math.min(o.maxSize, c.live.length + held.size);
+    if (to <= Math.max(desired, c.live.length)) {
+        return { actions: [], notes: [...notes, `no room to launch an instance for the held replacement: maxSize ${o.maxSize} is reached; `
+            + `raise maxSize to ${c.live.length + held.size}`] };
+    }
+    return { notes, actions: [{ kind: "set-desired", cause: "surge", from: desired, to, waitForActive: 0, baseline: desired,
+        reason: `surge ${desired} → ${to}: a new instance for the held replacement of ${[...held.keys()].map((i) => i.instanceId).join(", ")}` }] };
 }
 
 /**
@@ -61,21 +89,24 @@ export function planReplacements(ctx: PlanContext, revert: ObservedInstance[], d
  */
 function planReplacement(o: Observed, p: Policy, c: Classified, replacing: ObservedInstance[], desired: number,
     now: number, revertIds: Set<string> = new Set()): Decision {
-    const actions: Action[] = [];
-    const notes: string[] = [];
-    const d = p.draining;
+    const [actions, notes, d]: [Action[], string[], Policy["draining"]] = [[], [], p.draining];
     // A surge recorded before desired capacity was lowered (a lowered maxSize lowers it) cannot be
     // returned to: the group now holds at most `desired` (within maxSize) outside a surge.
     const baseline = Math.min(o.surgeBaseline ?? desired, desired);
-    const minActive = Math.ceil(baseline * d.minHealthyPercent / 100);
-    const surgeTo = Math.max(desired, Math.min(o.maxSize, baseline + replacing.length));
-
+    const { minActive, keeps } = activeFloor(o, d, baseline);
     // Victims already out of service cost no ACTIVE capacity; they go first.
     const free = replacing.filter((i) => !isActive(i)).sort(byLeastUsed);
     // On-Demand instances go first: the last victims lower desired capacity instead of being replaced,
     // and those should be Spot, so the group relaunches the On-Demand ones and keeps its base.
     const costly = replacing.filter((i) => isActive(i))
         .sort((a, b) => (a.lifecycle === b.lifecycle ? 0 : a.lifecycle === "on-demand" ? -1 : 1) || byLeastUsed(a, b));
+    // Enough to replace them all at once, and at least enough to drain one batch above the floor.
+    let surgeTo = Math.max(desired, Math.min(o.maxSize, Math.max(baseline + replacing.length, minActive + Math.min(d.batchSize, replacing.length))));
+    // Nothing would launch before the first batch, and no victim's tasks fit on the others: launch room first, where maxSize allows.
+    const atATime = Math.min(d.batchSize, costly.length);
+    if (surgeTo <= c.live.length && o.maxSize > c.live.length && o.tasks !== undefined && fitInPlace(c, costly, 1).fitting === 0) {
+        surgeTo = Math.min(o.maxSize, c.live.length + atATime);
+    }
     const decrements = surgeTo - baseline;
 
     // ACTIVE instances once the group holds `surgeTo`: those serving or still launching, plus the
@@ -85,17 +116,11 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
     const blocked = costly.length > 0 && active - minActive <= 0;
     if (blocked) {
         notes.push(`replacement blocked: ${plural(replacing.length, "instance")} on an old launch template, but maxSize ${o.maxSize} `
-            + `leaves no room to surge and draining.minHealthyPercent ${d.minHealthyPercent} keeps ${minActive} of ${baseline} ACTIVE; `
-            + "raise maxSize or lower draining.minHealthyPercent");
+            + `leaves no room to surge and ${keeps}; raise maxSize (to ${Math.max(baseline, minActive) + atATime} to replace `
+            + `${plural(atATime, "instance")} at a time) or lower draining.minHealthyPercent`);
         if (free.length === 0) return { actions, notes };
     }
-    if (surgeTo > desired) {
-        actions.push({
-            kind: "set-desired", cause: "surge", from: desired, to: surgeTo, waitForActive: 0, baseline,
-            reason: `surge ${desired} → ${surgeTo}: ${plural(replacing.length, "instance")} to replace with `
-                + (replacing.every((i) => revertIds.has(i.instanceId) && !isOutdated(i, o)) ? "Spot" : templateTarget(o)),
-        });
-    }
+    if (surgeTo > desired) actions.push(surgeAction(o, replacing, revertIds, { from: desired, to: surgeTo, baseline }));
 
     const batches: Victim[][] = [];
     const waits: number[] = [];
@@ -106,16 +131,24 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
     const unregistered = free.filter((i) => i.container === undefined);
     const alone = unregistered.length > 0 && unregistered.length < free.length + costly.length;
     if (alone) {
-        const batch = unregistered.map(victimOf);
-        batches.push(batch);
-        waits.push(0);
         // The group launches their replacements at once: they come back ACTIVE before the next batch.
-        active += batch.filter((v) => !v.decrement).length;
+        batches.push(unregistered.map(victimOf));
+        waits.push(0);
+        active += batches[0].filter((v) => !v.decrement).length;
     }
     const first = free.filter((i) => !alone || i.container !== undefined).map(victimOf);
     let replacements = first.filter((v) => !v.decrement).length;
+    // Replaced in place (nothing launches before the first batch): only victims whose tasks fit on the
+    // instances that stay go first; the others wait for the instances the group launches after it.
+    const inPlace = surgeTo <= c.live.length && o.tasks !== undefined && !blocked && pending.length > 0
+        ? fitInPlace(c, pending, Math.min(d.batchSize, active - minActive)) : undefined;
+    if (inPlace !== undefined) {
+        pending = inPlace.order;
+        if (inPlace.fitting === 0) notes.push(`replacement held: ${inPlace.why}, and maxSize ${o.maxSize} leaves no room to surge; `
+            + `raise maxSize to ${c.live.length + atATime}`);
+    }
     if (first.length > 0 || pending.length > 0) {
-        const k = Math.max(0, Math.min(d.batchSize, pending.length, active - minActive));
+        const k = Math.max(0, Math.min(d.batchSize, pending.length, active - minActive, inPlace?.fitting ?? Infinity));
         const batch = [...first, ...pending.slice(0, k).map(victimOf)];
         pending = pending.slice(k);
         if (batch.length > 0) {
@@ -126,14 +159,14 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
         active = active - k;
         replacements += batch.slice(first.length).filter((v) => !v.decrement).length;
     }
-    while (pending.length > 0) {
+    while (pending.length > 0 && inPlace?.fitting !== 0) {
         // Replacements launched by the group for the previous batches come back ACTIVE before the next batch.
         active += replacements;
         replacements = 0;
         const k = Math.min(d.batchSize, pending.length, active - minActive);
         if (k <= 0) {
             if (!blocked) notes.push(`replacement stops after batch ${batches.length}: ${plural(pending.length, "instance")} left, `
-                + `draining.minHealthyPercent ${d.minHealthyPercent} needs ${minActive} ACTIVE and only ${active} would be`);
+                + `${keeps}: ${minActive} needed and only ${active} would be`);
             break;
         }
         const batch = pending.slice(0, k).map(victimOf);
@@ -152,6 +185,54 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
         });
     });
     return { actions, notes };
+}
+
+/** Raises desired capacity so the group launches the replacements before anything drains. */
+function surgeAction(o: Observed, replacing: ObservedInstance[], revertIds: Set<string>, to: { from: number; to: number; baseline: number }): Action {
+    return {
+        kind: "set-desired", cause: "surge", ...to, waitForActive: 0,
+        reason: `surge ${to.from} → ${to.to}: ${plural(replacing.length, "instance")} to replace with `
+            + (replacing.every((i) => revertIds.has(i.instanceId) && !isOutdated(i, o)) ? "Spot" : templateTarget(o)),
+    };
+}
+
+/**
+ * The fewest ACTIVE instances a replacement keeps: minHealthyPercent of the baseline, or more when
+ * tasks each need an instance of their own (a static host port); `keeps` says which, for the notes.
+ */
+function activeFloor(o: Observed, d: Policy["draining"], baseline: number): { minActive: number; keeps: string } {
+    const healthy = Math.ceil(baseline * d.minHealthyPercent / 100);
+    const spread = o.tasks === undefined ? { instances: 0 } : spreadOf(o.tasks);
+    return {
+        minActive: Math.max(healthy, spread.instances),
+        keeps: `draining.minHealthyPercent ${d.minHealthyPercent} keeps ${healthy} of ${baseline} ACTIVE`
+            + (spread.instances > healthy ? ` and ${spread.why} (an instance each)` : ""),
+    };
+}
+
+/**
+ * With no room to surge, a batch's victims drain before anything replaces them: ECS must find their
+ * tasks a place on the ACTIVE instances that stay, or it stops them with nowhere to start them. The
+ * victims in `pending` whose tasks fit (at most `most`, each after the one before has moved) are put
+ * first; `why` says what keeps the first one that does not fit.
+ */
+function fitInPlace(c: Classified, pending: Registered[], most: number): { order: Registered[]; fitting: number; why?: string } {
+    const room = roomOf(c.active, c.tasksOn);
+    const fits: Registered[] = [];
+    let why: string | undefined;
+    for (const i of pending) {
+        if (fits.length >= most) break;
+        const moving = movableTasks(c, i);
+        const unmovable = firstUnmovable(moving);
+        if (unmovable === undefined && room.place(moving, i.instanceId) !== undefined) {
+            room.remove(i.instanceId);
+            fits.push(i);
+        } else {
+            why ??= `the ${plural(moving.length, "task")} of ${i.instanceId} would not fit on the other instances`
+                + (unmovable === undefined ? ` (${whyUnfit(moving, (t) => room.whyNot(t, i.instanceId))})` : ` (${unmovable.why})`);
+        }
+    }
+    return { order: [...fits, ...pending.filter((i) => !fits.includes(i))], fitting: fits.length, why };
 }
 
 /**

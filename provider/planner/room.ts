@@ -55,3 +55,22 @@ export function whyUnfit(tasks: PlaceableTask[], whyNot: (t: PlaceableTask) => s
     }
     return "not all of them at once";
 }
+
+/**
+ * The fewest ACTIVE instances the tasks need at once, however large each is: tasks binding the same
+ * static host port, or of one `distinctInstance` group, each need an instance of their own (daemon
+ * tasks run on every instance and are not counted). With the tasks that set it, for the plan's notes.
+ */
+export function spreadOf(tasks: ObservedTask[]): { instances: number; why?: string } {
+    const counts = new Map<string, number>();
+    for (const t of tasks) {
+        if (t.daemon) continue;
+        const keys = [...(t.needs?.hostPorts ?? []).map((port) => `bind host port ${port}`),
+            ...(t.needs?.distinctGroup === undefined ? [] : [`of ${t.needs.distinctGroup} need distinct instances`])];
+        for (const key of new Set(keys)) counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    let most: { instances: number; why?: string } = { instances: 0 };
+    for (const [key, n] of counts) if (n > most.instances) most = { instances: n, why: `${plural(n, "task")} ${key}` };
+    return most;
+}
+

@@ -34,6 +34,12 @@ export function planScaleInPhase(ctx: PlanContext, replacement: ReplacementDecis
     } else if (low && replacement.replaceNow.length > 0) {
         decided.notes.push(`scale-in held until the replacement is done: ${lowText}`);
     }
+    if (low && replacement.held.size > 0 && decided.actions.length > 0) {
+        // A held victim stays until an instance that meets its tasks' constraints exists; scaling in
+        // would take away the room the group needs to launch one.
+        decided = { actions: [], notes: [`scale-in held while the replacement of ${[...replacement.held.keys()].map((i) => i.instanceId).join(", ")} `
+            + `is held: ${lowText}`], kept: [] };
+    }
     const excessVictims = new Set(excess.actions.flatMap((a) => a.kind === "drain" ? a.victims.map((v) => v.instanceId) : []));
     const undrain = [...scaleInDrains.filter((i) => !decided.kept.includes(i) && !excessVictims.has(i.instanceId)),
         ...c.ourDraining.filter((i) => i.container.drainMark === "scale-in" && undone.has(i))];

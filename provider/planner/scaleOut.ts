@@ -16,17 +16,24 @@ export function planBounds(ctx: PlanContext): Decision {
     }] };
 }
 
-/** Tasks ECS cannot place reserve nothing, so the reservation never asks for them: ask for them here. */
+/**
+ * Tasks ECS cannot place reserve nothing, so the reservation never asks for them: ask for them here,
+ * cooldown or not (once the last activity's instances serve, waiting does not place them).
+ */
 export function planUnplaced(ctx: PlanContext): Decision {
     const { o, c } = ctx;
     const unplaced = o.unplaced ?? [];
-    if (unplaced.length === 0 || ctx.high.length > 0) return NOTHING;
+    if (unplaced.length === 0) return NOTHING;
     const missing = Math.max(...unplaced.map((u) => u.missing));
     const want = Math.min(o.maxSize, o.desired + missing);
     const why = unplaced.map((u) => `service ${u.name} cannot place ${plural(u.missing, "task")} (ECS: ${u.event})`).join("; ");
+    // At maxSize the plan names the short services whatever else it says of the reservations.
+    if (want <= o.desired) return { actions: [], notes: [`${why}; maxSize ${o.maxSize} is reached: raise maxSize to ${o.desired + missing}`] };
+    // Reservations above their thresholds scale out by themselves, sized by what they reserve
+    // (planScaleOut), unless the cooldown holds that: tasks that cannot be placed do not wait for it.
+    if (ctx.high.length > 0 && ctx.cooldownLeft <= 0) return NOTHING;
     const launching = o.desired - c.registered.length;
     if (launching > 0) return { actions: [], notes: [`scale-out held: ${why}, and ${plural(launching, "instance")} are still launching`] };
-    if (want <= o.desired) return { actions: [], notes: [`${why}; maxSize ${o.maxSize} is reached`] };
     return { notes: [], actions: [{
         kind: "set-desired", cause: "scale-out", from: o.desired, to: want, waitForActive: c.active.length + (want - o.desired),
         reason: `scale out ${o.desired} → ${want}: ${why}`,

@@ -141,10 +141,15 @@ export function advanceTasks(w: SimState): void {
 /** How long ListTasks keeps listing a stopped task (at least an hour, as ECS says; the simulator takes exactly that). */
 export const STOPPED_LISTED_MS = 3600_000;
 
-function taskView(world: SimState, t: SimTask, arn: string): ObservedTask {
-    const daemon = t.service !== undefined && world.services.get(t.service)?.daemon === true;
+/**
+ * A task as ECS describes it. What it needs and whether it is a daemon's come from its task
+ * definition and service, which the AWS client reads only when asked (`withNeeds`): without them,
+ * the scaler must not rely on them, here as there.
+ */
+function taskView(world: SimState, t: SimTask, arn: string, withNeeds = true): ObservedTask {
+    const daemon = withNeeds && t.service !== undefined && world.services.get(t.service)?.daemon === true;
     return {
-        ...(t.needs === undefined ? {} : { needs: t.needs }),
+        ...(t.needs === undefined || !withNeeds ? {} : { needs: t.needs }),
         ...(daemon ? { daemon } : {}),
         arn: t.arn,
         containerInstanceArn: arn,
@@ -214,7 +219,7 @@ function taskApi(world: SimState, call: SimCall, definitionsRead: Set<string>): 
         }),
         listTasksOn: (arn, withNeeds) => call("ListTasks", () => {
             const c = world.containerByArn(arn);
-            return c === undefined ? [] : world.tasksOn(c.instanceId).map((t) => taskView(world, t, arn));
+            return c === undefined ? [] : world.tasksOn(c.instanceId).map((t) => taskView(world, t, arn, withNeeds === true));
         }, () => {
             // One list per desired status (RUNNING, then STOPPED), each page described.
             const c = world.containerByArn(arn);
@@ -227,7 +232,7 @@ function taskApi(world: SimState, call: SimCall, definitionsRead: Set<string>): 
         stoppingTasks: (arns) => call("ListTasks", () => Object.fromEntries(arns.map((arn) => {
             const c = world.containerByArn(arn);
             const stopping = c === undefined ? [] : world.tasksOn(c.instanceId).filter((t) => !meantToRun(t));
-            return [arn, stopping.map((t) => taskView(world, t, arn))];
+            return [arn, stopping.map((t) => taskView(world, t, arn, false))];
         })), () => {
             const listed = listedAsStopped(world);
             return AWS_WIRE.stoppingTasks(arns.length, arns.length > 1 ? listed.length : Infinity, () => {

@@ -32,9 +32,10 @@ export const REFRESH_PROTECTED_WAIT_HOURS = 1;
  * StartInstanceRefresh: replaces every instance in the group, one at a time, each once the previous
  * replacement is in service. An instance protected from scale-in is not replaced: with
  * `ScaleInProtectedInstances` "Wait" (the API's default) the refresh waits for its protection to be
- * removed, for an hour, and then fails; with "Ignore" (the console's) it skips it.
+ * removed, for an hour, and then fails; with "Ignore" (the console's) it skips it; with "Refresh"
+ * it replaces it as any other (through the group's termination lifecycle hooks).
  */
-export function startInstanceRefresh(world: SimState, protectedInstances: "Wait" | "Ignore" = "Wait"): void {
+export function startInstanceRefresh(world: SimState, protectedInstances: "Wait" | "Ignore" | "Refresh" = "Wait"): void {
     world.groupEvents.refresh = { queue: world.liveInstances().map((i) => i.id), protectedInstances };
     world.log("operator", `instance refresh of ${world.groupEvents.refresh.queue.length} instance(s), protected instances: ${protectedInstances}`);
 }
@@ -72,7 +73,9 @@ export function advanceGroupEvents(world: SimState): void {
         }
         refresh.queue.shift();
         refresh.waitingSince = undefined;
-        if (candidate !== undefined && candidate.asgState === "InService" && !candidate.protectedFromScaleIn) next = candidate;
+        if (candidate !== undefined && candidate.asgState === "InService" && (!candidate.protectedFromScaleIn || refresh.protectedInstances === "Refresh")) {
+            next = candidate;
+        }
     }
     if (next === undefined) {
         world.groupEvents.refresh = undefined;

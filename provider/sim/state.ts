@@ -182,7 +182,7 @@ export interface GroupEvents {
      * Instances an instance refresh has yet to replace, the one it is replacing now, what it does with
      * instances protected from scale-in, and since when it has waited for one.
      */
-    refresh: { queue: string[]; current?: string; protectedInstances: "Wait" | "Ignore"; waitingSince?: number } | undefined;
+    refresh: { queue: string[]; current?: string; protectedInstances: "Wait" | "Ignore" | "Refresh"; waitingSince?: number } | undefined;
 }
 
 /**

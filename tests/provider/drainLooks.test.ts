@@ -121,14 +121,22 @@ describe("a target registered again during a drain", () => {
 
 describe("when a drain batch looks", () => {
     it("looks as the drain timeout ends, not up to a poll later", async () => {
-        // Two instances, each full with one task of a service: ECS stops the victim's task (min healthy
-        // 50%) and has nowhere to start it, so the service stays short and the instance is held.
-        const world = outdatedCluster({ instances: 2, maxSize: 2, services: [{ name: "big", count: 2, cpu: 1500, memory: 1024, minHealthyPercent: 50 }] });
+        // Two instances with no room to surge: the victim's task fits on the other one when the plan is
+        // made, but a task started there as the drain begins takes that room. ECS stops the victim's task
+        // (min healthy 50%, max 100%: it stops first) and has nowhere to start it, so the service stays short and the instance is held.
+        const world = outdatedCluster({ instances: 2, maxSize: 2, services: [{ name: "web", count: 2, cpu: 1000, memory: 1024, minHealthyPercent: 50, maxPercent: 100 }] });
         const timed: { at: number; line: string }[] = [];
         const settings = replacing(world, { batchSize: 1, minHealthyPercent: 50, timeoutSeconds: 50, maxUpdateSeconds: 3600 });
-        const error = await world.clock.run(reconcile(simCloud(world), simDeps(world, 1, (line) => timed.push({ at: world.now, line })), settings))
-            .then(() => undefined, (e: Error) => e);
-        assert.match(String(error?.message), /a service it ran is still short \d+ s after its last task stopped/);
+        const [a, b] = [...world.instances.keys()];
+        const filler = (async () => {
+            while (![a, b].some((id) => world.instances.get(id)!.container?.status === "DRAINING")) await world.clock.sleep(1_000);
+            const other = [a, b].find((id) => world.instances.get(id)!.container?.status === "ACTIVE")!;
+            world.runTask("filler", 1000, 512, other);
+        })();
+        const [error] = await world.clock.run(Promise.all([
+            reconcile(simCloud(world), simDeps(world, 1, (line) => timed.push({ at: world.now, line })), settings).then(() => undefined, (e: Error) => e),
+            filler]));
+        assert.match(String(error?.message), /a service it ran is still short \d+ s after its last task stopped/, timed.map((t) => t.line).join("\n"));
         const held = timed.find((t) => t.line.includes("empty, termination held"))!;
         const failed = timed.find((t) => t.line.includes("still short") && t.line.includes("after its last task stopped"))!;
         const seconds = (failed.at - held.at) / 1000;

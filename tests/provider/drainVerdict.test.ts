@@ -1,6 +1,6 @@
 // The verdict on a draining victim at one look, and at its drain timeout, as tables of what was seen.
 import { strict as assert } from "node:assert";
-import { drainClock, nextMoment, timeoutVerdict, Verdict, VictimMarks, VictimSight, victimVerdict } from "../../provider/drainVerdict";
+import { decrementNow, drainClock, nextMoment, timeoutVerdict, Verdict, VictimMarks, VictimSight, victimVerdict } from "../../provider/drainVerdict";
 import { ObservedTask } from "../../provider/model";
 
 const START = 1_000_000;
@@ -42,11 +42,21 @@ const CASES: [string, Partial<VictimSight>, VictimMarks, number, Verdict][] = [
         { stopDeadlineMs: START + 400 * S }, 400,
         { kind: "stuck", detail: "i-1: 0 tasks left, 1 still stopping (STOPPING ×1)",
             reason: "i-1: stopped standalone tasks did not reach STOPPED within 300 s (STOPPING ×1)" }],
-    ["a service task still deactivating within the stopping timeout: wait", { stopping: [deactivating] }, {}, 600,
-        { kind: "wait", detail: "i-1: 0 tasks left, 1 still stopping (DEACTIVATING ×1)" }],
-    ["a service task still deactivating past the stopping timeout: stuck", { stopping: [deactivating] }, {}, 720,
+    ["a service task still deactivating within the stopping timeout: wait, and remember when it was first seen so",
+        { stopping: [deactivating] }, {}, 600,
+        { kind: "wait", detail: "i-1: 0 tasks left, 1 still stopping (DEACTIVATING ×1)", marks: { stoppingSeenMs: { [deactivating.arn]: START + 600 * S } } }],
+    ["a service task still deactivating past the stopping timeout, seen so for its grace: stuck",
+        { stopping: [deactivating] }, { stoppingSeenMs: { [deactivating.arn]: START + 100 * S } }, 720,
         { kind: "stuck", detail: "i-1: 0 tasks left, 1 still stopping (DEACTIVATING ×1)",
             reason: "i-1: 1 task(s) still stopping after 720 s (DEACTIVATING ×1): they were asked to stop and have not reached STOPPED" }],
+    // ECS stops a daemon task only once the instance's other tasks have stopped: its stop begins late.
+    ["a task first seen stopping late (a daemon, after the others) past the stopping timeout but within its own grace: wait",
+        { stopping: [deactivating] }, { stoppingSeenMs: { [deactivating.arn]: START + 400 * S } }, 720,
+        { kind: "wait", detail: "i-1: 0 tasks left, 1 still stopping (DEACTIVATING ×1)", marks: { stoppingSeenMs: { [deactivating.arn]: START + 400 * S } } }],
+    ["a task first seen stopping late, its own grace spent too: stuck",
+        { stopping: [deactivating] }, { stoppingSeenMs: { [deactivating.arn]: START + 400 * S } }, 1000,
+        { kind: "stuck", detail: "i-1: 0 tasks left, 1 still stopping (DEACTIVATING ×1)",
+            reason: "i-1: 1 task(s) still stopping after 1000 s (DEACTIVATING ×1): they were asked to stop and have not reached STOPPED" }],
     ["no task, still in a target group past its delay: stuck", { inTargets: ["targetgroup/web draining"] }, {}, 120,
         { kind: "stuck", detail: "i-1: 0 tasks left, target targetgroup/web draining",
             reason: "i-1: still in target group targetgroup/web draining after 120 s (deregistration delay 30 s)" }],
@@ -105,5 +115,29 @@ describe("nextMoment", () => {
         assert.equal(nextMoment(clock, [{ stopDeadlineMs: START + 50 * S }], START + 31 * S), START + 51 * S);
         assert.equal(nextMoment(clock, [{ emptySinceMs: START + 5 * S }], START + 121 * S), START + 126 * S);
         assert.equal(nextMoment(clock, [], START + 2000 * S), Infinity);
+    });
+});
+
+describe("decrementNow", () => {
+    const group = (desired: number, live: number, minSize = 1) => ({ desired, minSize,
+        instances: Array.from({ length: live }, (_, n) => ({ instanceId: `i-${n}`, instanceType: "m6i.large", asgState: "InService" })) });
+
+    it("lowers desired capacity when the group would otherwise launch a replacement", () => {
+        assert.equal(decrementNow(group(8, 8), "i-0"), true);
+    });
+
+    it("does not when desired capacity is already down to the instances that stay (a maxSize lowered mid-run)", () => {
+        assert.equal(decrementNow(group(4, 8), "i-0"), false);
+        assert.equal(decrementNow(group(7, 8), "i-0"), false);
+    });
+
+    it("does not below minSize, which Auto Scaling refuses: the group replaces the instance", () => {
+        assert.equal(decrementNow(group(2, 2, 2), "i-0"), false);
+    });
+
+    it("does not count instances already on their way out as staying", () => {
+        const g = group(3, 3);
+        g.instances[2].asgState = "Terminating:Wait";
+        assert.equal(decrementNow(g, "i-0"), true);
     });
 });

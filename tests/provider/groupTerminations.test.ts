@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import { plan } from "../../provider/planner";
 import { renderPlan } from "../../provider/render";
 import { healthReplacement, rebalanceRecommendation, startInstanceRefresh } from "../../provider/sim/groupEvents";
-import { buildCluster, ClusterSpec, simReconcile, simSettings } from "../../provider/sim/scenario";
+import { buildCluster, ClusterSpec, newLaunchTemplateVersion, simReconcile, simSettings } from "../../provider/sim/scenario";
 import { SimWorld } from "../../provider/sim/world";
 import { instance, observed, policy } from "../helpers/observed";
 
@@ -64,6 +64,48 @@ describe("the group's own terminations on the simulated cluster", () => {
         assert.deepEqual(w.violations, []);
     });
 
+    it("a maxSize lowered under a replacement's surge stops the run at once, saying to what to raise it, with nothing drained", async () => {
+        const w = world();
+        newLaunchTemplateVersion(w);
+        // Every Spot pool is dry, so nothing the surge asks for has launched when maxSize is lowered.
+        for (const pool of w.spotPools()) w.drySpotPools.add(pool);
+        let lowered = false;
+        w.tickHooks.push((x) => {
+            if (!lowered && x.group.desired > 4) {
+                lowered = true;
+                x.setMaxSize(4, "operator");
+            }
+        });
+        const started = w.now;
+        const error = await simReconcile(w, simSettings(w, { launchTemplateVersion: w.group.launchTemplateVersion,
+            draining: { batchSize: 1, minHealthyPercent: 100 } })).then(() => undefined, (e: Error) => e);
+        assert.ok(lowered, "maxSize was lowered during the surge");
+        assert.match(String(error?.message), /^before batch 1 of \d+ \(replace\): maxSize 4 holds fewer than the 5 instances needed ACTIVE; raise maxSize to 5 /);
+        assert.ok(w.now - started < 2 * MINUTE, `failed without waiting for registrations (${(w.now - started) / 1000} s)`);
+        assert.ok(w.liveInstances().every((i) => i.container === undefined || i.container.status === "ACTIVE"), "nothing was drained");
+        assert.equal(lost(w), 0);
+    });
+
+    it("a maxSize lowered after the surge launched: the replacement finishes without lowering desired capacity below what stays", async () => {
+        const w = world();
+        newLaunchTemplateVersion(w);
+        let lowered = false;
+        w.tickHooks.push((x) => {
+            if (!lowered && x.group.desired > 4) {
+                lowered = true;
+                x.setMaxSize(4, "operator");
+            }
+        });
+        const r = await simReconcile(w, simSettings(w, { launchTemplateVersion: w.group.launchTemplateVersion, draining: { batchSize: 1, minHealthyPercent: 100 } }));
+        assert.ok(lowered);
+        assert.ok(r.lines.filter((l) => l.includes("desired capacity is already down to the instances that stay")).length > 0, r.lines.join("\n"));
+        assert.equal(w.liveInstances().length, 4);
+        assert.ok(w.liveInstances().every((i) => i.ltVersion === w.group.launchTemplateVersion && i.container?.status === "ACTIVE"));
+        assert.equal(w.group.desired, 4, "desired capacity stays at the lowered maxSize, not below");
+        assert.equal(lost(w), 0);
+        assert.deepEqual(w.violations, []);
+    });
+
     it("without protection and managed draining, the same lowered maxSize kills tasks (the hazard the component defends against)", () => {
         const w = world({ protectFromScaleIn: false, managedDraining: false });
         w.setMaxSize(2, "operator");
@@ -106,6 +148,7 @@ describe("the group's own terminations on the simulated cluster", () => {
         ["a rebalance recommendation", (w: SimWorld) => rebalanceRecommendation(w, w.liveInstances()[0].id), {}],
         ["a health replacement", (w: SimWorld) => healthReplacement(w, w.liveInstances()[0].id), {}],
         ["an instance refresh of unprotected instances", (w: SimWorld) => startInstanceRefresh(w), { protectFromScaleIn: false }],
+        ["an instance refresh told to replace protected instances (Refresh)", (w: SimWorld) => startInstanceRefresh(w, "Refresh"), {}],
     ] as const) {
         it(`${event} waits in the managed-draining hook until the instance is empty`, () => {
             const w = world(spec);

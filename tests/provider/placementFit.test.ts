@@ -145,6 +145,25 @@ describe("excess above a lowered maxSize, by the same rules", () => {
     });
 });
 
+describe("bounds declared and held", () => {
+    const unplaced = [{ name: "web", missing: 3, event: "(service web) was unable to place a task because no container instance met all of its requirements. "
+        + "The closest matching container-instance arn:aws:ecs:us-east-1:1:container-instance/c/1 has insufficient CPU units available." }];
+
+    it("plans within the group's maxSize when it holds a lower one than declared (a run of the scaler alone), and says so", () => {
+        const hosts = [1, 2].map((n) => host(n, {}));
+        const p = plan(observed(hosts, { tasks: [], desired: 2, maxSize: 6, groupBounds: { minSize: 1, maxSize: 3 }, unplaced }), policy());
+        assert.deepEqual(p.actions.map((a) => a.kind === "set-desired" ? a.to : a.kind), [3], renderPlan(p).join("\n"));
+        assert.ok(p.notes.includes("maxSize 6 as declared: the group holds 3 until a full `pulumi up` applies it (a run of the scaler alone does not); "
+            + "planned within the group's 3"), p.notes.join("\n"));
+    });
+
+    it("plans to the declared maxSize when the group holds a higher one (a full `pulumi up` lowers it first)", () => {
+        const hosts = [1, 2].map((n) => host(n, {}));
+        const p = plan(observed(hosts, { tasks: [], desired: 2, maxSize: 4, groupBounds: { minSize: 1, maxSize: 9 }, unplaced }), policy());
+        assert.deepEqual(p.actions.map((a) => a.kind === "set-desired" ? a.to : a.kind), [4], renderPlan(p).join("\n"));
+    });
+});
+
 describe("placement rules on the simulated cluster", () => {
     it("holds the excess above a lowered maxSize when the port-bound tasks would have nowhere to go", async () => {
         const world = buildCluster({ instances: 4, maxSize: 8, services: [{ name: "edge", count: 4, cpu: 128, memory: 128, minHealthyPercent: 50,
@@ -255,6 +274,21 @@ describe("replacement of an instance whose task is bound to what no other instan
         assert.deepEqual(drained(p), ["i-0001"], renderPlan(p).join("\n"));
     });
 
+    it("launches one instance for it when none is launching and no surge is recorded (the group is above desired capacity)", () => {
+        const { instances, tasks } = fleet();
+        const p = plan(observed(instances, { tasks, desired: 2, maxSize: 8 }), policy());
+        assert.deepEqual(p.actions.filter((a) => a.kind === "set-desired"), [{ kind: "set-desired", cause: "surge", from: 2, to: 5, waitForActive: 0, baseline: 2,
+            reason: "surge 2 → 5: a new instance for the held replacement of i-0001" }], renderPlan(p).join("\n"));
+        assert.deepEqual(drained(p), []);
+    });
+
+    it("says to what maxSize must rise when there is no room to launch one for it", () => {
+        const { instances, tasks } = fleet();
+        const p = plan(observed(instances, { tasks, desired: 4, maxSize: 4 }), policy());
+        assert.deepEqual(drained(p), []);
+        assert.ok(p.notes.includes("no room to launch an instance for the held replacement: maxSize 4 is reached; raise maxSize to 5"), p.notes.join("\n"));
+    });
+
     it("does not hold it before the surge: the new instances may meet the constraint, and the executor checks then", () => {
         const { instances, tasks } = fleet();
         const p = plan(observed(instances, { tasks, maxSize: 8 }), policy());
@@ -290,5 +324,40 @@ describe("replacement held on the simulated cluster", () => {
         assert.equal(world.instances.size, launched, "no instance launched for it again");
         assert.deepEqual(world.killedTasks().filter((t) => t.stoppedBy === "scaler" || t.stoppedBy === "asg"), []);
         assert.deepEqual(world.violations, []);
+    });
+});
+
+describe("replacement with no room to surge, by ECS's placement rules", () => {
+    const old = (i: ObservedInstance): ObservedInstance => ({ ...i, launchTemplateVersion: "3" });
+    const half = policy({ draining: { minHealthyPercent: 50, batchSize: 1 } });
+
+    it("keeps an ACTIVE instance for each task that binds the same host port, and says so", () => {
+        const hosts = [1, 2, 3].map((n) => old(host(n, { ports: ["tcp:80"] })));
+        const tasks = hosts.map((h) => task(h, { hostPorts: ["tcp:80"] }, "service:edge"));
+        const p = plan(observed(hosts, { tasks, desired: 3, maxSize: 3 }), half);
+        assert.deepEqual(drained(p), [], renderPlan(p).join("\n"));
+        assert.deepEqual(p.notes, ["replacement blocked: 3 instances on an old launch template, but maxSize 3 leaves no room to surge and "
+            + "draining.minHealthyPercent 50 keeps 2 of 3 ACTIVE and 3 tasks bind host port tcp:80 (an instance each); "
+            + "raise maxSize (to 4 to replace 1 instance at a time) or lower draining.minHealthyPercent"]);
+    });
+
+    it("drains in place only a victim whose tasks fit on the instances that stay", () => {
+        // i-0001 is the least used, but its task binds port 80, which the others have bound; i-0002's task fits on i-0003.
+        const a = old(host(1, { usedCpu: 128, ports: ["tcp:80"] }));
+        const b = old(host(2, { usedCpu: 256, ports: ["tcp:80"] }));
+        const c = old(host(3, { usedCpu: 256, ports: ["tcp:80"] }));
+        const tasks = [{ ...task(a, { hostPorts: ["tcp:80"] }, "service:edge"), cpu: 128 }, task(b, {}), task(c, {})];
+        const p = plan(observed([a, b, c], { tasks, desired: 3, maxSize: 3 }), half);
+        const first = p.actions.find((x) => x.kind === "drain");
+        assert.deepEqual(first?.kind === "drain" ? first.victims.map((v) => v.instanceId) : [], ["i-0002"], renderPlan(p).join("\n"));
+    });
+
+    it("holds the replacement, and says to what maxSize to rise, when no victim's tasks fit on the others", () => {
+        const hosts = [1, 2].map((n) => old(host(n, { usedCpu: 1800 })));
+        const tasks = hosts.flatMap((h) => tasksOn(h, 1, 1800, 256, "service:big"));
+        const p = plan(observed(hosts, { tasks, desired: 2, maxSize: 2 }), half);
+        assert.deepEqual(drained(p), [], renderPlan(p).join("\n"));
+        assert.deepEqual(p.notes, ["replacement held: the 1 task of i-0001 would not fit on the other instances (CPU on every other instance), "
+            + "and maxSize 2 leaves no room to surge; raise maxSize to 3"]);
     });
 });

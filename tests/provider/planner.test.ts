@@ -241,7 +241,7 @@ describe("plan", () => {
             const p = plan(observed([old(1), old(2)], { maxSize: 2 }), policy());
             assert.deepEqual(p.actions, []);
             assert.deepEqual(p.notes, ["replacement blocked: 2 instances on an old launch template, but maxSize 2 leaves no room to surge "
-                + "and draining.minHealthyPercent 100 keeps 2 of 2 ACTIVE; raise maxSize or lower draining.minHealthyPercent"]);
+                + "and draining.minHealthyPercent 100 keeps 2 of 2 ACTIVE; raise maxSize (to 3 to replace 1 instance at a time) or lower draining.minHealthyPercent"]);
         });
 
         it("drains without surge when minHealthyPercent allows, letting the group replace each instance", () => {
