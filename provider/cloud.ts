@@ -30,18 +30,31 @@ export interface GroupState {
     fallbackBaseline?: number;
 }
 
-/** A launch the group could not make for lack of Spot capacity (a failed scaling activity). */
+/** A launch the group could not make (a failed scaling activity): for lack of Spot capacity when `code` is set. */
 export interface LaunchFailure {
     /** Epoch ms the activity started. */
     at: number;
-    /** The EC2 error code in its message (InsufficientInstanceCapacity, UnfulfillableCapacity, …). */
-    code: string;
+    /** The EC2 error code in its message (InsufficientInstanceCapacity, UnfulfillableCapacity, …), or undefined when it names none of them. */
+    code?: string;
     message: string;
 }
 
 /** EC2 error codes of launches that failed for lack of Spot capacity or price. */
 export const SPOT_CAPACITY_CODES = ["InsufficientInstanceCapacity", "UnfulfillableCapacity", "InsufficientCapacity",
     "SpotMaxPriceTooLow", "MaxSpotInstanceCountExceeded"];
+
+/** What a failed launch's message says when the code itself is missing (the message is free text). */
+const SPOT_CAPACITY_PHRASES: [RegExp, string][] = [[/no spot capacity available/i, "InsufficientInstanceCapacity"]];
+
+/**
+ * The Spot capacity code a failed scaling activity's message names, or undefined when it names none.
+ * The message is free text (only EC2's error codes are documented): the codes are matched as words,
+ * in any case, and a known phrase stands for its code.
+ */
+export function spotCapacityCode(message: string): string | undefined {
+    const words = new Set(message.toLowerCase().split(/[^a-z]+/));
+    return SPOT_CAPACITY_CODES.find((c) => words.has(c.toLowerCase())) ?? SPOT_CAPACITY_PHRASES.find(([re]) => re.test(message))?.[1];
+}
 
 /** Tag on the Auto Scaling group holding the declared On-Demand base while a fallback is in force. */
 export const FALLBACK_TAG = "spot-ecs:on-demand-base";
@@ -123,7 +136,7 @@ export interface Cloud {
     serviceHealth(serviceNames: string[]): Promise<Record<string, ServiceHealth>>;
     /** Services of the cluster short of tasks that ECS says it cannot place, with that event. */
     unplacedServices(): Promise<UnplacedService[]>;
-    /** Launches that failed for lack of Spot capacity since `sinceMs`, newest first. */
+    /** Launches that failed since `sinceMs`, newest first; those for lack of Spot capacity carry its code. */
     spotLaunchFailures(sinceMs: number): Promise<LaunchFailure[]>;
     /** Spot instances among `instanceIds` whose interruption notice has been given. */
     spotInterruptions(instanceIds: string[]): Promise<string[]>;

@@ -173,6 +173,8 @@ export interface Observed {
     fallbackBaseline?: number;
     /** Recent launches that failed for lack of Spot capacity: first and last time, how many, the newest message. */
     spotFailures?: { first: number; last: number; count: number; code: string; message: string };
+    /** The newest failed launch within the same window whose message names no Spot capacity code: shown, never a reason to fall back. */
+    otherLaunchFailure?: { at: number; message: string };
     /** Services ECS cannot place tasks of (no instance has room, a port, an ENI…): unplaced tasks reserve nothing. */
     unplaced?: { name: string; missing: number; event: string }[];
 }

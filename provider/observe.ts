@@ -15,7 +15,7 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
     const windowMs = (policy.scaling.evaluationMinutes + METRIC_LAG_MINUTES) * 60_000;
     // Failed Spot launches over the longer of the two fallback windows (and the still-failing one).
     const lookbackMs = (Math.max(policy.scaling.spotFallbackAfterSeconds, policy.scaling.spotRevertAfterSeconds) + 600) * 1000;
-    const [containers, facts, metrics, lastScalingActivity, managedDrainingProviders, unplaced, failures] = await Promise.all([
+    const [containers, facts, metrics, lastScalingActivity, managedDrainingProviders, unplaced, launchFailures] = await Promise.all([
         cloud.listContainerInstances(),
         cloud.describeInstances(group.instances.map((i) => i.instanceId)),
         cloud.reservationMetrics(now - windowMs, now),
@@ -24,6 +24,8 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
         cloud.unplacedServices(),
         cloud.spotLaunchFailures(now - lookbackMs),
     ]);
+    const failures = launchFailures.filter((f) => f.code !== undefined);
+    const otherFailure = launchFailures.find((f) => f.code === undefined);
     const byInstance = new Map(containers.map((c) => [c.ec2InstanceId, c]));
     const instances: ObservedInstance[] = group.instances.map((i) => {
         const c = byInstance.get(i.instanceId);
@@ -79,8 +81,9 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
         ...(target.onDemandBaseCapacity === undefined ? {} : { declaredOnDemandBase: target.onDemandBaseCapacity }),
         ...(failures.length === 0 ? {} : { spotFailures: {
             first: Math.min(...failures.map((x) => x.at)), last: Math.max(...failures.map((x) => x.at)), count: failures.length,
-            code: failures[0].code, message: failures[0].message,
+            code: failures[0].code!, message: failures[0].message,
         } }),
+        ...(otherFailure === undefined ? {} : { otherLaunchFailure: { at: otherFailure.at, message: otherFailure.message } }),
     };
     if (needsTasks(observed, policy, now)) observed.tasks = await cloud.listTasks();
     return observed;

@@ -1,7 +1,7 @@
 // The Cloud port's Auto Scaling calls through SDK v3: the group and its instances, desired capacity,
 // scale-in protection, terminations, scaling activities (failed Spot launches among them), the
 // On-Demand base and the scaler's own group tags.
-import { Cloud, CloudTarget, FALLBACK_TAG, GroupState, LaunchFailure, SPOT_CAPACITY_CODES, SURGE_TAG } from "../cloud";
+import { Cloud, CloudTarget, FALLBACK_TAG, GroupState, LaunchFailure, spotCapacityCode, SURGE_TAG } from "../cloud";
 import { LIMITS } from "../quotas";
 import { AwsClients, chunks } from "./clients";
 
@@ -79,8 +79,8 @@ function groupReads(k: AwsClients, target: CloudTarget): Pick<AutoScalingCalls, 
                     const at = a.StartTime === undefined ? 0 : new Date(a.StartTime).getTime();
                     if (at < sinceMs) return out;
                     const message = a.StatusMessage ?? "";
-                    const code = SPOT_CAPACITY_CODES.find((c) => message.includes(c));
-                    if (a.StatusCode === "Failed" && code !== undefined) out.push({ at, code, message });
+                    // Every failed launch: those that name no Spot capacity code are shown, not ignored.
+                    if (a.StatusCode === "Failed") out.push({ at, code: spotCapacityCode(message), message });
                 }
                 NextToken = r.NextToken;
             } while (NextToken);

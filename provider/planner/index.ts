@@ -74,6 +74,10 @@ function planNotices(ctx: PlanContext): Decision {
                 + (o[bound] !== ctx.declared[bound] ? `; planned within the group's ${held}` : ""));
         }
     }
+    if (o.otherLaunchFailure !== undefined) {
+        notes.push(`a launch failed at ${new Date(o.otherLaunchFailure.at).toISOString()} for a reason that is not Spot capacity, `
+            + `so no reason to fall back to On-Demand: ${o.otherLaunchFailure.message}`);
+    }
     if ((r.cpu === undefined || r.memory === undefined) && c.registered.length > 0) {
         notes.push(`no scaling decision: fewer than ${ctx.p.scaling.evaluationMinutes} minutes of reservation data`);
     }

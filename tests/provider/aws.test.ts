@@ -303,10 +303,11 @@ describe("AWS Cloud port against moto @moto", function () {
             assert.deepEqual(cloud.requests, { DescribeScalingActivities: 1 });
         });
 
-        it("reads failed Spot launches from the group's scaling activities, newest first, within the window", async () => {
+        it("reads failed launches from the group's scaling activities, newest first, within the window, those for lack of Spot capacity with their code", async () => {
             const cloud = cloudFor(m);
             const now = Date.now();
             proxy.addActivities(m.autoScalingGroupName, [
+                { start: new Date(now - 30_000), statusCode: "Failed", message: "Launching a new EC2 instance. Status Reason: The image id '[ami-1]' does not exist." },
                 { start: new Date(now - 60_000), statusCode: "Failed", message: "Launching a new EC2 instance. Status Reason: There is no Spot capacity available that matches your request. Launching EC2 instance failed. UnfulfillableCapacity" },
                 { start: new Date(now - 120_000), statusCode: "Successful", message: "" },
                 { start: new Date(now - 180_000), statusCode: "Failed", message: "We currently do not have sufficient m6i.large capacity in the Availability Zone you requested (us-east-1a). InsufficientInstanceCapacity" },
@@ -314,8 +315,8 @@ describe("AWS Cloud port against moto @moto", function () {
             ]);
             try {
                 const failures = await cloud.spotLaunchFailures(now - 600_000);
-                assert.deepEqual(failures.map((f) => f.code), ["UnfulfillableCapacity", "InsufficientInstanceCapacity"]);
-                assert.ok(failures[0].at > failures[1].at);
+                assert.deepEqual(failures.map((f) => f.code), [undefined, "UnfulfillableCapacity", "InsufficientInstanceCapacity"]);
+                assert.ok(failures[0].at > failures[1].at && failures[1].at > failures[2].at);
             } finally {
                 proxy.addActivities(m.autoScalingGroupName, []);
             }

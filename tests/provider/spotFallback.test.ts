@@ -4,7 +4,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SPOT_CAPACITY_CODES } from "../../provider/cloud";
+import { SPOT_CAPACITY_CODES, spotCapacityCode } from "../../provider/cloud";
 import { STILL_FAILING_SECONDS } from "../../provider/planner/spotFallback";
 import { plan } from "../../provider/planner";
 import { WINDOW_PATTERN } from "../../provider/settings";
@@ -84,6 +84,34 @@ describe("plan: Spot capacity", () => {
     it("applies a changed declared base itself (the group resource ignores it)", () => {
         const p = plan(observed(fleet, { onDemandBase: 0, declaredOnDemandBase: 1 }), policy());
         assert.deepEqual(renderPlan(p), ["On-Demand base 0 → 1: onDemandBaseCapacity as declared"]);
+    });
+});
+
+describe("a failed launch's message (free text)", () => {
+    it("names the Spot capacity code it carries, as a word in any case", () => {
+        assert.equal(spotCapacityCode("Could not launch Spot Instances. InsufficientInstanceCapacity - There is no Spot capacity available that "
+            + "matches your request. Launching EC2 instance failed."), "InsufficientInstanceCapacity");
+        assert.equal(spotCapacityCode("Launching a new EC2 instance. Status Reason: spotmaxpricetoolow: your max price is too low"), "SpotMaxPriceTooLow");
+        assert.equal(spotCapacityCode("...UnfulfillableCapacity: Unable to fulfill capacity due to your request configuration."), "UnfulfillableCapacity");
+    });
+
+    it("takes a known phrase for its code when the code is missing", () => {
+        assert.equal(spotCapacityCode("Launching EC2 instance failed: there is no Spot capacity available that matches your request."),
+            "InsufficientInstanceCapacity");
+    });
+
+    it("names none for a failure of another kind, and not for a code inside a longer word", () => {
+        assert.equal(spotCapacityCode("Launching a new EC2 instance. Status Reason: The image id '[ami-1]' does not exist. Launching EC2 instance failed."),
+            undefined);
+        assert.equal(spotCapacityCode("NotInsufficientInstanceCapacityAtAll"), undefined);
+    });
+
+    it("shows a failed launch whose message names no capacity code, and does not fall back for it", () => {
+        const p = plan(observed([instance(1), instance(2)], { desired: 4, onDemandBase: 0, declaredOnDemandBase: 0,
+            otherLaunchFailure: { at: NOW - 2 * MINUTE, message: "Launching a new EC2 instance. Status Reason: The image id '[ami-1]' does not exist." } }), policy());
+        assert.ok(!p.actions.some((a) => a.kind === "set-on-demand-base"), renderPlan(p).join("\n"));
+        assert.ok(p.notes.includes(`a launch failed at ${new Date(NOW - 2 * MINUTE).toISOString()} for a reason that is not Spot capacity, `
+            + "so no reason to fall back to On-Demand: Launching a new EC2 instance. Status Reason: The image id '[ami-1]' does not exist."), p.notes.join("\n"));
     });
 });
 
