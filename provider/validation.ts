@@ -108,6 +108,11 @@ export class Problems {
     }
 }
 
+/** Checks each integer setting of `ranges` in `s` against its range; with `partial`, missing ones pass. */
+function checkRanges(p: Problems, path: string, s: Record<string, unknown>, ranges: Record<string, readonly [number, number]>, partial: boolean): void {
+    for (const [key, [min, max]] of Object.entries(ranges)) p.integer(`${path}.${key}`, s[key], min, max, partial);
+}
+
 /** Reports every key of `s` that is not among `known`, naming the known ones. */
 function checkKnown(p: Problems, path: string, s: Record<string, unknown>, known: readonly string[]): void {
     for (const key of Object.keys(s)) {
@@ -123,10 +128,7 @@ export function checkScaling(p: Problems, path: string, value: unknown, partial:
     if (value === undefined && partial) return;
     if (!p.object(path, value)) return;
     const s = value as Record<string, unknown>;
-    for (const key of Object.keys(SCALING_RANGES) as (keyof typeof SCALING_RANGES)[]) {
-        const [min, max] = SCALING_RANGES[key];
-        p.integer(`${path}.${key}`, s[key], min, max, partial);
-    }
+    checkRanges(p, path, s, SCALING_RANGES, partial);
     checkOrder(p, path, s, "cpuLowPercent", "cpuHighPercent");
     checkOrder(p, path, s, "memoryLowPercent", "memoryHighPercent");
     p.format(`${path}.spotRevertWindow`, s.spotRevertWindow, FORMATS.window, true);
@@ -146,10 +148,7 @@ export function checkDraining(p: Problems, path: string, value: unknown, partial
     if (value === undefined && partial) return;
     if (!p.object(path, value)) return;
     const d = value as Record<string, unknown>;
-    for (const key of Object.keys(DRAINING_RANGES) as (keyof typeof DRAINING_RANGES)[]) {
-        const [min, max] = DRAINING_RANGES[key];
-        p.integer(`${path}.${key}`, d[key], min, max, partial);
-    }
+    checkRanges(p, path, d, DRAINING_RANGES, partial);
     p.oneOf(`${path}.standaloneTasks`, d.standaloneTasks, STANDALONE_TASK_POLICIES, partial);
     checkKnown(p, path, d, DRAINING_KEYS);
 }

@@ -89,7 +89,9 @@ function surgeForHeld(o: Observed, c: Classified, held: Map<ObservedInstance, st
  */
 function planReplacement(o: Observed, p: Policy, c: Classified, replacing: ObservedInstance[], desired: number,
     now: number, revertIds: Set<string> = new Set()): Decision {
-    const [actions, notes, d]: [Action[], string[], Policy["draining"]] = [[], [], p.draining];
+    const actions: Action[] = [];
+    const notes: string[] = [];
+    const d = p.draining;
     // A surge recorded before desired capacity was lowered (a lowered maxSize lowers it) cannot be
     // returned to: the group now holds at most `desired` (within maxSize) outside a surge.
     const baseline = Math.min(o.surgeBaseline ?? desired, desired);
@@ -100,13 +102,8 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
     // and those should be Spot, so the group relaunches the On-Demand ones and keeps its base.
     const costly = replacing.filter((i) => isActive(i))
         .sort((a, b) => (a.lifecycle === b.lifecycle ? 0 : a.lifecycle === "on-demand" ? -1 : 1) || byLeastUsed(a, b));
-    // Enough to replace them all at once, and at least enough to drain one batch above the floor.
-    let surgeTo = Math.max(desired, Math.min(o.maxSize, Math.max(baseline + replacing.length, minActive + Math.min(d.batchSize, replacing.length))));
-    // Nothing would launch before the first batch, and no victim's tasks fit on the others: launch room first, where maxSize allows.
     const atATime = Math.min(d.batchSize, costly.length);
-    if (surgeTo <= c.live.length && o.maxSize > c.live.length && o.tasks !== undefined && fitInPlace(c, costly, 1).fitting === 0) {
-        surgeTo = Math.min(o.maxSize, c.live.length + atATime);
-    }
+    const { surgeTo, inPlace } = surgeSize(o, c, d.batchSize, { desired, baseline, minActive }, replacing.length, costly);
     const decrements = surgeTo - baseline;
 
     // ACTIVE instances once the group holds `surgeTo`: those serving or still launching, plus the
@@ -131,24 +128,24 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
     const unregistered = free.filter((i) => i.container === undefined);
     const alone = unregistered.length > 0 && unregistered.length < free.length + costly.length;
     if (alone) {
-        // The group launches their replacements at once: they come back ACTIVE before the next batch.
-        batches.push(unregistered.map(victimOf));
+        const batch = unregistered.map(victimOf);
+        batches.push(batch);
         waits.push(0);
-        active += batches[0].filter((v) => !v.decrement).length;
+        // The group launches their replacements at once: they come back ACTIVE before the next batch.
+        active += batch.filter((v) => !v.decrement).length;
     }
     const first = free.filter((i) => !alone || i.container !== undefined).map(victimOf);
     let replacements = first.filter((v) => !v.decrement).length;
-    // Replaced in place (nothing launches before the first batch): only victims whose tasks fit on the
-    // instances that stay go first; the others wait for the instances the group launches after it.
-    const inPlace = surgeTo <= c.live.length && o.tasks !== undefined && !blocked && pending.length > 0
-        ? fitInPlace(c, pending, Math.min(d.batchSize, active - minActive)) : undefined;
-    if (inPlace !== undefined) {
-        pending = inPlace.order;
-        if (inPlace.fitting === 0) notes.push(`replacement held: ${inPlace.why}, and maxSize ${o.maxSize} leaves no room to surge; `
-            + `raise maxSize to ${c.live.length + atATime}`);
+    // Replaced in place: only victims whose tasks fit on the instances that stay go first; the others
+    // wait for the instances the group launches after them.
+    const fitting = inPlace === undefined || blocked ? undefined : Math.min(inPlace.fits.length, d.batchSize, active - minActive);
+    if (inPlace !== undefined && fitting !== undefined) {
+        const taken = inPlace.fits.slice(0, fitting);
+        pending = [...taken, ...pending.filter((i) => !taken.includes(i))];
+        if (fitting === 0) notes.push(`replacement held: ${inPlace.why}, and maxSize ${o.maxSize} leaves no room to surge; raise maxSize to ${c.live.length + atATime}`);
     }
     if (first.length > 0 || pending.length > 0) {
-        const k = Math.max(0, Math.min(d.batchSize, pending.length, active - minActive, inPlace?.fitting ?? Infinity));
+        const k = Math.max(0, Math.min(d.batchSize, pending.length, active - minActive, fitting ?? Infinity));
         const batch = [...first, ...pending.slice(0, k).map(victimOf)];
         pending = pending.slice(k);
         if (batch.length > 0) {
@@ -159,7 +156,7 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
         active = active - k;
         replacements += batch.slice(first.length).filter((v) => !v.decrement).length;
     }
-    while (pending.length > 0 && inPlace?.fitting !== 0) {
+    while (pending.length > 0 && fitting !== 0) {
         // Replacements launched by the group for the previous batches come back ACTIVE before the next batch.
         active += replacements;
         replacements = 0;
@@ -187,6 +184,20 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
     return { actions, notes };
 }
 
+/**
+ * How far to surge: enough to replace every victim at once, and at least one batch above the floor.
+ * When that launches nothing before the first batch, the ACTIVE victims (`costly`) drain in place and
+ * `inPlace` says which of them fit; where none does and maxSize leaves room, room is launched first instead.
+ */
+function surgeSize(o: Observed, c: Classified, batchSize: number, at: { desired: number; baseline: number; minActive: number }, victims: number,
+    costly: Registered[]): { surgeTo: number; inPlace?: InPlace } {
+    const surgeTo = Math.max(at.desired, Math.min(o.maxSize, Math.max(at.baseline + victims, at.minActive + Math.min(batchSize, victims))));
+    if (surgeTo > c.live.length || o.tasks === undefined || costly.length === 0) return { surgeTo };
+    const inPlace = fitInPlace(c, costly, batchSize);
+    if (inPlace.fits.length === 0 && o.maxSize > c.live.length) return { surgeTo: Math.min(o.maxSize, c.live.length + Math.min(batchSize, costly.length)) };
+    return { surgeTo, inPlace };
+}
+
 /** Raises desired capacity so the group launches the replacements before anything drains. */
 function surgeAction(o: Observed, replacing: ObservedInstance[], revertIds: Set<string>, to: { from: number; to: number; baseline: number }): Action {
     return {
@@ -210,13 +221,19 @@ function activeFloor(o: Observed, d: Policy["draining"], baseline: number): { mi
     };
 }
 
+/** The victims whose tasks fit on the instances that stay, in the order taken, and why the first that does not fit stays. */
+interface InPlace {
+    fits: Registered[];
+    why?: string;
+}
+
 /**
  * With no room to surge, a batch's victims drain before anything replaces them: ECS must find their
  * tasks a place on the ACTIVE instances that stay, or it stops them with nowhere to start them. The
- * victims in `pending` whose tasks fit (at most `most`, each after the one before has moved) are put
- * first; `why` says what keeps the first one that does not fit.
+ * victims in `pending` whose tasks fit, at most `most`, each after the one before has moved (so any
+ * first few of them fit together).
  */
-function fitInPlace(c: Classified, pending: Registered[], most: number): { order: Registered[]; fitting: number; why?: string } {
+function fitInPlace(c: Classified, pending: Registered[], most: number): InPlace {
     const room = roomOf(c.active, c.tasksOn);
     const fits: Registered[] = [];
     let why: string | undefined;
@@ -232,7 +249,7 @@ function fitInPlace(c: Classified, pending: Registered[], most: number): { order
                 + (unmovable === undefined ? ` (${whyUnfit(moving, (t) => room.whyNot(t, i.instanceId))})` : ` (${unmovable.why})`);
         }
     }
-    return { order: [...fits, ...pending.filter((i) => !fits.includes(i))], fitting: fits.length, why };
+    return { fits, why };
 }
 
 /**

@@ -73,4 +73,3 @@ export function spreadOf(tasks: ObservedTask[]): { instances: number; why?: stri
     for (const [key, n] of counts) if (n > most.instances) most = { instances: n, why: `${plural(n, "task")} ${key}` };
     return most;
 }
-

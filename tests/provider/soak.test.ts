@@ -168,31 +168,21 @@ function raiseMaxSize(world: SimWorld, settings: ScalerSettings, r: Error | { pl
 
 /** Sets up the class of scenario `forced`, if any, on the world (see {@link CLASSES}). */
 function forceClass(world: SimWorld, forced: ConvergenceClass | undefined, classes: () => number, n: number): void {
-    const at = (seconds: number, act: (w: SimWorld) => void) => {
-        const start = world.now;
-        let done = false;
-        world.tickHooks.push((w) => {
-            if (!done && w.now - start >= seconds * 1000) {
-                done = true;
-                act(w);
-            }
-        });
-    };
     if (forced === "deadlock") world.newInstancesNeverRegister = true;
     if (forced === "silentShort") {
         // A plain service (placed by CPU and memory) asks for half the cluster's CPU more.
         const grow = [...world.services.values()].filter((s) => !s.daemon && s.needs === undefined).sort((a, b) => b.cpu - a.cpu)[0];
-        at(30 + classes() * 300, (w) => {
+        at(world, 30 + classes() * 300, (w) => {
             w.setMaxSize(w.liveInstances().length, "operator");
             if (grow !== undefined) w.setServiceDesired(grow.name, grow.desired + Math.ceil(n * INSTANCE_CPU * 0.5 / grow.cpu));
+            return true;
         });
     }
     if (forced === "forgotten") {
         const lasts = (15 + classes() * 25) * MINUTE;
-        at(20 + classes() * 120, (w) => {
-            w.spotAvailable = false;
-            const until = w.now + lasts;
-            w.tickHooks.push((x) => { if (x.now >= until) x.spotAvailable = true; });
+        at(world, 20 + classes() * 120, (w) => {
+            spotDrought(w, lasts);
+            return true;
         });
     }
 }
@@ -228,26 +218,35 @@ export function servicesShort(world: SimWorld): number {
         && world.serviceTasks(s.name).filter(SimWorld.meantToRun).length < s.desired).length;
 }
 
-function injectWorldFaults(world: SimWorld, rnd: () => number, faults: Record<string, number>, seed: number): void {
+/** Runs `act` at the first tick `seconds` from now, and at each tick after until it returns true. */
+function at(world: SimWorld, seconds: number, act: (w: SimWorld) => boolean): void {
     const start = world.now;
-    const at = (seconds: number, act: (w: SimWorld) => boolean) => {
-        let done = false;
-        world.tickHooks.push((w) => {
-            if (!done && w.now - start >= seconds * 1000) done = act(w);
-        });
-    };
+    let done = false;
+    world.tickHooks.push((w) => {
+        if (!done && w.now - start >= seconds * 1000) done = act(w);
+    });
+}
+
+/** Every Spot launch fails from now for `ms`. */
+function spotDrought(w: SimWorld, ms: number): void {
+    w.spotAvailable = false;
+    const until = w.now + ms;
+    w.tickHooks.push((x) => { if (x.now >= until) x.spotAvailable = true; });
+}
+
+function injectWorldFaults(world: SimWorld, rnd: () => number, faults: Record<string, number>, seed: number): void {
     const someLive = (w: SimWorld) => {
         const live = w.liveInstances().filter((i) => i.container !== undefined);
         return live.length === 0 ? undefined : live[Math.floor(rnd() * live.length)];
     };
-    if (rnd() < 0.3) at(30 + rnd() * 400, (w) => {
+    if (rnd() < 0.3) at(world, 30 + rnd() * 400, (w) => {
         const i = someLive(w);
         if (i === undefined || i.lifecycle !== "spot") return false;
         w.interrupt(i.id);
         faults.spotInterruption++;
         return true;
     });
-    if (rnd() < 0.2) at(30 + rnd() * 400, (w) => {
+    if (rnd() < 0.2) at(world, 30 + rnd() * 400, (w) => {
         const i = someLive(w);
         if (i === undefined) return false;
         w.terminate(i, "operator");
@@ -261,7 +260,7 @@ function injectWorldFaults(world: SimWorld, rnd: () => number, faults: Record<st
             faults.stuckTask++;
         }
     }
-    if (rnd() < 0.2 && world.group.targetGroupArns.length > 0) at(1, (w) => {
+    if (rnd() < 0.2 && world.group.targetGroupArns.length > 0) at(world, 1, (w) => {
         const targets = w.targetGroups.get(w.group.targetGroupArns[0])!;
         let stuck = false;
         world.tickHooks.push(() => {
@@ -283,14 +282,14 @@ function injectWorldFaults(world: SimWorld, rnd: () => number, faults: Record<st
     }
     // Terminations the group starts on its own; they draw from a stream of their own so the draws above stay as they were.
     const group = seededRandom(Math.floor(rnd() * 1e9) + 1);
-    if (group() < 0.25) at(30 + group() * 400, (w) => {
+    if (group() < 0.25) at(world, 30 + group() * 400, (w) => {
         const i = someLive(w);
         if (i === undefined || i.lifecycle !== "spot" || i.asgState !== "InService") return false;
         rebalanceRecommendation(w, i.id);
         faults.rebalance++;
         return true;
     });
-    if (group() < 0.2) at(30 + group() * 400, (w) => {
+    if (group() < 0.2) at(world, 30 + group() * 400, (w) => {
         const live = w.liveInstances().length;
         const lower = Math.max(w.group.minSize, live - 1 - Math.floor(group() * 2));
         if (lower >= w.group.maxSize) return false;
@@ -298,14 +297,14 @@ function injectWorldFaults(world: SimWorld, rnd: () => number, faults: Record<st
         faults.maxSizeLowered++;
         return true;
     });
-    if (group() < 0.2) at(30 + group() * 400, (w) => {
+    if (group() < 0.2) at(world, 30 + group() * 400, (w) => {
         const i = someLive(w);
         if (i === undefined) return false;
         healthReplacement(w, i.id);
         faults.healthReplacement++;
         return true;
     });
-    if (group() < 0.1) at(30 + group() * 400, (w) => {
+    if (group() < 0.1) at(world, 30 + group() * 400, (w) => {
         startInstanceRefresh(w);
         faults.instanceRefresh++;
         return true;
@@ -313,17 +312,15 @@ function injectWorldFaults(world: SimWorld, rnd: () => number, faults: Record<st
     // A Spot drought of 5 to 40 minutes: every Spot launch fails until it ends.
     if (group() < 0.2) {
         const lasts = (5 + group() * 35) * 60_000;
-        at(30 + group() * 400, (w) => {
-            w.spotAvailable = false;
+        at(world, 30 + group() * 400, (w) => {
+            spotDrought(w, lasts);
             faults.spotDrought++;
-            const until = w.now + lasts;
-            w.tickHooks.push((x) => { if (x.now >= until) x.spotAvailable = true; });
             return true;
         });
     }
     // One Spot pool (the first zone) runs dry and stays dry: the group launches Spot in the other zone.
     const pools = seededRandom(seed + 300_000);
-    if (pools() < 0.15) at(30 + pools() * 400, (w) => {
+    if (pools() < 0.15) at(world, 30 + pools() * 400, (w) => {
         w.drySpotPools.add(w.spotPools()[0]);
         faults.poolDrought++;
         return true;
