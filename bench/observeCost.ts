@@ -52,6 +52,7 @@ function cloudOver(o: Observed, net: Network): Cloud {
         reservationMetrics: () => charged(AWS_WIRE.reservationMetrics(), () => o.metrics),
         lastScalingActivity: () => charged(AWS_WIRE.lastScalingActivity(), () => undefined),
         managedDrainingProviders: () => charged(AWS_WIRE.managedDrainingProviders(), () => []),
+        terminationHooks: () => charged(AWS_WIRE.terminationHooks(), () => []),
         unplacedServices: () => charged(AWS_WIRE.unplacedServices(services), () => []),
         spotLaunchFailures: () => charged(AWS_WIRE.spotLaunchFailures(), () => []),
         spotInterruptions: (ids) => charged(AWS_WIRE.spotInterruptions(ids.length), () => []),

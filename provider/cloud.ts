@@ -1,7 +1,8 @@
 // The Cloud port: the few operations the scaler needs. Two implementations: AWS (SDK v3) and the
 // simulated cluster. Every method re-reads or changes live state; only task definitions, which never
 // change once registered, are read once per Cloud (one run).
-import { ContainerInstance, Datapoint, DrainPurpose, Lifecycle, ObservedTask } from "./model";
+import { ContainerInstance, Datapoint, DrainPurpose, Lifecycle, ObservedTask, TerminationHook } from "./model";
+export type { TerminationHook } from "./model";
 
 export interface GroupInstance {
     instanceId: string;
@@ -128,6 +129,8 @@ export interface Cloud {
     reservationMetrics(startMs: number, endMs: number): Promise<{ cpu: Datapoint[]; memory: Datapoint[] }>;
     lastScalingActivity(): Promise<number | undefined>;
     managedDrainingProviders(): Promise<string[]>;
+    /** The group's termination lifecycle hooks (`autoscaling:EC2_INSTANCE_TERMINATING`): what holds an instance the group terminates on its own. */
+    terminationHooks(): Promise<TerminationHook[]>;
     /** The state of each instance's target at `port` (the target group's own port: the one the group registers). */
     targetStates(targetGroupArn: string, instanceIds: string[], port?: number): Promise<Record<string, TargetState | undefined>>;
     /** Each target group's target type, port and deregistration delay. */

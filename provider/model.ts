@@ -138,6 +138,14 @@ export interface Datapoint {
  */
 export const NEW_VERSION = "(new)";
 
+/** A lifecycle hook on the group's terminations. */
+export interface TerminationHook {
+    name: string;
+    /** What the group does when the hook times out: CONTINUE terminates, ABANDON terminates too and skips the other hooks. */
+    defaultResult: "CONTINUE" | "ABANDON";
+    heartbeatTimeoutSeconds: number;
+}
+
 export interface Observed {
     /** Epoch milliseconds when the observation was made. */
     now: number;
@@ -162,6 +170,8 @@ export interface Observed {
     lastScalingActivity?: number;
     /** ECS capacity providers with managed draining attached to this Auto Scaling group. */
     managedDrainingProviders: string[];
+    /** The group's termination lifecycle hooks, when read: none means the group's own terminations are not held for a drain. */
+    terminationHooks?: TerminationHook[];
     /** Desired capacity before a replacement surge that is still under way (kept in an ASG tag). */
     surgeBaseline?: number;
     /** Capacity Rebalancing on the group: it replaces Spot instances on rebalance recommendations. */

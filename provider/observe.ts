@@ -15,7 +15,7 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
     const windowMs = (policy.scaling.evaluationMinutes + METRIC_LAG_MINUTES) * 60_000;
     // Failed Spot launches over the longer of the two fallback windows (and the still-failing one).
     const lookbackMs = (Math.max(policy.scaling.spotFallbackAfterSeconds, policy.scaling.spotRevertAfterSeconds) + 600) * 1000;
-    const [containers, facts, metrics, lastScalingActivity, managedDrainingProviders, unplaced, launchFailures] = await Promise.all([
+    const [containers, facts, metrics, lastScalingActivity, managedDrainingProviders, unplaced, launchFailures, terminationHooks] = await Promise.all([
         cloud.listContainerInstances(),
         cloud.describeInstances(group.instances.map((i) => i.instanceId)),
         cloud.reservationMetrics(now - windowMs, now),
@@ -23,6 +23,7 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
         cloud.managedDrainingProviders(),
         cloud.unplacedServices(),
         cloud.spotLaunchFailures(now - lookbackMs),
+        cloud.terminationHooks(),
     ]);
     const failures = launchFailures.filter((f) => f.code !== undefined);
     const otherFailure = launchFailures.find((f) => f.code === undefined);
@@ -73,6 +74,7 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
         metrics,
         lastScalingActivity,
         managedDrainingProviders,
+        terminationHooks,
         surgeBaseline: group.surgeBaseline,
         ...(group.capacityRebalance === undefined ? {} : { capacityRebalance: group.capacityRebalance }),
         ...(unplaced.length === 0 ? {} : { unplaced }),

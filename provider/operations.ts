@@ -66,6 +66,7 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
         use: "the launch template version the group uses (`spot-ecs plan`)" },
     asg("DescribeAutoScalingGroups", "preview", "every observation; each look during a run"),
     asg("DescribeScalingActivities", "preview", "the last scaling activity (cooldown) and failed Spot launches"),
+    asg("DescribeLifecycleHooks", "preview", "whether a termination lifecycle hook holds the instances the group terminates on its own"),
     asg("SetDesiredCapacity", "up", "scale-out and the surge of a replacement"),
     asg("SetInstanceProtection", "up", "protecting instances launched before the group protected new ones"),
     asg("TerminateInstanceInAutoScalingGroup", "up", "terminating a drained instance"),

@@ -1,13 +1,13 @@
 // The Cloud port's Auto Scaling calls through SDK v3: the group and its instances, desired capacity,
 // scale-in protection, terminations, scaling activities (failed Spot launches among them), the
 // On-Demand base and the scaler's own group tags.
-import { Cloud, CloudTarget, FALLBACK_TAG, GroupState, LaunchFailure, spotCapacityCode, SURGE_TAG } from "../cloud";
+import { Cloud, CloudTarget, FALLBACK_TAG, GroupState, LaunchFailure, spotCapacityCode, SURGE_TAG, TerminationHook } from "../cloud";
 import { LIMITS } from "../quotas";
 import { AwsClients, chunks } from "./clients";
 
 /** The Auto Scaling calls of the AWS Cloud, and the launch template the group launches with. */
 export type AutoScalingCalls = Pick<Cloud, "describeGroup" | "lastScalingActivity" | "setDesiredCapacity" | "setInstanceProtection"
-    | "spotLaunchFailures" | "setOnDemandBase" | "recordFallback" | "recordSurge" | "terminateInstance"> & {
+    | "spotLaunchFailures" | "terminationHooks" | "setOnDemandBase" | "recordFallback" | "recordSurge" | "terminateInstance"> & {
     /** The launch template and version the group launches with, `$Latest` and `$Default` resolved. */
     launchTemplateTarget(): Promise<{ launchTemplateId: string; version: string }>;
 };
@@ -19,7 +19,7 @@ export function autoScalingCalls(k: AwsClients, target: CloudTarget): AutoScalin
 
 /** What the group is: its instances and bounds, its launch template, its scaling activities. */
 function groupReads(k: AwsClients, target: CloudTarget): Pick<AutoScalingCalls, "describeGroup" | "launchTemplateTarget" | "lastScalingActivity"
-    | "spotLaunchFailures"> {
+    | "spotLaunchFailures" | "terminationHooks"> {
     return {
         async describeGroup(): Promise<GroupState> {
             const r = await k.asgClient.send(new k.asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [target.autoScalingGroupName] }));
@@ -62,6 +62,16 @@ function groupReads(k: AwsClients, target: CloudTarget): Pick<AutoScalingCalls, 
             const version = spec.Version === undefined || spec.Version === "$Default" ? String(template.DefaultVersionNumber)
                 : spec.Version === "$Latest" ? String(template.LatestVersionNumber) : spec.Version;
             return { launchTemplateId: template.LaunchTemplateId!, version };
+        },
+
+        async terminationHooks(): Promise<TerminationHook[]> {
+            const r = await k.asgClient.send(new k.asg.DescribeLifecycleHooksCommand({ AutoScalingGroupName: target.autoScalingGroupName }));
+            return (r.LifecycleHooks ?? []).filter((h) => h.LifecycleTransition === "autoscaling:EC2_INSTANCE_TERMINATING").map((h) => ({
+                name: h.LifecycleHookName ?? "",
+                // The API's default when none was given is ABANDON (PutLifecycleHook).
+                defaultResult: h.DefaultResult === "CONTINUE" ? "CONTINUE" : "ABANDON",
+                heartbeatTimeoutSeconds: h.HeartbeatTimeout ?? 3600,
+            }));
         },
 
         async lastScalingActivity(): Promise<number | undefined> {

@@ -50,8 +50,11 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     const phases = [bounds, spot, unplaced, scaleOut, replacement, excess, scaleIn];
     const planned = phases.flatMap((d) => d.actions);
     const settle = planSettle(ctx, [...replacement.undrain, ...scaleIn.undrain], replacement.held, planned, undone);
+    // Undrains run first: the instances they put back ACTIVE count toward a scale-out's wait.
+    const undrained = settle.actions.filter((a) => a.kind === "undrain").length;
     return {
-        actions: [...settle.actions, ...planned],
+        actions: [...settle.actions, ...planned.map((a) => a.kind === "set-desired" && a.cause === "scale-out" && undrained > 0
+            ? { ...a, waitForActive: a.waitForActive + undrained } : a)],
         notes: [...notices.notes, ...phases.flatMap((d) => d.notes), ...settle.notes],
     };
 }
@@ -60,10 +63,7 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
 function planNotices(ctx: PlanContext): Decision {
     const { o, c, r } = ctx;
     const notes: string[] = [];
-    if (o.capacityRebalance === true && o.managedDrainingProviders.length === 0) {
-        notes.push("Capacity Rebalancing is on and no ECS capacity provider with managed draining is attached to the group: "
-            + "instances it replaces on a rebalance recommendation are terminated without a drain");
-    }
+    notes.push(...hookNotices(ctx.o));
     for (const i of c.foreignDraining) {
         notes.push(`${i.instanceId} is DRAINING but not by the scaler (Spot interruption notice or an operator): left alone`);
     }
@@ -82,6 +82,26 @@ function planNotices(ctx: PlanContext): Decision {
         notes.push(`no scaling decision: fewer than ${ctx.p.scaling.evaluationMinutes} minutes of reservation data`);
     }
     return { actions: [], notes };
+}
+
+/**
+ * What holds an instance the group terminates on its own (Capacity Rebalancing, a failed health check,
+ * an instance refresh): the group's termination lifecycle hooks, read at every run.
+ */
+function hookNotices(o: Observed): string[] {
+    const hooks = o.terminationHooks;
+    if (hooks === undefined) return [];
+    if (hooks.length === 0) {
+        const provider = o.managedDrainingProviders.length === 0 ? ""
+            : `; capacity provider ${o.managedDrainingProviders.join(", ")} has managed draining on, but ECS puts its hook on the group only `
+                + "while the capacity provider is associated with the cluster";
+        return [`no termination lifecycle hook on the group: an instance it terminates on its own (${o.capacityRebalance === true
+            ? "Capacity Rebalancing is on, " : ""}a failed health check, an instance refresh) goes without a drain${provider}`];
+    }
+    const abandon = hooks.filter((h) => h.defaultResult === "ABANDON");
+    if (abandon.length === 0 || hooks.length === 1) return [];
+    return [`termination hook ${abandon.map((h) => h.name).join(", ")} defaults to ABANDON: when it times out, the group skips the other hooks `
+        + `(${hooks.filter((h) => h.defaultResult !== "ABANDON").map((h) => h.name).join(", ") || "the other ABANDON ones"}) and terminates the instance`];
 }
 
 /**

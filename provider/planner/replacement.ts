@@ -55,16 +55,35 @@ export function planReplacements(ctx: PlanContext, revert: ObservedInstance[], d
     }
     const replaceNow = replacing.filter((i) => !held.has(i) && !undone.has(i as Registered) && !waiting.includes(i));
     const decided = { replacing, replaceNow, held, undrain };
+    const outgrown = surgeOutgrown(ctx, crowded, desired, surging);
     if (replaceNow.length > 0) {
-        const replacement = planReplacement(o, p, c, replaceNow, desired, now, revertIds);
-        return { ...decided, actions: replacement.actions, notes: [...notes, ...replacement.notes] };
+        const replacement = planReplacement(outgrown.length > 0 ? { ...o, surgeBaseline: undefined } : o, p, c, replaceNow, desired, now, revertIds);
+        return { ...decided, actions: [...outgrown, ...replacement.actions], notes: [...notes, ...replacement.notes] };
     }
+    if (outgrown.length > 0) return { ...decided, actions: outgrown, notes };
     if (held.size > 0 && !launching && !surging) return { ...decided, ...surgeForHeld(o, c, held, desired, notes) };
     if (o.surgeBaseline !== undefined && held.size === 0 && waiting.length === 0 && !replacing.some((i) => undone.has(i as Registered))) {
         return { ...decided, notes, actions: [{ kind: "end-surge", baseline: o.surgeBaseline,
             reason: `replacement finished: forget the surge record (desired was ${o.surgeBaseline} before it)` }] };
     }
     return { ...decided, actions: [], notes };
+}
+
+/**
+ * A surge record that would lower desired capacity below what the tasks need once the replacement
+ * ends: the capacity surged for it now serves tasks that found no room elsewhere, with nothing
+ * launching that might place them (a service grew since), or this plan scales out for the tasks. The
+ * record goes, and the replacement surges anew from today's desired capacity.
+ */
+function surgeOutgrown(ctx: PlanContext, crowded: string[], desired: number, surging: boolean): Action[] {
+    const { o, c } = ctx;
+    if (!surging) return [];
+    const lacking = crowded.length > 0 && c.registered.length >= o.desired;
+    if (!lacking && desired <= o.desired) return [];
+    const why = lacking ? `${crowded.map((n) => `service ${n}`).join(", ")} lacks room, so the ${desired} instances now serve its tasks`
+        : `this plan scales out to ${desired} for the tasks`;
+    return [{ kind: "end-surge", baseline: o.surgeBaseline!,
+        reason: `forget the surge record (desired was ${o.surgeBaseline} before it): ${why}; the replacement surges anew from ${desired}` }];
 }
 
 /**

@@ -1,9 +1,10 @@
 // Adding capacity: up to the group's minSize, for tasks ECS cannot place, and when a reservation is
 // sustained above its high threshold.
 import { sustainedAbove } from "../metrics";
+import { ObservedInstance } from "../model";
 import { plural } from "../render";
 import { PlanContext } from "./context";
-import { Decision, NOTHING } from "./fleet";
+import { Decision, NOTHING, STRAY_GRACE_SECONDS } from "./fleet";
 
 /** A raised minSize: the group launches up to it by itself; the plan says so and waits for the instances. */
 export function planBounds(ctx: PlanContext): Decision {
@@ -22,41 +23,98 @@ export function planBounds(ctx: PlanContext): Decision {
  */
 export function planUnplaced(ctx: PlanContext): Decision {
     const { o, c } = ctx;
-    const unplaced = o.unplaced ?? [];
-    if (unplaced.length === 0) return NOTHING;
-    const missing = Math.max(...unplaced.map((u) => u.missing));
-    const want = Math.min(o.maxSize, o.desired + missing);
-    const why = unplaced.map((u) => `service ${u.name} cannot place ${plural(u.missing, "task")} (ECS: ${u.event})`).join("; ");
+    if ((o.unplaced ?? []).length === 0) return NOTHING;
+    const base = serving(ctx);
+    const asked = unplacedTarget(ctx);
+    const want = Math.min(o.maxSize, asked);
+    const why = unplacedWhy(o);
+    const launching = launchingCount(ctx);
     // At maxSize the plan names the short services whatever else it says of the reservations.
-    if (want <= o.desired) return { actions: [], notes: [`${why}; maxSize ${o.maxSize} is reached: raise maxSize to ${o.desired + missing}`] };
-    // Reservations above their thresholds scale out by themselves, sized by what they reserve
-    // (planScaleOut), unless the cooldown holds that: tasks that cannot be placed do not wait for it.
-    if (ctx.high.length > 0 && ctx.cooldownLeft <= 0) return NOTHING;
-    const launching = o.desired - c.registered.length;
-    if (launching > 0) return { actions: [], notes: [`scale-out held: ${why}, and ${plural(launching, "instance")} are still launching`] };
-    return { notes: [], actions: [{
-        kind: "set-desired", cause: "scale-out", from: o.desired, to: want, waitForActive: c.active.length + (want - o.desired),
-        reason: `scale out ${o.desired} → ${want}: ${why}`,
+    if (want <= base) {
+        return { actions: [], notes: [launching > 0 && asked <= base ? `${why}: the ${plural(launching, "instance")} launching may place them`
+            : `${why}; maxSize ${o.maxSize} is reached${aboveDesired(ctx)}: raise maxSize to ${asked}`] };
+    }
+    // Reservations above their thresholds scale out by themselves, sized by the larger of what they
+    // reserve and what is unplaced (planScaleOut), unless the cooldown holds that: tasks that cannot be
+    // placed do not wait for it.
+    if (ctx.high.length > 0 && ctx.cooldownLeft <= 0 && launching <= 0) return NOTHING;
+    return { notes: capped(ctx, asked, want), actions: [{
+        kind: "set-desired", cause: "scale-out", from: o.desired, to: want, waitForActive: c.active.length + (want - base),
+        reason: `scale out ${o.desired} → ${want}: ${why}` + (launching > 0 ? ` (besides the ${plural(launching, "instance")} launching)` : ""),
     }] };
 }
 
-/** A reservation sustained above its high threshold: enough instances to bring it back, unless held. */
+/**
+ * What a scale-out adds to: desired capacity, or the instances in the group when it holds more (above
+ * desired capacity, protected from its scale-in): the group launches only above them.
+ */
+function serving(ctx: PlanContext): number {
+    return Math.max(ctx.o.desired, ctx.c.live.length);
+}
+
+/**
+ * Instances that may yet serve: those not registered yet but within their grace to, and those the
+ * group has yet to launch. One past its grace is a stray the replacement phase deals with.
+ */
+function launchingCount(ctx: PlanContext): number {
+    const { o, c, now } = ctx;
+    const late = (i: ObservedInstance) => i.asgState === "InService" && i.launchTime !== undefined && now - i.launchTime > STRAY_GRACE_SECONDS * 1000;
+    return c.live.filter((i) => i.container === undefined && !late(i)).length + Math.max(0, o.desired - c.live.length);
+}
+
+function aboveDesired(ctx: PlanContext): string {
+    const base = serving(ctx);
+    return base > ctx.o.desired ? ` (${base} instances serve, above desired capacity ${ctx.o.desired})` : "";
+}
+
+/**
+ * Instances for each task of the service furthest short (the reservation does not see them), on top
+ * of those serving, counting each instance still launching as one of them.
+ */
+function unplacedTarget(ctx: PlanContext): number {
+    const { o } = ctx;
+    const unplaced = o.unplaced ?? [];
+    const base = serving(ctx);
+    if (unplaced.length === 0) return base;
+    const launching = launchingCount(ctx);
+    return base + Math.max(0, Math.max(...unplaced.map((u) => u.missing)) - launching);
+}
+
+/** A scale-out maxSize cuts short: the plan says how far it would have gone. */
+function capped(ctx: PlanContext, asked: number, want: number): string[] {
+    return asked > want ? [`scale-out capped at maxSize ${ctx.o.maxSize}: ${asked} instances asked for; raise maxSize to ${asked}`] : [];
+}
+
+function unplacedWhy(o: PlanContext["o"]): string {
+    return (o.unplaced ?? []).map((u) => `service ${u.name} cannot place ${plural(u.missing, "task")} (ECS: ${u.event})`).join("; ");
+}
+
+/**
+ * A reservation sustained above its high threshold: enough instances to bring it back and to place
+ * what ECS cannot place, unless held.
+ */
 export function planScaleOut(ctx: PlanContext): Decision {
     const { o, c, high } = ctx;
     const s = ctx.p.scaling;
     if (high.length === 0) return NOTHING;
-    const launching = o.desired - c.registered.length;
-    const want = scaleOutTarget(ctx);
+    const launching = launchingCount(ctx);
+    const base = serving(ctx);
+    const asked = scaleOutTarget(ctx);
+    const want = Math.min(o.maxSize, asked);
     if (ctx.cooldownLeft > 0) {
         return { actions: [], notes: [`scale-out held: ${high.join(", ")}, but the last scaling activity is within the ${s.cooldownSeconds} s cooldown `
             + `(${ctx.cooldownLeft} s left)`] };
     }
     if (launching > 0) return { actions: [], notes: [`scale-out held: ${high.join(", ")}, and ${plural(launching, "instance")} are still launching`] };
-    if (want <= o.desired) return { actions: [], notes: [`scale-out held: ${high.join(", ")}, but maxSize ${o.maxSize} is reached`] };
-    return { notes: [], actions: [{
+    if (want <= base) {
+        return { actions: [], notes: [`scale-out held: ${high.join(", ")}, but maxSize ${o.maxSize} is reached`
+            + (base > o.desired ? `${aboveDesired(ctx)}: raise maxSize to ${asked}` : "")] };
+    }
+    const unplaced = unplacedTarget(ctx) > base ? `; ${unplacedWhy(o)}` : "";
+    return { notes: capped(ctx, asked, want), actions: [{
         kind: "set-desired", cause: "scale-out", from: o.desired, to: want,
-        waitForActive: c.active.length + (want - o.desired),
-        reason: `scale out ${o.desired} → ${want}: ${high.join(", ")}`,
+        waitForActive: c.active.length + (want - base),
+        reason: `scale out ${o.desired} → ${want}: ${high.join(", ")}${unplaced}`,
     }] };
 }
 
@@ -66,12 +124,15 @@ export function desiredAfter(ctx: PlanContext, scaleOut: Decision): number {
     return a?.kind === "set-desired" ? a.to : ctx.o.desired;
 }
 
-/** Enough instances to bring every reservation above its high threshold back to it, at least one step, at most maxSize. */
+/**
+ * Enough instances to bring every reservation above its high threshold back to it and to place the
+ * tasks ECS cannot place, at least one step above those serving; maxSize is applied by the caller.
+ */
 function scaleOutTarget(ctx: PlanContext): number {
-    const { o, p, r } = ctx;
+    const { p, r } = ctx;
     let ratio = 0;
     if (sustainedAbove(r.cpu, p.scaling.cpuHighPercent)) ratio = Math.max(ratio, r.cpu!.mean / p.scaling.cpuHighPercent);
     if (sustainedAbove(r.memory, p.scaling.memoryHighPercent)) ratio = Math.max(ratio, r.memory!.mean / p.scaling.memoryHighPercent);
     const needed = Math.ceil(ctx.c.registered.length * ratio - 1e-9);
-    return Math.min(o.maxSize, Math.max(needed, o.desired + p.scaling.scaleOutStep));
+    return Math.max(needed, serving(ctx) + p.scaling.scaleOutStep, unplacedTarget(ctx));
 }

@@ -244,7 +244,7 @@ export function advanceInstances(w: SimState): void {
 
 /** The Auto Scaling calls of the Cloud port on the simulated cluster. */
 export type AutoScalingApi = Pick<Cloud, "describeGroup" | "lastScalingActivity" | "setDesiredCapacity" | "setInstanceProtection"
-    | "spotLaunchFailures" | "setOnDemandBase" | "recordFallback" | "recordSurge" | "terminateInstance">;
+    | "spotLaunchFailures" | "terminationHooks" | "setOnDemandBase" | "recordFallback" | "recordSurge" | "terminateInstance">;
 
 /** The Auto Scaling calls, sent through `call`. */
 export function autoScalingApi(world: SimState, call: SimCall): AutoScalingApi {
@@ -268,6 +268,7 @@ export function autoScalingApi(world: SimState, call: SimCall): AutoScalingApi {
             ...(world.group.tags[FALLBACK_TAG] === undefined ? {} : { fallbackBaseline: Number(world.group.tags[FALLBACK_TAG]) }),
             ...(world.group.tags[SURGE_TAG] === undefined ? {} : { surgeBaseline: Number(world.group.tags[SURGE_TAG]) }),
         })),
+        terminationHooks: () => call("DescribeLifecycleHooks", () => world.terminationHooks()),
         lastScalingActivity: () => call("DescribeScalingActivities", () =>
             world.activities.length === 0 ? undefined : Math.max(...world.activities)),
         setDesiredCapacity: (n) => call("SetDesiredCapacity", () => setDesired(world, n, "scaler")),

@@ -86,6 +86,7 @@ export const AWS_WIRE = {
     },
     reservationMetrics: (): Wire => ["GetMetricData"],
     lastScalingActivity: (): Wire => ["DescribeScalingActivities"],
+    terminationHooks: (): Wire => ["DescribeLifecycleHooks"],
     spotLaunchFailures: (): Wire => ["DescribeScalingActivities"],
     managedDrainingProviders: (): Wire => ["DescribeClusters", "DescribeAutoScalingGroups", "DescribeCapacityProviders"],
     targetStates: (ids: number): Wire => together(batched("DescribeTargetHealth", ids, LIMITS.describeTargetHealth)),

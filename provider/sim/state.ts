@@ -3,7 +3,7 @@
 // target groups, metrics, the event log and the invariant violations), on a virtual clock. What each
 // service does with it lives in a file named after the service (ecs.ts, ecsServices.ts,
 // autoScaling.ts, ec2.ts, elb.ts, cloudWatch.ts, hooks.ts, groupEvents.ts); world.ts steps them.
-import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, Lifecycle, Resources } from "../model";
+import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, Lifecycle, Resources, TerminationHook } from "../model";
 import { TaskNeeds } from "../placement";
 import { VirtualClock } from "./clock";
 import type { Wire } from "./network";
@@ -267,6 +267,14 @@ export class SimState {
      */
     get managedDraining(): boolean {
         return this.managedDrainingProviders.length > 0;
+    }
+
+    /**
+     * The group's termination lifecycle hooks: ECS's managed-draining hook while a capacity provider
+     * with managed draining is attached (its heartbeat as users report it: 3600 s, CONTINUE).
+     */
+    terminationHooks(): TerminationHook[] {
+        return this.managedDraining ? [{ name: "ecs-managed-draining-termination-hook", defaultResult: "CONTINUE", heartbeatTimeoutSeconds: 3600 }] : [];
     }
 
     log(actor: Actor, what: string): void {

@@ -25,6 +25,8 @@ export interface MotoClusterOpts {
     protectNew?: boolean;
     /** Static host port (bridge networking) the service's tasks bind, as ECS reports in their network bindings. @default none */
     hostPort?: number;
+    /** ECS's managed-draining termination hook on the group, as on a group the component creates. @default true */
+    terminationHook?: boolean;
     /** The fixture's credentials, for a moto that enforces IAM. @default any */
     credentials?: Credentials;
     /** Network mode of the service's task definition. @default "bridge" */
@@ -107,6 +109,11 @@ export async function createMotoCluster(endpoint: string, o: MotoClusterOpts): P
         NewInstancesProtectedFromScaleIn: o.protectNew ?? true,
         ...(targetGroupArn === undefined ? {} : { TargetGroupARNs: [targetGroupArn] }),
     }));
+    // The termination hook ECS's managed draining puts on a group the component creates.
+    if (o.terminationHook ?? true) {
+        await c.asg.send(new asg.PutLifecycleHookCommand({ AutoScalingGroupName: autoScalingGroupName, LifecycleHookName: "ecs-managed-draining-termination-hook",
+            LifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING", HeartbeatTimeout: 3600, DefaultResult: "CONTINUE" }));
+    }
     const group = await c.asg.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [autoScalingGroupName] }));
     const instanceIds = group.AutoScalingGroups![0].Instances!.map((i) => i.InstanceId!).sort();
     if (targetGroupArn !== undefined) {

@@ -170,6 +170,24 @@ describe("AWS Cloud port against moto @moto", function () {
             assert.ok(r.cpu.every((p) => p.time >= start && p.time <= now));
         });
 
+        it("reads the group's termination lifecycle hooks, with the API's defaults where none was given", async () => {
+            const cloud = cloudFor(m);
+            const ecsHook = { name: "ecs-managed-draining-termination-hook", defaultResult: "CONTINUE", heartbeatTimeoutSeconds: 3600 };
+            assert.deepEqual(await cloud.terminationHooks(), [ecsHook], "the fixture's group has ECS's hook, as the component's has");
+            await m.clients.asg.send(new asg.PutLifecycleHookCommand({ AutoScalingGroupName: m.autoScalingGroupName, LifecycleHookName: "drain",
+                LifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING", HeartbeatTimeout: 900, DefaultResult: "CONTINUE" }));
+            await m.clients.asg.send(new asg.PutLifecycleHookCommand({ AutoScalingGroupName: m.autoScalingGroupName, LifecycleHookName: "boot",
+                LifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING" }));
+            await m.clients.asg.send(new asg.PutLifecycleHookCommand({ AutoScalingGroupName: m.autoScalingGroupName, LifecycleHookName: "plain",
+                LifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING" }));
+            const hooks = (await cloud.terminationHooks()).sort((a, b) => a.name.localeCompare(b.name));
+            assert.deepEqual(hooks, [
+                { name: "drain", defaultResult: "CONTINUE", heartbeatTimeoutSeconds: 900 },
+                ecsHook,
+                { name: "plain", defaultResult: "ABANDON", heartbeatTimeoutSeconds: 3600 },
+            ], "termination hooks only; ABANDON and 3600 s where none was given (PutLifecycleHook's defaults)");
+        });
+
         it("sets desired capacity and records, reads and clears the surge baseline", async () => {
             const cloud = cloudFor(m);
             await cloud.recordSurge(3);

@@ -81,6 +81,40 @@ describe("plan", () => {
             assert.deepEqual(p.notes, ["scale-out held: CPUReservation 95% > 75% over 5 min, and 2 instances are still launching"]);
         });
 
+        const unplaced = (missing: number) => [{ name: "web", missing, event: "(service web) was unable to place a task because no container instance "
+            + "met all of its requirements. The closest matching container-instance c/1 has insufficient CPU units available." }];
+
+        it("sizes a reservation's scale-out for the tasks ECS cannot place too, and names them", () => {
+            const p = plan(observed(fleet(4), { unplaced: unplaced(5), metrics: { cpu: series(91), memory: series(50) } }), policy());
+            assert.equal(desiredChange(p)!.to, 9, "4 + 5 unplaced tasks, more than the reservation's 5");
+            assert.match(desiredChange(p)!.reason, /^scale out 4 → 9: CPUReservation 91% > 75% over 5 min; service web cannot place 5 tasks \(ECS: /);
+        });
+
+        it("scales out for unplaced tasks while instances launch, counting each launching one as a place", () => {
+            const p = plan(observed(fleet(4), { desired: 6, unplaced: unplaced(5), metrics: { cpu: series(95), memory: series(50) } }), policy());
+            assert.equal(desiredChange(p)!.to, 9, "6 + (5 − 2 launching)");
+            assert.match(desiredChange(p)!.reason, /\(besides the 2 instances launching\)$/);
+        });
+
+        it("leaves unplaced tasks to the instances launching when there are as many, and says so", () => {
+            const p = plan(observed(fleet(4), { desired: 7, unplaced: unplaced(2) }), policy());
+            assert.deepEqual(p.actions, []);
+            assert.match(p.notes[0], /^service web cannot place 2 tasks \(ECS: .*\): the 3 instances launching may place them$/);
+        });
+
+        it("scales out above the instances the group keeps over desired capacity, since it launches only above them", () => {
+            const p = plan(observed(fleet(8), { desired: 6, unplaced: unplaced(2) }), policy());
+            assert.deepEqual(desiredChange(p), { kind: "set-desired", cause: "scale-out", from: 6, to: 10, waitForActive: 10,
+                reason: desiredChange(p)!.reason });
+        });
+
+        it("does not count an instance still unregistered past its grace as one that may place a task", () => {
+            const stray = (n: number) => ({ ...instance(n, { registered: false }), launchTime: NOW - 30 * 60_000 });
+            const p = plan(observed([...fleet(4), stray(5), stray(6)], { unplaced: unplaced(3) }), policy());
+            assert.equal(desiredChange(p)!.to, 9, "6 + 3: the two strays launch nothing and place nothing");
+            assert.doesNotMatch(desiredChange(p)!.reason, /launching/);
+        });
+
         it("honours the cooldown after a scaling activity", () => {
             const p = plan(observed(fleet(4), { lastScalingActivity: NOW - 100_000, metrics: { cpu: series(95), memory: series(50) } }), policy());
             assert.deepEqual(p.actions, []);
@@ -267,6 +301,28 @@ describe("plan", () => {
             assert.deepEqual(victims.map((v) => v.decrement), [true, true, true]);
         });
 
+        it("forgets a surge record whose capacity now serves a service that lacks room, and replaces nothing meanwhile", () => {
+            // Surged 4 → 6 and undone: a service grew since and cannot place tasks; lowering back to 4 would leave it short.
+            const unplaced = [{ name: "web", missing: 2, event: "(service web) was unable to place a task because no container instance met all of its "
+                + "requirements. The closest matching container-instance c/1 has insufficient CPU units available." }];
+            const p = plan(observed([old(1), old(2), old(3), old(4), instance(5), instance(6)], { desired: 6, maxSize: 6, surgeBaseline: 4, unplaced }),
+                policy());
+            assert.deepEqual(p.actions, [{ kind: "end-surge", baseline: 4, reason: "forget the surge record (desired was 4 before it): service web lacks room, "
+                + "so the 6 instances now serve its tasks; the replacement surges anew from 6" }]);
+        });
+
+        it("forgets a surge record when the plan scales out for the tasks, so the replacement does not give that capacity back", () => {
+            const p = plan(observed([old(1), old(2), old(3), old(4), instance(5), instance(6)], { desired: 6, maxSize: 12, surgeBaseline: 4,
+                metrics: { cpu: series(95), memory: series(50) } }), policy());
+            assert.deepEqual(kinds(p).slice(0, 2), ["set-desired", "end-surge"], renderPlan(p).join("\n"));
+            const to = desiredChange(p)!.to;
+            assert.equal(p.actions[1].reason, `forget the surge record (desired was 4 before it): this plan scales out to ${to} for the tasks; `
+                + `the replacement surges anew from ${to}`);
+            const surge = p.actions.find((a): a is Extract<Action, { kind: "set-desired" }> => a.kind === "set-desired" && a.cause === "surge");
+            const decrements = drains(p).flatMap((d) => d.victims).filter((v) => v.decrement).length;
+            assert.equal((surge?.to ?? to) - decrements, to, "the replacement ends at the scaled-out desired capacity, not at the old record of 4");
+        });
+
         it("forgets the surge record when nothing is left to replace", () => {
             const p = plan(observed(fleet(4), { surgeBaseline: 4 }), policy());
             assert.deepEqual(p.actions, [{ kind: "end-surge", baseline: 4, reason: "replacement finished: forget the surge record (desired was 4 before it)" }]);
@@ -298,15 +354,31 @@ describe("plan", () => {
     });
 
     describe("notes", () => {
-        it("says that rebalance terminations go undrained when Capacity Rebalancing is on without managed draining", () => {
-            const p = plan(observed(fleet(2), { capacityRebalance: true, managedDrainingProviders: [] }), policy());
-            assert.deepEqual(p.notes, ["Capacity Rebalancing is on and no ECS capacity provider with managed draining is attached to the group: "
-                + "instances it replaces on a rebalance recommendation are terminated without a drain"]);
+        const ecsHook = { name: "ecs-managed-draining-termination-hook", defaultResult: "CONTINUE" as const, heartbeatTimeoutSeconds: 3600 };
+
+        it("says when no termination hook holds the group's own terminations, naming Capacity Rebalancing when it is on", () => {
+            const p = plan(observed(fleet(2), { capacityRebalance: true, managedDrainingProviders: [], terminationHooks: [] }), policy());
+            assert.deepEqual(p.notes, ["no termination lifecycle hook on the group: an instance it terminates on its own (Capacity Rebalancing is on, "
+                + "a failed health check, an instance refresh) goes without a drain"]);
         });
 
-        it("says nothing of it when managed draining is attached or rebalancing is off", () => {
-            assert.deepEqual(plan(observed(fleet(2), { capacityRebalance: true, managedDrainingProviders: ["cp-web"] }), policy()).notes, []);
-            assert.deepEqual(plan(observed(fleet(2), { capacityRebalance: false }), policy()).notes, []);
+        it("says when a capacity provider has managed draining on but its hook is not on the group", () => {
+            const p = plan(observed(fleet(2), { managedDrainingProviders: ["cp-web"], terminationHooks: [] }), policy());
+            assert.deepEqual(p.notes, ["no termination lifecycle hook on the group: an instance it terminates on its own (a failed health check, "
+                + "an instance refresh) goes without a drain; capacity provider cp-web has managed draining on, but ECS puts its hook on the group "
+                + "only while the capacity provider is associated with the cluster"]);
+        });
+
+        it("says nothing of hooks when a termination hook is on the group, or when the hooks were not read", () => {
+            assert.deepEqual(plan(observed(fleet(2), { capacityRebalance: true, terminationHooks: [ecsHook] }), policy()).notes, []);
+            assert.deepEqual(plan(observed(fleet(2), { capacityRebalance: true }), policy()).notes, []);
+        });
+
+        it("says that a hook defaulting to ABANDON makes the group skip the others when it times out", () => {
+            const p = plan(observed(fleet(2), { terminationHooks: [ecsHook, { name: "backup", defaultResult: "ABANDON", heartbeatTimeoutSeconds: 300 }] }),
+                policy());
+            assert.deepEqual(p.notes, ["termination hook backup defaults to ABANDON: when it times out, the group skips the other hooks "
+                + "(ecs-managed-draining-termination-hook) and terminates the instance"]);
         });
     });
 });

@@ -43,10 +43,11 @@ describe("scaler scenarios on the simulated cluster", () => {
         assertNothingLost(world);
     });
 
-    it("1b. caps the scale-out at maxSize", async () => {
+    it("1b. caps the scale-out at maxSize, and says to what to raise it", async () => {
         const { world } = scenario({ instances: 4, maxSize: 5, services: [{ name: "web", count: 32, cpu: 256, memory: 256 }] });
         const r = await simReconcile(world, settings(world));
-        assert.deepEqual(renderPlan(r.plan), ["scale out 4 → 5: CPUReservation 100% > 75% over 5 min"]);
+        assert.deepEqual(renderPlan(r.plan), ["scale out 4 → 5: CPUReservation 100% > 75% over 5 min",
+            "note: scale-out capped at maxSize 5: 6 instances asked for; raise maxSize to 6"]);
         assert.equal(world.group.desired, 5);
     });
 

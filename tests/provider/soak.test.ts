@@ -13,18 +13,6 @@ import { SimInstance, SimWorld } from "../../provider/sim/world";
 /** Seeds 1 to this many run in the suite; SOAK_SCENARIOS=N runs more (docs/reliability.md pins the default's figures). */
 export const SOAK_SCENARIOS = Number(process.env.SOAK_SCENARIOS ?? 1000);
 const DEFAULT_SCENARIOS = 1000;
-/**
- * Seeds known not to converge within the runs allowed, each with why. Any other seed that does not
- * converge fails the suite, and so does one of these once it converges (then it leaves the list).
- */
-export const KNOWN_UNCONVERGED: Record<number, string> = {
-    78: "silentShort: the service grew after a replacement began, and the surge record from before makes the replacement "
-        + "lower desired capacity back below what the grown service needs; a batch is then held short",
-    651: "silentShort: a service grown by half the cluster's CPU while the CPU reservation is high too: each run's scale-out is sized "
-        + "by the reservation, the tasks still short after it wait for the next run, and four runs are not enough",
-    717: "silentShort: a service grown by half the cluster's CPU during a replacement whose new instances never registered; "
-        + "scale-out comes in steps (held while instances launch, then by the cooldown) and needs more than four runs",
-};
 /** Runs a scenario may take to converge. */
 export const SOAK_MAX_RUNS = Number(process.env.SOAK_MAX_RUNS ?? 4);
 const MINUTE = 60_000;
@@ -372,10 +360,9 @@ describe("soak: seeded random scenarios with faults", function () {
         assert.equal(summary.invariantViolations, 0);
     });
 
-    it("converges every scenario within four runs but the known ones, every service at its desired count", () => {
-        const known = Object.keys(KNOWN_UNCONVERGED).map(Number).filter((seed) => seed <= SOAK_SCENARIOS);
-        assert.deepEqual(summary.unconverged, known, "seeds that did not converge (KNOWN_UNCONVERGED lists the expected ones)");
-        assert.deepEqual(summary.shortIn.filter((seed) => !known.includes(seed)), [], "a service left short in a scenario that converged");
+    it("converges every scenario within four runs, every service at its desired count", () => {
+        assert.deepEqual(summary.unconverged, [], "seeds that did not converge");
+        assert.deepEqual(summary.shortIn, [], "seeds that ended with a service short");
     });
 
     it("matches the figures in docs/reliability.md", function () {
