@@ -143,10 +143,56 @@ async function drainVictims(ctx: BatchContext, a: Extract<Action, { kind: "drain
         run.log(s.failure!);
     }
     if (failures.length > 0) {
+        const back = await giveBackRoom(ctx, failures, group);
+        const staying = failures.filter((s) => !back.includes(s));
         run.fail(`${label} could not finish; nothing with a running task was terminated:\n`
             + failures.map((s) => `  - ${s.failure}`).join("\n")
-            + "\nThe instances stay DRAINING; the next `pulumi up` finishes or undoes them.");
+            + (back.length === 0 ? "" : `\nPut back ACTIVE, since a service they ran is short and its tasks need the room: `
+                + `${back.map((s) => s.victim.instanceId).join(", ")}.`)
+            + (staying.length === 0 ? "" : `\n${staying.length === failures.length ? "The instances stay" : "The others stay"} DRAINING; `
+                + "the next `pulumi up` finishes or undoes them."));
     }
+}
+
+/**
+ * Victims whose drain could not finish while a service they ran is short of tasks: the drain holds
+ * the service short (its tasks found no room elsewhere), so they are put back ACTIVE and in their
+ * target groups before the run fails, and the service gets its room back now rather than at the
+ * next run. Returns those put back.
+ */
+async function giveBackRoom(ctx: BatchContext, failed: VictimState[], group: GroupState): Promise<VictimState[]> {
+    const { run } = ctx;
+    const live = liveIds(group);
+    const candidates = failed.filter((s) => s.victim.containerInstanceArn !== undefined && s.services.length > 0 && live.has(s.victim.instanceId));
+    if (candidates.length === 0) return [];
+    const health = await run.cloud.serviceHealth([...new Set(candidates.flatMap((s) => s.services))]);
+    const short = (name: string) => health[name] !== undefined && !health[name].daemon && health[name].running < health[name].desired;
+    const back = candidates.filter((s) => s.services.some(short));
+    if (back.length === 0) return [];
+    await putBackActive(run, back.map((s) => ({ instanceId: s.victim.instanceId, containerInstanceArn: s.victim.containerInstanceArn! })));
+    for (const s of back) ctx.entries.instances[s.victim.instanceId] = "undrained";
+    return back;
+}
+
+/**
+ * Puts drained instances back in service, with batched requests (at thousands of instances one request
+ * each would take minutes): ACTIVE again, drain mark cleared, back in the owned target groups. Returns
+ * the instances no longer in the cluster.
+ */
+export async function putBackActive(run: RunContext, items: { instanceId: string; containerInstanceArn: string }[]): Promise<string[]> {
+    const { cloud, log } = run;
+    const present = new Map((await cloud.describeContainerInstances(items.map((a) => a.containerInstanceArn))).map((c) => [c.arn, c]));
+    const here = items.filter((a) => present.has(a.containerInstanceArn));
+    const gone = items.filter((a) => !present.has(a.containerInstanceArn)).map((a) => a.instanceId);
+    if (here.length === 0) return gone;
+    const draining = here.filter((a) => present.get(a.containerInstanceArn)!.status === "DRAINING").map((a) => a.containerInstanceArn);
+    if (draining.length > 0) await cloud.setContainerInstanceState(draining, "ACTIVE");
+    await cloud.clearDrainMark(here.map((a) => a.containerInstanceArn));
+    // The drain took the instances out of their target groups, and nothing else puts them back.
+    const owned = await ownedTargetGroups(cloud, run.settings.targetGroupArns, await cloud.describeGroup());
+    for (const tg of owned) await cloud.registerTargets(tg.arn, here.map((a) => a.instanceId), tg.port);
+    for (const a of here) log(`${a.instanceId} is ACTIVE again${owned.length > 0 ? ` and registered in ${owned.map((tg) => shortArn(tg.arn)).join(", ")}` : ""}`);
+    return gone;
 }
 
 /** Waits until no service among `names` is short of its desired count, failing the run at the drain timeout. */

@@ -3,7 +3,7 @@
 // (drainVerdict.ts) decide when each victim goes. Every instance it terminates has first been drained
 // of tasks and targets.
 import { Cloud, Deps } from "./cloud";
-import { drainBatch, ownedTargetGroups, shortArn } from "./drain";
+import { drainBatch, putBackActive } from "./drain";
 import { Action, Plan, RunReport } from "./model";
 import { plural, renderAction } from "./render";
 import { describeError } from "./retry";
@@ -72,27 +72,11 @@ async function setOnDemandBase(run: RunContext, a: Extract<Action, { kind: "set-
     run.log(`On-Demand base capacity ${a.from} → ${a.to}`);
 }
 
-/**
- * Undoes every undrain of the plan at once, with batched requests (at thousands of instances one
- * request each would take minutes): ACTIVE again, drain mark cleared, back in the owned target groups.
- */
+/** Undoes every undrain of the plan at once (see {@link putBackActive}). */
 async function undrainAll(run: RunContext, all: Extract<Action, { kind: "undrain" }>[]): Promise<void> {
-    const { cloud, report, log } = run;
-    const present = new Map((await cloud.describeContainerInstances(all.map((a) => a.containerInstanceArn))).map((c) => [c.arn, c]));
-    const here = all.filter((a) => present.has(a.containerInstanceArn));
-    for (const a of all.filter((x) => !present.has(x.containerInstanceArn))) {
-        report.instances[a.instanceId] = "gone";
-        log(`${a.instanceId} is gone; nothing to undrain`);
-    }
-    if (here.length === 0) return;
-    const draining = here.filter((a) => present.get(a.containerInstanceArn)!.status === "DRAINING").map((a) => a.containerInstanceArn);
-    if (draining.length > 0) await cloud.setContainerInstanceState(draining, "ACTIVE");
-    await cloud.clearDrainMark(here.map((a) => a.containerInstanceArn));
-    // The drain took the instances out of their target groups, and nothing else puts them back.
-    const owned = await ownedTargetGroups(cloud, run.settings.targetGroupArns, await cloud.describeGroup());
-    for (const tg of owned) await cloud.registerTargets(tg.arn, here.map((a) => a.instanceId), tg.port);
-    for (const a of here) {
-        report.instances[a.instanceId] = "undrained";
-        log(`${a.instanceId} is ACTIVE again${owned.length > 0 ? ` and registered in ${owned.map((tg) => shortArn(tg.arn)).join(", ")}` : ""}`);
+    const gone = await putBackActive(run, all);
+    for (const a of all) {
+        run.report.instances[a.instanceId] = gone.includes(a.instanceId) ? "gone" : "undrained";
+        if (gone.includes(a.instanceId)) run.log(`${a.instanceId} is gone; nothing to undrain`);
     }
 }

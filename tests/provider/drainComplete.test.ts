@@ -279,6 +279,36 @@ describe("the service health gate", () => {
         assert.ok(world.instances.get(victim)!.terminatedAt! >= shortFrom! + 3 * MINUTE, "terminated only once the service was whole");
     });
 
+    it("puts a victim back ACTIVE when its drain fails while a service it ran stays short, so the service gets its room back", async () => {
+        const world = scaleInWorld();
+        const base = simCloud(world);
+        let shortFrom: number | undefined;
+        // Short from the moment the drain starts, for good: the drain cannot finish.
+        const cloud: Cloud = {
+            ...base,
+            setContainerInstanceState: async (arns, status) => {
+                if (status === "DRAINING") shortFrom ??= world.now;
+                return base.setContainerInstanceState(arns, status);
+            },
+            serviceHealth: async (names) => {
+                const health = await base.serviceHealth(names);
+                if (shortFrom !== undefined && health.web !== undefined) health.web = { ...health.web, running: health.web.desired - 1 };
+                return health;
+            },
+        };
+        const error = await world.clock.run(reconcile(cloud, simDeps(world), simSettings(world, { draining: { timeoutSeconds: 120 } })))
+            .then(() => undefined, (e) => e);
+        assert.ok(isScalerRunError(error), String(error));
+        const [victim] = Object.keys(error.report.instances);
+        assert.equal(error.report.instances[victim], "undrained");
+        assert.match(error.message, new RegExp(`Put back ACTIVE, since a service they ran is short and its tasks need the room: ${victim}\\.$`));
+        const inst = world.instances.get(victim)!;
+        assert.equal(inst.container?.status, "ACTIVE");
+        assert.equal(inst.container?.attributes?.[DRAIN_MARK_ATTRIBUTE], undefined, "no drain mark left");
+        assert.equal(inst.asgState, "InService");
+        assertNothingLost(world);
+    });
+
     it("gives a service the drain timeout from the moment the instance emptied, for a task ECS starts only after the old one stopped", async () => {
         // maximumPercent 100: ECS stops the old task (300 s deactivating, 60 s stopping) before it starts
         // the new one, so the instance empties near the target wait's end and the service is short after it.
