@@ -94,6 +94,11 @@ export interface UnplacedService {
     /** Tasks short of the desired count (desired − running − pending). */
     missing: number;
     event: string;
+    /** What one task reserves, from its task definition, when it was read. */
+    cpu?: number;
+    memory?: number;
+    /** Each task needs an instance of its own (a static host port, `distinctInstance`). */
+    oneEach?: boolean;
 }
 
 export type ContainerInstanceStatus = "ACTIVE" | "DRAINING";

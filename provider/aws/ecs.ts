@@ -164,11 +164,17 @@ function serviceCalls(s: EcsSession): Pick<EcsCalls, "unplacedServices" | "servi
                 names.push(...(page.serviceArns ?? []).map((arn) => arn.slice(arn.lastIndexOf("/") + 1)));
                 nextToken = page.nextToken;
             } while (nextToken);
-            return (await describeServices(s, names)).flatMap((svc) => {
+            const unplaced = (await describeServices(s, names)).flatMap((svc) => {
                 const missing = (svc.desiredCount ?? 0) - (svc.runningCount ?? 0) - (svc.pendingCount ?? 0);
                 const event = svc.events?.[0]?.message;
                 return svc.schedulingStrategy !== "DAEMON" && missing > 0 && event !== undefined && event.includes("was unable to place a task")
-                    ? [{ name: svc.serviceName!, missing, event }] : [];
+                    ? [{ svc, u: { name: svc.serviceName!, missing, event } }] : [];
+            });
+            // What each unplaced task reserves and needs, so that a scale-out is sized to them.
+            await readDefinitions(s, unplaced.flatMap(({ svc }) => svc.taskDefinition === undefined ? [] : [svc.taskDefinition]));
+            return unplaced.map(({ svc, u }) => {
+                const def = svc.taskDefinition === undefined ? undefined : s.definitions.get(svc.taskDefinition);
+                return def === undefined ? u : { ...u, ...taskSize(def), oneEach: oneEach(placementNeedsOf(def, svc, `service:${u.name}`)) };
             });
         },
 
@@ -230,12 +236,7 @@ function toTask(t: ECS.Task): ObservedTask & { taskDefinitionArn?: string } {
  * and once per ten services: host ports, awsvpc, GPUs, `memberOf` and `distinctInstance`, daemon.
  */
 async function withPlacementNeeds(s: EcsSession, tasks: (ObservedTask & { taskDefinitionArn?: string })[]): Promise<ObservedTask[]> {
-    const unread = [...new Set(tasks.flatMap((t) => t.taskDefinitionArn === undefined ? [] : [t.taskDefinitionArn]))]
-        .filter((arn) => !s.definitions.has(arn));
-    await forEachLimit(unread, REQUEST_CONCURRENCY, async (arn) => {
-        const r = await s.k.ecsClient.send(new s.k.ecs.DescribeTaskDefinitionCommand({ taskDefinition: arn }));
-        if (r.taskDefinition !== undefined) s.definitions.set(arn, r.taskDefinition);
-    });
+    await readDefinitions(s, tasks.flatMap((t) => t.taskDefinitionArn === undefined ? [] : [t.taskDefinitionArn]));
     const services = new Map((await describeServices(s, serviceNames(tasks.map((t) => t.group)))).map((svc) => [svc.serviceName!, svc]));
     return tasks.map(({ taskDefinitionArn, ...t }) => {
         const def = taskDefinitionArn === undefined ? undefined : s.definitions.get(taskDefinitionArn);
@@ -245,6 +246,29 @@ async function withPlacementNeeds(s: EcsSession, tasks: (ObservedTask & { taskDe
         const needs = placementNeedsOf(def, svc, t.group);
         return { ...t, needs, ...(svc?.schedulingStrategy === "DAEMON" ? { daemon: true } : {}) };
     });
+}
+
+/** Reads the task definitions among `arns` not read yet in this session, several at a time. */
+async function readDefinitions(s: EcsSession, arns: string[]): Promise<void> {
+    const unread = [...new Set(arns)].filter((arn) => !s.definitions.has(arn));
+    await forEachLimit(unread, REQUEST_CONCURRENCY, async (arn) => {
+        const r = await s.k.ecsClient.send(new s.k.ecs.DescribeTaskDefinitionCommand({ taskDefinition: arn }));
+        if (r.taskDefinition !== undefined) s.definitions.set(arn, r.taskDefinition);
+    });
+}
+
+/** What one task of `def` reserves: the task-level size, else the sum of its containers'. */
+function taskSize(def: ECS.TaskDefinition): { cpu: number; memory: number } {
+    const sum = (pick: (c: ECS.ContainerDefinition) => number | undefined) => (def.containerDefinitions ?? []).reduce((acc, c) => acc + (pick(c) ?? 0), 0);
+    return {
+        cpu: def.cpu !== undefined ? Number(def.cpu) : sum((c) => c.cpu),
+        memory: def.memory !== undefined ? Number(def.memory) : sum((c) => c.memory ?? c.memoryReservation),
+    };
+}
+
+/** Whether each task needs an instance of its own: a static host port, or `distinctInstance`. */
+function oneEach(needs: TaskNeeds): boolean {
+    return (needs.hostPorts ?? []).length > 0 || needs.distinctGroup !== undefined;
 }
 
 /** Services by name, ten to a request; names ECS does not know are left out. */

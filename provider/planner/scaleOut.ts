@@ -1,6 +1,5 @@
 // Adding capacity: up to the group's minSize, for tasks ECS cannot place, and when a reservation is
 // sustained above its high threshold.
-import { sustainedAbove } from "../metrics";
 import { ObservedInstance } from "../model";
 import { plural } from "../render";
 import { PlanContext } from "./context";
@@ -32,7 +31,7 @@ export function planUnplaced(ctx: PlanContext): Decision {
     // At maxSize the plan names the short services whatever else it says of the reservations.
     if (want <= base) {
         return { actions: [], notes: [launching > 0 && asked <= base ? `${why}: the ${plural(launching, "instance")} launching may place them`
-            : `${why}; maxSize ${o.maxSize} is reached${aboveDesired(ctx)}: raise maxSize to ${asked}`] };
+            : `${why}; maxSize ${o.maxSize} is reached${aboveDesired(ctx)}: raise maxSize to ${ctx.high.length > 0 ? Math.max(asked, scaleOutTarget(ctx)) : asked}`] };
     }
     // Reservations above their thresholds scale out by themselves, sized by the larger of what they
     // reserve and what is unplaced (planScaleOut), unless the cooldown holds that: tasks that cannot be
@@ -68,16 +67,37 @@ function aboveDesired(ctx: PlanContext): string {
 }
 
 /**
- * Instances for each task of the service furthest short (the reservation does not see them), on top
- * of those serving, counting each instance still launching as one of them.
+ * Instances for the tasks ECS cannot place (the reservation does not see them), on top of those
+ * serving, counting each instance still launching as one of them.
  */
 function unplacedTarget(ctx: PlanContext): number {
-    const { o } = ctx;
-    const unplaced = o.unplaced ?? [];
     const base = serving(ctx);
-    if (unplaced.length === 0) return base;
-    const launching = launchingCount(ctx);
-    return base + Math.max(0, Math.max(...unplaced.map((u) => u.missing)) - launching);
+    if ((ctx.o.unplaced ?? []).length === 0) return base;
+    return base + Math.max(0, Math.ceil(unplacedLoad(ctx).instances - 1e-9) - launchingCount(ctx));
+}
+
+/**
+ * What the unplaced tasks ask of the cluster, in instances like the registered ones (the median of
+ * each) filled to the high thresholds: `cpu` and `memory` for the tasks of known size, `instances`
+ * for all of them, at least one per task for a service whose tasks each need an instance of their own
+ * (a static host port, `distinctInstance`) or whose size is not known.
+ */
+export function unplacedLoad(ctx: PlanContext): { cpu: number; memory: number; instances: number } {
+    const unplaced = ctx.o.unplaced ?? [];
+    const size = typicalInstance(ctx);
+    const s = ctx.p.scaling;
+    const sized = unplaced.filter((u) => u.oneEach !== true && u.cpu !== undefined && u.memory !== undefined && size !== undefined);
+    const cpu = sized.length === 0 ? 0 : sized.reduce((sum, u) => sum + u.missing * u.cpu!, 0) / (size!.cpu * s.cpuHighPercent / 100);
+    const memory = sized.length === 0 ? 0 : sized.reduce((sum, u) => sum + u.missing * u.memory!, 0) / (size!.memory * s.memoryHighPercent / 100);
+    return { cpu, memory, instances: Math.max(cpu, memory, ...unplaced.filter((u) => !sized.includes(u)).map((u) => u.missing)) };
+}
+
+/** The median registered CPU and memory of the registered instances; undefined when none is registered. */
+function typicalInstance(ctx: PlanContext): { cpu: number; memory: number } | undefined {
+    const registered = ctx.c.registered.map((i) => i.container.registered).filter((r) => r.cpu > 0 && r.memory > 0);
+    if (registered.length === 0) return undefined;
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    return { cpu: median(registered.map((r) => r.cpu)), memory: median(registered.map((r) => r.memory)) };
 }
 
 /** A scale-out maxSize cuts short: the plan says how far it would have gone. */
@@ -107,8 +127,7 @@ export function planScaleOut(ctx: PlanContext): Decision {
     }
     if (launching > 0) return { actions: [], notes: [`scale-out held: ${high.join(", ")}, and ${plural(launching, "instance")} are still launching`] };
     if (want <= base) {
-        return { actions: [], notes: [`scale-out held: ${high.join(", ")}, but maxSize ${o.maxSize} is reached`
-            + (base > o.desired ? `${aboveDesired(ctx)}: raise maxSize to ${asked}` : "")] };
+        return { actions: [], notes: [`scale-out held: ${high.join(", ")}, but maxSize ${o.maxSize} is reached${aboveDesired(ctx)}: raise maxSize to ${asked}`] };
     }
     const unplaced = unplacedTarget(ctx) > base ? `; ${unplacedWhy(o)}` : "";
     return { notes: capped(ctx, asked, want), actions: [{
@@ -125,14 +144,15 @@ export function desiredAfter(ctx: PlanContext, scaleOut: Decision): number {
 }
 
 /**
- * Enough instances to bring every reservation above its high threshold back to it and to place the
- * tasks ECS cannot place, at least one step above those serving; maxSize is applied by the caller.
+ * Enough instances to bring every reservation back under its high threshold with the tasks ECS cannot
+ * place counted in, at least one step above those serving; maxSize is applied by the caller.
  */
 function scaleOutTarget(ctx: PlanContext): number {
     const { p, r } = ctx;
-    let ratio = 0;
-    if (sustainedAbove(r.cpu, p.scaling.cpuHighPercent)) ratio = Math.max(ratio, r.cpu!.mean / p.scaling.cpuHighPercent);
-    if (sustainedAbove(r.memory, p.scaling.memoryHighPercent)) ratio = Math.max(ratio, r.memory!.mean / p.scaling.memoryHighPercent);
-    const needed = Math.ceil(ctx.c.registered.length * ratio - 1e-9);
-    return Math.max(needed, serving(ctx) + p.scaling.scaleOutStep, unplacedTarget(ctx));
+    const registered = ctx.c.registered.length;
+    const load = unplacedLoad(ctx);
+    let needed = 0;
+    if (r.cpu !== undefined) needed = Math.max(needed, registered * r.cpu.mean / p.scaling.cpuHighPercent + load.cpu);
+    if (r.memory !== undefined) needed = Math.max(needed, registered * r.memory.mean / p.scaling.memoryHighPercent + load.memory);
+    return Math.max(Math.ceil(needed - 1e-9), serving(ctx) + p.scaling.scaleOutStep, unplacedTarget(ctx));
 }

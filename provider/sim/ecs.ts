@@ -170,7 +170,7 @@ export type EcsApi = Pick<Cloud, "listContainerInstances" | "describeContainerIn
 export function ecsApi(world: SimState, call: SimCall): EcsApi {
     // The AWS Cloud reads each task definition once per Cloud.
     const definitionsRead = new Set<string>();
-    return { ...containerInstanceApi(world, call), ...taskApi(world, call, definitionsRead), ...serviceApi(world, call) };
+    return { ...containerInstanceApi(world, call), ...taskApi(world, call, definitionsRead), ...serviceApi(world, call, definitionsRead) };
 }
 
 /** Container instances: listing, the drain mark, their state, deregistration, capacity providers. */
@@ -250,13 +250,19 @@ function taskApi(world: SimState, call: SimCall, definitionsRead: Set<string>): 
 }
 
 /** Services: those short of tasks ECS cannot place, and the desired and running counts of some. */
-function serviceApi(world: SimState, call: SimCall): Pick<EcsApi, "unplacedServices" | "serviceHealth"> {
+function serviceApi(world: SimState, call: SimCall, definitionsRead: Set<string>): Pick<EcsApi, "unplacedServices" | "serviceHealth"> {
+    const unplaced = () => [...world.services.values()].filter((s) => !s.daemon && s.lastEvent !== undefined
+        && s.desired > world.serviceTasks(s.name).filter(meantToRun).length);
     return {
-        unplacedServices: () => call("ListServices", () => [...world.services.values()].flatMap((s) => {
-            if (s.daemon || s.lastEvent === undefined) return [];
-            const placed = world.serviceTasks(s.name).filter(meantToRun).length;
-            return s.desired - placed > 0 ? [{ name: s.name, missing: s.desired - placed, event: s.lastEvent }] : [];
-        }), () => AWS_WIRE.unplacedServices(world.services.size)),
+        unplacedServices: () => call("ListServices", () => unplaced().map((s) => ({
+            name: s.name, missing: s.desired - world.serviceTasks(s.name).filter(meantToRun).length, event: s.lastEvent!,
+            cpu: s.cpu, memory: s.memory, oneEach: (s.needs?.hostPorts ?? []).length > 0 || s.needs?.distinctGroup !== undefined,
+        })), () => {
+            // Each unplaced service's task definition is read once a run, as the AWS Cloud does.
+            const families = unplaced().map((s) => s.name).filter((f) => !definitionsRead.has(f));
+            for (const f of families) definitionsRead.add(f);
+            return AWS_WIRE.unplacedServices(world.services.size, families.length);
+        }),
         serviceHealth: (names) => call("DescribeServices", () => Object.fromEntries(names.flatMap((name) => {
             const s = world.services.get(name);
             if (s === undefined) return [];

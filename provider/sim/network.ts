@@ -92,8 +92,10 @@ export const AWS_WIRE = {
     targetStates: (ids: number): Wire => together(batched("DescribeTargetHealth", ids, LIMITS.describeTargetHealth)),
     targetGroups: (arns: number): Wire => [...batched("DescribeTargetGroups", arns, LIMITS.describeTargetGroups),
         ...Array.from({ length: arns }, () => "DescribeTargetGroupAttributes")],
-    unplacedServices: (services: number): Wire => [...batched("ListServices", Math.max(1, services), LIMITS.listPage),
-        ...together(batched("DescribeServices", services, LIMITS.describeServices))],
+    /** The services, then the task definition of each unplaced service not read yet in this run. */
+    unplacedServices: (services: number, newDefinitions = 0): Wire => [...batched("ListServices", Math.max(1, services), LIMITS.listPage),
+        ...together(batched("DescribeServices", services, LIMITS.describeServices)),
+        ...together(Array.from({ length: newDefinitions }, () => "DescribeTaskDefinition"))],
     serviceHealth: (names: number): Wire => together(batched("DescribeServices", names, LIMITS.describeServices)),
     spotInterruptions: (ids: number): Wire => batched("DescribeSpotInstanceRequests", ids, LIMITS.describeSpotInstanceRequests),
     setInstanceProtection: (ids: number): Wire => batched("SetInstanceProtection", ids, LIMITS.setInstanceProtection),

@@ -63,7 +63,7 @@ describe("plan", () => {
         it("says so when maxSize is already reached", () => {
             const p = plan(observed(fleet(5), { maxSize: 5, metrics: { cpu: series(100), memory: series(50) } }), policy());
             assert.deepEqual(p.actions, []);
-            assert.deepEqual(p.notes, ["scale-out held: CPUReservation 100% > 75% over 5 min, but maxSize 5 is reached"]);
+            assert.deepEqual(p.notes, ["scale-out held: CPUReservation 100% > 75% over 5 min, but maxSize 5 is reached: raise maxSize to 7"]);
         });
 
         it("does not act at exactly the high threshold", () => {
@@ -88,6 +88,26 @@ describe("plan", () => {
             const p = plan(observed(fleet(4), { unplaced: unplaced(5), metrics: { cpu: series(91), memory: series(50) } }), policy());
             assert.equal(desiredChange(p)!.to, 9, "4 + 5 unplaced tasks, more than the reservation's 5");
             assert.match(desiredChange(p)!.reason, /^scale out 4 → 9: CPUReservation 91% > 75% over 5 min; service web cannot place 5 tasks \(ECS: /);
+        });
+
+        it("packs unplaced tasks of known size onto instances like the registered ones, filled to the high thresholds", () => {
+            // 5 tasks of 512 CPU units and 1 GiB on instances of 2048 units and 7.5 GiB filled to 75%: two instances, not five.
+            const sized = [{ ...unplaced(5)[0], cpu: 512, memory: 1024 }];
+            assert.equal(desiredChange(plan(observed(fleet(4), { unplaced: sized }), policy()))!.to, 6);
+            // Memory-bound: 5 tasks of 3 GiB are 15 GiB, three instances of 7.5 GiB at 75%.
+            assert.equal(desiredChange(plan(observed(fleet(4), { unplaced: [{ ...sized[0], cpu: 128, memory: 3072 }] }), policy()))!.to, 7);
+        });
+
+        it("adds the unplaced tasks to the reservation when it sizes a scale-out", () => {
+            // CPU 90% of 4 instances is 4.8 at 75%; 3 tasks of 1024 units add 2 more at 75%: 6.8, so 7.
+            const p = plan(observed(fleet(4), { unplaced: [{ ...unplaced(3)[0], cpu: 1024, memory: 512 }], metrics: { cpu: series(90), memory: series(50) } }),
+                policy());
+            assert.equal(desiredChange(p)!.to, 7);
+        });
+
+        it("gives each task of a service whose tasks need an instance of their own an instance", () => {
+            const ports = [{ ...unplaced(3)[0], cpu: 128, memory: 128, oneEach: true }];
+            assert.equal(desiredChange(plan(observed(fleet(4), { unplaced: ports }), policy()))!.to, 7);
         });
 
         it("scales out for unplaced tasks while instances launch, counting each launching one as a place", () => {
