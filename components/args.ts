@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_DRAINING, DEFAULT_SCALING, DrainingPolicy, ScalingPolicy, STANDALONE_TASK_POLICIES, StandaloneTaskPolicy } from "../provider/settings";
+import { DEFAULT_DRAINING, DEFAULT_SCALING, DrainingPolicy, RUNNER_ACTIONS, RunnerAction, ScalingPolicy, STANDALONE_TASK_POLICIES, StandaloneTaskPolicy } from "../provider/settings";
 
 /** ECS-optimized AMI families the component can resolve from AWS's public SSM parameters. */
 export const AMI_FAMILIES = ["al2023", "al2023-arm64", "al2023-gpu", "al2", "al2-arm64"] as const;
@@ -14,7 +14,7 @@ export const SPOT_ALLOCATION_STRATEGIES = [
 ] as const;
 export type SpotAllocationStrategy = (typeof SPOT_ALLOCATION_STRATEGIES)[number];
 
-export { DrainingPolicy, ScalingPolicy, STANDALONE_TASK_POLICIES, StandaloneTaskPolicy };
+export { DrainingPolicy, RUNNER_ACTIONS, RunnerAction, ScalingPolicy, STANDALONE_TASK_POLICIES, StandaloneTaskPolicy };
 
 /**
  * When the scaler scales out, scales in, and what counts as sustained: each setting of the scaler's
@@ -27,6 +27,23 @@ export interface ScalingArgs extends Partial<ScalingPolicy> {}
  * {@link DrainingPolicy}, documented there with its range and default, and optional here.
  */
 export interface DrainingArgs extends Partial<DrainingPolicy> {}
+
+/**
+ * The runner: the scaler's own reconcile in a Lambda function the component creates, run on a schedule
+ * between deploys, with the settings the last `pulumi up` deployed.
+ */
+export interface RunnerArgs {
+    /** How often it runs: an EventBridge rate expression, singular for 1 (`rate(1 minute)`, `rate(5 minutes)`). @default "rate(1 minute)" */
+    schedule?: string;
+    /** What it may do: `scale-out`, `scale-in` (and the excess above maxSize), `spot` (On-Demand fallback and back), `replace` (toward the version the last up deployed, and instances that never registered). @default all four */
+    actions?: RunnerAction[];
+    /** Seconds one invocation may run (its Lambda timeout); each step stops 30 s before. Range 60-900. @default 300 */
+    timeoutSeconds?: number;
+    /** Days its log group keeps logs: one of CloudWatch Logs' retention periods (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, …, 3653). @default 30 */
+    logRetentionDays?: number;
+    /** Memory (MiB) of its function. Range 256-10240. @default 512 */
+    memoryMiB?: number;
+}
 
 /** Arguments of a {@link SpotEcsCluster}. */
 export interface SpotEcsClusterArgs {
@@ -100,7 +117,15 @@ export interface SpotEcsClusterArgs {
     scaling?: ScalingArgs;
     /** How the scaler drains. @default see {@link DrainingArgs} */
     draining?: DrainingArgs;
+    /** The runner, which scales and drains between deploys, with a lease so that it and `pulumi up` never act at once; `false` for none (needs `enableScaler`). @default see {@link RunnerArgs} */
+    runner?: false | RunnerArgs;
 }
+
+/** CloudWatch Logs' retention periods, in days. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** Inclusive integer ranges of the runner's numeric arguments. */
+export const RUNNER_RANGES = { timeoutSeconds: [60, 900], memoryMiB: [256, 10240] } as const;
 
 /** Inclusive integer ranges of the component's own numeric arguments (the group's sizes are the scaler's `SIZE_RANGES`). */
 export const ARGUMENT_RANGES = {
@@ -127,6 +152,7 @@ export const DEFAULTS = {
     dashboard: true,
     scaling: DEFAULT_SCALING,
     draining: DEFAULT_DRAINING,
+    runner: { schedule: "rate(1 minute)", actions: [...RUNNER_ACTIONS], timeoutSeconds: 300, logRetentionDays: 30, memoryMiB: 512 },
 } as const;
 
 /** `defaults` with every setting of `given` that is not undefined laid over it. */
@@ -139,10 +165,13 @@ function withDefaults<T extends object>(defaults: Readonly<T>, given: Partial<T>
 }
 
 /** Arguments whose default is a value of {@link DEFAULTS}. */
-type Defaulted = Exclude<keyof typeof DEFAULTS, "scaling" | "draining">;
+type Defaulted = Exclude<keyof typeof DEFAULTS, "scaling" | "draining" | "runner">;
+
+/** The runner's arguments with their defaults. */
+export type ResolvedRunner = Required<RunnerArgs>;
 
 /** The arguments with {@link DEFAULTS} applied once, for the component's parts to read. */
-export type ResolvedArgs = Omit<SpotEcsClusterArgs, Defaulted | "scaling" | "draining" | "desiredCapacity" | "instanceAttributes" | "ecsConfig" | "tags">
+export type ResolvedArgs = Omit<SpotEcsClusterArgs, Defaulted | "scaling" | "draining" | "runner" | "desiredCapacity" | "instanceAttributes" | "ecsConfig" | "tags">
     & { [K in Defaulted]-?: NonNullable<SpotEcsClusterArgs[K]> }
     & {
         desiredCapacity: number;
@@ -151,6 +180,8 @@ export type ResolvedArgs = Omit<SpotEcsClusterArgs, Defaulted | "scaling" | "dra
         tags: Record<string, string>;
         scaling: ScalingPolicy;
         draining: DrainingPolicy;
+        /** The runner, or undefined for none (`runner: false`, or no scaler). */
+        runner: ResolvedRunner | undefined;
     };
 
 /** Applies {@link DEFAULTS} to every argument that has one. */
@@ -166,5 +197,7 @@ export function resolveArgs(args: SpotEcsClusterArgs): ResolvedArgs {
         tags: { ...(args.tags ?? {}) },
         scaling: withDefaults<ScalingPolicy>(DEFAULTS.scaling, args.scaling),
         draining: withDefaults<DrainingPolicy>(DEFAULTS.draining, args.draining),
+        runner: args.runner === false || args.enableScaler === false ? undefined
+            : withDefaults<ResolvedRunner>({ ...DEFAULTS.runner, actions: [...DEFAULTS.runner.actions] }, args.runner),
     } as ResolvedArgs;
 }

@@ -8,6 +8,7 @@ import { createCapacityProvider } from "./capacityProvider";
 import { createDashboard } from "./dashboard";
 import { createInstanceIdentity } from "./iam";
 import { createLaunchTemplate } from "./launchTemplate";
+import { createRunner, RunnerResources } from "./runner";
 import { validateArgs } from "./validate";
 import { Scaler } from "./scaler";
 import { LastRun } from "../provider/dynamic";
@@ -79,6 +80,10 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
     public readonly scalerPolicy: pulumi.Output<string | undefined>;
     /** The IAM policy (JSON) a `pulumi preview` needs for the scaler (reads only); undefined without a scaler. */
     public readonly scalerPreviewPolicy: pulumi.Output<string | undefined>;
+    /** Name of the runner's Lambda function; undefined with `runner: false`. */
+    public readonly runnerFunctionName: pulumi.Output<string | undefined>;
+    /** Name of the DynamoDB table holding the cluster's lease (for `spot-ecs run --lease-table`); undefined with `runner: false`. */
+    public readonly leaseTableName: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: SpotEcsClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         validateArgs(args, `SpotEcsCluster "${name}"`);
@@ -103,6 +108,8 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
         this.scalerUrn = parts.scaler?.urn ?? pulumi.output(undefined);
         this.scalerPolicy = parts.policies?.up ?? pulumi.output(undefined);
         this.scalerPreviewPolicy = parts.policies?.preview ?? pulumi.output(undefined);
+        this.runnerFunctionName = parts.runner?.fn.name ?? pulumi.output(undefined);
+        this.leaseTableName = parts.runner?.table.name ?? pulumi.output(undefined);
 
         this.registerOutputs({
             clusterName: this.clusterName,
@@ -122,6 +129,8 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
             scalerUrn: this.scalerUrn,
             scalerPolicy: this.scalerPolicy,
             scalerPreviewPolicy: this.scalerPreviewPolicy,
+            runnerFunctionName: this.runnerFunctionName,
+            leaseTableName: this.leaseTableName,
         });
     }
 }
@@ -192,7 +201,7 @@ function buildCluster(name: string, a: ResolvedArgs, known: KnownLater, parent: 
     const capacity = managedDrainingFor(name, a, clusterName, group, parent);
     const alarms = createAlarms(name, { clusterName, autoScalingGroupName: group.name, ...a.scaling, tags: a.tags }, parent);
     const region = aws.getRegionOutput({}, { parent }).region;
-    const scaler = !a.enableScaler ? undefined : new Scaler(`${name}-scaler`, {
+    const settings = {
         region,
         clusterName,
         autoScalingGroupName: group.name,
@@ -205,23 +214,34 @@ function buildCluster(name: string, a: ResolvedArgs, known: KnownLater, parent: 
         onDemandBaseCapacity: a.onDemandBaseCapacity,
         scaling: a.scaling,
         draining: a.draining,
+    };
+    const runner = a.runner === undefined ? undefined : createRunner(name, a.runner, {
+        clusterName, clusterArn, groupArn: group.arn, settings: pulumi.output(settings), tags: a.tags,
+    }, a.draining.standaloneTasks === "stop", parent);
+    const scaler = !a.enableScaler ? undefined : new Scaler(`${name}-scaler`, {
+        ...settings,
+        leaseTable: runner?.table.name,
+        runner: runner?.settings,
     }, { parent, dependsOn: [group, alarms.scaleOutPolicy] });
     const dashboard = !a.dashboard ? undefined : createDashboard(name, {
         region,
         clusterName,
         autoScalingGroupName: group.name,
-        alarmArns: [alarms.cpuHigh.arn, alarms.cpuLow.arn, alarms.memoryHigh.arn, alarms.memoryLow.arn],
+        alarmArns: [alarms.cpuHigh.arn, alarms.cpuLow.arn, alarms.memoryHigh.arn, alarms.memoryLow.arn,
+            ...(runner === undefined ? [] : [runner.errorsAlarm.arn, runner.stoppedAlarm.arn])],
         scaling: a.scaling,
+        ...(runner === undefined ? {} : { runnerFunctionName: runner.fn.name }),
     }, parent);
-    const policies = scaler === undefined ? undefined : scalerPolicies(a, clusterArn, group.arn, targetGroupArns);
+    const policies = scaler === undefined ? undefined : scalerPolicies(a, clusterArn, group.arn, targetGroupArns, runner);
     return { clusterName, clusterArn, identity, securityGroupIds, launchTemplate, launchTemplateVersion, group, capacity, alarms, scaler, dashboard,
-        policies };
+        policies, runner };
 }
 
-/** The scaler's IAM policies (JSON) for an up and for a preview, scoped to the cluster, group and target groups. */
-function scalerPolicies(a: ResolvedArgs, clusterArn: pulumi.Output<string>, groupArn: pulumi.Output<string>, targetGroupArns: pulumi.Output<string[]>) {
-    const scope = pulumi.all([clusterArn, groupArn, targetGroupArns])
-        .apply(([c, g, t]): PolicyScope => ({ clusterArn: c, autoScalingGroupArn: g, targetGroupArns: t }));
+/** The scaler's IAM policies (JSON) for an up and for a preview, scoped to the cluster, group, target groups and lease table. */
+function scalerPolicies(a: ResolvedArgs, clusterArn: pulumi.Output<string>, groupArn: pulumi.Output<string>, targetGroupArns: pulumi.Output<string[]>,
+    runner: RunnerResources | undefined) {
+    const scope = pulumi.all([clusterArn, groupArn, targetGroupArns, runner?.table.arn])
+        .apply(([c, g, t, lease]): PolicyScope => ({ clusterArn: c, autoScalingGroupArn: g, targetGroupArns: t, ...(lease === undefined ? {} : { leaseTableArn: lease }) }));
     const stopsTasks = a.draining.standaloneTasks === "stop";
     return {
         up: scope.apply((s) => JSON.stringify(scalerPolicy(s, { access: "up", stopsTasks }), null, 2)),

@@ -58,6 +58,8 @@ export interface DashboardInputs {
     autoScalingGroupName: string;
     alarmArns: string[];
     scaling: ScalingPolicy;
+    /** The runner's function, and its alarms (among `alarmArns`); undefined without a runner. */
+    runnerFunctionName?: string;
 }
 
 const HIGH = "#d62728";
@@ -69,6 +71,8 @@ export function dashboardWidgets(i: DashboardInputs): Widget[] {
     const cluster = (metric: string, label: string): MetricSpec => ["AWS/ECS", metric, "ClusterName", i.clusterName, { label }];
     const group = (metric: string, label: string): MetricSpec => ["AWS/AutoScaling", metric, "AutoScalingGroupName", i.autoScalingGroupName, { label }];
     const scaler = (metric: string, label: string): MetricSpec => [SCALER_NAMESPACE, metric, "ClusterName", i.clusterName, { label }];
+    const runner = (metric: string, label: string, stat: string): MetricSpec => ["AWS/Lambda", metric, "FunctionName", i.runnerFunctionName!, { label, stat }];
+    const runs = i.runnerFunctionName === undefined ? 0 : 6;
     const chart = (x: number, y: number, title: string, stat: MetricWidget["properties"]["stat"], period: number,
         metrics: MetricSpec[], extra: Partial<MetricWidget["properties"]> = {}): MetricWidget => ({
         type: "metric", x, y, width: 12, height: 6,
@@ -93,17 +97,22 @@ export function dashboardWidgets(i: DashboardInputs): Widget[] {
             [scaler("SpotInstances", "Spot"), scaler("OnDemandInstances", "On-Demand")], { stacked: true }),
         {
             type: "alarm", x: 12, y: 6, width: 12, height: 6,
-            properties: { title: "Reservation alarms", alarms: i.alarmArns },
+            properties: { title: i.runnerFunctionName === undefined ? "Reservation alarms" : "Reservation and runner alarms", alarms: i.alarmArns },
         },
         chart(0, 12, "Scaler: planned desired capacity, instances drained, tasks moved", "Maximum", 300,
             [scaler("PlannedDesiredCapacity", "planned desired"), scaler("InstancesDrained", "instances drained"), scaler("TasksMoved", "tasks moved")]),
         chart(12, 12, "Scaler: longest drain (s) and drains timed out", "Maximum", 300,
             [scaler("DrainSecondsMax", "longest drain (s)"), scaler("DrainsTimedOut", "drains timed out")]),
+        ...(runs === 0 ? [] : [{ ...chart(0, 18, `Runner ${i.runnerFunctionName}: invocations, errors, longest duration (ms, right)`, "Sum", 300,
+            [runner("Invocations", "invocations", "Sum"), runner("Errors", "errors", "Sum"),
+                ["AWS/Lambda", "Duration", "FunctionName", i.runnerFunctionName!, { label: "longest duration (ms)", stat: "Maximum", yAxis: "right" }] as MetricSpec]),
+        width: 24 }]),
         {
-            type: "text", x: 0, y: 18, width: 24, height: 2,
+            type: "text", x: 0, y: 18 + runs, width: 24, height: 2,
             properties: {
                 markdown: `The scaler publishes ${SCALER_METRICS.join(", ")} to \`${SCALER_NAMESPACE}\` (dimension ClusterName) after each `
-                    + "`pulumi up` that acted; the reservation alarms add capacity between deploys, scale-in goes only through the scaler's drain.",
+                    + (runs === 0 ? "`pulumi up` that acted; the reservation alarms add capacity between deploys, scale-in goes only through the scaler's drain."
+                        : "`pulumi up` and each runner step that acted; scale-in goes only through the scaler's drain."),
             },
         },
     ];
@@ -122,6 +131,7 @@ export interface DashboardArgs {
     autoScalingGroupName: pulumi.Input<string>;
     alarmArns: pulumi.Input<string>[];
     scaling: ScalingPolicy;
+    runnerFunctionName?: pulumi.Input<string>;
 }
 
 export function createDashboard(name: string, inputs: DashboardArgs, parent: pulumi.Resource): { dashboard: aws.cloudwatch.Dashboard; url: pulumi.Output<string> } {

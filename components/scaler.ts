@@ -7,7 +7,7 @@ import { ScalerSettings } from "../provider/settings";
  * Output. The group's bounds, instance types and On-Demand base are the values as declared, so that a
  * preview plans what the group is about to become.
  */
-export type ScalerArgs = { [K in keyof Required<ScalerSettings>]: pulumi.Input<Required<ScalerSettings>[K]> };
+export type ScalerArgs = { [K in keyof Required<ScalerSettings>]: pulumi.Input<ScalerSettings[K]> };
 
 export const SCALER_TYPE = "pulumi-nodejs:dynamic/spot-ecs:Scaler";
 

@@ -1,9 +1,9 @@
 // Pure validation of SpotEcsClusterArgs: every problem is collected, then one error is thrown.
 // Values that are Outputs are skipped here and checked inside `apply` once they are known.
 import * as pulumi from "@pulumi/pulumi";
-import { AMI_FAMILIES, ARGUMENT_RANGES, DEFAULTS, SPOT_ALLOCATION_STRATEGIES, SpotEcsClusterArgs } from "./args";
+import { AMI_FAMILIES, ARGUMENT_RANGES, DEFAULTS, LOG_RETENTION_DAYS, RUNNER_RANGES, SPOT_ALLOCATION_STRATEGIES, SpotEcsClusterArgs } from "./args";
 import { FORMATS } from "../provider/settings";
-import { checkDraining, checkDrainTimes, checkScaling, checkSizes, describeValue, formatProblems, Problem, Problems } from "../provider/validation";
+import { checkDraining, checkDrainTimes, checkRunnerActions, checkScaling, checkSizes, describeValue, formatProblems, Problem, Problems } from "../provider/validation";
 
 export const ECS_CONFIG_KEY_PATTERN = /^[A-Z][A-Z0-9_]{0,127}$/;
 const ATTRIBUTE_NAME_PATTERN = /^[A-Za-z0-9_./\\-]{1,128}$/;
@@ -25,6 +25,7 @@ const KNOWN_ARGS: (keyof SpotEcsClusterArgs)[] = [
     "onDemandPercentageAboveBaseCapacity", "spotAllocationStrategy", "capacityRebalance", "managedDraining", "imageId", "amiFamily",
     "rootVolumeSizeGiB", "rootVolumeKmsKeyId", "keyName", "instanceAttributes", "ecsConfig", "extraUserData",
     "containerStopTimeoutSeconds", "metadataHopLimit", "enableSsm", "enableScaler", "dashboard", "targetGroupArns", "tags", "scaling", "draining",
+    "runner",
 ];
 
 /** User data is limited to 16 KB before base64 encoding; leave room for what the component writes. */
@@ -58,7 +59,25 @@ export function listProblems(args: unknown): Problem[] {
     checkScaling(p, "scaling", a.scaling, true);
     checkDraining(p, "draining", a.draining, true);
     checkDrainTimes(p, "draining", a.draining, DEFAULTS.draining.maxUpdateSeconds);
+    checkRunnerArgs(p, a);
     return p.items;
+}
+
+/** `runner`: false, or its schedule, actions, timeout, log retention and memory; on only with the scaler. */
+function checkRunnerArgs(p: Problems, a: Record<string, unknown>): void {
+    const r = a.runner;
+    if (r === undefined || r === false) return;
+    if (!p.object("runner", r)) return;
+    for (const key of Object.keys(r)) {
+        if (!(key in DEFAULTS.runner)) p.add(`runner.${key}`, `\`runner.${key}\` is not a setting; known settings are ${Object.keys(DEFAULTS.runner).join(", ")}`);
+    }
+    if (r.schedule !== undefined) p.format("runner.schedule", r.schedule, FORMATS.rateSchedule);
+    if (r.actions !== undefined) checkRunnerActions(p, "runner.actions", r.actions);
+    for (const [key, [min, max]] of Object.entries(RUNNER_RANGES)) p.integer(`runner.${key}`, r[key], min, max, true);
+    if (r.logRetentionDays !== undefined && !(LOG_RETENTION_DAYS as readonly unknown[]).includes(r.logRetentionDays)) {
+        p.add("runner.logRetentionDays", `\`runner.logRetentionDays\` must be one of ${LOG_RETENTION_DAYS.join(", ")}, got ${describeValue(r.logRetentionDays)}`);
+    }
+    if (a.enableScaler === false) p.add("runner", "`runner` needs the scaler: with `enableScaler: false`, set `runner: false` too");
 }
 
 /**

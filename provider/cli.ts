@@ -5,8 +5,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { awsCloud } from "./aws/cloud";
 import { realDeps } from "./cloud";
-import { DEFAULT_DRAINING, DEFAULT_SCALING, DrainingPolicy, FORMATS, ScalingPolicy } from "./settings";
-import { previewPlan } from "./reconcile";
+import { DEFAULT_DRAINING, DEFAULT_SCALING, DrainingPolicy, FORMATS, ScalerSettings, ScalingPolicy } from "./settings";
+import { dynamoLease } from "./aws/lease";
+import { acquireWaiting, LEASE_WAIT_POLL_MS, leaseHolderName, upLeaseWaitMs } from "./lease";
+import { previewPlan, reconcile } from "./reconcile";
+import { LEASE_MARGIN_MS } from "./runner";
+import { isScalerRunError } from "./run";
 import { describeError, retrying } from "./retry";
 import { checkDraining, checkScaling, formatProblems, Problems } from "./validation";
 
@@ -16,6 +20,7 @@ export const CLI_BUDGET_SECONDS = 110;
 export const CLI_REQUEST_TIMEOUT_MS = 20_000;
 
 export const USAGE = `Usage: spot-ecs plan [--region REGION] --cluster CLUSTER --asg GROUP [options]
+       spot-ecs run [--region REGION] --cluster CLUSTER --asg GROUP [options] [--yes --lease-table TABLE | --yes --no-lease]
        spot-ecs --version
 
 Prints the plan the pulumi-spot-ecs scaler would carry out for a live ECS cluster: scale out, scale in
@@ -26,6 +31,11 @@ instance role). AWS_ENDPOINT_URL is honoured. Every flag also takes the form --f
 endpoint that does not answer fails the command within --timeout-seconds (default ${CLI_BUDGET_SECONDS}),
 naming the endpoint and the operation. Every scaler setting has a flag; the draining settings that
 matter only when acting (drain timeout, standalone tasks, update deadline) are checked all the same.
+
+\`run\` is one bounded reconcile for a scheduler of your own (cron, an ECS scheduled task): without
+--yes it prints the plan as \`plan\` does and changes nothing; with --yes it takes the cluster's lease,
+carries the plan out (drains included) within --max-update-seconds, and gives the lease back. It
+needs the permissions of an up (README "Permissions for the deployer").
 
 Required:
   --region REGION           AWS region of the cluster, e.g. us-east-1 (default: AWS_REGION,
@@ -62,12 +72,17 @@ Options:
                             standalone tasks at the drain timeout (default ${DEFAULT_DRAINING.standaloneTasks})
   --max-update-seconds S    seconds one run may act before it stops (default ${DEFAULT_DRAINING.maxUpdateSeconds})
   --timeout-seconds S       the command gives up after S seconds, retries included
-                            (default ${CLI_BUDGET_SECONDS}, 5-3600; not the drain timeout)
+                            (default ${CLI_BUDGET_SECONDS}, 5-3600; not the drain timeout; \`run --yes\` is
+                            bounded by --max-update-seconds and the wait for the lease instead)
+  --yes                     (run) carry the plan out
+  --lease-table TABLE       (run --yes) the DynamoDB table of the cluster's lease: the component's
+                            leaseTableName output; the runner and pulumi up take the same lease
+  --no-lease                (run --yes) act without a lease, when nothing else acts on the cluster
   -h, --help                show this help
   --version                 print the package version
 
-Exit status: 0 when the plan was printed, 1 when AWS could not be read (or the cluster or group does
-not exist), 2 for bad usage.
+Exit status: 0 when the plan was printed (run --yes: carried out), 1 when AWS could not be read (or
+the cluster or group does not exist, or the run failed: it says what is left), 2 for bad usage.
 `;
 
 /** The flag of each scaling setting: the compiler holds this to the settings, so none is left without one. */
@@ -101,6 +116,11 @@ const SETTING_FLAGS: Record<string, ["scaling", keyof ScalingPolicy] | ["drainin
 ]);
 
 export interface PlanCommand {
+    /** \`plan\`, or \`run\` (which acts only with \`yes\`). */
+    command: "plan" | "run";
+    yes: boolean;
+    /** The lease table for \`run --yes\`; undefined with \`--no-lease\`. */
+    leaseTable?: string;
     region: string;
     cluster: string;
     asg: string;
@@ -119,7 +139,7 @@ export function usageError(message: string): Error {
 }
 
 /** Flags that take one value and may be given once. */
-const SINGLE_FLAGS = ["--region", "--cluster", "--asg", "--launch-template-version", "--timeout-seconds"];
+const SINGLE_FLAGS = ["--region", "--cluster", "--asg", "--launch-template-version", "--timeout-seconds", "--lease-table"];
 
 /** Splits `--flag=value` into `--flag`, `value`. */
 function splitEquals(argv: string[]): string[] {
@@ -135,7 +155,7 @@ export function parsePlanArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Plan
     if (argv.includes("-h") || argv.includes("--help") || argv.length === 0) return "help";
     if (argv.includes("--version")) return "version";
     const [command, ...rest] = argv;
-    if (command !== "plan") throw usageError(`unknown command ${JSON.stringify(command)}; the command is "plan" (see --help)`);
+    if (command !== "plan" && command !== "run") throw usageError(`unknown command ${JSON.stringify(command)}; the commands are "plan" and "run" (see --help)`);
     const p = new Problems();
     const values: Record<string, string> = {};
     const targetGroupArns: string[] = [];
@@ -143,10 +163,16 @@ export function parsePlanArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Plan
     const draining: Record<string, unknown> = { ...DEFAULT_DRAINING };
     const seen = new Set<string>();
     let json = false;
+    const switches = new Set<string>();
     for (let i = 0; i < rest.length; i++) {
         const flag = rest[i];
         if (flag === "--json") {
             json = true;
+            continue;
+        }
+        if (flag === "--yes" || flag === "--no-lease") {
+            if (command !== "run") p.add(flag, `\`${flag}\` is an option of "run", not of "plan"`);
+            switches.add(flag);
             continue;
         }
         const known = [...SINGLE_FLAGS, "--target-group", ...Object.keys(SETTING_FLAGS)];
@@ -180,6 +206,15 @@ export function parsePlanArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Plan
         p.format(source, region, FORMATS.region);
     }
     if (values["--cluster"] !== undefined) p.format("--cluster", values["--cluster"], FORMATS.clusterName);
+    if (values["--lease-table"] !== undefined) {
+        if (command !== "run") p.add("--lease-table", "`--lease-table` is an option of \"run\", not of \"plan\"");
+        else p.format("--lease-table", values["--lease-table"], FORMATS.dynamoTable);
+    }
+    const yes = switches.has("--yes");
+    if (command === "run" && yes && (values["--lease-table"] === undefined) === !switches.has("--no-lease")) {
+        p.add("--lease-table", "`run --yes` needs `--lease-table TABLE` (the cluster's lease, which the runner and pulumi up take too) "
+            + "or `--no-lease`, one of them");
+    }
     if (values["--launch-template-version"] !== undefined) {
         p.matches("--launch-template-version", values["--launch-template-version"], /^[1-9]\d*$/, "a version number such as \"3\"");
     }
@@ -196,9 +231,10 @@ export function parsePlanArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Plan
             for (const [flag, [group, key]] of Object.entries(SETTING_FLAGS)) reason = reason.split(`\`${group}.${key}\``).join(`\`${flag}\``);
             return { ...item, reason };
         });
-        throw usageError(formatProblems("spot-ecs plan: invalid arguments", reasons));
+        throw usageError(formatProblems(`spot-ecs ${command}: invalid arguments`, reasons));
     }
     return {
+        command, yes, ...(values["--lease-table"] === undefined ? {} : { leaseTable: values["--lease-table"] }),
         region: region!, cluster: values["--cluster"], asg: values["--asg"], json,
         launchTemplateVersion: values["--launch-template-version"], targetGroupArns, timeoutSeconds: timeout as number,
         scaling: scaling as unknown as ScalingPolicy, draining: draining as unknown as DrainingPolicy,
@@ -237,7 +273,9 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         return 0;
     }
     const c = command;
-    const budgetMs = c.timeoutSeconds * 1000;
+    const acting = c.command === "run" && c.yes;
+    // A run that acts lasts as long as its update may, after waiting for the lease.
+    const budgetMs = acting ? (c.draining.maxUpdateSeconds + upLeaseWaitMs(c) / 1000 + 120) * 1000 : c.timeoutSeconds * 1000;
     const where = `${c.cluster}/${c.asg} in ${c.region}`;
     const cloud = awsCloud({ region: c.region, clusterName: c.cluster, autoScalingGroupName: c.asg }, 
         // Short enough that an unanswered request is tried again within the budget.
@@ -253,7 +291,8 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
     try {
         return await Promise.race([plan(c, cloud, out), outOfTime]);
     } catch (error) {
-        err(`spot-ecs plan: could not read ${where}: ${describeCliError(error, cloud.lastRequest)}\n`);
+        err(acting ? `spot-ecs run: ${where}: ${isScalerRunError(error) ? error.message : describeCliError(error, cloud.lastRequest)}\n`
+            : `spot-ecs ${c.command}: could not read ${where}: ${describeCliError(error, cloud.lastRequest)}\n`);
         return 1;
     } finally {
         clearTimeout(timer);
@@ -275,11 +314,13 @@ async function plan(c: PlanCommand, cloud: ReturnType<typeof awsCloud>, out: (s:
         throw new Error(`ECS cluster ${c.cluster} ${status === undefined ? "not found" : `is ${status}`} in ${c.region}`);
     }
     const version = c.launchTemplateVersion ?? target.version;
-    const preview = await previewPlan(cloud, deps, {
+    const settings = {
         region: c.region, clusterName: c.cluster, autoScalingGroupName: c.asg,
         launchTemplateId: target.launchTemplateId, launchTemplateVersion: version,
         targetGroupArns: c.targetGroupArns, scaling: c.scaling, draining: c.draining,
-    });
+    };
+    if (c.command === "run" && c.yes) return act(c, cloud, settings, out);
+    const preview = await previewPlan(cloud, deps, settings);
     const o = preview.observed;
     if (c.json) {
         out(JSON.stringify({
@@ -292,8 +333,27 @@ async function plan(c: PlanCommand, cloud: ReturnType<typeof awsCloud>, out: (s:
         out(`${c.cluster} (${c.asg}, ${c.region}): ${o.instances.length} instances, ${registered} registered, `
             + `desired ${o.desired} (min ${o.minSize}, max ${o.maxSize}), launch template ${target.launchTemplateId} v${version}\n`);
         out(preview.lines.length === 0 ? "nothing to do\n" : preview.lines.map((l) => `${l}\n`).join(""));
+        if (c.command === "run" && preview.plan.actions.length > 0) out("(not carried out: add --yes to do it)\n");
     }
     return 0;
+}
+
+/** `run --yes`: takes the lease (waiting while another actor holds it), carries the plan out, gives the lease back. */
+async function act(c: PlanCommand, cloud: ReturnType<typeof awsCloud>, settings: ScalerSettings, out: (s: string) => void): Promise<number> {
+    const deps = realDeps((line) => out(`${line}\n`));
+    const lease = c.leaseTable === undefined ? undefined : dynamoLease(c.region, c.leaseTable, c.cluster);
+    const holder = leaseHolderName("spot-ecs run");
+    if (lease !== undefined) {
+        await acquireWaiting(lease, holder, c.draining.maxUpdateSeconds * 1000 + LEASE_MARGIN_MS,
+            { waitMs: upLeaseWaitMs(c), pollMs: LEASE_WAIT_POLL_MS, now: deps.now, sleep: deps.sleep, log: (l) => out(`${l}\n`) });
+    }
+    try {
+        const r = await reconcile(cloud, deps, settings);
+        if (r.plan.actions.length === 0) out(r.lines.length === 0 ? "nothing to do\n" : r.lines.map((l) => `${l}\n`).join(""));
+        return 0;
+    } finally {
+        await lease?.release(holder);
+    }
 }
 
 if (require.main === module) {

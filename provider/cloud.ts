@@ -158,7 +158,8 @@ export interface Cloud {
     recordFallback(baseline: number | undefined): Promise<void>;
     /** Records (or, with undefined, clears) the pre-surge desired capacity on the group. */
     recordSurge(baseline: number | undefined): Promise<void>;
-    markDrain(containerInstanceArns: string[], purpose: DrainPurpose): Promise<void>;
+    /** Marks the instances as drained by the scaler for `purpose`, the drain beginning at `sinceMs`. */
+    markDrain(containerInstanceArns: string[], purpose: DrainPurpose, sinceMs: number): Promise<void>;
     clearDrainMark(containerInstanceArns: string[]): Promise<void>;
     setContainerInstanceState(containerInstanceArns: string[], status: ContainerInstanceStatus): Promise<void>;
     deregisterTargets(targetGroupArn: string, instanceIds: string[], port?: number): Promise<void>;

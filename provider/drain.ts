@@ -8,7 +8,7 @@ import { Action, activeContainers, DrainPurpose, InstanceOutcome, isLiveState, i
 import { firstUnmetMemberOf } from "./placement";
 import { describeError } from "./retry";
 import { serviceShortfalls, shortServices } from "./serviceGate";
-import { RunContext } from "./run";
+import { deadlineName, RunContext } from "./run";
 import { pollDelayMs, waitFor } from "./waits";
 
 /** Victims looked at, and terminated, at the same time: the pacing keeps their requests within AWS's quotas. */
@@ -34,6 +34,8 @@ interface BatchContext {
     run: RunContext;
     plannedVictims: Set<string>;
     entries: BatchEntries;
+    /** When each victim's drain began (epoch ms), by instance id: now, or when an earlier run began it (its mark says). */
+    startedMs: Map<string, number>;
 }
 
 interface VictimState {
@@ -75,7 +77,8 @@ export async function ownedTargetGroups(cloud: Cloud, targetGroupArns: string[],
  * run's error carries that report, and is read only once the batch has returned or thrown).
  */
 export async function drainBatch(run: RunContext, a: Extract<Action, { kind: "drain" }>, plannedVictims: Set<string>): Promise<void> {
-    const ctx: BatchContext = { run, plannedVictims, entries: { instances: {}, drainSeconds: {}, tasksAtDrain: {}, tasksStopped: [] } };
+    const ctx: BatchContext = { run, plannedVictims, entries: { instances: {}, drainSeconds: {}, tasksAtDrain: {}, tasksStopped: [] },
+        startedMs: new Map() };
     try {
         await drainVictims(ctx, a);
     } finally {
@@ -113,7 +116,10 @@ async function drainVictims(ctx: BatchContext, a: Extract<Action, { kind: "drain
     await holdUnplaceable(ctx, tasksOf, group);
 
     const targetGroups = await startDraining(ctx, open(), label, a.purpose, group);
-    const clock = drainClock(deps.now(), Math.max(0, ...targetGroups.map((tg) => tg.deregistrationDelaySeconds)), run.settings.policy.draining.timeoutSeconds);
+    const now = deps.now();
+    const longestDelay = Math.max(0, ...targetGroups.map((tg) => tg.deregistrationDelaySeconds));
+    const clocks = new Map(states.map((s) => [s, drainClock(Math.min(now, ctx.startedMs.get(s.victim.instanceId) ?? now), longestDelay,
+        run.settings.policy.draining.timeoutSeconds, now)]));
     for (let attempt = 0; open().length > 0; attempt++) {
         group = await cloud.describeGroup();
         const stillLive = liveIds(group);
@@ -124,15 +130,15 @@ async function drainVictims(ctx: BatchContext, a: Extract<Action, { kind: "drain
             .map((c) => [c.arn, c]));
         const targets = await targetsOf(run, targetGroups, pending.map((s) => s.victim.instanceId));
         const look = await lookAt(cloud, pending, containers, targets);
-        await forEachLimit(pending, VICTIM_CONCURRENCY, (s) => checkVictim(ctx, s, look, clock));
+        await forEachLimit(pending, VICTIM_CONCURRENCY, (s) => checkVictim(ctx, s, look, clocks.get(s)!));
         if (open().length === 0) break;
         if (run.deadlineLeft() <= 0) {
             for (const s of open()) ctx.entries.instances[s.victim.instanceId] = "draining";
-            run.fail(`update deadline of ${run.settings.policy.draining.maxUpdateSeconds} s reached: ${open().map((s) => s.victim.instanceId).join(", ")} still DRAINING; `
-                + "the next `pulumi up` finishes them");
+            run.fail(`${deadlineName(run.settings)} reached: ${open().map((s) => s.victim.instanceId).join(", ")} still DRAINING; `
+                + "the next `pulumi up` (or runner step) finishes them");
         }
         // Look right when something is known to change, not up to a poll later.
-        const untilNext = nextMoment(clock, open().map((s) => s.marks), deps.now()) - deps.now();
+        const untilNext = Math.min(...open().map((s) => nextMoment(clocks.get(s)!, [s.marks], deps.now()))) - deps.now();
         const poll = pollDelayMs(attempt, deps.random());
         await deps.sleep(Math.min(run.deadlineLeft(), untilNext > 0 ? Math.min(poll, untilNext) : poll));
     }
@@ -150,7 +156,7 @@ async function drainVictims(ctx: BatchContext, a: Extract<Action, { kind: "drain
             + (back.length === 0 ? "" : `\nPut back ACTIVE, since a service they ran is short and its tasks need the room: `
                 + `${back.map((s) => s.victim.instanceId).join(", ")}.`)
             + (staying.length === 0 ? "" : `\n${staying.length === failures.length ? "The instances stay" : "The others stay"} DRAINING; `
-                + "the next `pulumi up` finishes or undoes them."));
+                + "the next `pulumi up` (or runner step) finishes or undoes them."));
     }
 }
 
@@ -221,9 +227,11 @@ async function startDraining(ctx: BatchContext, victims: VictimState[], label: s
         for (const c of current) ctx.entries.tasksAtDrain[c.ec2InstanceId] = c.runningTasks + c.pendingTasks;
         const toDrain = current.filter((c) => c.status === "ACTIVE").map((c) => c.arn);
         if (toDrain.length > 0) {
-            await cloud.markDrain(toDrain, purpose);
+            await cloud.markDrain(toDrain, purpose, ctx.run.deps.now());
             await cloud.setContainerInstanceState(toDrain, "DRAINING");
         }
+        // A drain an earlier run began keeps its clock: its timeout counts from then.
+        for (const c of current) if (c.status === "DRAINING" && c.drainSince !== undefined) ctx.startedMs.set(c.ec2InstanceId, c.drainSince);
     }
     const ids = victims.map((s) => s.victim.instanceId);
     log(`${label}: DRAINING ${ids.join(", ") || "(none left)"}`);

@@ -19,7 +19,10 @@ const ASSUMED_TASK_DEREGISTRATION_DELAY_SECONDS = 300;
 
 /** The timeouts of one drain batch (epoch ms and durations in ms). */
 export interface DrainClock {
+    /** When the drain began: in this run, or in an earlier one that its mark records. */
     startedMs: number;
+    /** When this run took the instance out of its target groups (again): targets get their delay from then. */
+    targetsFromMs: number;
     timeoutMs: number;
     /** The longest deregistration delay of the owned target groups, in seconds. */
     longestDelay: number;
@@ -30,7 +33,7 @@ export interface DrainClock {
 }
 
 /** A batch's timeouts, from when it started draining and the longest deregistration delay of its target groups. */
-export function drainClock(startedMs: number, longestDelay: number, timeoutSeconds: number): DrainClock {
+export function drainClock(startedMs: number, longestDelay: number, timeoutSeconds: number, targetsFromMs = startedMs): DrainClock {
     const timeoutMs = timeoutSeconds * 1000;
     // Targets leave `draining` after their group's deregistration delay; waiting less would fail
     // every drain, so targets get at least that long (plus a minute) whatever the drain timeout.
@@ -39,7 +42,7 @@ export function drainClock(startedMs: number, longestDelay: number, timeoutSecon
     // deactivation (a deregistration delay) and its stop grace before the drain is called stuck.
     const stoppingGraceMs = (Math.max(longestDelay, ASSUMED_TASK_DEREGISTRATION_DELAY_SECONDS) + STOP_GRACE_SECONDS) * 1000;
     const stoppingTimeoutMs = Math.max(targetTimeoutMs, timeoutMs + stoppingGraceMs);
-    return { startedMs, timeoutMs, longestDelay, targetTimeoutMs, stoppingTimeoutMs, stoppingGraceMs };
+    return { startedMs, targetsFromMs, timeoutMs, longestDelay, targetTimeoutMs, stoppingTimeoutMs, stoppingGraceMs };
 }
 
 /** What the drain remembers of a victim from one look to the next. */
@@ -109,7 +112,7 @@ export function victimVerdict(v: VictimSight, marks: VictimMarks, clock: DrainCl
         // ECS starts a moved task only once it may (with maximumPercent 100, after the old one
         // stopped), so the services get the drain timeout from the moment the instance emptied.
         const emptySinceMs = marks.emptySinceMs ?? nowMs;
-        if (nowMs - clock.startedMs >= clock.targetTimeoutMs && nowMs - emptySinceMs >= clock.timeoutMs) {
+        if (nowMs - clock.targetsFromMs >= clock.targetTimeoutMs && nowMs - emptySinceMs >= clock.timeoutMs) {
             return { kind: "stuck", detail, marks: { emptySinceMs }, reason: `${id}: not terminated, a service it ran is still short `
                 + `${Math.round((nowMs - emptySinceMs) / 1000)} s after its last task stopped: ${v.shortServices.join("; ")}; the instance stays DRAINING` };
         }
@@ -138,7 +141,7 @@ export function victimVerdict(v: VictimSight, marks: VictimMarks, clock: DrainCl
         return { kind: "stuck", detail, reason: `${id}: ${v.stopping.length} task(s) still stopping after ${Math.round(elapsedMs / 1000)} s `
             + `(${statuses(v.stopping)}): they were asked to stop and have not reached STOPPED` };
     }
-    if (v.tasks === 0 && v.inTargets.length > 0 && elapsedMs >= clock.targetTimeoutMs) {
+    if (v.tasks === 0 && v.inTargets.length > 0 && nowMs - clock.targetsFromMs >= clock.targetTimeoutMs) {
         return { kind: "stuck", detail, reason: `${id}: still in target group ${v.inTargets.join(", ")} after ${Math.round(clock.targetTimeoutMs / 1000)} s `
             + `(deregistration delay ${clock.longestDelay} s)` };
     }
@@ -187,8 +190,8 @@ export function timeoutVerdict(instanceId: string, running: ObservedTask[], coun
  */
 export function nextMoment(clock: DrainClock, pending: VictimMarks[], nowMs: number): number {
     const moments = [
-        clock.startedMs + clock.longestDelay * 1000,
-        clock.startedMs + clock.timeoutMs, clock.startedMs + clock.targetTimeoutMs, clock.startedMs + clock.stoppingTimeoutMs,
+        clock.targetsFromMs + clock.longestDelay * 1000,
+        clock.startedMs + clock.timeoutMs, clock.targetsFromMs + clock.targetTimeoutMs, clock.startedMs + clock.stoppingTimeoutMs,
         ...pending.flatMap((s) => [s.stopDeadlineMs, s.daemonGraceUntilMs === undefined ? undefined : clock.startedMs + s.daemonGraceUntilMs,
             s.emptySinceMs === undefined ? undefined : s.emptySinceMs + clock.timeoutMs,
             ...Object.values(s.stoppingSeenMs ?? {}).map((seen) => seen + clock.stoppingGraceMs)]),

@@ -3,12 +3,15 @@
 // A plain object: the engine serializes it into state, so it captures no client, credential or
 // environment value; SDK clients are created inside the calls.
 import { awsCloud } from "./aws/cloud";
+import { dynamoLease } from "./aws/lease";
 import { realDeps } from "./cloud";
+import { acquireWaiting, LEASE_WAIT_POLL_MS, leaseHolderName, upLeaseWaitMs } from "./lease";
 import { isScalerRunError } from "./run";
 import { checkScalerInputs, plannableInputs, ScalerInputs } from "./inputs";
 import { RunReport } from "./model";
 import { previewPlan, reconcile } from "./reconcile";
-import { isNoteLine, PLAN_PENDING, planHasActions, planPendingBecause } from "./render";
+import { isNoteLine, NOTE_PREFIX, PLAN_PENDING, planHasActions, planPendingBecause } from "./render";
+import { LEASE_MARGIN_MS, runnerNotes } from "./runner";
 import { describeError } from "./retry";
 import { ScalerSettings, SETTING_KEYS } from "./settings";
 
@@ -59,8 +62,17 @@ async function runUpdate(id: string, _olds: Record<string, unknown>, news: Recor
     const inputs = news as unknown as ScalerInputs;
     if (!planHasActions(inputs.plan)) return { outs: { ...news, lastRun: _olds.lastRun ?? null } };
     const log = (line: string) => console.log(line);
+    const deps = realDeps(log);
+    // One actor at a time: wait for the runner (or a `spot-ecs run`) to finish its step, then hold the lease for the whole update.
+    const lease = inputs.leaseTable === undefined ? undefined : dynamoLease(inputs.region, inputs.leaseTable, inputs.clusterName);
+    const holder = leaseHolderName("pulumi up");
+    if (lease !== undefined) {
+        await acquireWaiting(lease, holder, inputs.draining.maxUpdateSeconds * 1000 + LEASE_MARGIN_MS, {
+            waitMs: upLeaseWaitMs(inputs), pollMs: LEASE_WAIT_POLL_MS, now: deps.now, sleep: deps.sleep, log: (l) => log(`[${inputs.clusterName}] ${l}`),
+        });
+    }
     try {
-        const result = await reconcile(awsCloud(inputs), realDeps(log), settingsOf(inputs));
+        const result = await reconcile(awsCloud(inputs), deps, settingsOf(inputs));
         // A preview shows the stored outputs against its new plan: what was carried out lives in lastRun,
         // so that the next preview shows its own plan, not this one undone.
         return { outs: { ...news, plan: notesOf(result.lines), lastRun: { ...result.report, plan: result.lines } } };
@@ -75,6 +87,8 @@ async function runUpdate(id: string, _olds: Record<string, unknown>, news: Recor
         }
         log(`${message.split("\n")[0]} (state records what was done)`);
         throw Object.assign(new Error(message), { id, properties, reasons: [message] });
+    } finally {
+        await lease?.release(holder);
     }
 }
 
@@ -88,7 +102,10 @@ export const scalerProvider = {
         try {
             const cloud = awsCloud(inputs);
             const preview = await previewPlan(cloud, realDeps(() => undefined), settingsOf(inputs));
-            return { inputs: { ...news, plan: preview.lines } };
+            // What the runner does between deploys, and whether it (or anyone) holds the lease: read, never taken, in a preview.
+            const runner = inputs.leaseTable === undefined ? []
+                : await runnerNotes(inputs, dynamoLease(inputs.region, inputs.leaseTable, inputs.clusterName), Date.now());
+            return { inputs: { ...news, plan: [...preview.lines, ...runner.map((n) => `${NOTE_PREFIX}${n}`)] } };
         } catch (error) {
             const missing = missingResource(error, inputs);
             if (missing !== undefined) return { inputs: { ...news, plan: [planPendingBecause(missing)] } };

@@ -45,6 +45,20 @@ export type DrainPurpose = "scale-in" | "replace";
 /** The attribute the scaler puts on a container instance before draining it. */
 export const DRAIN_MARK_ATTRIBUTE = "spot-ecs.drain";
 
+/**
+ * The drain mark's value: the purpose and when the drain began (epoch seconds), `replace@1765000000`,
+ * so that a drain resumed by a later run keeps its timeout. Marks of earlier versions hold the purpose alone.
+ */
+export function drainMarkValue(purpose: DrainPurpose, sinceMs: number): string {
+    return `${purpose}@${Math.floor(sinceMs / 1000)}`;
+}
+
+/** A drain mark's purpose and start (epoch ms, when it has one); undefined for a value that is not a mark. */
+export function parseDrainMark(value: string | undefined): { purpose: DrainPurpose; sinceMs?: number } | undefined {
+    const m = /^(scale-in|replace)(?:@(\d+))?$/.exec(value ?? "");
+    return m === null ? undefined : { purpose: m[1] as DrainPurpose, ...(m[2] === undefined ? {} : { sinceMs: Number(m[2]) * 1000 }) };
+}
+
 export interface ContainerInstance {
     arn: string;
     status: EcsStatus;
@@ -55,6 +69,8 @@ export interface ContainerInstance {
     pendingTasks: number;
     /** Set when the scaler itself drained this instance (from the drain attribute). */
     drainMark?: DrainPurpose;
+    /** When the scaler began that drain (epoch ms), from the same attribute. */
+    drainSince?: number;
     /** Host ports in use (`tcp:80`, `udp:53`), from the remaining PORTS and PORTS_UDP resources. */
     portsInUse?: string[];
     /** GPUs not taken by tasks. */

@@ -11,9 +11,10 @@
  * - `group`: the Auto Scaling group's ARN;
  * - `target-groups`: the target groups' ARNs;
  * - `namespace`: any resource, in the scaler's metric namespace only (condition `cloudwatch:namespace`);
+ * - `lease-table`: the DynamoDB table of the cluster's lease;
  * - `any`: the action takes no resource-level permission (`*`).
  */
-export type Scope = "cluster" | "in-cluster" | "group" | "target-groups" | "namespace" | "any";
+export type Scope = "cluster" | "in-cluster" | "group" | "target-groups" | "namespace" | "lease-table" | "any";
 
 /** `preview`: every observation (a preview, `spot-ecs plan`); `up`: only an up that acts; `command`: only the `spot-ecs` command. */
 export type Need = "preview" | "up" | "command";
@@ -30,7 +31,7 @@ export interface AwsOperation {
     /** What the scaler sends it for. */
     use: string;
     /** Needed only with this setting. */
-    onlyWith?: "standaloneTasks: \"stop\"";
+    onlyWith?: "standaloneTasks: \"stop\"" | "leaseTable";
 }
 
 const ecs = (operation: string, need: Need, scope: Scope, bucket: string, use: string, onlyWith?: AwsOperation["onlyWith"]): AwsOperation =>
@@ -82,6 +83,12 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
         use: "CPUReservation and MemoryReservation over the evaluation window" },
     { operation: "PutMetricData", action: "cloudwatch:PutMetricData", need: "up", scope: "namespace", bucket: "CloudWatch",
         use: "the scaler's metrics after an up that acted" },
+    { operation: "GetItem", action: "dynamodb:GetItem", need: "preview", scope: "lease-table", onlyWith: "leaseTable",
+        use: "who holds the cluster's lease, and the runner's last outcome" },
+    { operation: "PutItem", action: "dynamodb:PutItem", need: "up", scope: "lease-table", onlyWith: "leaseTable",
+        use: "taking the cluster's lease (a conditional write); the runner's outcome" },
+    { operation: "DeleteItem", action: "dynamodb:DeleteItem", need: "up", scope: "lease-table", onlyWith: "leaseTable",
+        use: "giving the lease back (only if still its holder's)" },
 ];
 
 /** The operation `name` of the list, or undefined. */

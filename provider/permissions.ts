@@ -22,6 +22,8 @@ export interface PolicyScope {
     autoScalingGroupArn: string;
     /** Target groups whose instance targets the scaler deregisters and registers; none: no such permission. */
     targetGroupArns: string[];
+    /** The DynamoDB table of the cluster's lease; none: no lease permission. */
+    leaseTableArn?: string;
 }
 
 export interface PolicyOptions {
@@ -31,12 +33,14 @@ export interface PolicyOptions {
     stopsTasks?: boolean;
     /** Also what the `spot-ecs` command reads (the group's launch template). @default false */
     command?: boolean;
+    /** Also the lease: reading it for a preview, taking and giving it back for an up. @default false */
+    leaseTable?: boolean;
 }
 
 /** The operations a policy with `options` allows. */
 export function operationsFor(options: PolicyOptions): AwsOperation[] {
     return AWS_OPERATIONS.filter((o) => (o.need === "preview" || (o.need === "up" && options.access === "up") || (o.need === "command" && options.command === true))
-        && (o.onlyWith === undefined || options.stopsTasks === true));
+        && (o.onlyWith === undefined || (o.onlyWith === "leaseTable" ? options.leaseTable === true : options.stopsTasks === true)));
 }
 
 /** The statement of each scope: its resource and condition. */
@@ -47,6 +51,7 @@ function scoped(scope: Scope, s: PolicyScope): Omit<PolicyStatement, "Sid" | "Ef
         case "group": return { Resource: [s.autoScalingGroupArn] };
         case "target-groups": return s.targetGroupArns.length === 0 ? undefined : { Resource: [...s.targetGroupArns] };
         case "namespace": return { Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": SCALER_NAMESPACE } } };
+        case "lease-table": return s.leaseTableArn === undefined ? undefined : { Resource: [s.leaseTableArn] };
         case "any": return { Resource: "*" };
         default: {
             const unknown: never = scope;
@@ -57,7 +62,7 @@ function scoped(scope: Scope, s: PolicyScope): Omit<PolicyStatement, "Sid" | "Ef
 
 const SIDS: Record<Scope, string> = {
     "cluster": "Cluster", "in-cluster": "InCluster", "group": "AutoScalingGroup", "target-groups": "TargetGroups",
-    "namespace": "ScalerMetrics", "any": "ReadAnywhere",
+    "namespace": "ScalerMetrics", "lease-table": "Lease", "any": "ReadAnywhere",
 };
 
 /**
@@ -65,7 +70,7 @@ const SIDS: Record<Scope, string> = {
  * far as IAM allows (only reads, and PutMetricData by its namespace, take `*`).
  */
 export function scalerPolicy(s: PolicyScope, options: PolicyOptions): PolicyDocument {
-    const ops = operationsFor(options);
+    const ops = operationsFor({ ...options, leaseTable: options.leaseTable ?? s.leaseTableArn !== undefined });
     const statements: PolicyStatement[] = [];
     for (const scope of Object.keys(SIDS) as Scope[]) {
         const actions = [...new Set(ops.filter((o) => o.scope === scope).map((o) => o.action))].sort();

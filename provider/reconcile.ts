@@ -25,11 +25,23 @@ export async function previewPlan(cloud: Cloud, deps: Deps, s: ScalerSettings): 
     return { observed, plan: p, lines: renderPlan(p) };
 }
 
+/** How one door runs the reconcile: what of the plan it may carry out, and when it must stop. */
+export interface ReconcileOptions {
+    /** The part of the plan this door carries out (the runner's `runner.actions`); the rest becomes notes. */
+    narrow?: (p: Plan) => Plan;
+    /** Epoch ms by which the run stops, if before `draining.maxUpdateSeconds` from its start. */
+    deadlineMs?: number;
+    /** How messages name that deadline. */
+    deadlineName?: string;
+}
+
 /** Observes, plans and carries the plan out; throws ScalerRunError (with its report) when it cannot finish. */
-export async function reconcile(cloud: Cloud, deps: Deps, s: ScalerSettings): Promise<Preview & { report: RunReport }> {
+export async function reconcile(cloud: Cloud, deps: Deps, s: ScalerSettings, options: ReconcileOptions = {}): Promise<Preview & { report: RunReport }> {
     const started = deps.now();
     const retried = withRetries(cloud, deps);
-    const preview = await previewPlan(cloud, deps, s);
+    const planned = await previewPlan(cloud, deps, s);
+    const narrowed = options.narrow === undefined ? planned.plan : options.narrow(planned.plan);
+    const preview = narrowed === planned.plan ? planned : { ...planned, plan: narrowed, lines: renderPlan(narrowed) };
     const publish = async (report: RunReport): Promise<void> => {
         if (preview.plan.actions.length === 0) return;
         const metrics = runMetrics(preview.observed, preview.plan, report);
@@ -47,7 +59,9 @@ export async function reconcile(cloud: Cloud, deps: Deps, s: ScalerSettings): Pr
             clusterName: s.clusterName,
             policy: { scaling: s.scaling, draining: s.draining },
             targetGroupArns: s.targetGroupArns,
-            deadlineMs: started + s.draining.maxUpdateSeconds * 1000,
+            deadlineMs: Math.min(started + s.draining.maxUpdateSeconds * 1000, options.deadlineMs ?? Infinity),
+            ...(options.deadlineMs !== undefined && options.deadlineMs < started + s.draining.maxUpdateSeconds * 1000 && options.deadlineName !== undefined
+                ? { deadlineName: options.deadlineName } : {}),
         });
         await publish(report);
         return { ...preview, report };

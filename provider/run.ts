@@ -12,6 +12,13 @@ export interface ExecuteSettings {
     targetGroupArns: string[];
     /** Absolute epoch ms after which the run stops and reports what is left. */
     deadlineMs: number;
+    /** How messages name that deadline. @default "update deadline of <maxUpdateSeconds> s" */
+    deadlineName?: string;
+}
+
+/** How a run's messages name its deadline. */
+export function deadlineName(settings: ExecuteSettings): string {
+    return settings.deadlineName ?? `update deadline of ${settings.policy.draining.maxUpdateSeconds} s`;
 }
 
 /** A run that stopped before the plan was done; `report` says what was done and what is left. */
@@ -107,7 +114,7 @@ async function waitForActive(run: RunContext, count: number, why: string): Promi
     if (result.state === "FAILED") run.fail(`${why}: ${result.detail}; nothing was drained for it, and the next run continues from here`);
     if (result.state !== "DONE") {
         run.fail(`${why}: only ${result.detail} after ${registrationSeconds} s`
-            + (run.deadlineLeft() <= 0 ? ` (update deadline of ${draining.maxUpdateSeconds} s reached)` : "")
+            + (run.deadlineLeft() <= 0 ? ` (${deadlineName(run.settings)} reached)` : "")
             + "; nothing was drained for it, and the next run continues from here");
     }
     return listed;

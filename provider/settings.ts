@@ -52,6 +52,25 @@ export interface Policy {
     draining: DrainingPolicy;
 }
 
+/**
+ * What the runner may do between deploys: `scale-out` (scale-out, a raised minSize), `scale-in`
+ * (scale-in and the excess above maxSize, drained), `spot` (the On-Demand fallback and the way back),
+ * `replace` (replacements toward the launch template version the last `pulumi up` deployed, and of
+ * instances that never registered). Protecting instances and undoing its own drains it always may.
+ */
+export const RUNNER_ACTIONS = ["scale-out", "scale-in", "spot", "replace"] as const;
+export type RunnerAction = (typeof RUNNER_ACTIONS)[number];
+
+/** The runner the component created for the cluster: the scaler's reconcile on a schedule, between deploys. */
+export interface RunnerSettings {
+    /** Its Lambda function. */
+    functionName: string;
+    /** Its EventBridge schedule, `rate(…)`. */
+    schedule: string;
+    /** What it may do. */
+    actions: RunnerAction[];
+}
+
 /** What the scaler acts on and how; every field comes from the component, none from the environment. */
 export interface ScalerSettings {
     region: string;
@@ -68,6 +87,10 @@ export interface ScalerSettings {
     onDemandBaseCapacity?: number;
     scaling: ScalingPolicy;
     draining: DrainingPolicy;
+    /** DynamoDB table holding the cluster's lease, which the runner, `pulumi up` and `spot-ecs run` take before they act. @default none: no lease */
+    leaseTable?: string;
+    /** The runner acting between deploys, for the preview to report on. @default none */
+    runner?: RunnerSettings;
 }
 
 /**
@@ -77,6 +100,7 @@ export interface ScalerSettings {
 const SETTING_KEY_SET: Record<keyof ScalerSettings, true> = {
     region: true, clusterName: true, autoScalingGroupName: true, launchTemplateId: true, launchTemplateVersion: true,
     targetGroupArns: true, minSize: true, maxSize: true, instanceTypes: true, onDemandBaseCapacity: true, scaling: true, draining: true,
+    leaseTable: true, runner: true,
 };
 
 /** Every key of {@link ScalerSettings}. */
@@ -165,12 +189,26 @@ export const FORMATS = {
     launchTemplateId: { pattern: /^lt-[0-9a-f]{8,17}$/, what: "a launch template id (lt-…)" },
     launchTemplateVersion: { pattern: /^[1-9]\d*$/, what: "a launch template version number such as \"3\"" },
     instanceType: { pattern: /^[a-z][a-z0-9]*(-[a-z0-9]+)*\.[a-z0-9]+$/, what: "an instance type in `family.size` form such as \"m6i.large\"" },
+    dynamoTable: { pattern: /^[A-Za-z0-9_.-]{3,255}$/, what: "a DynamoDB table name (3-255 letters, digits, `_`, `-` or `.`)" },
+    lambdaFunctionName: { pattern: /^[A-Za-z0-9_-]{1,64}$/, what: "a Lambda function name (1-64 letters, digits, `-` or `_`)" },
+    /** An EventBridge rate expression: a whole number and a unit, singular for 1. */
+    rateSchedule: {
+        pattern: /^rate\((?:1 (?:minute|hour|day)|(?:[2-9]|[1-9]\d+) (?:minutes|hours|days))\)$/,
+        what: "an EventBridge rate expression such as \"rate(1 minute)\" or \"rate(5 minutes)\" (singular for 1)",
+    },
     /** `HH:MM-HH:MM` (UTC; the end may be past midnight), optionally after a comma-separated list of days. */
     window: {
         pattern: new RegExp(`^(?:(?:${DAYS.join("|")})(?:,(?:${DAYS.join("|")}))* )?${HHMM}-${HHMM}$`),
         what: "a UTC window \"HH:MM-HH:MM\", optionally after days such as \"Sat,Sun \" (e.g. \"02:00-06:00\")",
     },
 } satisfies Record<string, Format>;
+
+/** Minutes between two runs of a `rate(…)` schedule. */
+export function scheduleMinutes(schedule: string): number {
+    const m = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(schedule);
+    if (m === null) throw new Error(`not a rate expression: ${schedule}`);
+    return Number(m[1]) * (m[2] === "minute" ? 1 : m[2] === "hour" ? 60 : 1440);
+}
 
 /** The window setting's pattern (see {@link FORMATS}). */
 export const WINDOW_PATTERN = FORMATS.window.pattern;

@@ -1,6 +1,6 @@
 // Pure input checks shared by the component (at construction), the scaler (in `check`) and the
 // command. Each check appends one line per problem; callers throw once with every line.
-import { DRAINING_KEYS, DRAINING_RANGES, FORMATS, Format, SCALING_KEYS, SCALING_RANGES, SIZE_RANGES, STANDALONE_TASK_POLICIES } from "./settings";
+import { DRAINING_KEYS, DRAINING_RANGES, FORMATS, Format, RUNNER_ACTIONS, SCALING_KEYS, SCALING_RANGES, SIZE_RANGES, STANDALONE_TASK_POLICIES } from "./settings";
 
 /** A validation problem: the property path and a sentence naming what is allowed and what was given. */
 export interface Problem {
@@ -183,4 +183,21 @@ export function checkSizes(p: Problems, minSize: unknown, maxSize: unknown, desi
     if (p.integer("onDemandBaseCapacity", onDemandBase, ...SIZE_RANGES.onDemandBaseCapacity, true) && typeof maxSize === "number" && onDemandBase > maxSize) {
         p.add("onDemandBaseCapacity", `\`onDemandBaseCapacity\` must not exceed \`maxSize\` (${maxSize}), got ${onDemandBase}`);
     }
+}
+
+/** A list of runner actions: at least one, each known, none twice. */
+export function checkRunnerActions(p: Problems, path: string, value: unknown): void {
+    if (!p.list(path, value, 1, RUNNER_ACTIONS.length)) return;
+    value.forEach((a, i) => p.oneOf(`${path}[${i}]`, a, RUNNER_ACTIONS));
+    if (new Set(value).size !== value.length) p.add(path, `\`${path}\` names an action twice, got ${describeValue(value)}`);
+}
+
+/** The runner as the scaler is given it (the component fills it in): its function, schedule and actions, and a lease table. */
+export function checkRunner(p: Problems, value: unknown, leaseTable: unknown): void {
+    if (!p.object("runner", value)) return;
+    checkKnown(p, "runner", value, ["functionName", "schedule", "actions"]);
+    p.format("runner.functionName", value.functionName, FORMATS.lambdaFunctionName);
+    p.format("runner.schedule", value.schedule, FORMATS.rateSchedule);
+    checkRunnerActions(p, "runner.actions", value.actions);
+    if (leaseTable === undefined) p.add("leaseTable", "`leaseTable` is required with `runner`: the runner and `pulumi up` must not act at once, got undefined");
 }

@@ -4,7 +4,7 @@
 import type * as ECS from "@aws-sdk/client-ecs";
 import { Cloud, CloudTarget, ClusterContainerInstance, ServiceHealth } from "../cloud";
 import { forEachLimit } from "../limit";
-import { DRAIN_MARK_ATTRIBUTE, DrainPurpose, ObservedTask, serviceNames, serviceOf } from "../model";
+import { DRAIN_MARK_ATTRIBUTE, DrainPurpose, drainMarkValue, ObservedTask, parseDrainMark, serviceNames, serviceOf } from "../model";
 import type { TaskNeeds } from "../placement";
 import { LIMITS, REQUEST_CONCURRENCY } from "../quotas";
 import { AwsClients, eachBatch, inBatches } from "./clients";
@@ -60,9 +60,9 @@ function containerInstanceCalls(s: EcsSession): Omit<EcsCalls, keyof ReturnType<
 
         describeContainerInstances: async (arns) => arns.length === 0 ? [] : describeContainers(s, arns),
 
-        async markDrain(arns: string[], purpose: DrainPurpose) {
+        async markDrain(arns: string[], purpose: DrainPurpose, sinceMs: number) {
             await eachBatch(arns, LIMITS.attributes, (batch) => s.k.ecsClient.send(new s.k.ecs.PutAttributesCommand({
-                cluster: s.cluster, attributes: batch.map((targetId) => ({ name: DRAIN_MARK_ATTRIBUTE, value: purpose, targetId })),
+                cluster: s.cluster, attributes: batch.map((targetId) => ({ name: DRAIN_MARK_ATTRIBUTE, value: drainMarkValue(purpose, sinceMs), targetId })),
             })));
         },
 
@@ -70,7 +70,7 @@ function containerInstanceCalls(s: EcsSession): Omit<EcsCalls, keyof ReturnType<
             // DeleteAttributes matches on the value too, so read the current marks first.
             const marked = (await describeContainers(s, arns)).filter((c) => c.drainMark !== undefined);
             await eachBatch(marked, LIMITS.attributes, (batch) => s.k.ecsClient.send(new s.k.ecs.DeleteAttributesCommand({
-                cluster: s.cluster, attributes: batch.map((c) => ({ name: DRAIN_MARK_ATTRIBUTE, value: c.drainMark, targetId: c.arn })),
+                cluster: s.cluster, attributes: batch.map((c) => ({ name: DRAIN_MARK_ATTRIBUTE, value: c.drainSince === undefined ? c.drainMark : drainMarkValue(c.drainMark!, c.drainSince), targetId: c.arn })),
             })));
         },
 
@@ -207,7 +207,8 @@ function toContainer(c: ECS.ContainerInstance): ClusterContainerInstance {
         remaining: { cpu: resources(c.remainingResources, "CPU"), memory: resources(c.remainingResources, "MEMORY") },
         runningTasks: c.runningTasksCount ?? 0,
         pendingTasks: c.pendingTasksCount ?? 0,
-        ...(mark === "scale-in" || mark === "replace" ? { drainMark: mark as DrainPurpose } : {}),
+        ...(parseDrainMark(mark) === undefined ? {} : { drainMark: parseDrainMark(mark)!.purpose }),
+        ...(parseDrainMark(mark)?.sinceMs === undefined ? {} : { drainSince: parseDrainMark(mark)!.sinceMs }),
         // The remaining PORTS and PORTS_UDP resources list the host ports in use, reserved ones included.
         portsInUse: [...stringSet(c.remainingResources, "PORTS").map((p) => `tcp:${p}`),
             ...stringSet(c.remainingResources, "PORTS_UDP").map((p) => `udp:${p}`)],

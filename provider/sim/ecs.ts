@@ -2,7 +2,7 @@
 // instance, the life of a task from PENDING to STOPPED, stop requests) and what an instance offers a
 // task, and the ECS calls of the Cloud port over them. The service scheduler is ecsServices.ts.
 import { ClusterContainerInstance, Cloud } from "../cloud";
-import { DRAIN_MARK_ATTRIBUTE, ObservedTask, taskGroup } from "../model";
+import { DRAIN_MARK_ATTRIBUTE, drainMarkValue, ObservedTask, parseDrainMark, taskGroup } from "../model";
 import { awsvpcEnis, InstanceOffer, TaskNeeds } from "../placement";
 import { AWS_WIRE } from "./network";
 import { Actor, INSTANCE_GPUS, INSTANCE_SIZES, meantToRun, SimCall, SimContainer, SimInstance, SimState, SimTask, StopCause } from "./state";
@@ -183,10 +183,10 @@ function containerInstanceApi(world: SimState, call: SimCall): Pick<EcsApi, "lis
             const wanted = new Set(arns);
             return registered(world).filter((c) => wanted.has(c.arn)).map((c) => containerView(world, c));
         }, () => AWS_WIRE.describeContainerInstances(arns.length)),
-        markDrain: (arns, purpose) => call("PutAttributes", () => {
+        markDrain: (arns, purpose, sinceMs) => call("PutAttributes", () => {
             for (const arn of arns) {
                 const c = world.containerByArn(arn);
-                if (c !== undefined) c.attributes[DRAIN_MARK_ATTRIBUTE] = purpose;
+                if (c !== undefined) c.attributes[DRAIN_MARK_ATTRIBUTE] = drainMarkValue(purpose, sinceMs);
             }
         }, () => AWS_WIRE.markDrain(arns.length)),
         clearDrainMark: (arns) => call("DeleteAttributes", () => {
@@ -288,6 +288,7 @@ function containerView(world: SimState, c: SimContainer): ClusterContainerInstan
         runningTasks: tasks.filter((t) => meantToRun(t) && t.status === "RUNNING").length,
         pendingTasks: tasks.filter((t) => t.status === "PENDING").length,
         ...(mark === undefined ? {} : { drainMark: mark }),
+        ...(parseDrainMark(c.attributes[DRAIN_MARK_ATTRIBUTE])?.sinceMs === undefined ? {} : { drainSince: parseDrainMark(c.attributes[DRAIN_MARK_ATTRIBUTE])!.sinceMs }),
         portsInUse: offer.portsInUse,
         freeGpus: offer.freeGpus ?? 0,
         attributes: offer.attributes ?? {},

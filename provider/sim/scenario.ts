@@ -58,7 +58,7 @@ export function buildCluster(spec: ClusterSpec): SimWorld {
         desired: spec.instances,
         minSize: spec.minSize ?? 1,
         maxSize: spec.maxSize ?? spec.instances * 2,
-        launchTemplateId: "lt-0sim",
+        launchTemplateId: "lt-0000000000000051a",
         launchTemplateVersion: spec.version ?? "1",
         instanceType: spec.instanceType ?? spec.instanceTypes?.[0] ?? "m6i.large",
         ...(spec.instanceTypes === undefined ? {} : { instanceTypes: spec.instanceTypes }),

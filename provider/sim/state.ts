@@ -3,7 +3,7 @@
 // target groups, metrics, the event log and the invariant violations), on a virtual clock. What each
 // service does with it lives in a file named after the service (ecs.ts, ecsServices.ts,
 // autoScaling.ts, ec2.ts, elb.ts, cloudWatch.ts, hooks.ts, groupEvents.ts); world.ts steps them.
-import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, Lifecycle, Resources, TerminationHook } from "../model";
+import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, Lifecycle, parseDrainMark, Resources, TerminationHook } from "../model";
 import { TaskNeeds } from "../placement";
 import { VirtualClock } from "./clock";
 import type { Wire } from "./network";
@@ -349,7 +349,6 @@ export class SimState {
     }
 
     drainMarkOf(c: SimContainer): DrainPurpose | undefined {
-        const v = c.attributes[DRAIN_MARK_ATTRIBUTE];
-        return v === "scale-in" || v === "replace" ? v : undefined;
+        return parseDrainMark(c.attributes[DRAIN_MARK_ATTRIBUTE])?.purpose;
     }
 }

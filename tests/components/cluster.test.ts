@@ -48,7 +48,7 @@ describe("SpotEcsCluster", () => {
         });
 
         it("trusts only ec2.amazonaws.com and attaches the ECS and SSM managed policies in the partition", () => {
-            const role = oneResource("dflt", "aws:iam/role:Role");
+            const role = oneResource("dflt-instance-role", "aws:iam/role:Role");
             const trust = JSON.parse(role.inputs.assumeRolePolicy);
             assert.deepEqual(trust.Statement.map((s: any) => [s.Effect, s.Principal, s.Action]),
                 [["Allow", { Service: "ec2.amazonaws.com" }, "sts:AssumeRole"]]);
@@ -57,7 +57,7 @@ describe("SpotEcsCluster", () => {
                 "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
                 "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
             ]);
-            assert.equal(resourcesOf("dflt", "aws:iam/rolePolicy:RolePolicy").length, 0, "no inline policies");
+            assert.deepEqual(resourcesOf("dflt", "aws:iam/rolePolicy:RolePolicy").map((r) => r.name), ["dflt-runner-policy"], "no inline policy but the runner's");
         });
 
         it("creates an instance profile for the role", () => {
@@ -134,7 +134,7 @@ describe("SpotEcsCluster", () => {
         });
 
         it("creates four reservation alarms on the cluster with the default thresholds", () => {
-            const alarms = resourcesOf("dflt", "aws:cloudwatch/metricAlarm:MetricAlarm");
+            const alarms = resourcesOf("dflt", "aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.inputs.namespace === "AWS/ECS");
             const summary = alarms.map((a) => [a.inputs.metricName, a.inputs.comparisonOperator, a.inputs.threshold,
                 a.inputs.namespace, a.inputs.dimensions.ClusterName, a.inputs.statistic, a.inputs.period,
                 a.inputs.evaluationPeriods]).sort();
@@ -187,6 +187,8 @@ describe("SpotEcsCluster", () => {
                 onDemandBaseCapacity: 0,
                 scaling: { ...DEFAULTS.scaling },
                 draining: { ...DEFAULTS.draining, batchSize: 3, standaloneTasks: "stop" },
+                leaseTable: "scaled-spot-ecs-lease",
+                runner: { functionName: "scaled-spot-ecs-runner", schedule: "rate(1 minute)", actions: ["scale-out", "scale-in", "spot", "replace"] },
             });
         });
 
@@ -303,7 +305,7 @@ describe("SpotEcsCluster", () => {
         });
 
         it("sets alarm thresholds and the scale-out step from scaling, defaults for the rest", () => {
-            const alarms = Object.fromEntries(resourcesOf("full", "aws:cloudwatch/metricAlarm:MetricAlarm")
+            const alarms = Object.fromEntries(resourcesOf("full", "aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.inputs.namespace === "AWS/ECS")
                 .map((a) => [a.name, [a.inputs.threshold, a.inputs.evaluationPeriods]]));
             assert.deepEqual(alarms, {
                 "full-cpu-high": [80, 3],

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { DEFAULTS } from "../../components";
-import { ARGUMENT_RANGES } from "../../components/args";
+import { ARGUMENT_RANGES, RUNNER_RANGES } from "../../components/args";
 import { DRAINING_RANGES, SCALING_RANGES, SIZE_RANGES } from "../../provider/settings";
 import { ARGUMENT_INTERFACES, documentedFields } from "../helpers/tsdoc";
 
@@ -21,7 +21,7 @@ function literal(text: string): unknown {
 const OPTIONAL_WITHOUT_LITERAL = new Set([
     "clusterName", "existingClusterName", "vpcId", "securityGroupIds", "desiredCapacity", "imageId",
     "rootVolumeKmsKeyId", "keyName", "instanceAttributes", "ecsConfig", "extraUserData", "targetGroupArns", "tags",
-    "scaling", "draining", "spotRevertWindow",
+    "scaling", "draining", "spotRevertWindow", "runner", "actions",
 ]);
 const REQUIRED = new Set(["subnetIds", "instanceTypes", "minSize", "maxSize"]);
 
@@ -30,6 +30,7 @@ describe("documented ranges", () => {
         SpotEcsClusterArgs: { ...SIZE_RANGES, ...ARGUMENT_RANGES },
         ScalingArgs: SCALING_RANGES,
         DrainingArgs: DRAINING_RANGES,
+        RunnerArgs: RUNNER_RANGES,
     };
     // Its bounds are minSize and maxSize, which its sentence names.
     const boundByOthers = new Set(["desiredCapacity"]);
@@ -53,6 +54,7 @@ describe("DEFAULTS", () => {
         ["SpotEcsClusterArgs", DEFAULTS],
         ["ScalingArgs", DEFAULTS.scaling],
         ["DrainingArgs", DEFAULTS.draining],
+        ["RunnerArgs", DEFAULTS.runner],
     ] as [keyof typeof ARGUMENT_INTERFACES, Record<string, unknown>][]) {
         describe(iface, () => {
             const documented = documentedDefaults(iface);

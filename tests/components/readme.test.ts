@@ -36,6 +36,7 @@ describe("README", () => {
         ["`SpotEcsClusterArgs` (defaults", "SpotEcsClusterArgs"],
         ["`scaling` (`ScalingArgs`)", "ScalingArgs"],
         ["`draining` (`DrainingArgs`)", "DrainingArgs"],
+        ["`runner` (`RunnerArgs`)", "RunnerArgs"],
     ] as [string, keyof typeof ARGUMENT_INTERFACES][]) {
         it(`documents every ${iface} field with the default and sentence of its declaration`, () => {
             assert.deepEqual(readmeRows(heading), documented(iface));

@@ -33,6 +33,8 @@ describe("security of what SpotEcsCluster creates", () => {
             outputPolicies.push((await valueOf(c.scalerPolicy))!, (await valueOf(c.scalerPreviewPolicy))!);
         }
         await settle();
+        // The runner's role holds the scaler's policy, scoped the same way, and the rights to its own log group.
+        for (const r of mine().filter((x) => x.type === "aws:iam/rolePolicy:RolePolicy")) outputPolicies.push(r.inputs.policy);
     });
 
     const mine = () => recorded.filter((r) => r.name.startsWith("sec-"));
@@ -49,9 +51,13 @@ describe("security of what SpotEcsCluster creates", () => {
         }
     });
 
-    it("creates no inline or customer-managed policy: the scaler's drain permissions are the deployer's, nothing to scope", () => {
+    it("creates no customer-managed policy, and one inline policy per cluster: its runner's, on the runner's own role", () => {
         const types = new Set(mine().map((r) => r.type));
-        for (const t of ["aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy"]) assert.ok(!types.has(t), t);
+        for (const t of ["aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy"]) assert.ok(!types.has(t), t);
+        const inline = mine().filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy");
+        assert.deepEqual(inline.map((r) => r.name), ["sec-default-runner-policy", "sec-ssm-off-runner-policy", "sec-existing-runner-policy"]);
+        const runnerRoles = mine().filter((r) => r.type === "aws:iam/role:Role" && r.name.endsWith("-runner-role"));
+        assert.ok(runnerRoles.every((r) => JSON.parse(r.inputs.assumeRolePolicy).Statement[0].Principal.Service === "lambda.amazonaws.com"));
         const attached = mine().filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((r) => r.inputs.policyArn);
         assert.ok(attached.every((arn: string) => /^arn:aws:iam::aws:policy\/(service-role\/AmazonEC2ContainerServiceforEC2Role|AmazonSSMManagedInstanceCore)$/.test(arn)), attached.join(", "));
     });
@@ -63,7 +69,8 @@ describe("security of what SpotEcsCluster creates", () => {
                 if (reads) continue;
                 const where = JSON.stringify(st.Resource);
                 assert.ok(st.Resource !== "*" || st.Condition !== undefined, `${JSON.stringify(st.Action)} on * without a condition`);
-                assert.ok(st.Resource === "*" || /cluster\/(sec-|shared)|autoScalingGroupName\/sec-/.test(where), `${JSON.stringify(st.Action)} on ${where}`);
+                assert.ok(st.Resource === "*" || /cluster\/(sec-|shared)|autoScalingGroupName\/sec-|table\/(sec-|shared)[\w-]*-spot-ecs-lease"|log-group:\/aws\/lambda\/(sec-|shared)/.test(where),
+                    `${JSON.stringify(st.Action)} on ${where}`);
             }
         }
     });

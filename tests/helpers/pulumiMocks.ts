@@ -38,6 +38,14 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
             return { name: inputs.name, arn: `arn:aws:ecs:us-east-1:${ACCOUNT}:capacity-provider/${inputs.name}` };
         case "pulumi-nodejs:dynamic/spot-ecs:Scaler":
             return { plan: ["scale out 2 → 3: CPUReservation 90% > 75% over 5 min"], lastRun: null };
+        case "aws:dynamodb/table:Table":
+            return { name: inputs.name, arn: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${inputs.name}` };
+        case "aws:cloudwatch/logGroup:LogGroup":
+            return { name: inputs.name, arn: `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:${inputs.name}` };
+        case "aws:lambda/function:Function":
+            return { name: inputs.name, arn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${inputs.name}` };
+        case "aws:cloudwatch/eventRule:EventRule":
+            return { name: `${name}-1234567`, arn: `arn:aws:events:us-east-1:${ACCOUNT}:rule/${name}-1234567` };
         case "aws:cloudwatch/dashboard:Dashboard":
             return { dashboardArn: `arn:aws:cloudwatch::${ACCOUNT}:dashboard/${inputs.dashboardName}` };
         default:

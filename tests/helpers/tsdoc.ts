@@ -37,4 +37,5 @@ export const ARGUMENT_INTERFACES = {
     SpotEcsClusterArgs: ["components/args.ts", "SpotEcsClusterArgs"],
     ScalingArgs: ["provider/settings.ts", "ScalingPolicy"],
     DrainingArgs: ["provider/settings.ts", "DrainingPolicy"],
+    RunnerArgs: ["components/args.ts", "RunnerArgs"],
 } as const;

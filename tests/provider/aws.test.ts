@@ -138,12 +138,13 @@ describe("AWS Cloud port against moto @moto", function () {
             assert.deepEqual([...new Set((await cloud.describeContainerInstances(arns)).map((c) => c.status))], ["ACTIVE"]);
         });
 
-        it("marks 12 instances with two PutAttributes calls and clears the marks", async () => {
+        it("marks 12 instances with two PutAttributes calls, the drain's start in the mark, and clears the marks", async () => {
             const cloud = cloudFor(m);
             const arns = m.instanceIds.slice(100, 112).map((id) => m.containerArns[id]);
-            await cloud.markDrain(arns, "replace");
+            await cloud.markDrain(arns, "replace", 1_765_000_000_500);
             assert.equal(cloud.requests.PutAttributes, 2);
             assert.deepEqual([...new Set((await cloud.describeContainerInstances(arns)).map((c) => c.drainMark))], ["replace"]);
+            assert.deepEqual([...new Set((await cloud.describeContainerInstances(arns)).map((c) => c.drainSince))], [1_765_000_000_000], "to the second");
             await cloud.clearDrainMark(arns);
             assert.equal(cloud.requests.DeleteAttributes, 2);
             assert.deepEqual([...new Set((await cloud.describeContainerInstances(arns)).map((c) => c.drainMark))], [undefined]);

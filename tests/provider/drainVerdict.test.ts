@@ -77,6 +77,22 @@ describe("victimVerdict", () => {
     });
 });
 
+describe("a drain an earlier run began (its mark records when)", () => {
+    // Began 600 s ago; this run looks again from now, and took it out of its target groups again.
+    const now = START + 600 * S;
+    const resumed = drainClock(START, 30, 120, now);
+
+    it("keeps its drain timeout from when it began: tasks still there are read at once", () => {
+        assert.deepEqual(victimVerdict(sight({ tasks: 1 }), {}, resumed, now), { kind: "timed-out", detail: "i-1: 1 task left", graceOver: false });
+    });
+
+    it("gives its targets their delay and a minute from this run, not from when the drain began", () => {
+        const v = sight({ inTargets: ["targetgroup/web draining"] });
+        assert.equal(victimVerdict(v, {}, resumed, now + 60 * S).kind, "wait");
+        assert.equal(victimVerdict(v, {}, resumed, now + 120 * S).kind, "stuck");
+    });
+});
+
 describe("timeoutVerdict", () => {
     const draining = { timeoutSeconds: 120, standaloneTasks: "fail" as const };
 

@@ -8,8 +8,7 @@ import { plannedDesiredCapacity, SCALER_NAMESPACE } from "../../provider/scalerM
 import { simCloud, simDeps } from "../../provider/sim/cloud";
 import { buildCluster, newLaunchTemplateVersion, simReconcile, simSettings } from "../../provider/sim/scenario";
 import { SimWorld } from "../../provider/sim/world";
-import { startMoto, Moto } from "../helpers/moto";
-import { awsEnv } from "../helpers/env";
+import { motoWithEnv } from "../helpers/moto";
 import { clientsFor, REGION } from "../helpers/motoCluster";
 
 const MINUTE = 60_000;
@@ -83,16 +82,7 @@ describe("scaler metrics", () => {
 
     describe("against moto @moto", function () {
         this.timeout(120_000);
-        let moto: Moto;
-        let restore: () => void;
-        before(async () => {
-            moto = await startMoto();
-            restore = awsEnv(moto.endpoint);
-        });
-        after(async () => {
-            restore?.();
-            await moto?.stop();
-        });
+        const server = motoWithEnv();
 
         it("can be read back with GetMetricData", async () => {
             const cloud = awsCloud({ region: REGION, clusterName: "metrics", autoScalingGroupName: "metrics-asg" });
@@ -106,7 +96,7 @@ describe("scaler metrics", () => {
             const query = (id: string, name: string): cw.MetricDataQuery => ({
                 Id: id, MetricStat: { Metric: { Namespace: SCALER_NAMESPACE, MetricName: name, Dimensions: [{ Name: "ClusterName", Value: "metrics" }] }, Period: 60, Stat: "Maximum" },
             });
-            const r = await clientsFor(moto.endpoint).cw.send(new cw.GetMetricDataCommand({
+            const r = await clientsFor(server.moto.endpoint).cw.send(new cw.GetMetricDataCommand({
                 MetricDataQueries: [query("planned", "PlannedDesiredCapacity"), query("drain", "DrainSecondsMax")], StartTime: start, EndTime: end,
             }));
             const byId = Object.fromEntries((r.MetricDataResults ?? []).map((x) => [x.Id, x.Values]));

@@ -172,7 +172,7 @@ describe("scaler scenarios on the simulated cluster", () => {
             const s = settings(world, { launchTemplateVersion: "2", draining: { batchSize: 2, maxUpdateSeconds: 200 } });
             const first = await simReconcile(world, s).then(() => undefined, (e) => e);
             assert.ok(isScalerRunError(first), "the first run stops at its deadline");
-            assert.match(first.message, /^update deadline of 200 s reached: .* still DRAINING; the next `pulumi up` finishes them$/);
+            assert.match(first.message, /^update deadline of 200 s reached: .* still DRAINING; the next `pulumi up` \(or runner step\) finishes them$/);
             const draining = world.liveInstances().filter((i) => i.container?.status === "DRAINING").map((i) => i.id);
             assert.ok(draining.length > 0, "it left drains under way");
             const second = await simReconcile(world, { ...s, draining: { ...s.draining, maxUpdateSeconds: 3600 } });

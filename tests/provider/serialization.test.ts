@@ -49,6 +49,7 @@ describe("serialized scaler provider", () => {
         assert.deepEqual(requiredModules(text), [
             "@aws-sdk/client-auto-scaling",
             "@aws-sdk/client-cloudwatch",
+            "@aws-sdk/client-dynamodb",
             "@aws-sdk/client-ec2",
             "@aws-sdk/client-ecs",
             "@aws-sdk/client-elastic-load-balancing-v2",
