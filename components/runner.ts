@@ -30,6 +30,16 @@ export function runnerBundlePath(): string {
     }
 }
 
+/** The function's environment: the settings as deployed, within Lambda's 4 KB, or an error saying what to do instead. */
+export function runnerEnvironment(settings: ScalerSettings): Record<string, string> {
+    const json = JSON.stringify(settings);
+    if (Buffer.byteLength(json) + SETTINGS_VARIABLE.length > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
+        throw new Error(`the runner's settings are ${Buffer.byteLength(json)} bytes, more than Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}-byte `
+            + "environment allows (many target groups?): set `runner: false` and run `spot-ecs run` from your own scheduler");
+    }
+    return { [SETTINGS_VARIABLE]: json };
+}
+
 /** The function's name for a cluster: within Lambda's 64 characters. */
 export function runnerFunctionName(clusterName: string): string {
     return `${clusterName.slice(0, 47)}-spot-ecs-runner`;
@@ -93,14 +103,7 @@ export function createRunner(name: string, r: ResolvedRunner, inputs: RunnerInpu
                 { clusterArn, autoScalingGroupArn, targetGroupArns: tgs, leaseTableArn }, logArn, stopsTasks))),
     }, { parent });
     const runner = pulumi.output({ functionName, schedule: r.schedule, actions: r.actions }) as pulumi.Output<RunnerSettings>;
-    const environment = pulumi.all([inputs.settings, table.name, runner]).apply(([s, leaseTable, rs]) => {
-        const json = JSON.stringify({ ...s, leaseTable, runner: rs });
-        if (Buffer.byteLength(json) + SETTINGS_VARIABLE.length > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
-            throw new Error(`the runner's settings are ${Buffer.byteLength(json)} bytes, more than Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}-byte `
-                + "environment allows (many target groups?): set `runner: false` and run `spot-ecs run` from your own scheduler");
-        }
-        return { [SETTINGS_VARIABLE]: json };
-    });
+    const environment = pulumi.all([inputs.settings, table.name, runner]).apply(([s, leaseTable, rs]) => runnerEnvironment({ ...s, leaseTable, runner: rs }));
     const fn = new aws.lambda.Function(`${name}-runner`, {
         name: functionName,
         description: pulumi.interpolate`Scales and drains ${inputs.clusterName} between deploys (pulumi-spot-ecs)`,

@@ -189,7 +189,8 @@ export function checkSizes(p: Problems, minSize: unknown, maxSize: unknown, desi
 export function checkRunnerActions(p: Problems, path: string, value: unknown): void {
     if (!p.list(path, value, 1, RUNNER_ACTIONS.length)) return;
     value.forEach((a, i) => p.oneOf(`${path}[${i}]`, a, RUNNER_ACTIONS));
-    if (new Set(value).size !== value.length) p.add(path, `\`${path}\` names an action twice, got ${describeValue(value)}`);
+    const twice = value.filter((a, i) => value.indexOf(a) !== i);
+    if (twice.length > 0) p.add(path, `\`${path}\` names ${twice.map((a) => describeValue(a)).join(", ")} twice; name each action once`);
 }
 
 /** The runner as the scaler is given it (the component fills it in): its function, schedule and actions, and a lease table. */

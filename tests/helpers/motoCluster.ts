@@ -1,6 +1,7 @@
 // Builds an ECS cluster on an Auto Scaling group in moto: launch template (two versions), group,
 // container instances for its instances, tasks on them, an optional target group and metric data.
 import * as asg from "@aws-sdk/client-auto-scaling";
+import * as ddb from "@aws-sdk/client-dynamodb";
 import * as cw from "@aws-sdk/client-cloudwatch";
 import * as ec2 from "@aws-sdk/client-ec2";
 import * as ecs from "@aws-sdk/client-ecs";
@@ -55,6 +56,7 @@ export interface Clients {
     ecs: ecs.ECSClient;
     cw: cw.CloudWatchClient;
     elb: elb.ElasticLoadBalancingV2Client;
+    ddb: ddb.DynamoDBClient;
 }
 
 /** The credentials the fixture sends with; any pair does unless moto enforces IAM. */
@@ -74,6 +76,7 @@ export function clientsFor(endpoint: string, credentials: Credentials = TESTING)
         ecs: new ecs.ECSClient(config),
         cw: new cw.CloudWatchClient({ ...config, disableRequestCompression: true }),
         elb: new elb.ElasticLoadBalancingV2Client(config),
+        ddb: new ddb.DynamoDBClient(config),
     };
 }
 
@@ -251,4 +254,11 @@ export function playEcs(c: Clients, clusterName: string, autoScalingGroupName: s
             await Promise.race([loop, pause(20_000)]);
         },
     };
+}
+
+/** The lease table as the component creates it (partition key `pk`, a string), in moto. */
+export async function createLeaseTable(endpoint: string, name: string): Promise<void> {
+    const client = new ddb.DynamoDBClient({ region: REGION, endpoint, credentials: TESTING });
+    await client.send(new ddb.CreateTableCommand({ TableName: name, BillingMode: "PAY_PER_REQUEST",
+        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }], AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }] }));
 }

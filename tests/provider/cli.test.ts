@@ -7,7 +7,8 @@ import * as path from "node:path";
 import * as asg from "@aws-sdk/client-auto-scaling";
 import * as ecs from "@aws-sdk/client-ecs";
 import { startMoto, Moto } from "../helpers/moto";
-import { createMotoCluster, MotoCluster, putReservations } from "../helpers/motoCluster";
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { createLeaseTable, createMotoCluster, MotoCluster, playEcs, putReservations } from "../helpers/motoCluster";
 import { hostEnv, rollGroupTo } from "../helpers/scalerInputs";
 import { REPO_ROOT } from "../helpers/host";
 
@@ -156,5 +157,57 @@ describe("spot-ecs command @moto", function () {
         const r = run("plan", "--region", "us-east-1", "--cluster", "cli", "--asg", "no-such-group");
         assert.equal(r.status, 1);
         assert.equal(r.stderr, "spot-ecs plan: could not read cli/no-such-group in us-east-1: Error: Auto Scaling group no-such-group not found in us-east-1\n");
+    });
+
+    describe("run", () => {
+        let r: MotoCluster;
+        const runAsync = (...args: string[]) => new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
+            const child = spawn(process.execPath, [CLI, ...args], { env: hostEnv(moto.endpoint) });
+            let stdout = "";
+            let stderr = "";
+            child.stdout.on("data", (d) => { stdout += d; });
+            child.stderr.on("data", (d) => { stderr += d; });
+            child.on("close", (status) => resolve({ status: status ?? -1, stdout, stderr }));
+        });
+
+        before(async () => {
+            await moto.reset();
+            r = await createMotoCluster(moto.endpoint, { name: "cr", instances: 2, tasksPerInstance: 1, maxSize: 6 });
+            await createLeaseTable(moto.endpoint, "cr-spot-ecs-lease");
+            await putReservations(r.clients, r.clusterName, 95, 40, 10);
+        });
+
+        it("without --yes prints the plan, says it was not carried out, and changes nothing", () => {
+            const out = run("run", "--region", "us-east-1", "--cluster", "cr", "--asg", r.autoScalingGroupName);
+            assert.equal(out.status, 0, out.stderr);
+            assert.match(out.stdout, /\nscale out 2 → \d+: CPUReservation 95% > 75% over 5 min\n\(not carried out: add --yes to do it\)\n$/);
+        });
+
+        it("with --yes needs the lease table or --no-lease, and refuses run's flags on plan", () => {
+            const out = run("run", "--region", "us-east-1", "--cluster", "cr", "--asg", r.autoScalingGroupName, "--yes");
+            assert.equal(out.status, 2);
+            assert.equal(out.stderr, "spot-ecs run: invalid arguments:\n  - `run --yes` needs `--lease-table TABLE` (the cluster's lease, which the runner "
+                + "and pulumi up take too) or `--no-lease`, one of them\n");
+            const plan = run("plan", "--region", "us-east-1", "--cluster", "cr", "--asg", r.autoScalingGroupName, "--yes", "--lease-table", "t-1");
+            assert.equal(plan.status, 2);
+            assert.equal(plan.stderr, "spot-ecs plan: invalid arguments:\n  - `--yes` is an option of \"run\", not of \"plan\"\n"
+                + "  - `--lease-table` is an option of \"run\", not of \"plan\"\n");
+        });
+
+        it("with --yes takes the lease, carries the plan out and gives the lease back", async () => {
+            const ecs = playEcs(r.clients, r.clusterName, r.autoScalingGroupName);
+            let out;
+            try {
+                out = await runAsync("run", "--region", "us-east-1", "--cluster", "cr", "--asg", r.autoScalingGroupName, "--yes", "--lease-table", "cr-spot-ecs-lease");
+            } finally {
+                await ecs.stop();
+            }
+            assert.equal(out.status, 0, out.stderr);
+            assert.match(out.stdout, /^\[cr\] scale out 2 → \d+: CPUReservation 95% > 75% over 5 min\n\[cr\] desired capacity 2 → \d+\n/);
+            const g = (await r.clients.asg.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [r.autoScalingGroupName] }))).AutoScalingGroups![0];
+            assert.ok(g.DesiredCapacity! > 2);
+            const item = await r.clients.ddb.send(new GetItemCommand({ TableName: "cr-spot-ecs-lease", Key: { pk: { S: "lease#cr" } } }));
+            assert.equal(item.Item, undefined, "the lease was given back");
+        });
     });
 });

@@ -2,7 +2,7 @@
 // Serialization differs once the package sits in node_modules (its modules are required, not copied),
 // so serialization and a host round trip are repeated from there.
 import { strict as assert } from "node:assert";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -10,7 +10,7 @@ import * as asg from "@aws-sdk/client-auto-scaling";
 import { UNKNOWN } from "../../provider/inputs";
 import { PLAN_PENDING } from "../../provider/render";
 import { startMoto, Moto } from "../helpers/moto";
-import { createMotoCluster, playEcs, putReservations } from "../helpers/motoCluster";
+import { createLeaseTable, createMotoCluster, playEcs, putReservations } from "../helpers/motoCluster";
 import { decodePartialFailure, Host, REPO_ROOT, startHost } from "../helpers/host";
 import { FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY } from "../helpers/env";
 import { hostEnv, inputsFor, rollGroupTo } from "../helpers/scalerInputs";
@@ -68,6 +68,43 @@ describe("the package installed from its npm tarball @package", function () {
             assert.ok(fs.existsSync(path.join(dir, "node_modules/pulumi-spot-ecs", f)), `${f} is installed`);
         }
         assert.ok(!fs.existsSync(path.join(dir, "node_modules/pulumi-spot-ecs/tests")), "tests are not shipped");
+    });
+
+    it("runs the runner's code as the component packs it, alone in an empty directory with plain node, against moto", async () => {
+        // The file the component's function archive holds, as the installed package resolves it.
+        const bundle = execFileSync(process.execPath, ["-e", "process.stdout.write(require('pulumi-spot-ecs/dist/components/runner').runnerBundlePath())"],
+            { cwd: dir, encoding: "utf8" });
+        assert.equal(bundle, path.join(fs.realpathSync(dir), "node_modules/pulumi-spot-ecs/dist/runner/index.js"));
+        const alone = fs.mkdtempSync(path.join(os.tmpdir(), "spot-ecs-runner-"));
+        try {
+            fs.copyFileSync(bundle, path.join(alone, "index.js"));
+            await moto.reset();
+            const m = await createMotoCluster(moto.endpoint, { name: "lam", instances: 2, tasksPerInstance: 1, maxSize: 6 });
+            await createLeaseTable(moto.endpoint, "lam-spot-ecs-lease");
+            await putReservations(m.clients, m.clusterName, 95, 40, 10);
+            const settings = { ...inputsFor(m, ""), leaseTable: "lam-spot-ecs-lease",
+                runner: { functionName: "lam-spot-ecs-runner", schedule: "rate(1 minute)", actions: ["scale-out", "scale-in", "spot", "replace"] } };
+            delete (settings as Record<string, unknown>).__provider;
+            const env = { PATH: process.env.PATH, ...hostEnv(moto.endpoint), SPOT_ECS_SETTINGS: JSON.stringify(settings) };
+            const ecs = playEcs(m.clients, m.clusterName, m.autoScalingGroupName);
+            let out: string;
+            try {
+                out = await new Promise<string>((resolve, reject) => execFile(process.execPath, ["-e",
+                    "require('./index.js').handler({}, { awsRequestId: 'r-1', getRemainingTimeInMillis: () => 120000 }).then((r) => console.log(JSON.stringify({ returned: r })))"],
+                { cwd: alone, env, encoding: "utf8" }, (error, stdout, stderr) => error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)));
+            } finally {
+                await ecs.stop();
+            }
+            const lines = out.trim().split("\n").map((l) => JSON.parse(l));
+            assert.deepEqual(lines[lines.length - 1], { returned: { outcome: "acted", summary: lines[lines.length - 2].summary } });
+            assert.equal(lines[lines.length - 2].event, "runner-step");
+            assert.match(lines[lines.length - 2].plan[0], /^scale out 2 → \d+: CPUReservation 95% > 75% over 5 min/);
+            const g = (await m.clients.asg.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [m.autoScalingGroupName] }))).AutoScalingGroups![0];
+            assert.ok(g.DesiredCapacity! > 2);
+            assert.deepEqual(fs.readdirSync(alone), ["index.js"], "nothing but the one file: no node_modules to lean on");
+        } finally {
+            fs.rmSync(alone, { recursive: true, force: true });
+        }
     });
 
     it("ships the license and changelog, and neither the simulator nor source maps", () => {

@@ -1,11 +1,10 @@
 // The runner: one bounded step of the scaler's reconcile between deploys, under the cluster's lease.
 // On the simulated cluster (virtual time) and, through its Lambda entry point, against moto.
 import { strict as assert } from "node:assert";
-import * as ddb from "@aws-sdk/client-dynamodb";
 import * as asg from "@aws-sdk/client-auto-scaling";
 import { dynamoLease } from "../../provider/aws/lease";
 import { handler } from "../../provider/lambda";
-import { Lease, memoryLease } from "../../provider/lease";
+import { acquireWaiting, Lease, memoryLease } from "../../provider/lease";
 import { Action, Plan } from "../../provider/model";
 import { actionCategory, narrowPlan, runnerNotes, runnerStep, RunnerStep } from "../../provider/runner";
 import { RunnerSettings, ScalerSettings } from "../../provider/settings";
@@ -13,7 +12,7 @@ import { simCloud, simDeps } from "../../provider/sim/cloud";
 import { buildCluster, simSettings } from "../../provider/sim/scenario";
 import { SimWorld } from "../../provider/sim/world";
 import { motoWithEnv } from "../helpers/moto";
-import { createMotoCluster, MotoCluster, playEcs, putReservations, REGION } from "../helpers/motoCluster";
+import { createLeaseTable, createMotoCluster, MotoCluster, playEcs, putReservations, REGION } from "../helpers/motoCluster";
 import { assertNothingLost, crashingAfter, endState, mixedFleet, MINUTE, rollSettings } from "../helpers/rollout";
 
 const RUNNER: RunnerSettings = { functionName: "web-spot-ecs-runner", schedule: "rate(1 minute)", actions: ["scale-out", "scale-in", "spot", "replace"] };
@@ -201,12 +200,40 @@ describe("runner step on the simulated cluster", () => {
     });
 });
 
-/** The lease table as the component creates it, in moto. */
-async function createLeaseTable(endpoint: string, name: string): Promise<void> {
-    const client = new ddb.DynamoDBClient({ region: REGION, endpoint, credentials: { accessKeyId: "testing", secretAccessKey: "testing" } });
-    await client.send(new ddb.CreateTableCommand({ TableName: name, BillingMode: "PAY_PER_REQUEST",
-        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }], AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }] }));
-}
+describe("waiting for the lease (pulumi up, spot-ecs run)", () => {
+    /** A clock that sleeps in virtual time. */
+    function clock(start: number) {
+        let now = start;
+        return { now: () => now, sleep: async (ms: number) => { now += ms; } };
+    }
+
+    it("waits, saying who holds it and how long at most, and takes it once it is given back", async () => {
+        const lease = memoryLease("DynamoDB table web-spot-ecs-lease");
+        const c = clock(Date.parse("2026-12-06T10:00:00Z"));
+        await lease.acquire("runner (Lambda request r-1)", c.now(), 60_000);
+        const lines: string[] = [];
+        let looks = 0;
+        await acquireWaiting({ ...lease, acquire: async (h, n, t) => {
+            if (++looks === 3) await lease.release("runner (Lambda request r-1)");
+            return lease.acquire(h, n, t);
+        } }, "pulumi up (pid 1)", 600_000, { waitMs: 120_000, pollMs: 10_000, ...c, log: (l) => lines.push(l) });
+        assert.equal(lease.holderNow()?.holder, "pulumi up (pid 1)");
+        assert.deepEqual(lines, [
+            "waiting for the cluster's lease (DynamoDB table web-spot-ecs-lease): held by runner (Lambda request r-1) until 2026-12-06T10:01:00.000Z, 120 s more at most",
+            "waiting for the cluster's lease (DynamoDB table web-spot-ecs-lease): held by runner (Lambda request r-1) until 2026-12-06T10:01:00.000Z, 110 s more at most",
+        ]);
+    });
+
+    it("fails naming the holder once its wait is over, changing nothing", async () => {
+        const lease = memoryLease("DynamoDB table web-spot-ecs-lease");
+        const c = clock(Date.parse("2026-12-06T10:00:00Z"));
+        await lease.acquire("spot-ecs run (pid 9)", c.now(), 3_600_000);
+        await assert.rejects(acquireWaiting(lease, "pulumi up (pid 1)", 600_000, { waitMs: 30_000, pollMs: 10_000, ...c, log: () => undefined }),
+            { message: "the cluster's lease (DynamoDB table web-spot-ecs-lease) is held by spot-ecs run (pid 9) since 2026-12-06T10:00:00.000Z, until "
+                + "2026-12-06T11:00:00.000Z; waited 30 s. Run again once it is free; a holder that stopped lets go at that time by itself" });
+        assert.equal(lease.holderNow()?.holder, "spot-ecs run (pid 9)");
+    });
+});
 
 describe("runner against moto @moto", function () {
     this.timeout(180_000);
