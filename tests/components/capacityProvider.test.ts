@@ -2,16 +2,10 @@
 // an ECS capacity provider with managed draining, under Pulumi's mocks.
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, oneResource, resourcesOf, settle, valueOf } from "../helpers/pulumiMocks";
+import { installMocks, oneResource, resourcesOf, settle, valueOf, SMALL_CLUSTER_ARGS } from "../helpers/pulumiMocks";
 import { SpotEcsCluster, SpotEcsClusterArgs } from "../../components";
 
-const base: SpotEcsClusterArgs = {
-    vpcId: "vpc-0123456789abcdef0",
-    subnetIds: ["subnet-0aaa1111bbbb2222c"],
-    instanceTypes: ["m6i.large"],
-    minSize: 1,
-    maxSize: 4,
-};
+const base: SpotEcsClusterArgs = SMALL_CLUSTER_ARGS;
 
 /** Collects the warnings `pulumi.log.warn` is given while `fn` runs and the program settles. */
 async function warningsOf(fn: () => void): Promise<string[]> {

@@ -1,17 +1,11 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { installMocks, oneResource, resourcesOf, valueOf } from "../helpers/pulumiMocks";
+import { installMocks, oneResource, resourcesOf, valueOf, SMALL_CLUSTER_ARGS } from "../helpers/pulumiMocks";
 import { SpotEcsCluster, SpotEcsClusterArgs } from "../../components";
 import { dashboardUrl, Widget, MetricWidget } from "../../components/dashboard";
 
-const base: SpotEcsClusterArgs = {
-    vpcId: "vpc-0123456789abcdef0",
-    subnetIds: ["subnet-0aaa1111bbbb2222c"],
-    instanceTypes: ["m6i.large"],
-    minSize: 1,
-    maxSize: 4,
-};
+const base: SpotEcsClusterArgs = SMALL_CLUSTER_ARGS;
 
 describe("SpotEcsCluster dashboard", () => {
     let widgets: Widget[];

@@ -1,18 +1,12 @@
 // The runner's resources under Pulumi's mocks: its function and code, schedule, role and policy, lease
 // table, log group and alarms; none of them with `runner: false`.
 import { strict as assert } from "node:assert";
-import { installMocks, oneResource, resourcesOf, settle, valueOf } from "../helpers/pulumiMocks";
+import { installMocks, oneResource, resourcesOf, settle, valueOf, SMALL_CLUSTER_ARGS } from "../helpers/pulumiMocks";
 import { DEFAULTS, SpotEcsCluster, SpotEcsClusterArgs } from "../../components";
 import { runnerBundlePath, runnerEnvironment } from "../../components/runner";
 import { listProblems } from "../../components/validate";
 
-const base: SpotEcsClusterArgs = {
-    vpcId: "vpc-0123456789abcdef0",
-    subnetIds: ["subnet-0aaa1111bbbb2222c"],
-    instanceTypes: ["m6i.large"],
-    minSize: 1,
-    maxSize: 4,
-};
+const base: SpotEcsClusterArgs = SMALL_CLUSTER_ARGS;
 
 /** The statements of a policy document (JSON). */
 const statements = (doc: string): { Sid: string; Action: string[]; Resource: unknown; Condition?: unknown }[] => JSON.parse(doc).Statement;

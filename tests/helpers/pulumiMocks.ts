@@ -125,3 +125,12 @@ export async function settle(): Promise<void> {
         last = recorded.length;
     }
 }
+
+/** The smallest arguments of a cluster in one subnet, for tests to vary. */
+export const SMALL_CLUSTER_ARGS = {
+    vpcId: "vpc-0123456789abcdef0",
+    subnetIds: ["subnet-0aaa1111bbbb2222c"],
+    instanceTypes: ["m6i.large"],
+    minSize: 1,
+    maxSize: 4,
+};
