@@ -4,8 +4,15 @@
 import { simReconcile, simSettings, buildCluster } from "../provider/sim/scenario";
 import { seededRandom } from "../provider/sim/random";
 import { SimWorld } from "../provider/sim/world";
-import { DEFAULT_SCALING } from "../provider/settings";
 import { BENCH_TIMINGS } from "./replacement";
+import { memoryLease } from "../provider/lease";
+import { runnerStep } from "../provider/runner";
+import { DEFAULT_SCALING, RUNNER_ACTIONS, RunnerSettings } from "../provider/settings";
+import { simCloud, simDeps } from "../provider/sim/cloud";
+
+/** The runner as the component deploys it by default. */
+const RUNNER_DEFAULTS: RunnerSettings = { functionName: "trace-spot-ecs-runner", schedule: "rate(1 minute)", actions: [...RUNNER_ACTIONS] };
+
 
 const MINUTE = 60_000;
 /** Each task reserves 256 CPU units and 512 MiB: eight fill an m6i.large's CPU. */
@@ -123,7 +130,7 @@ function blindScaleIn(world: SimWorld, start: number): void {
 
 /** Replays `trace` (tasks per minute) under one strategy; returns instance-hours, pending minutes and kills. */
 export async function runTrace(strategy: Strategy, trace = demandTrace(), reconcileEveryMinutes = 10,
-    scaling: Partial<typeof DEFAULT_SCALING> = {}, drought?: { startMinute: number; minutes: number }): Promise<TraceResult> {
+    scaling: Partial<typeof DEFAULT_SCALING> = {}, drought?: { startMinute: number; minutes: number }, asRunner = false): Promise<TraceResult> {
     const peak = instancesFor(Math.max(...trace));
     const initial = strategy === "fixedPeak" ? peak : Math.max(2, instancesFor(trace[0] / 0.6));
     const world = buildCluster({
@@ -151,9 +158,17 @@ export async function runTrace(strategy: Strategy, trace = demandTrace(), reconc
     const failures: string[] = [];
     if (strategy === "ours") {
         const settings = simSettings(world, { clusterName: "trace", scaling });
+        const lease = memoryLease();
         for (let next = start; next < end; next += reconcileEveryMinutes * MINUTE) {
             if (world.now < next) world.clock.advance(next - world.now);
-            await simReconcile(world, settings).catch((e: Error) => { failures.push(e.message); });
+            if (asRunner) {
+                // A runner step as its Lambda function takes it: the lease, and a deadline 30 s before the default 300 s timeout.
+                const r = await world.clock.run(runnerStep({ settings: { ...settings, leaseTable: "trace-spot-ecs-lease", runner: RUNNER_DEFAULTS },
+                    cloud: () => simCloud(world), deps: simDeps(world), lease: () => lease, holder: "runner", deadlineMs: world.now + 270_000 }));
+                if (r.outcome === "failed") failures.push(r.summary);
+            } else {
+                await simReconcile(world, settings).catch((e: Error) => { failures.push(e.message); });
+            }
         }
     }
     if (world.now < end) world.clock.advance(end - world.now);

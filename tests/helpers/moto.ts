@@ -75,21 +75,3 @@ export async function startMoto(env: Record<string, string> = {}): Promise<Moto>
         },
     };
 }
-
-/**
- * Starts moto before the tests of the calling `describe` and points the AWS SDK's default
- * configuration at it (fake credentials); stops it and restores the environment after them.
- */
-export function motoWithEnv(): { readonly moto: Moto } {
-    const { awsEnv } = require("./env") as typeof import("./env");
-    const holder: { moto?: Moto; restore?: () => void } = {};
-    before(async () => {
-        holder.moto = await startMoto();
-        holder.restore = awsEnv(holder.moto.endpoint);
-    });
-    after(async () => {
-        holder.restore?.();
-        await holder.moto?.stop();
-    });
-    return { get moto() { return holder.moto!; } };
-}

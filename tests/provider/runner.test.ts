@@ -3,6 +3,7 @@
 import { strict as assert } from "node:assert";
 import * as asg from "@aws-sdk/client-auto-scaling";
 import { dynamoLease } from "../../provider/aws/lease";
+import { scalerProvider } from "../../provider/dynamic";
 import { handler } from "../../provider/lambda";
 import { acquireWaiting, Lease, memoryLease } from "../../provider/lease";
 import { Action, Plan } from "../../provider/model";
@@ -11,7 +12,7 @@ import { RunnerSettings, ScalerSettings } from "../../provider/settings";
 import { simCloud, simDeps } from "../../provider/sim/cloud";
 import { buildCluster, simSettings } from "../../provider/sim/scenario";
 import { SimWorld } from "../../provider/sim/world";
-import { motoWithEnv } from "../helpers/moto";
+import { motoWithEnv } from "../helpers/motoEnv";
 import { createLeaseTable, createMotoCluster, MotoCluster, playEcs, putReservations, REGION } from "../helpers/motoCluster";
 import { assertNothingLost, crashingAfter, endState, mixedFleet, MINUTE, rollSettings } from "../helpers/rollout";
 
@@ -354,6 +355,53 @@ describe("runner against moto @moto", function () {
             assert.equal(r.outcome, "skipped");
             assert.match(r.summary, /^skipped: pulumi up \(pid 7\) holds the cluster's lease until /);
             assert.equal(await desired(m), 2);
+        });
+
+        it("lets exactly one of two invocations racing for the cluster act; the other skips, saying who holds the lease", async () => {
+            await putReservations(m.clients, m.clusterName, 95, 40, 10);
+            process.env.SPOT_ECS_SETTINGS = JSON.stringify(settingsFor(m));
+            const ecs = playEcs(m.clients, m.clusterName, m.autoScalingGroupName);
+            const log = console.log;
+            console.log = () => undefined;
+            let both;
+            try {
+                both = await Promise.all([handler({}, context("race-a")), handler({}, context("race-b"))]);
+            } finally {
+                console.log = log;
+                await ecs.stop();
+                delete process.env.SPOT_ECS_SETTINGS;
+            }
+            assert.deepEqual(both.map((r) => r.outcome).sort(), ["acted", "skipped"], JSON.stringify(both));
+            assert.match(both.find((r) => r.outcome === "skipped")!.summary, /^skipped: runner \(Lambda request race-[ab]\) holds the cluster's lease until /);
+        });
+
+        it("is shown in the scaler's preview: on, its schedule and actions, its last step, and who holds the lease", async () => {
+            await dynamoLease(REGION, TABLE, m.clusterName).recordRun({ at: Date.now() - 60_000, outcome: "nothing-to-do", summary: "nothing to do" });
+            const r = await scalerProvider.check({}, settingsFor(m) as unknown as Record<string, unknown>);
+            const plan = (r.inputs as { plan: string[] }).plan;
+            assert.ok(plan.some((l) => /^note: runner web-spot-ecs-runner on, rate\(1 minute\), may scale-out, scale-in, spot, replace; it last ran \S+ \(1 min ago\): nothing-to-do: nothing to do$/.test(l)),
+                plan.join("\n"));
+            assert.equal(await dynamoLease(REGION, TABLE, m.clusterName).current(Date.now()), undefined, "a preview takes no lease");
+        });
+
+        it("makes pulumi up wait for a runner step that holds the lease, saying so, then act under it", async () => {
+            await putReservations(m.clients, m.clusterName, 95, 40, 10);
+            await dynamoLease(REGION, TABLE, m.clusterName).acquire("runner (Lambda request r-9)", Date.now(), 4_000);
+            const inputs = settingsFor(m) as unknown as Record<string, unknown>;
+            const checked = (await scalerProvider.check({}, inputs)).inputs;
+            const ecs = playEcs(m.clients, m.clusterName, m.autoScalingGroupName);
+            const logged: string[] = [];
+            const log = console.log;
+            console.log = (line: string) => logged.push(line);
+            try {
+                await scalerProvider.update("id", { lastRun: null }, checked);
+            } finally {
+                console.log = log;
+                await ecs.stop();
+            }
+            assert.match(logged[0], /^\[run\] waiting for the cluster's lease \(DynamoDB table web-spot-ecs-lease\): held by runner \(Lambda request r-9\) until \S+, \d+ s more at most$/);
+            assert.ok(logged.some((l) => /^\[run\] scale out 2 → \d+/.test(l)), logged.join("\n"));
+            assert.equal(await dynamoLease(REGION, TABLE, m.clusterName).current(Date.now()), undefined, "the up gave the lease back");
         });
 
         it("fails the invocation on settings hand-edited to be invalid, sending nothing to AWS", async () => {

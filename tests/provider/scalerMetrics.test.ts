@@ -8,7 +8,7 @@ import { plannedDesiredCapacity, SCALER_NAMESPACE } from "../../provider/scalerM
 import { simCloud, simDeps } from "../../provider/sim/cloud";
 import { buildCluster, newLaunchTemplateVersion, simReconcile, simSettings } from "../../provider/sim/scenario";
 import { SimWorld } from "../../provider/sim/world";
-import { motoWithEnv } from "../helpers/moto";
+import { motoWithEnv } from "../helpers/motoEnv";
 import { clientsFor, REGION } from "../helpers/motoCluster";
 
 const MINUTE = 60_000;
