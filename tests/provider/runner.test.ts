@@ -169,7 +169,7 @@ describe("runner step on the simulated cluster", () => {
         await step(reference, deployed(rollSettings(reference)), memoryLease(), { cloud: () => counted.cloud, deadlineMs: reference.now + 3_600_000 });
         const end = endState(reference);
         assert.deepEqual(end.versions, ["2"]);
-        for (let k = 0; k < counted.writes(); k += 3) {
+        for (let k = 0; k < counted.writes(); k++) {
             const world = mixedFleet();
             const lease = memoryLease();
             const crashing = crashingAfter(simCloud(world), k);
