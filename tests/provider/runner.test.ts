@@ -319,6 +319,26 @@ describe("runner against moto @moto", function () {
             assert.equal(await dynamoLease(REGION, TABLE, m.clusterName).current(Date.now()), undefined, "the lease is given back");
         });
 
+        it("scales in when both reservations stay low, draining the instance before it terminates it", async () => {
+            await putReservations(m.clients, m.clusterName, 10, 10, 10);
+            process.env.SPOT_ECS_SETTINGS = JSON.stringify(settingsFor(m));
+            const ecs = playEcs(m.clients, m.clusterName, m.autoScalingGroupName);
+            const log = console.log;
+            console.log = () => undefined;
+            let r;
+            try {
+                r = await handler({}, context("req-in"));
+            } finally {
+                console.log = log;
+                await ecs.stop();
+                delete process.env.SPOT_ECS_SETTINGS;
+            }
+            assert.equal(r.outcome, "acted", r.summary);
+            assert.equal(r.summary, "1 action: scale in 2 → 1: CPUReservation 10% < 40% and MemoryReservation 10% < 40% over 5 min");
+            assert.equal(await desired(m), 1);
+            assert.equal(ecs.moved(), 1, "its service task was moved before it went");
+        });
+
         it("finishes a rollout the last up deployed, draining before it terminates", async () => {
             await putReservations(m.clients, m.clusterName, 50, 40, 10);
             await m.clients.asg.send(new asg.UpdateAutoScalingGroupCommand({ AutoScalingGroupName: m.autoScalingGroupName,
