@@ -25,7 +25,8 @@ const known = (v: unknown) => v !== UNKNOWN;
  * The settings to plan a preview with when some inputs are not known yet, or undefined when nothing
  * can be planned (the cluster or group is new). A launch template changing in this update leaves its
  * id or version unknown: every instance now running is then outdated, whatever the new number.
- * A target group created in this update is left out of the plan; the up uses it.
+ * A target group created in this update is left out of the plan; the up uses it. A lease table or
+ * runner not known yet (created in this update) is left out too: the plan does not rest on them.
  */
 export function plannableInputs(news: Record<string, unknown>): ScalerInputs | undefined {
     if (!known(news.region) || !known(news.clusterName) || !known(news.autoScalingGroupName)) return undefined;
@@ -35,6 +36,8 @@ export function plannableInputs(news: Record<string, unknown>): ScalerInputs | u
         ...news,
         ...(templateChanging ? { launchTemplateId: known(news.launchTemplateId) ? news.launchTemplateId : NEW_VERSION, launchTemplateVersion: NEW_VERSION } : {}),
         targetGroupArns: targetGroups,
+        leaseTable: known(news.leaseTable) ? news.leaseTable : undefined,
+        runner: containsUnknown(news.runner) ? undefined : news.runner,
     };
     return containsUnknown(planned) ? undefined : planned as unknown as ScalerInputs;
 }

@@ -138,6 +138,10 @@ export async function runnerNotes(s: ScalerSettings, lease: Lease, nowMs: number
     try {
         [last, holder] = await Promise.all([lease.lastRun(), lease.current(nowMs)]);
     } catch (error) {
+        // The table comes with the runner: in the preview of the update that creates them it is not there yet.
+        if ((error as { name?: string })?.name === "ResourceNotFoundException") {
+            return [`runner${s.runner === undefined ? "" : ` ${s.runner.functionName}`}: its lease table is created in this update`];
+        }
         return [`runner: could not read its record in ${lease.where}: ${describeError(error)}`];
     }
     if (s.runner !== undefined) {

@@ -1,7 +1,7 @@
 // The scaler's `check`: every input validated with the exact message, unknown values skipped, and no
 // AWS call made before the inputs are valid and known.
 import { strict as assert } from "node:assert";
-import { checkScalerInputs, UNKNOWN } from "../../provider/inputs";
+import { checkScalerInputs, plannableInputs, UNKNOWN } from "../../provider/inputs";
 import { NOTE_PREFIX, PLAN_PENDING } from "../../provider/render";
 import { DEFAULT_DRAINING, DEFAULT_SCALING, SETTING_KEYS } from "../../provider/settings";
 import { scalerProvider } from "../../provider/dynamic";
@@ -86,6 +86,15 @@ describe("scaler check", () => {
         const r = await scalerProvider.check({}, inputs({ region: "nowhere", draining: { ...DEFAULT_DRAINING, batchSize: 0 } }));
         assert.deepEqual(r.failures?.map((f) => f.property), ["region", "draining.batchSize"]);
         assert.equal((r.inputs as Record<string, unknown>).plan, undefined);
+    });
+
+    it("plans without a lease table or runner not known yet (created in this update), and with them once known", () => {
+        const planned = plannableInputs({ ...valid, leaseTable: UNKNOWN, runner: { functionName: UNKNOWN, schedule: "rate(1 minute)", actions: ["scale-out"] } });
+        assert.ok(planned !== undefined, "the plan does not wait for the runner's resources");
+        assert.equal(planned.leaseTable, undefined);
+        assert.equal(planned.runner, undefined);
+        const runner = { functionName: "web-spot-ecs-runner", schedule: "rate(1 minute)", actions: ["scale-out"] };
+        assert.deepEqual(plannableInputs({ ...valid, leaseTable: "web-spot-ecs-lease", runner })?.runner, runner);
     });
 
     it("plans nothing yet, without calling AWS, while a value is unknown", async () => {

@@ -404,6 +404,11 @@ describe("runner against moto @moto", function () {
             assert.equal(await dynamoLease(REGION, TABLE, m.clusterName).current(Date.now()), undefined, "a preview takes no lease");
         });
 
+        it("says in the preview of the update that creates it that its lease table is created in this update", async () => {
+            const notes = await runnerNotes(settingsFor(m), dynamoLease(REGION, "no-such-table", m.clusterName), Date.now());
+            assert.deepEqual(notes, ["runner web-spot-ecs-runner: its lease table is created in this update"]);
+        });
+
         it("makes pulumi up wait for a runner step that holds the lease, saying so, then act under it", async () => {
             await putReservations(m.clients, m.clusterName, 95, 40, 10);
             await dynamoLease(REGION, TABLE, m.clusterName).acquire("runner (Lambda request r-9)", Date.now(), 4_000);
