@@ -69,8 +69,8 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
     /** What the scaler did in the last `pulumi up`; null before its first run or without a scaler. */
     public readonly lastRun: pulumi.Output<LastRun | null>;
     /**
-     * URN of the scaler resource, for `pulumi up --target <scalerUrn>`: a run of the scaler alone between
-     * deploys (see README "Between deploys"); undefined without a scaler.
+     * URN of the scaler resource, for `pulumi up --target <scalerUrn>`: a run of the scaler alone, which
+     * takes the lease as any up does (see docs/runner.md); undefined without a scaler.
      */
     public readonly scalerUrn: pulumi.Output<string | undefined>;
     /**
