@@ -292,21 +292,27 @@ describe("runner against moto @moto", function () {
             m = await createMotoCluster(server.moto.endpoint, { name: "run", instances: 2, tasksPerInstance: 1, maxSize: 6 });
         });
 
-        it("scales out with the settings it was deployed with, logging one JSON line per step, and records the outcome", async () => {
-            await putReservations(m.clients, m.clusterName, 95, 40, 10);
-            process.env.SPOT_ECS_SETTINGS = JSON.stringify(settingsFor(m));
+        /** Invokes the handler (once per request id, at once) with `settings` as deployed, ECS played meanwhile. */
+        async function invoke(settings: unknown, ...ids: string[]) {
+            process.env.SPOT_ECS_SETTINGS = JSON.stringify(settings);
             const ecs = playEcs(m.clients, m.clusterName, m.autoScalingGroupName);
             const logged: string[] = [];
             const log = console.log;
             console.log = (line: string) => logged.push(line);
-            let r;
             try {
-                r = await handler({}, context("req-1"));
+                const results = await Promise.allSettled(ids.map((id) => handler({}, context(id))));
+                return { results, logged, moved: ecs.moved(), r: results[0].status === "fulfilled" ? results[0].value : undefined };
             } finally {
                 console.log = log;
                 await ecs.stop();
                 delete process.env.SPOT_ECS_SETTINGS;
             }
+        }
+
+        it("scales out with the settings it was deployed with, logging one JSON line per step, and records the outcome", async () => {
+            await putReservations(m.clients, m.clusterName, 95, 40, 10);
+            const { r: result, logged } = await invoke(settingsFor(m), "req-1");
+            const r = result!;
             assert.equal(r.outcome, "acted", r.summary);
             assert.ok((await desired(m))! > 2);
             const lines = logged.map((l) => JSON.parse(l));
@@ -321,57 +327,31 @@ describe("runner against moto @moto", function () {
 
         it("scales in when both reservations stay low, draining the instance before it terminates it", async () => {
             await putReservations(m.clients, m.clusterName, 10, 10, 10);
-            process.env.SPOT_ECS_SETTINGS = JSON.stringify(settingsFor(m));
-            const ecs = playEcs(m.clients, m.clusterName, m.autoScalingGroupName);
-            const log = console.log;
-            console.log = () => undefined;
-            let r;
-            try {
-                r = await handler({}, context("req-in"));
-            } finally {
-                console.log = log;
-                await ecs.stop();
-                delete process.env.SPOT_ECS_SETTINGS;
-            }
+            const { r: result, moved } = await invoke(settingsFor(m), "req-in");
+            const r = result!;
             assert.equal(r.outcome, "acted", r.summary);
             assert.equal(r.summary, "1 action: scale in 2 → 1: CPUReservation 10% < 40% and MemoryReservation 10% < 40% over 5 min");
             assert.equal(await desired(m), 1);
-            assert.equal(ecs.moved(), 1, "its service task was moved before it went");
+            assert.equal(moved, 1, "its service task was moved before it went");
         });
 
         it("finishes a rollout the last up deployed, draining before it terminates", async () => {
             await putReservations(m.clients, m.clusterName, 50, 40, 10);
             await m.clients.asg.send(new asg.UpdateAutoScalingGroupCommand({ AutoScalingGroupName: m.autoScalingGroupName,
                 LaunchTemplate: { LaunchTemplateId: m.launchTemplateId, Version: "2" } }));
-            process.env.SPOT_ECS_SETTINGS = JSON.stringify(settingsFor(m, "2"));
-            const ecs = playEcs(m.clients, m.clusterName, m.autoScalingGroupName);
-            let r;
-            try {
-                r = await handler({}, context("req-2"));
-            } finally {
-                await ecs.stop();
-                delete process.env.SPOT_ECS_SETTINGS;
-            }
+            const { r: result, moved } = await invoke(settingsFor(m, "2"), "req-2");
+            const r = result!;
             assert.equal(r.outcome, "acted", r.summary);
             assert.match(r.summary, /surge 2 → 4: 2 instances to replace with launch template v2; replace 2 instances \(→ launch template v2\), batch 1 of 1$/);
             const g = (await m.clients.asg.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [m.autoScalingGroupName] }))).AutoScalingGroups![0];
             assert.ok(!g.Instances!.some((i) => m.instanceIds.includes(i.InstanceId!)), "the old instances are gone");
-            assert.equal(ecs.moved(), 2, "their service tasks were moved first");
+            assert.equal(moved, 2, "their service tasks were moved first");
         });
 
         it("skips while a pulumi up holds the lease, changing nothing", async () => {
             await putReservations(m.clients, m.clusterName, 95, 40, 10);
             await dynamoLease(REGION, TABLE, m.clusterName).acquire("pulumi up (pid 7)", Date.now(), 600_000);
-            process.env.SPOT_ECS_SETTINGS = JSON.stringify(settingsFor(m));
-            let r;
-            const log = console.log;
-            console.log = () => undefined;
-            try {
-                r = await handler({}, context("req-3"));
-            } finally {
-                console.log = log;
-                delete process.env.SPOT_ECS_SETTINGS;
-            }
+            const r = (await invoke(settingsFor(m), "req-3")).r!;
             assert.equal(r.outcome, "skipped");
             assert.match(r.summary, /^skipped: pulumi up \(pid 7\) holds the cluster's lease until /);
             assert.equal(await desired(m), 2);
@@ -379,18 +359,10 @@ describe("runner against moto @moto", function () {
 
         it("lets exactly one of two invocations racing for the cluster act; the other skips, saying who holds the lease", async () => {
             await putReservations(m.clients, m.clusterName, 95, 40, 10);
-            process.env.SPOT_ECS_SETTINGS = JSON.stringify(settingsFor(m));
-            const ecs = playEcs(m.clients, m.clusterName, m.autoScalingGroupName);
-            const log = console.log;
-            console.log = () => undefined;
-            let both;
-            try {
-                both = await Promise.all([handler({}, context("race-a")), handler({}, context("race-b"))]);
-            } finally {
-                console.log = log;
-                await ecs.stop();
-                delete process.env.SPOT_ECS_SETTINGS;
-            }
+            const both = (await invoke(settingsFor(m), "race-a", "race-b")).results.map((x) => {
+                assert.equal(x.status, "fulfilled");
+                return (x as PromiseFulfilledResult<{ outcome: string; summary: string }>).value;
+            });
             assert.deepEqual(both.map((r) => r.outcome).sort(), ["acted", "skipped"], JSON.stringify(both));
             assert.match(both.find((r) => r.outcome === "skipped")!.summary, /^skipped: runner \(Lambda request race-[ab]\) holds the cluster's lease until /);
         });
@@ -430,15 +402,9 @@ describe("runner against moto @moto", function () {
         });
 
         it("fails the invocation on settings hand-edited to be invalid, sending nothing to AWS", async () => {
-            process.env.SPOT_ECS_SETTINGS = JSON.stringify({ ...settingsFor(m), maxSize: 0 });
-            const log = console.log;
-            console.log = () => undefined;
-            try {
-                await assert.rejects(handler({}, context("req-4")), /^Error: invalid-settings: .*`maxSize` must be an integer between 1 and 1000, got 0/s);
-            } finally {
-                console.log = log;
-                delete process.env.SPOT_ECS_SETTINGS;
-            }
+            const [result] = (await invoke({ ...settingsFor(m), maxSize: 0 }, "req-4")).results;
+            assert.equal(result.status, "rejected");
+            assert.match(String((result as PromiseRejectedResult).reason), /^Error: invalid-settings: .*`maxSize` must be an integer between 1 and 1000, got 0/s);
             assert.equal(await dynamoLease(REGION, TABLE, m.clusterName).lastRun(), undefined, "not even the outcome was written");
         });
     });
