@@ -9,7 +9,7 @@ import { BENCH_TIMINGS, LATENCY_TIMINGS, latencyRows, replacementRows, Replaceme
 import { AWS_NETWORK, describeNetwork } from "../provider/sim/network";
 import { observeCurve, ObservePoint } from "./observeCost";
 import { wholeUpRows, WholeUpRow } from "./wholeUp";
-import { demandTrace, runTrace, traceResults, TraceResult, TraceSeed, traceSeeds } from "./trace";
+import { demandTrace, packingFloor, runTrace, traceResults, TraceResult, TraceSeed, traceSeeds } from "./trace";
 
 export interface BenchSizes {
     replacement: number[];
@@ -56,7 +56,9 @@ export interface BenchResults {
     network: string;
     traceSeeds: TraceSeed[];
     trace: { ours: TraceResult; fixedPeak: TraceResult; stepScaling: TraceResult; oursLowThreshold50: TraceResult;
-        droughtFallback: TraceResult; droughtNoFallback: TraceResult; runner: TraceResult };
+        droughtFallback: TraceResult; droughtNoFallback: TraceResult; runner: TraceResult;
+        /** Instance-hours of the packing floor: each minute exactly the instances its tasks need. */
+        floor: number };
 }
 
 export async function runBenchmarks(sizes: BenchSizes, log: (line: string) => void = () => undefined): Promise<BenchResults> {
@@ -100,7 +102,7 @@ export async function runBenchmarks(sizes: BenchSizes, log: (line: string) => vo
         wholeUp,
         network: describeNetwork(AWS_NETWORK),
         traceSeeds: seeds,
-        trace: { ...traces, oursLowThreshold50, droughtFallback, droughtNoFallback, runner },
+        trace: { ...traces, oursLowThreshold50, droughtFallback, droughtNoFallback, runner, floor: packingFloor(trace) },
     };
 }
 
@@ -172,14 +174,16 @@ export function report(r: BenchResults): string {
     const rows: [string, TraceResult][] = [["scaler (defaults), every 10 min", r.trace.ours], ["scaler, runner every minute", r.trace.runner],
         ["scaler, low thresholds 50%", r.trace.oursLowThreshold50],
         ["fixed at peak", r.trace.fixedPeak], ["step scaling, scale-in without drain", r.trace.stepScaling]];
-    out.push(table(["strategy", "instance-hours", "of fixed peak (target ≤ 60%)", "pending minutes", "peak pending", "tasks killed"],
-        rows.map(([name, v]) => [name, v.instanceHours, `${Math.round(v.instanceHours / r.trace.fixedPeak.instanceHours * 100)}%`,
-            v.pendingMinutes, v.peakPending, v.tasksKilled])));
+    const floor = r.trace.floor;
+    out.push(table(["strategy", "instance-hours", "of fixed peak (target ≤ 60%)", "× packing floor", "pending minutes", "peak pending", "tasks killed"],
+        [...rows.map(([name, v]) => [name, v.instanceHours, `${Math.round(v.instanceHours / r.trace.fixedPeak.instanceHours * 100)}%`,
+            `${(v.instanceHours / floor).toFixed(2)}×`, v.pendingMinutes, v.peakPending, v.tasksKilled]),
+        ["packing floor (each minute exactly ⌈tasks / 8⌉ instances)", floor, `${Math.round(floor / r.trace.fixedPeak.instanceHours * 100)}%`, "1.00×", 0, 0, 0]]));
     const shares = r.traceSeeds.map((t) => t.share).sort((a, b) => a - b);
     out.push("", `The trace over ${r.traceSeeds.length} seeds, package defaults (median share ${Math.round(shares[Math.floor(shares.length / 2)] * 100)}% `
         + `of fixed-peak instance-hours, worst ${Math.round(shares[shares.length - 1] * 100)}%; target ≤ 60% at the median):`, "");
-    out.push(table(["seed", "of fixed peak", "pending minutes", "step scaling pending minutes", "tasks killed"],
-        r.traceSeeds.map((t) => [t.seed, `${Math.round(t.share * 100)}%`, t.pendingMinutes, t.stepScalingPendingMinutes, t.tasksKilled])));
+    out.push(table(["seed", "of fixed peak", "× packing floor", "pending minutes", "step scaling pending minutes", "tasks killed"],
+        r.traceSeeds.map((t) => [t.seed, `${Math.round(t.share * 100)}%`, `${t.floorRatio.toFixed(2)}×`, t.pendingMinutes, t.stepScalingPendingMinutes, t.tasksKilled])));
     out.push("", "The same trace with a Spot drought over the morning rise (every Spot launch fails):", "");
     const drought: [string, TraceResult][] = [["fallback to On-Demand (defaults)", r.trace.droughtFallback],
         ["no fallback", r.trace.droughtNoFallback]];

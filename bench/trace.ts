@@ -58,6 +58,11 @@ function instancesFor(tasks: number): number {
     return Math.ceil(tasks / TASKS_PER_INSTANCE);
 }
 
+/** The packing floor: instance-hours when each minute runs exactly the instances its tasks need. */
+export function packingFloor(trace: number[]): number {
+    return Math.round(trace.reduce((sum, tasks) => sum + instancesFor(tasks), 0) / 60 * 10) / 10;
+}
+
 /** Minute-by-minute bookkeeping and the demand itself, as tick hooks. */
 function instrument(world: SimWorld, trace: number[], start: number): { result: () => TraceResult } {
     let instanceSeconds = 0;
@@ -187,6 +192,8 @@ export async function traceResults(trace = demandTrace()) {
 export interface TraceSeed {
     seed: number;
     share: number;
+    /** The scaler's instance-hours over the packing floor's. */
+    floorRatio: number;
     pendingMinutes: number;
     stepScalingPendingMinutes: number;
     tasksKilled: number;
@@ -196,8 +203,10 @@ export interface TraceSeed {
 export async function traceSeeds(seeds: number[], minutes = 1440): Promise<TraceSeed[]> {
     const out: TraceSeed[] = [];
     for (const seed of seeds) {
-        const r = await traceResults(demandTrace(seed, minutes));
+        const trace = demandTrace(seed, minutes);
+        const r = await traceResults(trace);
         out.push({ seed, share: Math.round(r.ours.instanceHours / r.fixedPeak.instanceHours * 1000) / 1000,
+            floorRatio: Math.round(r.ours.instanceHours / packingFloor(trace) * 100) / 100,
             pendingMinutes: r.ours.pendingMinutes, stepScalingPendingMinutes: r.stepScaling.pendingMinutes, tasksKilled: r.ours.tasksKilled });
     }
     return out;

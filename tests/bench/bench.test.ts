@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { report, runBenchmarks, withReport } from "../../bench/run";
 import { requestBudget } from "../../bench/apiCost";
-import { demandTrace } from "../../bench/trace";
+import { demandTrace, packingFloor } from "../../bench/trace";
 
 describe("benchmarks", function () {
     this.timeout(300_000);
@@ -52,6 +52,10 @@ describe("benchmarks", function () {
                 ["instanceHours", "onDemandInstanceHours", "peakPending", "pendingMinutes", "tasksKilled"], k);
         }
         assert.equal(r.trace.droughtFallback.tasksKilled, 0);
+        assert.equal(r.trace.floor, packingFloor(demandTrace(42, 90)));
+        assert.ok(r.trace.floor > 0 && r.trace.floor <= r.trace.ours.instanceHours, JSON.stringify(r.trace));
+        assert.ok(r.traceSeeds.every((t) => t.floorRatio >= 1), JSON.stringify(r.traceSeeds));
+        assert.match(report(r), /\| packing floor \(each minute exactly ⌈tasks \/ 8⌉ instances\) \| [\d.]+ +\| \d+% +\| 1\.00× /);
         assert.match(report(r), /The same trace with a Spot drought/);
         assert.equal(r.trace.ours.tasksKilled, 0);
         const text = report(r);
@@ -73,6 +77,12 @@ describe("benchmarks", function () {
         const page = fs.readFileSync(path.join(__dirname, "../../docs/performance.md"), "utf8");
         const results = JSON.parse(fs.readFileSync(path.join(__dirname, "../../bench/results.json"), "utf8"));
         assert.equal(withReport(page, report(results)), page);
+    });
+
+    it("count the packing floor as each minute's ⌈tasks / 8⌉ instances", () => {
+        assert.equal(packingFloor(Array.from({ length: 60 }, () => 8)), 1);
+        assert.equal(packingFloor(Array.from({ length: 60 }, () => 9)), 2);
+        assert.equal(packingFloor([...Array.from({ length: 30 }, () => 1), ...Array.from({ length: 30 }, () => 24)]), 2);
     });
 
     it("replay the same demand trace for the same seed", () => {
