@@ -7,9 +7,8 @@ import { awsCloud } from "./aws/cloud";
 import { realDeps } from "./cloud";
 import { DEFAULT_DRAINING, DEFAULT_SCALING, DrainingPolicy, FORMATS, ScalerSettings, ScalingPolicy } from "./settings";
 import { dynamoLease } from "./aws/lease";
-import { acquireWaiting, LEASE_WAIT_POLL_MS, leaseHolderName, upLeaseWaitMs } from "./lease";
+import { underLease, upLeaseWaitMs } from "./lease";
 import { previewPlan, reconcile } from "./reconcile";
-import { LEASE_MARGIN_MS } from "./runner";
 import { isScalerRunError } from "./run";
 import { describeError, retrying } from "./retry";
 import { checkDraining, checkScaling, formatProblems, Problems } from "./validation";
@@ -275,7 +274,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
     const c = command;
     const acting = c.command === "run" && c.yes;
     // A run that acts lasts as long as its update may, after waiting for the lease.
-    const budgetMs = acting ? (c.draining.maxUpdateSeconds + upLeaseWaitMs(c) / 1000 + 120) * 1000 : c.timeoutSeconds * 1000;
+    const budgetMs = acting ? (c.draining.maxUpdateSeconds + upLeaseWaitMs(c.draining.maxUpdateSeconds) / 1000 + 120) * 1000 : c.timeoutSeconds * 1000;
     const where = `${c.cluster}/${c.asg} in ${c.region}`;
     const cloud = awsCloud({ region: c.region, clusterName: c.cluster, autoScalingGroupName: c.asg }, 
         // Short enough that an unanswered request is tried again within the budget.
@@ -342,18 +341,11 @@ async function plan(c: PlanCommand, cloud: ReturnType<typeof awsCloud>, out: (s:
 async function act(c: PlanCommand, cloud: ReturnType<typeof awsCloud>, settings: ScalerSettings, out: (s: string) => void): Promise<number> {
     const deps = realDeps((line) => out(`${line}\n`));
     const lease = c.leaseTable === undefined ? undefined : dynamoLease(c.region, c.leaseTable, c.cluster);
-    const holder = leaseHolderName("spot-ecs run");
-    if (lease !== undefined) {
-        await acquireWaiting(lease, holder, c.draining.maxUpdateSeconds * 1000 + LEASE_MARGIN_MS,
-            { waitMs: upLeaseWaitMs(c), pollMs: LEASE_WAIT_POLL_MS, now: deps.now, sleep: deps.sleep, log: (l) => out(`${l}\n`) });
-    }
-    try {
+    return underLease(lease, "spot-ecs run", c.draining.maxUpdateSeconds, { now: deps.now, sleep: deps.sleep, log: (l) => out(`${l}\n`) }, async () => {
         const r = await reconcile(cloud, deps, settings);
         if (r.plan.actions.length === 0) out(r.lines.length === 0 ? "nothing to do\n" : r.lines.map((l) => `${l}\n`).join(""));
         return 0;
-    } finally {
-        await lease?.release(holder);
-    }
+    });
 }
 
 if (require.main === module) {

@@ -5,13 +5,13 @@
 import { awsCloud } from "./aws/cloud";
 import { dynamoLease } from "./aws/lease";
 import { realDeps } from "./cloud";
-import { acquireWaiting, LEASE_WAIT_POLL_MS, leaseHolderName, upLeaseWaitMs } from "./lease";
+import { underLease } from "./lease";
 import { isScalerRunError } from "./run";
 import { checkScalerInputs, plannableInputs, ScalerInputs } from "./inputs";
 import { RunReport } from "./model";
 import { previewPlan, reconcile } from "./reconcile";
 import { isNoteLine, NOTE_PREFIX, PLAN_PENDING, planHasActions, planPendingBecause } from "./render";
-import { LEASE_MARGIN_MS, runnerNotes } from "./runner";
+import { runnerNotes } from "./runner";
 import { describeError } from "./retry";
 import { ScalerSettings, SETTING_KEYS } from "./settings";
 
@@ -64,32 +64,31 @@ async function runUpdate(id: string, _olds: Record<string, unknown>, news: Recor
     const log = (line: string) => console.log(line);
     const deps = realDeps(log);
     // One actor at a time: wait for the runner (or a `spot-ecs run`) to finish its step, then hold the lease for the whole update.
-    const lease = inputs.leaseTable === undefined ? undefined : dynamoLease(inputs.region, inputs.leaseTable, inputs.clusterName);
-    const holder = leaseHolderName("pulumi up");
-    if (lease !== undefined) {
-        await acquireWaiting(lease, holder, inputs.draining.maxUpdateSeconds * 1000 + LEASE_MARGIN_MS, {
-            waitMs: upLeaseWaitMs(inputs), pollMs: LEASE_WAIT_POLL_MS, now: deps.now, sleep: deps.sleep, log: (l) => log(`[${inputs.clusterName}] ${l}`),
+    return underLease(leaseOf(inputs), "pulumi up", inputs.draining.maxUpdateSeconds,
+        { now: deps.now, sleep: deps.sleep, log: (l) => log(`[${inputs.clusterName}] ${l}`) }, async () => {
+            try {
+                const result = await reconcile(awsCloud(inputs), deps, settingsOf(inputs));
+                // A preview shows the stored outputs against its new plan: what was carried out lives in lastRun,
+                // so that the next preview shows its own plan, not this one undone.
+                return { outs: { ...news, plan: notesOf(result.lines), lastRun: { ...result.report, plan: result.lines } } };
+            } catch (error) {
+                const report = isScalerRunError(error) ? error.report : undefined;
+                const message = `[${inputs.clusterName}] ${isScalerRunError(error) ? error.message : describeError(error)}`;
+                const lastRun = report === undefined ? null : { ...report, plan: inputs.plan ?? [] };
+                const properties = { ...news, plan: notesOf(inputs.plan ?? []), lastRun };
+                if (JSON.stringify(properties).length > PARTIAL_STATE_LIMIT_BYTES) {
+                    log(`${message.split("\n")[0]} (this run's record is too large to return with the error and is not saved)`);
+                    throw new Error(message);
+                }
+                log(`${message.split("\n")[0]} (state records what was done)`);
+                throw Object.assign(new Error(message), { id, properties, reasons: [message] });
+            }
         });
-    }
-    try {
-        const result = await reconcile(awsCloud(inputs), deps, settingsOf(inputs));
-        // A preview shows the stored outputs against its new plan: what was carried out lives in lastRun,
-        // so that the next preview shows its own plan, not this one undone.
-        return { outs: { ...news, plan: notesOf(result.lines), lastRun: { ...result.report, plan: result.lines } } };
-    } catch (error) {
-        const report = isScalerRunError(error) ? error.report : undefined;
-        const message = `[${inputs.clusterName}] ${isScalerRunError(error) ? error.message : describeError(error)}`;
-        const lastRun = report === undefined ? null : { ...report, plan: inputs.plan ?? [] };
-        const properties = { ...news, plan: notesOf(inputs.plan ?? []), lastRun };
-        if (JSON.stringify(properties).length > PARTIAL_STATE_LIMIT_BYTES) {
-            log(`${message.split("\n")[0]} (this run's record is too large to return with the error and is not saved)`);
-            throw new Error(message);
-        }
-        log(`${message.split("\n")[0]} (state records what was done)`);
-        throw Object.assign(new Error(message), { id, properties, reasons: [message] });
-    } finally {
-        await lease?.release(holder);
-    }
+}
+
+/** The cluster's lease, when the scaler was given a lease table. */
+function leaseOf(inputs: ScalerInputs) {
+    return inputs.leaseTable === undefined ? undefined : dynamoLease(inputs.region, inputs.leaseTable, inputs.clusterName);
 }
 
 export const scalerProvider = {
@@ -103,8 +102,8 @@ export const scalerProvider = {
             const cloud = awsCloud(inputs);
             const preview = await previewPlan(cloud, realDeps(() => undefined), settingsOf(inputs));
             // What the runner does between deploys, and whether it (or anyone) holds the lease: read, never taken, in a preview.
-            const runner = inputs.leaseTable === undefined ? []
-                : await runnerNotes(inputs, dynamoLease(inputs.region, inputs.leaseTable, inputs.clusterName), Date.now());
+            const lease = leaseOf(inputs);
+            const runner = lease === undefined ? [] : await runnerNotes(inputs, lease, Date.now());
             return { inputs: { ...news, plan: [...preview.lines, ...runner.map((n) => `${NOTE_PREFIX}${n}`)] } };
         } catch (error) {
             const missing = missingResource(error, inputs);

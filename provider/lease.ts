@@ -68,12 +68,15 @@ export function memoryLease(where = "memory"): Lease & { holderNow(): LeaseHolde
 /** How often a waiting actor looks at the lease again. */
 export const LEASE_WAIT_POLL_MS = 10_000;
 
+/** Lease time beyond the end of its holder's bounded work, for the lease write and release themselves. */
+export const LEASE_MARGIN_MS = 60_000;
+
 /**
- * How long a `pulumi up` waits for the lease: a runner step lasts at most its 900-second Lambda limit,
- * and a `spot-ecs run` at most its own update deadline; past that the holder is named in the error.
+ * How long an acting door waits for the lease: a runner step lasts at most its 900-second Lambda limit,
+ * and another door at most its own update deadline; past that the holder is named in the error.
  */
-export function upLeaseWaitMs(s: { draining: { maxUpdateSeconds: number } }): number {
-    return (Math.min(900, s.draining.maxUpdateSeconds) + 60) * 1000;
+export function upLeaseWaitMs(maxUpdateSeconds: number): number {
+    return (Math.min(900, maxUpdateSeconds) + 60) * 1000;
 }
 
 /** How an actor names itself in the lease: what it is and its process (no credential, nothing from the environment). */
@@ -108,6 +111,24 @@ export async function acquireWaiting(lease: Lease, holder: string, ttlMs: number
         }
         wait.log(`waiting for the cluster's lease (${lease.where}): held by ${r.by.holder} until ${iso(r.by.expiresAt)}, ${Math.ceil(left / 1000)} s more at most`);
         await wait.sleep(Math.min(wait.pollMs, left));
+    }
+}
+
+/**
+ * Runs `act` holding the cluster's lease (or without one when `lease` is undefined), as `pulumi up` and
+ * `spot-ecs run --yes` do: waits for it (see {@link upLeaseWaitMs}), holds it for the whole update
+ * (`maxUpdateSeconds`), and gives it back however `act` ends.
+ */
+export async function underLease<T>(lease: Lease | undefined, what: string, maxUpdateSeconds: number,
+    clock: Pick<LeaseWait, "now" | "sleep" | "log">, act: () => Promise<T>): Promise<T> {
+    if (lease === undefined) return act();
+    const holder = leaseHolderName(what);
+    await acquireWaiting(lease, holder, maxUpdateSeconds * 1000 + LEASE_MARGIN_MS,
+        { waitMs: upLeaseWaitMs(maxUpdateSeconds), pollMs: LEASE_WAIT_POLL_MS, ...clock });
+    try {
+        return await act();
+    } finally {
+        await lease.release(holder);
     }
 }
 

@@ -38,6 +38,7 @@ export interface ReconcileOptions {
 /** Observes, plans and carries the plan out; throws ScalerRunError (with its report) when it cannot finish. */
 export async function reconcile(cloud: Cloud, deps: Deps, s: ScalerSettings, options: ReconcileOptions = {}): Promise<Preview & { report: RunReport }> {
     const started = deps.now();
+    const updateDeadline = started + s.draining.maxUpdateSeconds * 1000;
     const retried = withRetries(cloud, deps);
     const planned = await previewPlan(cloud, deps, s);
     const narrowed = options.narrow === undefined ? planned.plan : options.narrow(planned.plan);
@@ -59,9 +60,10 @@ export async function reconcile(cloud: Cloud, deps: Deps, s: ScalerSettings, opt
             clusterName: s.clusterName,
             policy: { scaling: s.scaling, draining: s.draining },
             targetGroupArns: s.targetGroupArns,
-            deadlineMs: Math.min(started + s.draining.maxUpdateSeconds * 1000, options.deadlineMs ?? Infinity),
-            ...(options.deadlineMs !== undefined && options.deadlineMs < started + s.draining.maxUpdateSeconds * 1000 && options.deadlineName !== undefined
-                ? { deadlineName: options.deadlineName } : {}),
+            // The door's own deadline, when it comes before the update's, is the one messages name.
+            ...(options.deadlineMs !== undefined && options.deadlineMs < updateDeadline
+                ? { deadlineMs: options.deadlineMs, ...(options.deadlineName === undefined ? {} : { deadlineName: options.deadlineName }) }
+                : { deadlineMs: updateDeadline }),
         });
         await publish(report);
         return { ...preview, report };

@@ -4,7 +4,7 @@
 // preview. The Lambda entry point (runner/lambda.ts) and `spot-ecs run` both come through here.
 import { Cloud, Deps } from "./cloud";
 import { checkScalerInputs } from "./inputs";
-import { Lease, RunnerOutcome, RunnerRecord } from "./lease";
+import { Lease, LEASE_MARGIN_MS, RunnerOutcome, RunnerRecord } from "./lease";
 import { Action, Plan, RunReport } from "./model";
 import { reconcile } from "./reconcile";
 import { plural, renderAction } from "./render";
@@ -68,9 +68,6 @@ export interface RunnerStep {
     /** Epoch ms by which the step stops (its invocation's own deadline, less a margin). */
     deadlineMs: number;
 }
-
-/** Lease time beyond the step's deadline, for the lease write and release themselves. */
-export const LEASE_MARGIN_MS = 60_000;
 
 /**
  * One bounded step: settings checked (invalid ones: nothing is sent to AWS), the lease taken or the

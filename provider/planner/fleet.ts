@@ -84,9 +84,13 @@ export function versionLabel(i: ObservedInstance): string {
  */
 export const STRAY_GRACE_SECONDS = 600;
 
+/** In service, not registered with the cluster, and past its grace to register. */
+export function isUnregisteredPastGrace(i: ObservedInstance, now: number): boolean {
+    return i.asgState === "InService" && i.container === undefined && i.launchTime !== undefined && now - i.launchTime > STRAY_GRACE_SECONDS * 1000;
+}
+
 export function isStray(i: ObservedInstance, o: Observed, now: number): boolean {
-    return i.asgState === "InService" && i.container === undefined && i.launchTime !== undefined
-        && now - i.launchTime > STRAY_GRACE_SECONDS * 1000 && !isOutdated(i, o);
+    return isUnregisteredPastGrace(i, now) && !isOutdated(i, o);
 }
 
 export function classify(o: Observed): Classified {

@@ -1,9 +1,8 @@
 // Adding capacity: up to the group's minSize, for tasks ECS cannot place, and when a reservation is
 // sustained above its high threshold.
-import { ObservedInstance } from "../model";
 import { plural } from "../render";
 import { PlanContext } from "./context";
-import { Decision, NOTHING, STRAY_GRACE_SECONDS } from "./fleet";
+import { Decision, isUnregisteredPastGrace, NOTHING } from "./fleet";
 
 /** A raised minSize: the group launches up to it by itself; the plan says so and waits for the instances. */
 export function planBounds(ctx: PlanContext): Decision {
@@ -57,8 +56,7 @@ function serving(ctx: PlanContext): number {
  */
 function launchingCount(ctx: PlanContext): number {
     const { o, c, now } = ctx;
-    const late = (i: ObservedInstance) => i.asgState === "InService" && i.launchTime !== undefined && now - i.launchTime > STRAY_GRACE_SECONDS * 1000;
-    return c.live.filter((i) => i.container === undefined && !late(i)).length + Math.max(0, o.desired - c.live.length);
+    return c.live.filter((i) => i.container === undefined && !isUnregisteredPastGrace(i, now)).length + Math.max(0, o.desired - c.live.length);
 }
 
 function aboveDesired(ctx: PlanContext): string {
