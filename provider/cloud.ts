@@ -167,6 +167,10 @@ export interface Cloud {
     stopTask(taskArn: string, reason: string): Promise<void>;
     deregisterContainerInstance(containerInstanceArn: string): Promise<void>;
     terminateInstance(instanceId: string, decrementDesired: boolean): Promise<void>;
+    /** RecordLifecycleActionHeartbeat: the instance waits in `hook` for another heartbeat timeout. */
+    recordHookHeartbeat(instanceId: string, hook: string): Promise<void>;
+    /** CompleteLifecycleAction: CONTINUE lets the termination go on; ABANDON ends it as the group's instance lifecycle policy says (terminated or retained). */
+    completeHookAction(instanceId: string, hook: string, result: "CONTINUE" | "ABANDON"): Promise<void>;
     /** Publishes the scaler's metrics for the cluster in one request. */
     publishMetrics(metrics: { name: string; value: number; unit: "Count" | "Seconds" }[]): Promise<void>;
 }

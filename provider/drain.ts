@@ -14,6 +14,15 @@ import { pollDelayMs, waitFor } from "./waits";
 /** Victims looked at, and terminated, at the same time: the pacing keeps their requests within AWS's quotas. */
 export const VICTIM_CONCURRENCY = 10;
 
+/** Attempts, and seconds between them, to complete the hook's action for an instance the scaler has just terminated. */
+const OWN_TERMINATION_ATTEMPTS = 4;
+const OWN_TERMINATION_RETRY_SECONDS = 3;
+
+/** Whether an error is Auto Scaling saying the instance does not wait in the lifecycle hook (or is not in the group). */
+export function notWaiting(error: unknown): boolean {
+    return error instanceof Error && error.name === "ValidationError";
+}
+
 /** A target group whose instance targets the scaler owns: the group registers each instance at `port`. */
 export interface OwnedTargetGroup {
     arn: string;
@@ -420,6 +429,7 @@ async function terminateVictim(ctx: BatchContext, s: VictimState, c: ClusterCont
             + "in the cluster, and the next run finishes or undoes its drain";
         return;
     }
+    if (ctx.run.terminationHook !== undefined) await completeOwnTermination(ctx.run, ctx.run.terminationHook, s.victim.instanceId);
     if (c !== undefined && !c.agentConnected) {
         try {
             await cloud.deregisterContainerInstance(c.arn);
@@ -432,6 +442,27 @@ async function terminateVictim(ctx: BatchContext, s: VictimState, c: ClusterCont
     ctx.entries.drainSeconds[s.victim.instanceId] = Math.round((deps.now() - clock.startedMs) / 1000);
     log(`terminated ${s.victim.instanceId} (${decrement ? "desired capacity lowered by 1"
         : s.victim.decrement ? "desired capacity is already down to the instances that stay" : "the group launches a replacement"})`);
+}
+
+/**
+ * After the scaler terminated an instance it drained, the group holds it in the scaler's own hook
+ * like any other termination: completes that action (CONTINUE) as soon as the instance waits there.
+ * If it is not there yet after a few attempts, the next run finds it waiting, empty, and lets it go.
+ */
+export async function completeOwnTermination(run: RunContext, hook: string, instanceId: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+        try {
+            await run.cloud.completeHookAction(instanceId, hook, "CONTINUE");
+            return;
+        } catch (error) {
+            if (!notWaiting(error)) throw error;
+            if (attempt >= OWN_TERMINATION_ATTEMPTS || run.deadlineLeft() <= 0) {
+                run.log(`${instanceId} does not wait in hook ${hook} yet (${describeError(error)}); the next run lets it go`);
+                return;
+            }
+            await run.deps.sleep(Math.min(run.deadlineLeft(), OWN_TERMINATION_RETRY_SECONDS * 1000));
+        }
+    }
 }
 
 /** Logs `detail` for a victim unless it is what was last logged for it. */

@@ -4,6 +4,7 @@
 // of tasks and targets.
 import { Cloud, Deps } from "./cloud";
 import { drainBatch, putBackActive } from "./drain";
+import { beat, finishHookDrains, HookWatch, startHookDrains } from "./hookDrain";
 import { Action, Plan, RunReport } from "./model";
 import { plural, renderAction } from "./render";
 import { describeError } from "./retry";
@@ -12,6 +13,8 @@ import { ExecuteSettings, isScalerRunError, RunContext, runContext } from "./run
 /** Carries out `plan`; resolves with the report, or throws ScalerRunError carrying it. */
 export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: ExecuteSettings): Promise<RunReport> {
     const run = runContext(cloud, deps, settings);
+    if (plan.terminationHook !== undefined) run.terminationHook = plan.terminationHook;
+    let hooked: HookWatch | undefined;
     const plannedVictims = new Set(plan.actions.flatMap((a) => a.kind === "drain" ? a.victims.map((v) => v.instanceId) : []));
     let undrainsDone = false;
     for (const [index, action] of plan.actions.entries()) {
@@ -35,6 +38,12 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
                 case "end-surge": await cloud.recordSurge(undefined); break;
                 case "set-on-demand-base": await setOnDemandBase(run, action); break;
                 case "drain": await drainBatch(run, action, plannedVictims); break;
+                case "hook-drain": {
+                    const watch = await startHookDrains(run, action);
+                    hooked = watch;
+                    run.beforeEachWait(() => beat(run, watch));
+                    break;
+                }
                 default: {
                     const unknown: never = action;
                     throw new Error(`unknown action ${JSON.stringify(unknown)}`);
@@ -48,6 +57,7 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
             run.fail(`${summary}: ${describeError(error)}`);
         }
     }
+    if (hooked !== undefined) await finishHookDrains(run, hooked);
     run.log(plan.actions.length === 0 ? "nothing to do" : `done: ${plan.actions.length} action(s)`);
     return run.finish();
 }

@@ -39,8 +39,11 @@ export interface Resources {
     memory: number;
 }
 
-/** Why the scaler set an instance DRAINING; stored on the container instance as an ECS attribute. */
-export type DrainPurpose = "scale-in" | "replace";
+/**
+ * Why the scaler set an instance DRAINING; stored on the container instance as an ECS attribute.
+ * `hook`: the group is terminating it and the scaler's termination lifecycle hook holds it.
+ */
+export type DrainPurpose = "scale-in" | "replace" | "hook";
 
 /** The attribute the scaler puts on a container instance before draining it. */
 export const DRAIN_MARK_ATTRIBUTE = "spot-ecs.drain";
@@ -55,7 +58,7 @@ export function drainMarkValue(purpose: DrainPurpose, sinceMs: number): string {
 
 /** A drain mark's purpose and start (epoch ms, when it has one); undefined for a value that is not a mark. */
 export function parseDrainMark(value: string | undefined): { purpose: DrainPurpose; sinceMs?: number } | undefined {
-    const m = /^(scale-in|replace)(?:@(\d+))?$/.exec(value ?? "");
+    const m = /^(scale-in|replace|hook)(?:@(\d+))?$/.exec(value ?? "");
     return m === null ? undefined : { purpose: m[1] as DrainPurpose, ...(m[2] === undefined ? {} : { sinceMs: Number(m[2]) * 1000 }) };
 }
 
@@ -154,6 +157,22 @@ export interface Datapoint {
  */
 export const NEW_VERSION = "(new)";
 
+/**
+ * The name of the termination lifecycle hook the component puts on the group: an instance the group
+ * terminates waits in it (Terminating:Wait) until the scaler has drained it and completes the action.
+ */
+export const TERMINATION_HOOK_NAME = "spot-ecs-drain";
+
+/** Auto Scaling's state of an instance waiting in a termination lifecycle hook. */
+export const HOOK_WAIT_STATE = "Terminating:Wait";
+
+/**
+ * Auto Scaling's state of an instance kept after its termination hook ended in ABANDON (the group's
+ * instance lifecycle policy retains it): it no longer counts toward desired capacity and stays until
+ * TerminateInstanceInAutoScalingGroup.
+ */
+export const RETAINED_STATE = "Terminating:Retained";
+
 /** A lifecycle hook on the group's terminations. */
 export interface TerminationHook {
     name: string;
@@ -215,6 +234,17 @@ export interface Victim {
     reason: string;
 }
 
+/** An instance the group is terminating (or retained) that the scaler drains before letting it go. */
+export interface HookVictim {
+    instanceId: string;
+    containerInstanceArn?: string;
+    tasks: number;
+    /** Retained after its hook ended in ABANDON: terminated by the scaler once empty, desired capacity unchanged. */
+    retained: boolean;
+    /** When the scaler began its drain (epoch ms), when an earlier run did. */
+    drainSince?: number;
+}
+
 export type Action =
     | {
         kind: "set-desired";
@@ -263,6 +293,19 @@ export type Action =
         reason: string;
     }
     | {
+        /**
+         * Drain the instances the group is terminating while the scaler's own termination hook holds them
+         * (and those it retained), then let each go: CompleteLifecycleAction CONTINUE, or, for a retained
+         * one, TerminateInstanceInAutoScalingGroup. It starts at once and is looked at until the run ends.
+         */
+        kind: "hook-drain";
+        hook: string;
+        /** The hook's heartbeat timeout: heartbeats go a third of it apart while the drains go on. */
+        heartbeatSeconds: number;
+        victims: HookVictim[];
+        reason: string;
+    }
+    | {
         kind: "end-surge";
         baseline: number;
         reason: string;
@@ -270,6 +313,11 @@ export type Action =
 
 export interface Plan {
     actions: Action[];
+    /**
+     * The scaler's termination hook, when it is on the group: an instance the scaler terminates waits in
+     * it too, and the scaler completes that lifecycle action as soon as it has asked for the termination.
+     */
+    terminationHook?: string;
     /** Things the plan chose not to do, and why. */
     notes: string[];
 }
@@ -283,6 +331,10 @@ export type InstanceOutcome =
     | "draining"
     /** Not drained: a task on it may only run where no other ACTIVE instance is (memberOf). */
     | "held"
+    /** Its termination hook was completed with ABANDON: its drain did not finish in time (the group retains or terminates it). */
+    | "abandoned"
+    /** Retained by the group after its hook ended in ABANDON, still with tasks: the next run looks again. */
+    | "retained"
     | "failed";
 
 export interface RunReport {

@@ -48,6 +48,7 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
                 runningTasks: c.runningTasks,
                 pendingTasks: c.pendingTasks,
                 drainMark: c.drainMark,
+                ...(c.drainSince === undefined ? {} : { drainSince: c.drainSince }),
                 ...(c.portsInUse === undefined ? {} : { portsInUse: c.portsInUse }),
                 ...(c.freeGpus === undefined ? {} : { freeGpus: c.freeGpus }),
                 ...(c.attributes === undefined ? {} : { attributes: c.attributes }),

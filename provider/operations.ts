@@ -71,6 +71,8 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     asg("SetDesiredCapacity", "up", "scale-out and the surge of a replacement"),
     asg("SetInstanceProtection", "up", "protecting instances launched before the group protected new ones"),
     asg("TerminateInstanceInAutoScalingGroup", "up", "terminating a drained instance"),
+    asg("RecordLifecycleActionHeartbeat", "up", "keeping an instance the group terminates in the scaler's termination hook while it drains"),
+    asg("CompleteLifecycleAction", "up", "letting an instance the scaler's termination hook holds go once drained (or ABANDON at the drain timeout)"),
     asg("UpdateAutoScalingGroup", "up", "the On-Demand base: falling back to On-Demand and back, the declared base"),
     asg("CreateOrUpdateTags", "up", "the surge and fallback records on the group"),
     asg("DeleteTags", "up", "clearing those records"),

@@ -45,6 +45,10 @@ export function renderAction(a: Action): string[] {
                     + `batch ${a.batch} of ${a.batches}${v.decrement ? ", then lower desired capacity" : ""}`);
             }
             return [a.reason, ...a.victims.map((v) => `  drain ${v.instanceId} (${v.lifecycle}, ${v.reason}), batch ${a.batch} of ${a.batches}`)];
+        case "hook-drain":
+            return [a.reason, ...a.victims.map((v) => v.retained
+                ? `  drain retained ${v.instanceId} (${plural(v.tasks, "task")}), then terminate it (desired capacity unchanged)`
+                : `  drain ${v.instanceId} (${plural(v.tasks, "task")}), then let its termination go on (CompleteLifecycleAction CONTINUE)`)];
         default: {
             const unknown: never = a;
             throw new Error(`unknown action ${JSON.stringify(unknown)}`);

@@ -57,6 +57,13 @@ export interface RunContext {
     deadlineLeft(): number;
     /** Waits until `count` instances are ACTIVE, failing the run if they are not in time. */
     waitForActive(count: number, why: string): Promise<ClusterContainerInstance[]>;
+    /** The scaler's termination hook on the group, when it is there: the scaler's own terminations wait in it too. */
+    terminationHook?: string;
+    /**
+     * Adds work done before every wait of the run (heartbeats for instances held in a lifecycle hook):
+     * whatever step the run is in, they go on while it waits. A failure there is logged, not thrown.
+     */
+    beforeEachWait(work: () => Promise<void>): void;
 }
 
 /** A run starting now, with an empty report. */
@@ -70,8 +77,23 @@ export function runContext(cloud: Cloud, deps: Deps, settings: ExecuteSettings):
         drainSeconds: {},
         tasksAtDrain: {},
     };
+    const beforeWait: (() => Promise<void>)[] = [];
+    const waiting: Deps = {
+        ...deps,
+        sleep: async (ms, signal) => {
+            for (const work of beforeWait) {
+                try {
+                    await work();
+                } catch (error) {
+                    deps.log(`[${settings.clusterName}] before a wait: ${error instanceof Error ? error.message : String(error)}`);
+                }
+            }
+            await deps.sleep(ms, signal);
+        },
+    };
     const run: RunContext = {
-        cloud, deps, settings, report,
+        cloud, deps: waiting, settings, report,
+        beforeEachWait: (work) => beforeWait.push(work),
         log: (line) => deps.log(`[${settings.clusterName}] ${line}`),
         finish: () => {
             report.finishedAt = new Date(deps.now()).toISOString();

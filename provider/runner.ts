@@ -13,7 +13,10 @@ import { isScalerRunError } from "./run";
 import { RunnerAction, RunnerSettings, ScalerSettings, scheduleMinutes } from "./settings";
 import { formatProblems, Problem } from "./validation";
 
-/** The category of `runner.actions` an action belongs to; undefined for those every door does (protecting instances, undoing its own drains). */
+/**
+ * The category of `runner.actions` an action belongs to; undefined for those every door does (protecting
+ * instances, undoing its own drains, draining what the group is terminating).
+ */
 export function actionCategory(a: Action): RunnerAction | undefined {
     switch (a.kind) {
         case "set-desired": return a.cause === "surge" ? "replace" : a.cause === "keep" ? "scale-in" : "scale-out";
@@ -22,6 +25,8 @@ export function actionCategory(a: Action): RunnerAction | undefined {
         case "end-surge": return "replace";
         case "protect":
         case "undrain":
+        // The group is terminating these instances anyway: draining them first is never held back.
+        case "hook-drain":
             return undefined;
         default: {
             const unknown: never = a;
@@ -41,6 +46,7 @@ export function narrowPlan(p: Plan, allowed: readonly RunnerAction[]): Plan {
     const held = p.actions.filter((a, i) => i >= denied && actionCategory(a) !== undefined);
     const categories = [...new Set(held.map((a) => actionCategory(a)!))];
     return {
+        ...p,
         actions: p.actions.filter((a, i) => i < denied || actionCategory(a) === undefined),
         notes: [...p.notes, `held for a \`pulumi up\`: ${plural(held.length, "action")} (${categories.join(", ")}), since runner.actions is `
             + `${allowed.join(", ")}: ${held.map((a) => renderAction(a).join("; ")).join(" | ")}`],

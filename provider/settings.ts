@@ -140,6 +140,16 @@ export const DEFAULT_DRAINING: Readonly<DrainingPolicy> = Object.freeze({
     maxUpdateSeconds: 3600,
 });
 
+/**
+ * The heartbeat timeout of the scaler's termination hook unless the runner's schedule needs longer
+ * (three of its periods): what an instance waits in the hook after the last heartbeat, before the
+ * hook's default result (ABANDON, then retained) applies.
+ */
+export const DEFAULT_HOOK_HEARTBEAT_SECONDS = 300;
+
+/** The heartbeat timeouts Auto Scaling accepts (PutLifecycleHook). */
+export const HOOK_HEARTBEAT_RANGE: [number, number] = [30, 7200];
+
 /** The keys of `T` whose values are numbers. */
 type NumericKeys<T> = { [K in keyof T]-?: T[K] extends number ? K : never }[keyof T];
 

@@ -7,7 +7,8 @@ import { AwsClients, chunks } from "./clients";
 
 /** The Auto Scaling calls of the AWS Cloud, and the launch template the group launches with. */
 export type AutoScalingCalls = Pick<Cloud, "describeGroup" | "lastScalingActivity" | "setDesiredCapacity" | "setInstanceProtection"
-    | "spotLaunchFailures" | "terminationHooks" | "setOnDemandBase" | "recordFallback" | "recordSurge" | "terminateInstance"> & {
+    | "spotLaunchFailures" | "terminationHooks" | "setOnDemandBase" | "recordFallback" | "recordSurge" | "terminateInstance"
+    | "recordHookHeartbeat" | "completeHookAction"> & {
     /** The launch template and version the group launches with, `$Latest` and `$Default` resolved. */
     launchTemplateTarget(): Promise<{ launchTemplateId: string; version: string }>;
 };
@@ -99,9 +100,9 @@ function groupReads(k: AwsClients, target: CloudTarget): Pick<AutoScalingCalls, 
     };
 }
 
-/** Changes to the group: desired capacity, protection, the On-Demand base, the scaler's tags, terminations. */
+/** Changes to the group: desired capacity, protection, the On-Demand base, the scaler's tags, terminations and their lifecycle actions. */
 function groupChanges(k: AwsClients, target: CloudTarget): Pick<AutoScalingCalls, "setDesiredCapacity" | "setInstanceProtection" | "setOnDemandBase"
-    | "recordFallback" | "recordSurge" | "terminateInstance"> {
+    | "recordFallback" | "recordSurge" | "terminateInstance" | "recordHookHeartbeat" | "completeHookAction"> {
     return {
         async setDesiredCapacity(desired: number) {
             await k.asgClient.send(new k.asg.SetDesiredCapacityCommand({
@@ -145,6 +146,18 @@ function groupChanges(k: AwsClients, target: CloudTarget): Pick<AutoScalingCalls
         async terminateInstance(instanceId: string, decrementDesired: boolean) {
             await k.asgClient.send(new k.asg.TerminateInstanceInAutoScalingGroupCommand({
                 InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrementDesired,
+            }));
+        },
+
+        async recordHookHeartbeat(instanceId: string, hook: string) {
+            await k.asgClient.send(new k.asg.RecordLifecycleActionHeartbeatCommand({
+                AutoScalingGroupName: target.autoScalingGroupName, LifecycleHookName: hook, InstanceId: instanceId,
+            }));
+        },
+
+        async completeHookAction(instanceId: string, hook: string, result: "CONTINUE" | "ABANDON") {
+            await k.asgClient.send(new k.asg.CompleteLifecycleActionCommand({
+                AutoScalingGroupName: target.autoScalingGroupName, LifecycleHookName: hook, InstanceId: instanceId, LifecycleActionResult: result,
             }));
         },
     };

@@ -5,6 +5,7 @@ import { Observed, Plan } from "../model";
 import { Policy } from "../settings";
 import { isLow, PlanContext, planContext, readings } from "./context";
 import { boundedDesired, Decision, isLive, isOutdated, NOTHING } from "./fleet";
+import { ownHook, planHookDrains } from "./hooks";
 import { drainsHoldingServicesShort } from "./relief";
 import { planReplacements } from "./replacement";
 import { planExcess, planScaleInPhase } from "./scaleIn";
@@ -32,7 +33,9 @@ function changesCapacity(...decisions: Decision[]): boolean {
  * 4. the excess above desired capacity: only when nothing before acts and no replacement or surge is under way;
  * 5. scale-in: only when nothing before changes desired capacity or drains, and nothing is replaced;
  * 6. undoing drains no longer needed, or that hold a service short (relief.ts), and protecting
- *    instances, which run first.
+ *    instances, which run first;
+ * 0. before everything, the drains of instances the group is terminating while the scaler's own
+ *    termination hook holds them (hooks.ts): they start at once and are looked at until the run ends.
  * Actions come in the order they must run; `notes` say what was held back and why.
  */
 export function plan(observed: Observed, p: Policy, now: number = observed.now): Plan {
@@ -52,8 +55,10 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     const settle = planSettle(ctx, [...replacement.undrain, ...scaleIn.undrain], replacement.held, planned, undone);
     // Undrains run first: the instances they put back ACTIVE count toward a scale-out's wait.
     const undrained = settle.actions.filter((a) => a.kind === "undrain").length;
+    const hooked = planHookDrains(ctx.o);
     return {
-        actions: [...settle.actions, ...planned.map((a) => a.kind === "set-desired" && a.cause === "scale-out" && undrained > 0
+        ...(ownHook(ctx.o) === undefined ? {} : { terminationHook: ownHook(ctx.o)!.name }),
+        actions: [...hooked.actions, ...settle.actions, ...planned.map((a) => a.kind === "set-desired" && a.cause === "scale-out" && undrained > 0
             ? { ...a, waitForActive: a.waitForActive + undrained } : a)],
         notes: [...notices.notes, ...phases.flatMap((d) => d.notes), ...settle.notes],
     };

@@ -1,10 +1,12 @@
 // The simulated Auto Scaling group: launches (Spot pools by type and zone, the On-Demand base, failed
 // Spot launches retried a minute later), bounds and desired capacity, scale-in protection, the
-// group's own scale-in, terminations (through the managed-draining hook when one is attached), and the
+// group's own scale-in, terminations (through the group's termination hooks, lifecycleHooks.ts), and the
 // Auto Scaling calls of the Cloud port over them.
 import { Cloud, FALLBACK_TAG, SURGE_TAG } from "../cloud";
-import { Lifecycle } from "../model";
-import { finishStop, registerAgent } from "./ecs";
+import { HOOK_WAIT_STATE, Lifecycle, RETAINED_STATE } from "../model";
+import { completeAction, enterHooks, recordHeartbeat } from "./lifecycleHooks";
+import { terminate } from "./termination";
+import { registerAgent } from "./ecs";
 import { AWS_WIRE } from "./network";
 import { Actor, DEFAULT_ZONES, SimCall, SimInstance, SimState } from "./state";
 
@@ -148,27 +150,26 @@ export function setInstanceProtection(w: SimState, ids: string[], protect: boole
 }
 
 /**
- * A termination the group carries out: with managed draining attached, the instance waits in
- * ECS's lifecycle hook (Terminating:Wait, DRAINING) until its tasks are gone; otherwise it goes now.
+ * A termination the group carries out: the instance waits in the group's termination lifecycle hooks
+ * (Terminating:Wait) until each lets it go (lifecycleHooks.ts); with none, it goes now.
  */
 export function startTermination(w: SimState, inst: SimInstance, actor: Actor): void {
-    if (!w.managedDraining) {
-        terminate(w, inst, actor);
-        return;
-    }
-    inst.asgState = "Terminating";
-    inst.hookStartedAt = w.now;
-    inst.hookActor = actor;
-    if (inst.container?.status === "ACTIVE") inst.container.status = "DRAINING";
-    w.activities.push(w.now);
-    w.log(actor, `terminate ${inst.id}: waits in the managed-draining lifecycle hook`);
+    enterHooks(w, inst, actor);
 }
 
-/** TerminateInstanceInAutoScalingGroup: not blocked by scale-in protection. */
+/**
+ * TerminateInstanceInAutoScalingGroup: not blocked by scale-in protection. A retained instance
+ * (Terminating:Retained) is terminated at once: it has been through the hooks already.
+ */
 export function terminateInGroup(w: SimState, id: string, decrement: boolean, actor: Actor): void {
     const inst = w.instances.get(id);
     if (inst === undefined || inst.asgState === "Terminated" || inst.asgState === "Terminating") {
         throw Object.assign(new Error(`Instance Id not found - No managed instance found for instance ID: ${id}`), { name: "ValidationError" });
+    }
+    if (inst.asgState === "Retained") {
+        if (decrement) w.group.desired = Math.max(w.group.minSize, w.group.desired - 1);
+        terminate(w, inst, actor);
+        return;
     }
     if (decrement) {
         if (w.group.desired - 1 < w.group.minSize) {
@@ -180,32 +181,7 @@ export function terminateInGroup(w: SimState, id: string, decrement: boolean, ac
     startTermination(w, inst, actor);
 }
 
-/** Terminates an instance: its remaining tasks die with it. */
-export function terminate(w: SimState, inst: SimInstance, actor: Actor): void {
-    const alive = w.tasksOn(inst.id);
-    // With managed draining attached, the group's own terminations are drained too (until the 48-hour cap).
-    if (actor === "asg" && w.managedDraining && alive.length > 0) {
-        w.violation(`the group terminated ${inst.id} with ${alive.length} task(s) on it: ${alive.map((t) => t.family).join(", ")}`);
-    }
-    if (actor === "scaler") {
-        if (alive.length > 0) w.violation(`scaler terminated ${inst.id} with ${alive.length} task(s) on it: ${alive.map((t) => t.family).join(", ")}`);
-        for (const [arn, targets] of w.targetGroups) {
-            if (targets.has(inst.id)) w.violation(`scaler terminated ${inst.id} while it was ${targets.get(inst.id)!.state} in ${arn}`);
-        }
-    }
-    for (const t of alive) finishStop(w, t, "killed", actor);
-    for (const s of new Set(alive.map((t) => t.service).filter((s): s is string => s !== undefined))) {
-        if (actor !== "scaler") w.services.get(s)!.externalDebt += alive.filter((t) => t.service === s && t.status === "STOPPED").length;
-    }
-    inst.asgState = "Terminated";
-    inst.terminatedAt = w.now;
-    inst.terminatedBy = actor;
-    inst.hookStartedAt = undefined;
-    if (inst.container !== undefined) inst.container.status = "INACTIVE";
-    for (const targets of w.targetGroups.values()) targets.delete(inst.id);
-    w.activities.push(w.now);
-    w.log(actor, `terminate ${inst.id}${alive.length > 0 ? ` killing ${alive.length} task(s)` : ""}`);
-}
+export { terminate } from "./termination";
 
 export function reconcileGroup(w: SimState): void {
     // An instance a rebalance recommendation is replacing does not count: its replacement does.
@@ -244,7 +220,8 @@ export function advanceInstances(w: SimState): void {
 
 /** The Auto Scaling calls of the Cloud port on the simulated cluster. */
 export type AutoScalingApi = Pick<Cloud, "describeGroup" | "lastScalingActivity" | "setDesiredCapacity" | "setInstanceProtection"
-    | "spotLaunchFailures" | "terminationHooks" | "setOnDemandBase" | "recordFallback" | "recordSurge" | "terminateInstance">;
+    | "spotLaunchFailures" | "terminationHooks" | "setOnDemandBase" | "recordFallback" | "recordSurge" | "terminateInstance"
+    | "recordHookHeartbeat" | "completeHookAction">;
 
 /** The Auto Scaling calls, sent through `call`. */
 export function autoScalingApi(world: SimState, call: SimCall): AutoScalingApi {
@@ -258,7 +235,7 @@ export function autoScalingApi(world: SimState, call: SimCall): AutoScalingApi {
             instances: [...world.instances.values()].filter((i) => i.asgState !== "Terminated").map((i) => ({
                 instanceId: i.id,
                 instanceType: i.type,
-                asgState: i.asgState === "Terminating" ? "Terminating:Wait" : i.asgState,
+                asgState: i.asgState === "Terminating" ? HOOK_WAIT_STATE : i.asgState === "Retained" ? RETAINED_STATE : i.asgState,
                 launchTemplateId: world.group.launchTemplateId,
                 launchTemplateVersion: i.ltVersion,
                 protectedFromScaleIn: i.protectedFromScaleIn,
@@ -289,5 +266,7 @@ export function autoScalingApi(world: SimState, call: SimCall): AutoScalingApi {
             else world.group.tags[SURGE_TAG] = String(baseline);
         }, () => AWS_WIRE.recordTag(baseline === undefined)),
         terminateInstance: (id, decrement) => call("TerminateInstanceInAutoScalingGroup", () => terminateInGroup(world, id, decrement, "scaler")),
+        recordHookHeartbeat: (id, hook) => call("RecordLifecycleActionHeartbeat", () => recordHeartbeat(world, id, hook)),
+        completeHookAction: (id, hook, result) => call("CompleteLifecycleAction", () => completeAction(world, id, hook, result, "scaler")),
     };
 }

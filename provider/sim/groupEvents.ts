@@ -1,6 +1,6 @@
 // Terminations the Auto Scaling group starts on its own, besides scale-in: Capacity Rebalancing, EC2
-// health replacement and an instance refresh. Each goes through `startTermination`, so with managed
-// draining attached it waits in ECS's lifecycle hook like any other termination by the group.
+// health replacement and an instance refresh. Each goes through `startTermination`, so it waits in the
+// group's termination lifecycle hooks like any other termination by the group.
 import { startTermination, tryLaunch } from "./autoScaling";
 import { SimInstance, SimState } from "./state";
 
@@ -44,7 +44,7 @@ export function advanceGroupEvents(world: SimState): void {
     for (const [freshId, oldId] of world.groupEvents.rebalancing) {
         const fresh = world.instances.get(freshId)!;
         const old = world.instances.get(oldId)!;
-        if (fresh.asgState === "Terminated" || old.asgState === "Terminated" || old.asgState === "Terminating") {
+        if (fresh.asgState === "Terminated" || old.asgState === "Terminated" || old.asgState === "Terminating" || old.asgState === "Retained") {
             world.groupEvents.rebalancing.delete(freshId);
         } else if (old.interruptAt !== undefined) {
             // Replaced at its interruption notice: EC2 interrupts it; until then it does not count toward desired.
@@ -57,7 +57,7 @@ export function advanceGroupEvents(world: SimState): void {
     const refresh = world.groupEvents.refresh;
     if (refresh === undefined) return;
     const current = refresh.current === undefined ? undefined : world.instances.get(refresh.current);
-    if (current !== undefined && current.asgState !== "Terminated") return;
+    if (current !== undefined && current.asgState !== "Terminated" && current.asgState !== "Retained") return;
     // The next one goes once the group is back at desired capacity with every instance in service.
     const live = world.liveInstances();
     if (live.length < world.group.desired || live.some((i: SimInstance) => i.asgState !== "InService")) return;

@@ -5,7 +5,8 @@ import { ScalerSettings } from "../settings";
 import { FaultConfig, simCloud, simDeps, SimCloud } from "./cloud";
 import { NetworkModel } from "./network";
 import { SimTimings, SimWorld } from "./world";
-import { Lifecycle } from "../model";
+import { Lifecycle, TERMINATION_HOOK_NAME } from "../model";
+import { DEFAULT_HOOK_HEARTBEAT_SECONDS } from "../settings";
 import { TaskNeeds } from "../placement";
 
 export interface ServiceSpec {
@@ -41,8 +42,13 @@ export interface ClusterSpec {
     timings?: Partial<SimTimings>;
     /** The group protects its instances from scale-in, the seeded ones included, as the component sets it up. @default true */
     protectFromScaleIn?: boolean;
-    /** An ECS capacity provider with managed draining is attached, as the component sets it up. @default true */
+    /** An ECS capacity provider with managed draining is attached, as the component sets it up without the runner. @default true */
     managedDraining?: boolean;
+    /**
+     * The scaler's own termination hook on the group, with the instance lifecycle policy that retains an
+     * instance whose hook ends in ABANDON, as the component sets it up with the runner. @default false
+     */
+    terminationHook?: boolean | { heartbeatTimeoutSeconds?: number; retain?: boolean };
     /** A service whose tasks do not all fit starts with those that do (for generated clusters). @default false */
     seedWhatFits?: boolean;
     /** Services start spread evenly over the instances instead of placed one by one (for large clusters). @default false */
@@ -68,6 +74,11 @@ export function buildCluster(spec: ClusterSpec): SimWorld {
     }, spec.timings);
     world.protectNewInstances = spec.protectFromScaleIn ?? true;
     if (spec.managedDraining ?? true) world.managedDrainingProviders = ["sim-capacity-provider"];
+    if (spec.terminationHook !== undefined && spec.terminationHook !== false) {
+        const hook = spec.terminationHook === true ? {} : spec.terminationHook;
+        world.ownHook = { name: TERMINATION_HOOK_NAME, defaultResult: "ABANDON", heartbeatTimeoutSeconds: hook.heartbeatTimeoutSeconds ?? DEFAULT_HOOK_HEARTBEAT_SECONDS };
+        world.retainOnAbandon = hook.retain ?? true;
+    }
     const onDemand = spec.onDemand ?? 0;
     for (let i = 0; i < spec.instances; i++) {
         const lifecycle: Lifecycle = i < onDemand ? "on-demand" : "spot";

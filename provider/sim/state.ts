@@ -2,7 +2,7 @@
 // and change (the group, its instances, container instances and tasks with their indexes, services,
 // target groups, metrics, the event log and the invariant violations), on a virtual clock. What each
 // service does with it lives in a file named after the service (ecs.ts, ecsServices.ts,
-// autoScaling.ts, ec2.ts, elb.ts, cloudWatch.ts, hooks.ts, groupEvents.ts); world.ts steps them.
+// autoScaling.ts, ec2.ts, elb.ts, cloudWatch.ts, lifecycleHooks.ts, groupEvents.ts); world.ts steps them.
 import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, Lifecycle, parseDrainMark, Resources, TerminationHook } from "../model";
 import { TaskNeeds } from "../placement";
 import { VirtualClock } from "./clock";
@@ -64,7 +64,8 @@ export interface SimInstance {
     launchedAt: number;
     /** Seconds from launch until it is in service (and its agent registers). */
     bootSeconds: number;
-    asgState: "Pending" | "InService" | "Terminating" | "Terminated";
+    /** `Terminating`: waiting in the group's termination hooks (Terminating:Wait); `Retained`: Terminating:Retained. */
+    asgState: "Pending" | "InService" | "Terminating" | "Retained" | "Terminated";
     terminatedAt?: number;
     terminatedBy?: Actor;
     /** Epoch ms when a Spot interruption terminates it. */
@@ -72,9 +73,17 @@ export interface SimInstance {
     neverRegisters?: boolean;
     /** Instance scale-in protection: the group never picks it in a scale-in of its own. */
     protectedFromScaleIn: boolean;
-    /** Terminating:Wait in the managed-draining lifecycle hook since this time (epoch ms), started by `hookActor`. */
+    /** Terminating:Wait in the group's termination hooks since this time (epoch ms), started by `hookActor`. */
     hookStartedAt?: number;
     hookActor?: Actor;
+    /** The hooks still holding it (lifecycleHooks.ts). */
+    pendingHooks?: string[];
+    /** Its last heartbeat in the scaler's hook (or the start of its wait). */
+    hookBeatAt?: number;
+    /** When the group retained it (Terminating:Retained). */
+    retainedAt?: number;
+    /** Terminated after its termination hook ended in ABANDON without retention: its tasks died with it, on the group's own default result. */
+    abandoned?: boolean;
     container?: SimContainer;
 }
 
@@ -174,6 +183,9 @@ export interface TickSample {
 
 export const MINUTE = 60_000;
 
+/** ECS's hook while a capacity provider with managed draining is attached (its heartbeat as users report it: 3600 s, CONTINUE). */
+export const ECS_HOOK: TerminationHook = { name: "ecs-managed-draining-termination-hook", defaultResult: "CONTINUE", heartbeatTimeoutSeconds: 3600 };
+
 /** Rebalance recommendations and instance refreshes under way (see groupEvents.ts). */
 export interface GroupEvents {
     /** Replacement instance → the instance a rebalance recommendation is replacing. */
@@ -217,6 +229,12 @@ export class SimState {
     /** The scaler's PutMetricData requests, in order. */
     readonly published: { at: number; metrics: { name: string; value: number; unit: string }[] }[] = [];
     managedDrainingProviders: string[] = [];
+    /** The scaler's termination lifecycle hook on the group, as the component puts it there; none when undefined. */
+    ownHook: TerminationHook | undefined;
+    /** The group's instance lifecycle policy retains an instance whose termination hook ends in ABANDON. */
+    retainOnAbandon = false;
+    /** Each time the scaler's hook timed out and its default result applied: the instance, when, the result and the tasks still on it. */
+    readonly hookTimeouts: { instanceId: string; at: number; result: "CONTINUE" | "ABANDON"; tasks: number }[] = [];
     /** When true, every tick appends a TickSample (for pictures and benchmarks). */
     sampling = false;
     /** New instances never register with ECS (fault injection). */
@@ -271,10 +289,10 @@ export class SimState {
 
     /**
      * The group's termination lifecycle hooks: ECS's managed-draining hook while a capacity provider
-     * with managed draining is attached (its heartbeat as users report it: 3600 s, CONTINUE).
+     * with managed draining is attached, and the scaler's own (lifecycleHooks.ts).
      */
     terminationHooks(): TerminationHook[] {
-        return this.managedDraining ? [{ name: "ecs-managed-draining-termination-hook", defaultResult: "CONTINUE", heartbeatTimeoutSeconds: 3600 }] : [];
+        return [...(this.managedDraining ? [ECS_HOOK] : []), ...(this.ownHook === undefined ? [] : [this.ownHook])];
     }
 
     log(actor: Actor, what: string): void {

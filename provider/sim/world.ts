@@ -1,7 +1,7 @@
 // The simulated cluster: EC2 instances in an Auto Scaling group, ECS container instances, services
 // and standalone tasks, target groups and the reservation metrics, advanced tick by tick on a
 // virtual clock. Each service's rules live in a file of its own (ecs.ts, ecsServices.ts,
-// autoScaling.ts, ec2.ts, elb.ts, cloudWatch.ts, managedDraining.ts, groupEvents.ts) over the shared
+// autoScaling.ts, ec2.ts, elb.ts, cloudWatch.ts, lifecycleHooks.ts, groupEvents.ts) over the shared
 // state of state.ts; this file steps them in order and gives tests one object to drive. It records
 // every action and every task's life so tests can check the invariants at every tick.
 import { Lifecycle } from "../model";
@@ -14,7 +14,7 @@ import { advanceTasks, deregisterContainer, offerOf, requestStop, RESERVED_PORTS
 import { addService, addServiceEvenly, checkServices, runTask, schedule, setServiceDesired } from "./ecsServices";
 import { advanceTargets, deregisterTarget, registerTarget } from "./elb";
 import { advanceGroupEvents } from "./groupEvents";
-import { advanceTerminationHooks } from "./managedDraining";
+import { advanceTerminationHooks } from "./lifecycleHooks";
 import { Actor, GroupConfig, meantToRun, MINUTE, SimInstance, SimService, SimState, SimTask, SimTimings, StopCause } from "./state";
 
 export * from "./state";

@@ -1,0 +1,231 @@
+// Draining the instances the scaler's own termination lifecycle hook holds. The group starts these
+// terminations (Capacity Rebalancing, a health check, an instance refresh, a lowered desired capacity,
+// an operator); each instance waits in Terminating:Wait while the scaler drains it as it drains its own
+// victims (DRAINING, out of its target groups, every task STOPPED), recording heartbeats so the hook
+// does not time out, and lets it go with CompleteLifecycleAction CONTINUE once it is empty. At the drain
+// timeout it completes with ABANDON: the group's instance lifecycle policy then retains the instance
+// (Terminating:Retained, out of desired capacity, a replacement launched), and later runs drain it and
+// terminate it once empty. The drains start first in a run and are looked at until the run ends, so
+// the rest of the plan (a scale-out for the tasks they move) is not held behind them.
+import { ClusterContainerInstance } from "./cloud";
+import { notWaiting, OwnedTargetGroup, ownedTargetGroups, shortArn } from "./drain";
+import { drainClock, STOP_GRACE_SECONDS } from "./drainVerdict";
+import { Action, HOOK_WAIT_STATE, HookVictim, isMeantToRun, RETAINED_STATE, taskId } from "./model";
+import { describeError } from "./retry";
+import { RunContext } from "./run";
+import { pollDelayMs } from "./waits";
+
+/** Heartbeats per heartbeat timeout while an instance drains in the hook: one missed still leaves time. */
+const BEATS_PER_TIMEOUT = 3;
+
+
+interface Held {
+    victim: HookVictim;
+    /** When its drain began (epoch ms): its timeout counts from then. */
+    startedMs: number;
+    done: boolean;
+    /** Standalone tasks stopped at the drain timeout: the look waits until then for them to stop. */
+    stopDeadlineMs?: number;
+    lastDetail?: string;
+}
+
+/** The hook drains of one run, looked at from the start of the run to its end. */
+export interface HookWatch {
+    hook: string;
+    heartbeatMs: number;
+    nextBeatMs: number;
+    held: Held[];
+    /** The instance target groups the victims were taken out of. */
+    targetGroups: OwnedTargetGroup[];
+}
+
+/**
+ * Starts the drains of the plan's hook action: a heartbeat for each instance waiting in the hook, the
+ * drain mark and DRAINING on each one still ACTIVE, its targets deregistered, then a first look that
+ * lets go those already empty. Returns what the run keeps looking at (see {@link finishHookDrains}).
+ */
+export async function startHookDrains(run: RunContext, a: Extract<Action, { kind: "hook-drain" }>): Promise<HookWatch> {
+    const { cloud, deps, log } = run;
+    const now = deps.now();
+    const watch: HookWatch = { hook: a.hook, heartbeatMs: a.heartbeatSeconds * 1000 / BEATS_PER_TIMEOUT, nextBeatMs: now, held: [],
+        targetGroups: await ownedTargetGroups(cloud, run.settings.targetGroupArns, await cloud.describeGroup()) };
+    const arns = a.victims.flatMap((v) => v.containerInstanceArn === undefined ? [] : [v.containerInstanceArn]);
+    const containers = arns.length === 0 ? [] : await cloud.describeContainerInstances(arns);
+    const byArn = new Map(containers.map((c) => [c.arn, c]));
+    for (const victim of a.victims) {
+        const c = victim.containerInstanceArn === undefined ? undefined : byArn.get(victim.containerInstanceArn);
+        watch.held.push({ victim, startedMs: Math.min(now, c?.drainSince ?? victim.drainSince ?? now), done: false });
+        if (c !== undefined) run.report.tasksAtDrain[victim.instanceId] = c.runningTasks + c.pendingTasks;
+    }
+    await beat(run, watch);
+    const toDrain = containers.filter((c) => c.status === "ACTIVE" && watch.held.some((h) => !h.done && h.victim.containerInstanceArn === c.arn)).map((c) => c.arn);
+    if (toDrain.length > 0) {
+        await cloud.markDrain(toDrain, "hook", now);
+        await cloud.setContainerInstanceState(toDrain, "DRAINING");
+    }
+    const ids = watch.held.filter((h) => !h.done).map((h) => h.victim.instanceId);
+    if (ids.length > 0) log(`DRAINING ${ids.join(", ")} for the group's termination (hook ${a.hook})`);
+    for (const tg of ids.length === 0 ? [] : watch.targetGroups) {
+        await cloud.deregisterTargets(tg.arn, ids, tg.port);
+        log(`deregistering ${ids.join(", ")} from ${shortArn(tg.arn)}`);
+    }
+    await look(run, watch);
+    return watch;
+}
+
+/**
+ * Looks at the hook drains until every instance is let go (or kept), or the run's deadline: an
+ * instance still draining then stays in the hook, and the next run (or runner step) goes on with it.
+ */
+export async function finishHookDrains(run: RunContext, watch: HookWatch): Promise<void> {
+    for (let attempt = 0; watch.held.some((h) => !h.done); attempt++) {
+        if (run.deadlineLeft() <= 0) {
+            const left = watch.held.filter((h) => !h.done);
+            for (const h of left) run.report.instances[h.victim.instanceId] = "draining";
+            run.log(`${left.map((h) => h.victim.instanceId).join(", ")} still draining in hook ${watch.hook} at the ${run.settings.deadlineName ?? "run's deadline"}; `
+                + "the next run (or runner step) goes on with them");
+            return;
+        }
+        await run.deps.sleep(Math.min(run.deadlineLeft(), pollDelayMs(attempt, run.deps.random())));
+        await look(run, watch);
+    }
+}
+
+/** Records a heartbeat for every instance still draining in the hook, when one is due. */
+export async function beat(run: RunContext, watch: HookWatch): Promise<void> {
+    const now = run.deps.now();
+    if (now < watch.nextBeatMs) return;
+    watch.nextBeatMs = now + watch.heartbeatMs;
+    for (const h of watch.held.filter((x) => !x.done && !x.victim.retained)) {
+        try {
+            await run.cloud.recordHookHeartbeat(h.victim.instanceId, watch.hook);
+        } catch (error) {
+            if (!notWaiting(error)) throw error;
+            gone(run, h, `${h.victim.instanceId} no longer waits in hook ${watch.hook} (${error instanceof Error ? error.message : String(error)}): left to the group`);
+        }
+    }
+}
+
+/** One look at every instance still draining: gone, empty (let go), past the timeout, or still draining. */
+async function look(run: RunContext, watch: HookWatch): Promise<void> {
+    const { cloud } = run;
+    await beat(run, watch);
+    const pending = () => watch.held.filter((h) => !h.done);
+    if (pending().length === 0) return;
+    const states = new Map((await cloud.describeGroup()).instances.map((i) => [i.instanceId, i.asgState]));
+    for (const h of pending()) {
+        const state = states.get(h.victim.instanceId);
+        if (state !== HOOK_WAIT_STATE && state !== RETAINED_STATE) gone(run, h, `${h.victim.instanceId} left the hook (${state ?? "no longer in the group"})`);
+    }
+    const arns = pending().flatMap((h) => h.victim.containerInstanceArn === undefined ? [] : [h.victim.containerInstanceArn]);
+    const containers = new Map((arns.length === 0 ? [] : await cloud.describeContainerInstances(arns)).map((c) => [c.arn, c]));
+    const inTargets = new Map<string, string[]>();
+    for (const tg of pending().length === 0 ? [] : watch.targetGroups) {
+        const st = await cloud.targetStates(tg.arn, pending().map((h) => h.victim.instanceId), tg.port);
+        for (const [id, s] of Object.entries(st)) if (s !== undefined && s !== "unused") inTargets.set(id, [...(inTargets.get(id) ?? []), `${shortArn(tg.arn)} ${s}`]);
+    }
+    const quiet = pending().filter((h) => counted(containerOf(h, containers)) === 0 && (inTargets.get(h.victim.instanceId) ?? []).length === 0);
+    const asked = quiet.flatMap((h) => containerOf(h, containers) === undefined ? [] : [h.victim.containerInstanceArn!]);
+    const stopping = asked.length === 0 ? {} : await cloud.stoppingTasks(asked);
+    for (const h of pending()) {
+        const c = containerOf(h, containers);
+        const stillStopping = stopping[h.victim.containerInstanceArn ?? ""] ?? [];
+        if (quiet.includes(h) && stillStopping.length === 0) {
+            await letGo(run, watch, h, c);
+            continue;
+        }
+        const detail = `${h.victim.instanceId} (hook ${watch.hook}): ${counted(c)} task(s) counted${stillStopping.length > 0 ? `, ${stillStopping.length} stopping` : ""}`
+            + `${(inTargets.get(h.victim.instanceId) ?? []).length > 0 ? `, in ${inTargets.get(h.victim.instanceId)!.join(", ")}` : ""}`;
+        if (detail !== h.lastDetail) {
+            h.lastDetail = detail;
+            run.log(`waiting for ${detail}`);
+        }
+        // As for the scaler's own victims: targets get their deregistration delay, and tasks ECS is already
+        // stopping their deactivation and stop grace, past the drain timeout.
+        const clock = drainClock(h.startedMs, Math.max(0, ...watch.targetGroups.map((tg) => tg.deregistrationDelaySeconds)),
+            run.settings.policy.draining.timeoutSeconds);
+        const limitMs = counted(c) > 0 ? clock.timeoutMs : (inTargets.get(h.victim.instanceId) ?? []).length > 0 ? clock.targetTimeoutMs : clock.stoppingTimeoutMs;
+        if (run.deps.now() - h.startedMs >= limitMs) await onTimeout(run, watch, h, c);
+    }
+}
+
+function containerOf(h: Held, containers: Map<string, ClusterContainerInstance>): ClusterContainerInstance | undefined {
+    return h.victim.containerInstanceArn === undefined ? undefined : containers.get(h.victim.containerInstanceArn);
+}
+
+function counted(c: ClusterContainerInstance | undefined): number {
+    return c === undefined ? 0 : c.runningTasks + c.pendingTasks;
+}
+
+function gone(run: RunContext, h: Held, why: string): void {
+    h.done = true;
+    run.report.instances[h.victim.instanceId] = "gone";
+    run.log(why);
+}
+
+/** The instance is empty: CONTINUE (a retained one is terminated instead); a disconnected agent's container instance is deregistered. */
+async function letGo(run: RunContext, watch: HookWatch, h: Held, c: ClusterContainerInstance | undefined): Promise<void> {
+    const { cloud, deps, log } = run;
+    const id = h.victim.instanceId;
+    try {
+        if (h.victim.retained) await cloud.terminateInstance(id, false);
+        else await cloud.completeHookAction(id, watch.hook, "CONTINUE");
+    } catch (error) {
+        if (!notWaiting(error)) throw error;
+        gone(run, h, `${id} no longer waits in hook ${watch.hook} (${error instanceof Error ? error.message : String(error)}): left to the group`);
+        return;
+    }
+    if (c !== undefined && !c.agentConnected) {
+        try {
+            await cloud.deregisterContainerInstance(c.arn);
+        } catch (error) {
+            log(`${id}: could not deregister its container instance (agent disconnected): ${describeError(error)}`);
+        }
+    }
+    h.done = true;
+    run.report.instances[id] = "terminated";
+    run.report.drainSeconds[id] = Math.round((deps.now() - h.startedMs) / 1000);
+    log(h.victim.retained ? `terminated retained ${id}: drained` : `${id} drained: its termination goes on (hook ${watch.hook}, CONTINUE)`);
+}
+
+/**
+ * Past the drain timeout: standalone tasks are stopped under `draining.standaloneTasks: "stop"` (and
+ * given their stop grace); otherwise the hook's action is completed with ABANDON, naming every task
+ * left, and the group's instance lifecycle policy keeps the instance. A retained instance stays as it
+ * is, DRAINING, and the next run looks again.
+ */
+async function onTimeout(run: RunContext, watch: HookWatch, h: Held, c: ClusterContainerInstance | undefined): Promise<void> {
+    const { cloud, deps, log } = run;
+    const id = h.victim.instanceId;
+    const draining = run.settings.policy.draining;
+    if (h.stopDeadlineMs !== undefined && deps.now() < h.stopDeadlineMs) return;
+    const onIt = c === undefined ? [] : await cloud.listTasksOn(c.arn, true);
+    const left = onIt.filter(isMeantToRun);
+    const standalone = left.filter((t) => t.group.startsWith("family:") && !t.daemon);
+    if (draining.standaloneTasks === "stop" && h.stopDeadlineMs === undefined && standalone.length > 0 && standalone.length === left.filter((t) => !t.daemon).length) {
+        for (const t of standalone) {
+            await cloud.stopTask(t.arn, `spot-ecs: drain of ${id} for the group's termination timed out after ${draining.timeoutSeconds} s`);
+            run.report.tasksStopped.push(t.arn);
+            log(`stopped standalone task ${t.arn} (${t.group}) on ${id}: drain timeout, draining.standaloneTasks is "stop"`);
+        }
+        h.stopDeadlineMs = deps.now() + STOP_GRACE_SECONDS * 1000;
+        return;
+    }
+    const named = onIt.map((t) => `${t.group} (${taskId(t.arn)}, ${t.lastStatus})`).join(", ") || "no task it can name (its targets still draining)";
+    h.done = true;
+    if (h.victim.retained) {
+        run.report.instances[id] = "retained";
+        log(`retained ${id} still holds ${named} after ${draining.timeoutSeconds} s of drain: it stays DRAINING, and the next run looks again`);
+        return;
+    }
+    try {
+        await cloud.completeHookAction(id, watch.hook, "ABANDON");
+    } catch (error) {
+        if (!notWaiting(error)) throw error;
+        gone(run, h, `${id} no longer waits in hook ${watch.hook}: left to the group`);
+        return;
+    }
+    run.report.instances[id] = "abandoned";
+    log(`ABANDON for ${id}: its drain did not finish in draining.timeoutSeconds (${draining.timeoutSeconds} s), still holding ${named}; `
+        + "the group's instance lifecycle policy retains it (Terminating:Retained) and launches a replacement, and later runs drain it and terminate it once empty");
+}

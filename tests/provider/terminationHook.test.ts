@@ -1,0 +1,177 @@
+// The scaler's own termination lifecycle hook: every termination the group starts waits in it while
+// the scaler drains the instance; a hook no one answers ends in ABANDON and the group retains the
+// instance; a drain past its timeout is abandoned the same way and finished later. In the planner, and
+// on the simulated cluster set up as the component sets it up with the runner.
+import { strict as assert } from "node:assert";
+import { HOOK_WAIT_STATE, RETAINED_STATE, TERMINATION_HOOK_NAME } from "../../provider/model";
+import { plan } from "../../provider/planner";
+import { renderPlan } from "../../provider/render";
+import { healthReplacement, rebalanceRecommendation } from "../../provider/sim/groupEvents";
+import { completeAction, hookCapMs, recordHeartbeat } from "../../provider/sim/lifecycleHooks";
+import { buildCluster, ClusterSpec, simReconcile, simSettings } from "../../provider/sim/scenario";
+import { SimWorld } from "../../provider/sim/world";
+import { instance, observed, policy } from "../helpers/observed";
+
+const MINUTE = 60_000;
+const OWN = { name: TERMINATION_HOOK_NAME, defaultResult: "ABANDON" as const, heartbeatTimeoutSeconds: 300 };
+
+function world(spec: Partial<ClusterSpec> = {}): SimWorld {
+    const w = buildCluster({ instances: 4, maxSize: 8, managedDraining: false, terminationHook: true,
+        services: [{ name: "web", count: 8, cpu: 256, memory: 256, minHealthyPercent: 50, loadBalanced: true }], targetGroups: 1, ...spec });
+    w.clock.advance(6 * MINUTE);
+    return w;
+}
+
+/** Tasks killed by anyone but a Spot reclaim or an operator. */
+const lost = (w: SimWorld) => w.killedTasks().filter((t) => t.stoppedBy === "asg" || t.stoppedBy === "scaler").length;
+
+describe("plan: instances held in the scaler's termination hook", () => {
+    it("drains each instance waiting in the hook first in the plan, and says how it lets it go", () => {
+        const o = observed([instance(1), instance(2, { tasks: 3, asgState: HOOK_WAIT_STATE }), instance(3)]);
+        o.terminationHooks = [OWN];
+        const p = plan(o, policy());
+        assert.equal(p.terminationHook, TERMINATION_HOOK_NAME);
+        assert.deepEqual(renderPlan(p).slice(0, 2), [
+            `drain 1 instance the group is terminating, held in termination hook ${TERMINATION_HOOK_NAME}`,
+            "  drain i-0002 (3 tasks), then let its termination go on (CompleteLifecycleAction CONTINUE)",
+        ]);
+        assert.equal(p.actions[0].kind, "hook-drain");
+        assert.ok(p.actions[0].kind === "hook-drain" && p.actions[0].heartbeatSeconds === 300);
+    });
+
+    it("leaves an instance waiting in someone else's hook alone", () => {
+        const o = observed([instance(1), instance(2, { tasks: 3, asgState: HOOK_WAIT_STATE })]);
+        o.terminationHooks = [{ name: "ecs-managed-draining-termination-hook", defaultResult: "CONTINUE", heartbeatTimeoutSeconds: 3600 }];
+        const p = plan(o, policy());
+        assert.equal(p.terminationHook, undefined);
+        assert.ok(p.actions.every((a) => a.kind !== "hook-drain"), renderPlan(p).join("\n"));
+    });
+
+    it("drains a retained instance and terminates it without lowering desired capacity", () => {
+        const o = observed([instance(1), instance(2, { tasks: 2, asgState: RETAINED_STATE })]);
+        o.terminationHooks = [OWN];
+        assert.deepEqual(renderPlan(plan(o, policy())).slice(0, 2), [
+            `drain 1 instance the group retained after that hook ended in ABANDON`,
+            "  drain retained i-0002 (2 tasks), then terminate it (desired capacity unchanged)",
+        ]);
+    });
+});
+
+describe("the scaler's termination hook on the simulated cluster", () => {
+    it("holds a health replacement until the scaler has drained the instance, then lets it go: nothing lost", async () => {
+        const w = world();
+        const victim = w.liveInstances()[1];
+        healthReplacement(w, victim.id);
+        w.clock.advance(MINUTE);
+        assert.equal(victim.asgState, "Terminating", "the instance waits in the hook");
+        assert.equal(w.tasksOn(victim.id).length > 0, true, "its tasks still run: nothing drains it yet");
+        const r = await simReconcile(w, simSettings(w, { targetGroupArns: w.group.targetGroupArns }));
+        assert.equal(r.plan.actions[0].kind, "hook-drain");
+        assert.equal(victim.asgState, "Terminated");
+        assert.equal(r.report.instances[victim.id], "terminated");
+        assert.ok((r.cloud.requests.RecordLifecycleActionHeartbeat ?? 0) >= 1, "heartbeats while it drained");
+        assert.equal(r.cloud.requests.CompleteLifecycleAction, 1);
+        assert.equal(lost(w), 0);
+        assert.deepEqual(w.violations, []);
+    });
+
+    it("a rebalance recommendation's termination is drained the same way", async () => {
+        const w = world();
+        const old = w.liveInstances()[0];
+        rebalanceRecommendation(w, old.id);
+        w.clock.advance(5 * MINUTE);
+        assert.equal(old.asgState, "Terminating");
+        await simReconcile(w, simSettings(w, { targetGroupArns: w.group.targetGroupArns }));
+        assert.equal(old.asgState, "Terminated");
+        assert.equal(lost(w), 0);
+        assert.deepEqual(w.violations, []);
+    });
+
+    it("the scaler's own scale-in passes through the hook and is let go at once, not at the heartbeat timeout", async () => {
+        const w = world({ services: [{ name: "web", count: 2, cpu: 128, memory: 128, minHealthyPercent: 50 }], minSize: 1 });
+        w.clock.advance(10 * MINUTE);
+        const r = await simReconcile(w, simSettings(w));
+        const terminated = Object.entries(r.report.instances).filter(([, o]) => o === "terminated").map(([id]) => id);
+        assert.ok(terminated.length > 0, r.lines.join("\n"));
+        for (const id of terminated) assert.equal(w.instances.get(id)!.asgState, "Terminated", `${id} was let go`);
+        assert.equal(r.cloud.requests.CompleteLifecycleAction, terminated.length);
+        assert.deepEqual(w.hookTimeouts, []);
+        assert.equal(lost(w), 0);
+    });
+
+    it("with no runner answering, the hook times out into ABANDON and the group retains the instance: its tasks keep running", async () => {
+        const w = world();
+        const victim = w.liveInstances()[1];
+        const tasks = w.tasksOn(victim.id).length;
+        const desired = w.group.desired;
+        healthReplacement(w, victim.id);
+        w.clock.advance(301_000);
+        assert.equal(victim.asgState, "Retained");
+        assert.deepEqual(w.hookTimeouts.map((t) => [t.instanceId, t.result, t.tasks]), [[victim.id, "ABANDON", tasks]]);
+        assert.equal(w.tasksOn(victim.id).length, tasks, "nothing was killed");
+        assert.equal(w.group.desired, desired);
+        assert.equal(w.liveInstances().length, desired, "the group launched a replacement: a retained instance does not count");
+        // The runner is back: it drains the retained instance and terminates it.
+        const r = await simReconcile(w, simSettings(w, { targetGroupArns: w.group.targetGroupArns }));
+        assert.equal(victim.asgState, "Terminated", r.lines.join("\n"));
+        assert.equal(w.group.desired, desired, "desired capacity unchanged");
+        assert.equal(lost(w), 0);
+        assert.deepEqual(w.violations, []);
+    });
+
+    it("without an instance lifecycle policy that retains, the same timeout kills the tasks (what the component's policy prevents)", () => {
+        const w = world({ terminationHook: { retain: false } });
+        const victim = w.liveInstances()[1];
+        const tasks = w.tasksOn(victim.id).length;
+        healthReplacement(w, victim.id);
+        w.clock.advance(301_000);
+        assert.equal(victim.asgState, "Terminated");
+        assert.equal(w.killedTasks("asg").length, tasks);
+        assert.deepEqual(w.violations, [], "counted as the hook's default result, in hookTimeouts");
+        assert.equal(w.hookTimeouts.length, 1);
+    });
+
+    it("a drain past draining.timeoutSeconds completes with ABANDON, naming the task, and a later run finishes the retained instance", async () => {
+        const w = world();
+        const victim = w.liveInstances()[1];
+        const stuck = w.tasksOn(victim.id)[0];
+        stuck.neverStops = true;
+        healthReplacement(w, victim.id);
+        const r = await simReconcile(w, simSettings(w, { targetGroupArns: w.group.targetGroupArns, draining: { timeoutSeconds: 120 } }));
+        assert.equal(r.report.instances[victim.id], "abandoned", r.lines.join("\n"));
+        assert.ok(r.lines.some((l) => l.includes(`ABANDON for ${victim.id}`) && l.includes("service:web")), r.lines.join("\n"));
+        assert.equal(victim.asgState, "Retained");
+        stuck.neverStops = false;
+        w.clock.advance(MINUTE);
+        const again = await simReconcile(w, simSettings(w, { targetGroupArns: w.group.targetGroupArns }));
+        assert.equal(again.report.instances[victim.id], "terminated", again.lines.join("\n"));
+        assert.equal(victim.asgState, "Terminated");
+        assert.equal(lost(w), 0);
+        assert.deepEqual(w.violations, []);
+    });
+
+    it("a Spot reclaim does not wait in the hook", () => {
+        const w = world();
+        const victim = w.liveInstances().find((i) => i.lifecycle === "spot")!;
+        healthReplacement(w, victim.id);
+        w.interrupt(victim.id);
+        w.clock.advance(3 * MINUTE);
+        assert.equal(victim.asgState, "Terminated");
+        assert.equal(victim.terminatedBy, "spot");
+    });
+
+    it("heartbeats hold an instance at most 100 × the heartbeat timeout (under 48 hours), then the default result applies", () => {
+        const w = world({ terminationHook: { heartbeatTimeoutSeconds: 60 } });
+        const victim = w.liveInstances()[1];
+        healthReplacement(w, victim.id);
+        const started = w.now;
+        assert.equal(hookCapMs(w.ownHook!), 6000_000);
+        while (victim.asgState === "Terminating") {
+            recordHeartbeat(w, victim.id, TERMINATION_HOOK_NAME);
+            w.clock.advance(30_000);
+        }
+        assert.equal(victim.asgState, "Retained");
+        assert.ok(w.now - started >= 6000_000 && w.now - started < 6000_000 + 60_000, `${(w.now - started) / 1000} s`);
+        assert.throws(() => completeAction(w, victim.id, TERMINATION_HOOK_NAME, "CONTINUE", "scaler"), /No active Lifecycle Action found/);
+    });
+});
