@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_DRAINING, DEFAULT_SCALING, DrainingPolicy, RUNNER_ACTIONS, RunnerAction, ScalingPolicy, STANDALONE_TASK_POLICIES, StandaloneTaskPolicy } from "../provider/settings";
+import { DEFAULT_DRAINING, DEFAULT_HOOK_HEARTBEAT_SECONDS, DEFAULT_SCALING, DrainingPolicy, HOOK_HEARTBEAT_RANGE, RUNNER_ACTIONS, RunnerAction, ScalingPolicy,
+    scheduleMinutes, STANDALONE_TASK_POLICIES, StandaloneTaskPolicy } from "../provider/settings";
 
 /** ECS-optimized AMI families the component can resolve from AWS's public SSM parameters. */
 export const AMI_FAMILIES = ["al2023", "al2023-arm64", "al2023-gpu", "al2", "al2-arm64"] as const;
@@ -43,6 +44,10 @@ export interface RunnerArgs {
     logRetentionDays?: number;
     /** Memory (MiB) of its function. Range 256-10240. @default 512 */
     memoryMiB?: number;
+    /** Puts the scaler's own termination lifecycle hook on the group, so that every termination the group starts on its own waits until the runner has drained the instance (an instance lifecycle policy retains one whose drain does not finish). @default true */
+    terminationHook?: boolean;
+    /** Seconds an instance waits in that hook after the runner's last heartbeat before it is retained. Range 30-7200. @default 300, or three runner periods when longer */
+    hookHeartbeatSeconds?: number;
 }
 
 /** Arguments of a {@link SpotEcsCluster}. */
@@ -78,7 +83,7 @@ export interface SpotEcsClusterArgs {
     spotAllocationStrategy?: SpotAllocationStrategy;
     /** Lets the Auto Scaling group replace Spot instances at elevated risk of interruption. @default true */
     capacityRebalance?: boolean;
-    /** Creates an ECS capacity provider with managed instance draining for the group, so terminations the group starts on its own are drained (associated with a created cluster only). @default true */
+    /** Creates an ECS capacity provider with managed instance draining for the group, so terminations the group starts on its own are drained (associated with a created cluster only). @default false when the runner puts its termination hook on the group, true otherwise */
     managedDraining?: boolean;
 
     /** AMI to pin; when omitted the latest ECS-optimized AMI of `amiFamily` is used. @default none */
@@ -125,7 +130,7 @@ export interface SpotEcsClusterArgs {
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 /** Inclusive integer ranges of the runner's numeric arguments. */
-export const RUNNER_RANGES = { timeoutSeconds: [60, 900], memoryMiB: [256, 10240] } as const;
+export const RUNNER_RANGES = { timeoutSeconds: [60, 900], memoryMiB: [256, 10240], hookHeartbeatSeconds: HOOK_HEARTBEAT_RANGE } as const;
 
 /** Inclusive integer ranges of the component's own numeric arguments (the group's sizes are the scaler's `SIZE_RANGES`). */
 export const ARGUMENT_RANGES = {
@@ -142,7 +147,6 @@ export const DEFAULTS = {
     onDemandPercentageAboveBaseCapacity: 0,
     spotAllocationStrategy: "price-capacity-optimized",
     capacityRebalance: true,
-    managedDraining: true,
     amiFamily: "al2023",
     rootVolumeSizeGiB: 30,
     containerStopTimeoutSeconds: 30,
@@ -152,7 +156,9 @@ export const DEFAULTS = {
     dashboard: true,
     scaling: DEFAULT_SCALING,
     draining: DEFAULT_DRAINING,
-    runner: { schedule: "rate(1 minute)", actions: [...RUNNER_ACTIONS], timeoutSeconds: 300, logRetentionDays: 30, memoryMiB: 512 },
+    runner: { schedule: "rate(1 minute)", actions: [...RUNNER_ACTIONS], timeoutSeconds: 300, logRetentionDays: 30, memoryMiB: 512, terminationHook: true,
+        // Worked out from the schedule (hookHeartbeatFor).
+        hookHeartbeatSeconds: undefined },
 } as const;
 
 /** `defaults` with every setting of `given` that is not undefined laid over it. */
@@ -170,8 +176,14 @@ type Defaulted = Exclude<keyof typeof DEFAULTS, "scaling" | "draining" | "runner
 /** The runner's arguments with their defaults. */
 export type ResolvedRunner = Required<RunnerArgs>;
 
+/** The hook's heartbeat timeout when none is given: the default, or three runner periods when longer (at most Auto Scaling's 7200 s). */
+export function hookHeartbeatFor(schedule: string): number {
+    return Math.min(HOOK_HEARTBEAT_RANGE[1], Math.max(DEFAULT_HOOK_HEARTBEAT_SECONDS, 3 * 60 * scheduleMinutes(schedule)));
+}
+
 /** The arguments with {@link DEFAULTS} applied once, for the component's parts to read. */
-export type ResolvedArgs = Omit<SpotEcsClusterArgs, Defaulted | "scaling" | "draining" | "runner" | "desiredCapacity" | "instanceAttributes" | "ecsConfig" | "tags">
+export type ResolvedArgs = Omit<SpotEcsClusterArgs, Defaulted | "scaling" | "draining" | "runner" | "desiredCapacity" | "instanceAttributes" | "ecsConfig" | "tags"
+    | "managedDraining">
     & { [K in Defaulted]-?: NonNullable<SpotEcsClusterArgs[K]> }
     & {
         desiredCapacity: number;
@@ -182,12 +194,14 @@ export type ResolvedArgs = Omit<SpotEcsClusterArgs, Defaulted | "scaling" | "dra
         draining: DrainingPolicy;
         /** The runner, or undefined for none (`runner: false`, or no scaler). */
         runner: ResolvedRunner | undefined;
+        managedDraining: boolean;
     };
 
 /** Applies {@link DEFAULTS} to every argument that has one. */
 export function resolveArgs(args: SpotEcsClusterArgs): ResolvedArgs {
     const given = args as unknown as Record<string, unknown>;
     const defaulted = Object.fromEntries(Object.entries(DEFAULTS).map(([key, value]) => [key, given[key] ?? value]));
+    const runner = resolveRunner(args);
     return {
         ...args,
         ...defaulted,
@@ -197,7 +211,14 @@ export function resolveArgs(args: SpotEcsClusterArgs): ResolvedArgs {
         tags: { ...(args.tags ?? {}) },
         scaling: withDefaults<ScalingPolicy>(DEFAULTS.scaling, args.scaling),
         draining: withDefaults<DrainingPolicy>(DEFAULTS.draining, args.draining),
-        runner: args.runner === false || args.enableScaler === false ? undefined
-            : withDefaults<ResolvedRunner>({ ...DEFAULTS.runner, actions: [...DEFAULTS.runner.actions] }, args.runner),
+        runner,
+        managedDraining: args.managedDraining ?? !(runner?.terminationHook ?? false),
     } as ResolvedArgs;
+}
+
+/** The runner's arguments with their defaults, or undefined for none. */
+function resolveRunner(args: SpotEcsClusterArgs): ResolvedRunner | undefined {
+    if (args.runner === false || args.enableScaler === false) return undefined;
+    const r = withDefaults<RunnerArgs>({ ...DEFAULTS.runner, actions: [...DEFAULTS.runner.actions] }, args.runner);
+    return { ...r, hookHeartbeatSeconds: r.hookHeartbeatSeconds ?? hookHeartbeatFor(r.schedule!) } as ResolvedRunner;
 }

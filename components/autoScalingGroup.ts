@@ -20,6 +20,11 @@ export interface AutoScalingGroupSettings {
      * the declared value itself), so Pulumi ignores the group's value instead of reverting it.
      */
     scalerOwnsOnDemandBase: boolean;
+    /**
+     * The scaler's termination hook goes on the group: an instance whose hook ends in ABANDON (its drain
+     * did not finish, or no runner answered) is retained (Terminating:Retained) rather than terminated.
+     */
+    retainOnAbandon: boolean;
     tags: Record<string, string>;
 }
 
@@ -42,6 +47,7 @@ export function createAutoScalingGroup(name: string, s: AutoScalingGroupSettings
         healthCheckType: "EC2",
         suspendedProcesses: SUSPENDED_PROCESSES,
         targetGroupArns: s.targetGroupArns,
+        ...(s.retainOnAbandon ? { instanceLifecyclePolicy: { retentionTriggers: { terminateHookAbandon: "retain" } } } : {}),
         metricsGranularity: "1Minute",
         enabledMetrics: ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances",
             "GroupTerminatingInstances", "GroupTotalInstances"],

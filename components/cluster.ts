@@ -197,6 +197,7 @@ function buildCluster(name: string, a: ResolvedArgs, known: KnownLater, parent: 
         launchTemplateVersion,
         targetGroupArns,
         scalerOwnsOnDemandBase: a.enableScaler,
+        retainOnAbandon: a.runner?.terminationHook === true,
     }, parent);
     const capacity = managedDrainingFor(name, a, clusterName, group, parent);
     const alarms = createAlarms(name, { clusterName, autoScalingGroupName: group.name, ...a.scaling, tags: a.tags }, parent);
@@ -216,7 +217,7 @@ function buildCluster(name: string, a: ResolvedArgs, known: KnownLater, parent: 
         draining: a.draining,
     };
     const runner = a.runner === undefined ? undefined : createRunner(name, a.runner, {
-        clusterName, clusterArn, groupArn: group.arn, settings: pulumi.output(settings), tags: a.tags,
+        clusterName, clusterArn, groupArn: group.arn, groupName: group.name, settings: pulumi.output(settings), tags: a.tags,
     }, a.draining.standaloneTasks === "stop", parent);
     const scaler = !a.enableScaler ? undefined : new Scaler(`${name}-scaler`, {
         ...settings,
@@ -228,7 +229,8 @@ function buildCluster(name: string, a: ResolvedArgs, known: KnownLater, parent: 
         clusterName,
         autoScalingGroupName: group.name,
         alarmArns: [alarms.cpuHigh.arn, alarms.cpuLow.arn, alarms.memoryHigh.arn, alarms.memoryLow.arn,
-            ...(runner === undefined ? [] : [runner.errorsAlarm.arn, runner.stoppedAlarm.arn])],
+            ...(runner === undefined ? [] : [runner.errorsAlarm.arn, runner.stoppedAlarm.arn]),
+            ...(runner?.hook === undefined ? [] : [runner.hook.retainedAlarm.arn])],
         scaling: a.scaling,
         ...(runner === undefined ? {} : { runnerFunctionName: runner.fn.name }),
     }, parent);
@@ -288,10 +290,10 @@ function instanceSecurityGroups(name: string, a: ResolvedArgs, known: KnownLater
  */
 function managedDrainingFor(name: string, a: ResolvedArgs, clusterName: pulumi.Output<string>, group: aws.autoscaling.Group,
     parent: pulumi.Resource) {
-    if (!a.managedDraining && a.capacityRebalance) {
+    if (!a.managedDraining && a.runner?.terminationHook !== true && a.capacityRebalance) {
         pulumi.log.warn(`SpotEcsCluster "${name}": capacityRebalance is on and managedDraining is off, so instances the group `
             + "replaces on a rebalance recommendation are terminated without a drain and their tasks are killed; "
-            + "turn managedDraining on (the default) or capacityRebalance off", parent);
+            + "turn managedDraining on (the default without the runner), use the runner's termination hook, or turn capacityRebalance off", parent);
     }
     if (!a.managedDraining) return undefined;
     return createCapacityProvider(name, {

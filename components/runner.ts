@@ -5,6 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { scalerPolicy } from "../provider/permissions";
+import { SCALER_NAMESPACE } from "../provider/scalerMetrics";
+import { TERMINATION_HOOK_NAME } from "../provider/model";
 import { RunnerSettings, ScalerSettings, scheduleMinutes } from "../provider/settings";
 import { ResolvedRunner } from "./args";
 
@@ -49,6 +51,7 @@ export interface RunnerInputs {
     clusterName: pulumi.Output<string>;
     clusterArn: pulumi.Output<string>;
     groupArn: pulumi.Output<string>;
+    groupName: pulumi.Output<string>;
     /** The scaler's settings as the runner runs them (everything but the lease table and the runner, added here). */
     settings: pulumi.Output<Omit<ScalerSettings, "leaseTable" | "runner">>;
     tags: Record<string, string>;
@@ -62,6 +65,8 @@ export interface RunnerResources {
     rule: aws.cloudwatch.EventRule;
     errorsAlarm: aws.cloudwatch.MetricAlarm;
     stoppedAlarm: aws.cloudwatch.MetricAlarm;
+    /** The scaler's termination hook on the group, and the rule that invokes the runner on each of its lifecycle actions. */
+    hook?: { hook: aws.autoscaling.LifecycleHook; rule: aws.cloudwatch.EventRule; retainedAlarm: aws.cloudwatch.MetricAlarm };
     /** What the scaler is told of the runner, for its preview. */
     settings: pulumi.Output<RunnerSettings>;
 }
@@ -130,7 +135,43 @@ export function createRunner(name: string, r: ResolvedRunner, inputs: RunnerInpu
     }, { parent });
     new aws.cloudwatch.EventTarget(`${name}-runner-target`, { rule: rule.name, arn: fn.arn }, { parent, dependsOn: [permission] });
     const alarms = runnerAlarms(name, fn.name, r, tags, parent);
-    return { table, fn, role, logGroup, rule, ...alarms, settings: runner };
+    const hook = r.terminationHook ? { ...terminationHook(name, r, inputs.groupName, fn, tags, parent),
+        retainedAlarm: retainedAlarm(name, inputs.clusterName, tags, parent) } : undefined;
+    return { table, fn, role, logGroup, rule, ...alarms, settings: runner, ...(hook === undefined ? {} : { hook }) };
+}
+
+/** The EventBridge event Auto Scaling sends when an instance enters a termination lifecycle hook. */
+export const TERMINATE_ACTION_DETAIL_TYPE = "EC2 Instance-terminate Lifecycle Action";
+
+/**
+ * The scaler's own termination lifecycle hook on the group (default result ABANDON, which the group's
+ * instance lifecycle policy turns into a retained instance), and an EventBridge rule that invokes the
+ * runner as soon as an instance enters it; each scheduled step also finds the instances waiting there,
+ * so a missed event costs at most one period.
+ */
+function terminationHook(name: string, r: ResolvedRunner, groupName: pulumi.Output<string>, fn: aws.lambda.Function, tags: Record<string, string>,
+    parent: pulumi.Resource) {
+    const hook = new aws.autoscaling.LifecycleHook(`${name}-termination-hook`, {
+        name: TERMINATION_HOOK_NAME,
+        autoscalingGroupName: groupName,
+        lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
+        defaultResult: "ABANDON",
+        heartbeatTimeout: r.hookHeartbeatSeconds,
+    }, { parent });
+    const rule = new aws.cloudwatch.EventRule(`${name}-runner-terminations`, {
+        description: pulumi.interpolate`Runs the pulumi-spot-ecs runner when ${groupName} terminates an instance`,
+        eventPattern: groupName.apply((g) => JSON.stringify({
+            "source": ["aws.autoscaling"],
+            "detail-type": [TERMINATE_ACTION_DETAIL_TYPE],
+            "detail": { AutoScalingGroupName: [g], LifecycleHookName: [TERMINATION_HOOK_NAME] },
+        })),
+        tags,
+    }, { parent });
+    const permission = new aws.lambda.Permission(`${name}-runner-terminations-permission`, {
+        action: "lambda:InvokeFunction", function: fn.name, principal: "events.amazonaws.com", sourceArn: rule.arn,
+    }, { parent });
+    new aws.cloudwatch.EventTarget(`${name}-runner-terminations-target`, { rule: rule.name, arn: fn.arn }, { parent, dependsOn: [permission] });
+    return { hook, rule };
 }
 
 /** The runner's policy: the scaler's, scoped as for a deployer's `pulumi up`, with the lease table and its own log group. */
@@ -164,4 +205,19 @@ function runnerAlarms(name: string, functionName: pulumi.Output<string>, r: Reso
         tags,
     }, { parent });
     return { errorsAlarm, stoppedAlarm };
+}
+
+/**
+ * An alarm on instances the group retained after the scaler's hook ended in ABANDON (a drain that did not
+ * finish in `draining.timeoutSeconds`, or no runner answering): each runs outside desired capacity until
+ * a later run drains and terminates it, and its log names the tasks that held it.
+ */
+function retainedAlarm(name: string, clusterName: pulumi.Output<string>, tags: Record<string, string>, parent: pulumi.Resource) {
+    return new aws.cloudwatch.MetricAlarm(`${name}-retained`, {
+        alarmDescription: pulumi.interpolate`Instances of ${clusterName} retained after a drain in the termination hook did not finish: see the runner's log`,
+        namespace: SCALER_NAMESPACE, metricName: "RetainedInstances", dimensions: { ClusterName: clusterName },
+        statistic: "Maximum", period: 300, evaluationPeriods: 1, threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold", treatMissingData: "notBreaching",
+        tags,
+    }, { parent });
 }

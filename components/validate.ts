@@ -74,6 +74,10 @@ function checkRunnerArgs(p: Problems, a: Record<string, unknown>): void {
     if (r.schedule !== undefined) p.format("runner.schedule", r.schedule, FORMATS.rateSchedule);
     if (r.actions !== undefined) checkRunnerActions(p, "runner.actions", r.actions);
     for (const [key, [min, max]] of Object.entries(RUNNER_RANGES)) p.integer(`runner.${key}`, r[key], min, max, true);
+    p.boolean("runner.terminationHook", r.terminationHook, true);
+    if (r.terminationHook === false && r.hookHeartbeatSeconds !== undefined) {
+        p.add("runner.hookHeartbeatSeconds", "`runner.hookHeartbeatSeconds` sets the termination hook's heartbeat, but `runner.terminationHook` is false");
+    }
     if (r.logRetentionDays !== undefined && !(LOG_RETENTION_DAYS as readonly unknown[]).includes(r.logRetentionDays)) {
         p.add("runner.logRetentionDays", `\`runner.logRetentionDays\` must be one of ${LOG_RETENTION_DAYS.join(", ")}, got ${describeValue(r.logRetentionDays)}`);
     }

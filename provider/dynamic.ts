@@ -11,6 +11,7 @@ import { checkScalerInputs, plannableInputs, ScalerInputs } from "./inputs";
 import { RunReport } from "./model";
 import { previewPlan, reconcile } from "./reconcile";
 import { isNoteLine, NOTE_PREFIX, PLAN_PENDING, planHasActions, planPendingBecause } from "./render";
+import { ownHook } from "./planner/hooks";
 import { runnerNotes } from "./runner";
 import { describeError } from "./retry";
 import { ScalerSettings, SETTING_KEYS } from "./settings";
@@ -103,7 +104,7 @@ export const scalerProvider = {
             const preview = await previewPlan(cloud, realDeps(() => undefined), settingsOf(inputs));
             // What the runner does between deploys, and whether it (or anyone) holds the lease: read, never taken, in a preview.
             const lease = leaseOf(inputs);
-            const runner = lease === undefined ? [] : await runnerNotes(inputs, lease, Date.now());
+            const runner = lease === undefined ? [] : await runnerNotes(inputs, lease, Date.now(), ownHook(preview.observed));
             return { inputs: { ...news, plan: [...preview.lines, ...runner.map((n) => `${NOTE_PREFIX}${n}`)] } };
         } catch (error) {
             const missing = missingResource(error, inputs);

@@ -5,7 +5,7 @@
 import { Cloud, Deps } from "./cloud";
 import { checkScalerInputs } from "./inputs";
 import { Lease, LEASE_MARGIN_MS, RunnerOutcome, RunnerRecord } from "./lease";
-import { Action, Plan, RunReport } from "./model";
+import { Action, Plan, RunReport, TerminationHook } from "./model";
 import { reconcile } from "./reconcile";
 import { plural, renderAction } from "./render";
 import { describeError } from "./retry";
@@ -132,9 +132,10 @@ export function runnerProblems(settings: unknown): Problem[] {
 
 /**
  * What the preview says of the runner: that it is on, its schedule and what it may do; when it last
- * ran and how that went; whether it has stopped running; who holds the lease now.
+ * ran and how that went; whether it has stopped running, and then what the scaler's termination hook
+ * (`hook`, when on the group) does with the instances the group terminates; who holds the lease now.
  */
-export async function runnerNotes(s: ScalerSettings, lease: Lease, nowMs: number): Promise<string[]> {
+export async function runnerNotes(s: ScalerSettings, lease: Lease, nowMs: number, hook?: TerminationHook): Promise<string[]> {
     const notes: string[] = [];
     let last: RunnerRecord | undefined;
     let holder;
@@ -153,7 +154,9 @@ export async function runnerNotes(s: ScalerSettings, lease: Lease, nowMs: number
             : `it last ran ${new Date(last.at).toISOString()} (${ago(nowMs - last.at)}): ${last.outcome}: ${last.summary.split("\n")[0]}`;
         notes.push(`runner ${s.runner.functionName} on, ${s.runner.schedule}, may ${s.runner.actions.join(", ")}; ${ran}`);
         if (last !== undefined && nowMs - last.at > 3 * every * 60_000 + 5 * 60_000) {
-            notes.push(`the runner has not run for ${minutes(nowMs - last.at)} though its schedule is ${s.runner.schedule}: check its function and its alarms`);
+            notes.push(`the runner has not run for ${minutes(nowMs - last.at)} though its schedule is ${s.runner.schedule}: check its function and its alarms`
+                + (hook === undefined ? "" : `; meanwhile an instance the group terminates waits in termination hook ${hook.name} `
+                    + `${hook.heartbeatTimeoutSeconds} s, then is retained undrained (default result ${hook.defaultResult}), tasks running, until a run drains it`));
         }
     }
     if (holder !== undefined) notes.push(`${holder.holder} holds the cluster's lease until ${new Date(holder.expiresAt).toISOString()}; an up waits for it`);

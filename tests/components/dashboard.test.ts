@@ -59,7 +59,7 @@ describe("SpotEcsCluster dashboard", () => {
     it("charts the scaler's own metrics and the Spot/On-Demand split in its namespace", () => {
         const scalerMetrics = widgets.flatMap((w) => w.type === "metric" ? w.properties.metrics : []).filter((m) => m[0] === "SpotEcs/Scaler");
         assert.deepEqual(scalerMetrics.map((m) => m[1]).sort(), ["DrainSecondsMax", "DrainsTimedOut", "InstancesDrained",
-            "OnDemandInstances", "PlannedDesiredCapacity", "SpotInstances", "TasksMoved"]);
+            "OnDemandInstances", "PlannedDesiredCapacity", "RetainedInstances", "SpotInstances", "TasksMoved"]);
         assert.ok(scalerMetrics.every((m) => m[2] === "ClusterName" && m[3] === "dash"));
     });
 

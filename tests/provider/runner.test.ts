@@ -198,6 +198,11 @@ describe("runner step on the simulated cluster", () => {
         ]);
         const later = now + 30 * MINUTE;
         assert.equal((await runnerNotes(s, lease, later))[1], "the runner has not run for 32 min though its schedule is rate(1 minute): check its function and its alarms");
+        // With the scaler's termination hook on the group, what a stopped runner means for the group's terminations.
+        assert.equal((await runnerNotes(s, lease, later, { name: "spot-ecs-drain", defaultResult: "ABANDON", heartbeatTimeoutSeconds: 300 }))[1],
+            "the runner has not run for 32 min though its schedule is rate(1 minute): check its function and its alarms; meanwhile an instance "
+            + "the group terminates waits in termination hook spot-ecs-drain 300 s, then is retained undrained (default result ABANDON), "
+            + "tasks running, until a run drains it");
     });
 });
 
