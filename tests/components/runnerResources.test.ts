@@ -146,15 +146,19 @@ describe("SpotEcsCluster's runner", () => {
 
     it("refuses bad runner arguments before creating anything, naming each", () => {
         assert.deepEqual(listProblems({ ...base, runner: { schedule: "cron(0 * * * ? *)", actions: ["scale-out", "scale-out", "drain"], timeoutSeconds: 901,
-            logRetentionDays: 31, memoryMiB: 128, every: 1 } }).map((p) => p.reason), [
-            "`runner.every` is not a setting; known settings are schedule, actions, timeoutSeconds, logRetentionDays, memoryMiB",
+            logRetentionDays: 31, memoryMiB: 128, every: 1, hookHeartbeatSeconds: 20, terminationHook: "yes" } }).map((p) => p.reason), [
+            "`runner.every` is not a setting; known settings are schedule, actions, timeoutSeconds, logRetentionDays, memoryMiB, terminationHook, hookHeartbeatSeconds",
             "`runner.schedule` must be an EventBridge rate expression such as \"rate(1 minute)\" or \"rate(5 minutes)\" (singular for 1), got \"cron(0 * * * ? *)\"",
             "`runner.actions[2]` must be one of \"scale-out\", \"scale-in\", \"spot\", \"replace\", got \"drain\"",
             "`runner.actions` names \"scale-out\" twice; name each action once",
             "`runner.timeoutSeconds` must be an integer between 60 and 900, got 901",
             "`runner.memoryMiB` must be an integer between 256 and 10240, got 128",
+            "`runner.hookHeartbeatSeconds` must be an integer between 30 and 7200, got 20",
+            "`runner.terminationHook` must be true or false, got \"yes\"",
             "`runner.logRetentionDays` must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, got 31",
         ]);
+        assert.deepEqual(listProblems({ ...base, runner: { terminationHook: false, hookHeartbeatSeconds: 600 } }).map((p) => p.reason),
+            ["`runner.hookHeartbeatSeconds` sets the termination hook's heartbeat, but `runner.terminationHook` is false"]);
         assert.deepEqual(listProblems({ ...base, enableScaler: false, runner: {} }).map((p) => p.reason),
             ["`runner` needs the scaler: with `enableScaler: false`, set `runner: false` too"]);
         assert.deepEqual(listProblems({ ...base, runner: "on" }).map((p) => p.reason), ["`runner` must be an object, got \"on\""]);

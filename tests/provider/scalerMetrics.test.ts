@@ -46,7 +46,7 @@ describe("scaler metrics", () => {
             [4, 4, 8, 0, 4, 0]);
         assert.ok(v.DrainSecondsMax > 0);
         assert.equal(v.TasksMoved, [...world.tasks.values()].filter((t) => t.stopCause === "drain").length, "the tasks ECS moved off drained instances");
-        assert.deepEqual(world.published[0].metrics.map((m) => m.unit), ["Count", "Count", "Count", "Seconds", "Count", "Count", "Count"]);
+        assert.deepEqual(world.published[0].metrics.map((m) => m.unit), ["Count", "Count", "Count", "Seconds", "Count", "Count", "Count", "Count"]);
         assert.ok(r.lines.some((l) => l.startsWith("[sim] published PlannedDesiredCapacity=4 InstancesDrained=4 TasksMoved=8 ")));
         assert.deepEqual(r.report.metrics, world.published[0].metrics);
     });

@@ -141,10 +141,13 @@ describe("the scaler's termination hook on the simulated cluster", () => {
         assert.equal(r.report.instances[victim.id], "abandoned", r.lines.join("\n"));
         assert.ok(r.lines.some((l) => l.includes(`ABANDON for ${victim.id}`) && l.includes("service:web")), r.lines.join("\n"));
         assert.equal(victim.asgState, "Retained");
+        const metric = (run: { report: { metrics?: { name: string; value: number }[] } }, name: string) => run.report.metrics?.find((m) => m.name === name)?.value;
+        assert.deepEqual([metric(r, "RetainedInstances"), metric(r, "DrainsTimedOut")], [1, 1], "published for the -retained alarm");
         stuck.neverStops = false;
         w.clock.advance(MINUTE);
         const again = await simReconcile(w, simSettings(w, { targetGroupArns: w.group.targetGroupArns }));
         assert.equal(again.report.instances[victim.id], "terminated", again.lines.join("\n"));
+        assert.equal(metric(again, "RetainedInstances"), 0);
         assert.equal(victim.asgState, "Terminated");
         assert.equal(lost(w), 0);
         assert.deepEqual(w.violations, []);
