@@ -7,7 +7,13 @@
 // the launch template version and instance type the group launched it with (`launchAs`), where moto
 // reports the template's default version and the template's type for every instance. moto keeps no
 // placement constraints on a service; DescribeServices reports those the test gives
-// (`servicePlacement`), as ECS does. Everything else passes through unchanged.
+// (`servicePlacement`), as ECS does. moto implements neither CompleteLifecycleAction nor
+// RecordLifecycleActionHeartbeat and terminates at once: with `playHook` the proxy plays a termination
+// lifecycle hook, as Auto Scaling documents it. A termination (the scaler's, or one the test starts as
+// the group's own with `groupTerminates`) waits in Terminating:Wait; a heartbeat or a completion for an
+// instance not waiting is refused with Auto Scaling's ValidationError; CONTINUE forwards the
+// termination to moto; ABANDON retains the instance (Terminating:Retained), and a later termination
+// of it goes through at once. Everything else passes through unchanged.
 import * as http from "node:http";
 import { SCALER_USER_AGENT } from "../../provider/aws/clients";
 import { AddressInfo } from "node:net";
@@ -47,6 +53,12 @@ export interface LimitsProxy {
     servicePlacement(serviceName: string, constraints: { type: string; expression?: string }[]): void;
     /** From now on, instances the group launches are reported at this version and type (as AWS would). */
     launchAs(launch: { version?: string; instanceType?: string }): void;
+    /** From now on, terminations wait in a termination lifecycle hook of this name (see the file's head); undefined stops playing it. */
+    playHook(hookName: string | undefined): void;
+    /** The group starts terminating `instanceId` on its own (a health check, a rebalance): it waits in the hook. */
+    groupTerminates(instanceId: string): void;
+    /** The hook's heartbeats and completions as received: instance, hook, and the result for a completion. */
+    lifecycleActions: { action: "RecordLifecycleActionHeartbeat" | "CompleteLifecycleAction"; instanceId: string; hook: string; result?: string }[];
     close(): Promise<void>;
 }
 
@@ -103,6 +115,71 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
             const l = launched.get(id)!;
             return `<InstanceId>${id}</InstanceId><InstanceType>${l.instanceType}</InstanceType>${middle}<Version>${l.version}</Version>`;
         });
+    // The lifecycle hook the proxy plays: instances waiting in it (with the decrement their termination asked for) and those retained.
+    let hookName: string | undefined;
+    const waiting = new Map<string, boolean>();
+    const retained = new Set<string>();
+    const lifecycleActions: LimitsProxy["lifecycleActions"] = [];
+    const withHookStates = (xml: string): string => {
+        let out = xml;
+        for (const [id, state] of [...[...waiting.keys()].map((i) => [i, "Terminating:Wait"]), ...[...retained].map((i) => [i, "Terminating:Retained"])]) {
+            out = out.replace(new RegExp(`(<InstanceId>${id}</InstanceId>(?:(?!</member>)[\\s\\S])*?<LifecycleState>)[^<]*(</LifecycleState>)`), `$1${state}$2`)
+                .replace(new RegExp(`(<LifecycleState>)[^<]*(</LifecycleState>(?:(?!<member>)[\\s\\S])*?<InstanceId>${id}</InstanceId>)`), `$1${state}$2`);
+        }
+        return out;
+    };
+    const asgReply = (res: http.ServerResponse, action: string): void => {
+        const body = Buffer.from(`<${action}Response xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><${action}Result/>`
+            + `<ResponseMetadata><RequestId>spot-ecs-test</RequestId></ResponseMetadata></${action}Response>`);
+        res.writeHead(200, { "content-type": "text/xml", "content-length": body.length });
+        res.end(body);
+    };
+    const asgError = (res: http.ServerResponse, message: string): void => {
+        const body = Buffer.from(`<ErrorResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><Error><Type>Sender</Type>`
+            + `<Code>ValidationError</Code><Message>${escape(message)}</Message></Error><RequestId>spot-ecs-test</RequestId></ErrorResponse>`);
+        res.writeHead(400, { "content-type": "text/xml", "content-length": body.length });
+        res.end(body);
+    };
+    /** Sends moto the termination the hook let go. */
+    const terminateInMoto = (instanceId: string, decrement: boolean) => forward(target,
+        // moto tells the service from the credential scope of the (unchecked) signature.
+        { url: "/", method: "POST", headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8",
+            "authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/autoscaling/aws4_request, SignedHeaders=host, Signature=0" } } as http.IncomingMessage,
+        Buffer.from(new URLSearchParams({ Action: "TerminateInstanceInAutoScalingGroup", Version: "2011-01-01", InstanceId: instanceId,
+            ShouldDecrementDesiredCapacity: String(decrement) }).toString()));
+    const terminated = async (r: { status: number; body: Buffer }) => {
+        if (r.status !== 200) throw new Error(`moto refused the termination the hook let go: ${r.status} ${r.body.toString("utf8").slice(0, 300)}`);
+    };
+    /** Plays the hook's part of an Auto Scaling request; true when it answered. */
+    const playedHook = async (form: URLSearchParams, res: http.ServerResponse): Promise<boolean> => {
+        const action = form.get("Action") ?? "";
+        const id = form.get("InstanceId") ?? "";
+        if (hookName === undefined) return false;
+        if (action === "TerminateInstanceInAutoScalingGroup") {
+            if (retained.delete(id)) {
+                await terminated(await terminateInMoto(id, false));
+            } else {
+                waiting.set(id, form.get("ShouldDecrementDesiredCapacity") === "true");
+            }
+            asgReply(res, action);
+            return true;
+        }
+        if (action !== "CompleteLifecycleAction" && action !== "RecordLifecycleActionHeartbeat") return false;
+        const hook = form.get("LifecycleHookName") ?? "";
+        lifecycleActions.push({ action, instanceId: id, hook, ...(action === "CompleteLifecycleAction" ? { result: form.get("LifecycleActionResult") ?? "" } : {}) });
+        if (!waiting.has(id) || hook !== hookName) {
+            asgError(res, `No active Lifecycle Action found with instance ID ${id}`);
+            return true;
+        }
+        if (action === "CompleteLifecycleAction") {
+            const decrement = waiting.get(id)!;
+            waiting.delete(id);
+            if (form.get("LifecycleActionResult") === "ABANDON") retained.add(id);
+            else await terminated(await terminateInMoto(id, decrement));
+        }
+        asgReply(res, action);
+        return true;
+    };
     let total = 0;
     const scalerOps = new Set<string>();
     const server = http.createServer((req, res) => {
@@ -120,6 +197,7 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
                     if (form.get("Action") === "TerminateInstanceInAutoScalingGroup") {
                         terminations.push({ instanceId: form.get("InstanceId") ?? "", at: Date.now() });
                     }
+                    if (await playedHook(form, res)) return;
                     const r = await forward(target, req, body);
                     if (form.get("Action") === "DescribeScalingActivities" && r.status === 200) {
                         const out = Buffer.from(withActivities(r.body.toString("utf8"), form.get("AutoScalingGroupName") ?? ""));
@@ -128,7 +206,7 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
                         return;
                     }
                     if (form.get("Action") === "DescribeAutoScalingGroups" && r.status === 200) {
-                        const out = Buffer.from(rewriteGroups(r.body.toString("utf8")));
+                        const out = Buffer.from(withHookStates(rewriteGroups(r.body.toString("utf8"))));
                         res.writeHead(r.status, { ...r.headers, "content-length": String(out.length) });
                         res.end(out);
                         return;
@@ -205,6 +283,13 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
         launchAs: (launch) => { launching = { ...launching, ...launch }; },
         addActivities: (group, list) => { activities.set(group, list); },
         terminations,
+        playHook: (name) => {
+            hookName = name;
+            waiting.clear();
+            retained.clear();
+        },
+        groupTerminates: (id) => { waiting.set(id, false); },
+        lifecycleActions,
         close: () => new Promise((resolve) => server.close(() => resolve())),
     };
 }

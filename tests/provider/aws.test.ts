@@ -14,6 +14,11 @@ import { simCloud } from "../../provider/sim/cloud";
 import { AWS_NETWORK } from "../../provider/sim/network";
 import { buildCluster } from "../../provider/sim/scenario";
 import { assertListedOperations } from "../helpers/operations";
+import { playEcs } from "../helpers/motoCluster";
+import { HOOK_WAIT_STATE, TERMINATION_HOOK_NAME } from "../../provider/model";
+import { previewPlan, reconcile } from "../../provider/reconcile";
+import { realDeps } from "../../provider/cloud";
+import { DEFAULT_DRAINING, DEFAULT_SCALING, ScalerSettings } from "../../provider/settings";
 
 describe("AWS Cloud port against moto @moto", function () {
     this.timeout(180_000);
@@ -366,6 +371,59 @@ describe("AWS Cloud port against moto @moto", function () {
         it("says which group it could not find", async () => {
             const cloud = awsCloud({ region: REGION, clusterName: "missing", autoScalingGroupName: "missing-asg" });
             await assert.rejects(cloud.describeGroup(), { message: "Auto Scaling group missing-asg not found in us-east-1" });
+        });
+    });
+
+    describe("the scaler's termination hook (moto lacks CompleteLifecycleAction and RecordLifecycleActionHeartbeat: the proxy plays the hook)", () => {
+        let m: MotoCluster;
+        const settingsOf = (c: MotoCluster): ScalerSettings => ({ region: REGION, clusterName: c.clusterName, autoScalingGroupName: c.autoScalingGroupName,
+            launchTemplateId: c.launchTemplateId, launchTemplateVersion: "1", targetGroupArns: [], scaling: { ...DEFAULT_SCALING }, draining: { ...DEFAULT_DRAINING } });
+        beforeEach(async () => {
+            await moto.reset();
+            m = await createMotoCluster(moto.endpoint, { name: "hook", instances: 3, tasksPerInstance: 1, terminationHook: false });
+            await m.clients.asg.send(new asg.PutLifecycleHookCommand({ AutoScalingGroupName: m.autoScalingGroupName, LifecycleHookName: TERMINATION_HOOK_NAME,
+                LifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING", HeartbeatTimeout: 300, DefaultResult: "ABANDON" }));
+            proxy.playHook(TERMINATION_HOOK_NAME);
+            proxy.lifecycleActions.length = 0;
+        });
+        afterEach(() => proxy.playHook(undefined));
+
+        it("records heartbeats and completes the action of an instance waiting in the hook, refused for one that is not", async () => {
+            const cloud = cloudFor(m);
+            const [waiting, other] = m.instanceIds;
+            proxy.groupTerminates(waiting);
+            assert.deepEqual(await cloud.terminationHooks(), [{ name: TERMINATION_HOOK_NAME, defaultResult: "ABANDON", heartbeatTimeoutSeconds: 300 }]);
+            assert.equal((await cloud.describeGroup()).instances.find((i) => i.instanceId === waiting)?.asgState, HOOK_WAIT_STATE);
+            await cloud.recordHookHeartbeat(waiting, TERMINATION_HOOK_NAME);
+            await assert.rejects(cloud.recordHookHeartbeat(other, TERMINATION_HOOK_NAME),
+                { name: "ValidationError", message: `No active Lifecycle Action found with instance ID ${other}` });
+            await cloud.completeHookAction(waiting, TERMINATION_HOOK_NAME, "CONTINUE");
+            assert.ok(!(await cloud.describeGroup()).instances.some((i) => i.instanceId === waiting), "terminated once let go");
+            assert.deepEqual(proxy.lifecycleActions, [
+                { action: "RecordLifecycleActionHeartbeat", instanceId: waiting, hook: TERMINATION_HOOK_NAME },
+                { action: "RecordLifecycleActionHeartbeat", instanceId: other, hook: TERMINATION_HOOK_NAME },
+                { action: "CompleteLifecycleAction", instanceId: waiting, hook: TERMINATION_HOOK_NAME, result: "CONTINUE" },
+            ]);
+        });
+
+        it("drains an instance the group is terminating, then lets it go; the preview showed it first", async () => {
+            const [waiting] = m.instanceIds;
+            proxy.groupTerminates(waiting);
+            await putReservations(m.clients, m.clusterName, 50, 40, 10);
+            const preview = await previewPlan(cloudFor(m), realDeps(() => undefined), settingsOf(m));
+            assert.deepEqual(preview.lines.slice(0, 2), [`drain 1 instance the group is terminating, held in termination hook ${TERMINATION_HOOK_NAME}`,
+                `  drain ${waiting} (1 task), then let its termination go on (CompleteLifecycleAction CONTINUE)`]);
+            const ecsPlay = playEcs(m.clients, m.clusterName, m.autoScalingGroupName);
+            try {
+                const r = await reconcile(cloudFor(m), realDeps(() => undefined), settingsOf(m));
+                assert.equal(r.report.instances[waiting], "terminated");
+                assert.equal(ecsPlay.moved(), 1, "its service task was moved before the termination went on");
+            } finally {
+                await ecsPlay.stop();
+            }
+            assert.deepEqual(proxy.lifecycleActions.map((a) => [a.action, a.instanceId, a.result]),
+                [["RecordLifecycleActionHeartbeat", waiting, undefined], ["CompleteLifecycleAction", waiting, "CONTINUE"]]);
+            assert.ok(!(await cloudFor(m).describeGroup()).instances.some((i) => i.instanceId === waiting));
         });
     });
 
