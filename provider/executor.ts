@@ -4,7 +4,7 @@
 // of tasks and targets.
 import { Cloud, Deps } from "./cloud";
 import { drainBatch, putBackActive } from "./drain";
-import { beat, finishHookDrains, HookWatch, startHookDrains } from "./hookDrain";
+import { beat, finishHookDrains, HookWatch, startHookDrains, watchHook } from "./hookDrain";
 import { Action, Plan, RunReport } from "./model";
 import { plural, renderAction } from "./render";
 import { describeError } from "./retry";
@@ -13,8 +13,16 @@ import { ExecuteSettings, isScalerRunError, RunContext, runContext } from "./run
 /** Carries out `plan`; resolves with the report, or throws ScalerRunError carrying it. */
 export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: ExecuteSettings): Promise<RunReport> {
     const run = runContext(cloud, deps, settings);
-    if (plan.terminationHook !== undefined) run.terminationHook = plan.terminationHook;
+    // With the scaler's hook on the group, the run drains what waits in it, from the start or arriving while it runs.
     let hooked: HookWatch | undefined;
+    const watch = (w: HookWatch): HookWatch => {
+        run.beforeEachWait(() => beat(run, w));
+        return w;
+    };
+    if (plan.terminationHook !== undefined) {
+        run.terminationHook = plan.terminationHook.name;
+        hooked = watch(watchHook(plan.terminationHook.name, plan.terminationHook.heartbeatSeconds, deps.now(), true));
+    }
     const plannedVictims = new Set(plan.actions.flatMap((a) => a.kind === "drain" ? a.victims.map((v) => v.instanceId) : []));
     let undrainsDone = false;
     for (const [index, action] of plan.actions.entries()) {
@@ -38,12 +46,10 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
                 case "end-surge": await cloud.recordSurge(undefined); break;
                 case "set-on-demand-base": await setOnDemandBase(run, action); break;
                 case "drain": await drainBatch(run, action, plannedVictims); break;
-                case "hook-drain": {
-                    const watch = await startHookDrains(run, action);
-                    hooked = watch;
-                    run.beforeEachWait(() => beat(run, watch));
+                case "hook-drain":
+                    hooked ??= watch(watchHook(action.hook, action.heartbeatSeconds, deps.now(), false));
+                    await startHookDrains(run, hooked, action);
                     break;
-                }
                 default: {
                     const unknown: never = action;
                     throw new Error(`unknown action ${JSON.stringify(unknown)}`);
@@ -57,7 +63,7 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
             run.fail(`${summary}: ${describeError(error)}`);
         }
     }
-    if (hooked !== undefined) await finishHookDrains(run, hooked);
+    if (hooked !== undefined && hooked.held.length > 0) await finishHookDrains(run, hooked);
     run.log(plan.actions.length === 0 ? "nothing to do" : `done: ${plan.actions.length} action(s)`);
     return run.finish();
 }

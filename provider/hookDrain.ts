@@ -35,42 +35,71 @@ export interface HookWatch {
     heartbeatMs: number;
     nextBeatMs: number;
     held: Held[];
-    /** The instance target groups the victims were taken out of. */
-    targetGroups: OwnedTargetGroup[];
+    /** The hook is on the group: instances entering it during the run are taken up too (not when only retained instances are drained). */
+    onGroup: boolean;
+    /** The instance target groups the victims are taken out of, once read. */
+    targetGroups: OwnedTargetGroup[] | undefined;
+}
+
+/** What a run looks at in the scaler's hook: none yet; {@link beat} also takes up instances that enter it during the run. */
+export function watchHook(hook: string, heartbeatSeconds: number, nowMs: number, onGroup: boolean): HookWatch {
+    return { hook, heartbeatMs: heartbeatSeconds * 1000 / BEATS_PER_TIMEOUT, nextBeatMs: nowMs, held: [], targetGroups: undefined, onGroup };
 }
 
 /**
  * Starts the drains of the plan's hook action: a heartbeat for each instance waiting in the hook, the
  * drain mark and DRAINING on each one still ACTIVE, its targets deregistered, then a first look that
- * lets go those already empty. Returns what the run keeps looking at (see {@link finishHookDrains}).
+ * lets go those already empty. The run keeps looking at them (see {@link finishHookDrains}).
  */
-export async function startHookDrains(run: RunContext, a: Extract<Action, { kind: "hook-drain" }>): Promise<HookWatch> {
+export async function startHookDrains(run: RunContext, watch: HookWatch, a: Extract<Action, { kind: "hook-drain" }>): Promise<void> {
+    await adopt(run, watch, a.victims);
+    await beat(run, watch);
+    await look(run, watch);
+}
+
+/** Takes `victims` into the watch and starts their drains. */
+async function adopt(run: RunContext, watch: HookWatch, victims: HookVictim[]): Promise<void> {
     const { cloud, deps, log } = run;
     const now = deps.now();
-    const watch: HookWatch = { hook: a.hook, heartbeatMs: a.heartbeatSeconds * 1000 / BEATS_PER_TIMEOUT, nextBeatMs: now, held: [],
-        targetGroups: await ownedTargetGroups(cloud, run.settings.targetGroupArns, await cloud.describeGroup()) };
-    const arns = a.victims.flatMap((v) => v.containerInstanceArn === undefined ? [] : [v.containerInstanceArn]);
+    watch.targetGroups ??= await ownedTargetGroups(cloud, run.settings.targetGroupArns, await cloud.describeGroup());
+    const arns = victims.flatMap((v) => v.containerInstanceArn === undefined ? [] : [v.containerInstanceArn]);
     const containers = arns.length === 0 ? [] : await cloud.describeContainerInstances(arns);
     const byArn = new Map(containers.map((c) => [c.arn, c]));
-    for (const victim of a.victims) {
+    for (const victim of victims) {
         const c = victim.containerInstanceArn === undefined ? undefined : byArn.get(victim.containerInstanceArn);
-        watch.held.push({ victim, startedMs: Math.min(now, c?.drainSince ?? victim.drainSince ?? now), done: false });
+        // A retained instance's drain already timed out once; each run gives it the drain timeout again
+        // (the group launched a replacement: its tasks may have room now), counted once the rest of the plan is done.
+        watch.held.push({ victim, startedMs: victim.retained ? now : Math.min(now, c?.drainSince ?? victim.drainSince ?? now), done: false });
         if (c !== undefined) run.report.tasksAtDrain[victim.instanceId] = c.runningTasks + c.pendingTasks;
     }
-    await beat(run, watch);
-    const toDrain = containers.filter((c) => c.status === "ACTIVE" && watch.held.some((h) => !h.done && h.victim.containerInstanceArn === c.arn)).map((c) => c.arn);
+    const toDrain = containers.filter((c) => c.status === "ACTIVE").map((c) => c.arn);
     if (toDrain.length > 0) {
         await cloud.markDrain(toDrain, "hook", now);
         await cloud.setContainerInstanceState(toDrain, "DRAINING");
     }
-    const ids = watch.held.filter((h) => !h.done).map((h) => h.victim.instanceId);
-    if (ids.length > 0) log(`DRAINING ${ids.join(", ")} for the group's termination (hook ${a.hook})`);
+    const ids = victims.map((v) => v.instanceId);
+    if (ids.length > 0) log(`DRAINING ${ids.join(", ")} for the group's termination (hook ${watch.hook})`);
     for (const tg of ids.length === 0 ? [] : watch.targetGroups) {
         await cloud.deregisterTargets(tg.arn, ids, tg.port);
         log(`deregistering ${ids.join(", ")} from ${shortArn(tg.arn)}`);
     }
-    await look(run, watch);
-    return watch;
+}
+
+/**
+ * Instances that entered the hook since the run planned (the group began terminating them while the
+ * run was busy): taken up, so that a long run does not leave them to time out.
+ */
+async function arrivals(run: RunContext, watch: HookWatch): Promise<void> {
+    const known = new Set(watch.held.map((h) => h.victim.instanceId));
+    const fresh = (await run.cloud.describeGroup()).instances.filter((i) => i.asgState === HOOK_WAIT_STATE && !known.has(i.instanceId));
+    if (fresh.length === 0) return;
+    const containers = new Map((await run.cloud.listContainerInstances()).map((c) => [c.ec2InstanceId, c]));
+    run.log(`${fresh.map((i) => i.instanceId).join(", ")} entered hook ${watch.hook} during this run: draining ${fresh.length === 1 ? "it" : "them"} too`);
+    await adopt(run, watch, fresh.map((i) => {
+        const c = containers.get(i.instanceId);
+        return { instanceId: i.instanceId, ...(c === undefined ? {} : { containerInstanceArn: c.arn }), tasks: c === undefined ? 0 : c.runningTasks + c.pendingTasks,
+            retained: false, ...(c?.drainMark === "hook" && c.drainSince !== undefined ? { drainSince: c.drainSince } : {}) };
+    }));
 }
 
 /**
@@ -78,6 +107,8 @@ export async function startHookDrains(run: RunContext, a: Extract<Action, { kind
  * instance still draining then stays in the hook, and the next run (or runner step) goes on with it.
  */
 export async function finishHookDrains(run: RunContext, watch: HookWatch): Promise<void> {
+    // A retained instance's drain gets its timeout from here: the rest of the plan (a scale-out for its tasks) is done.
+    for (const h of watch.held) if (h.victim.retained) h.startedMs = run.deps.now();
     for (let attempt = 0; watch.held.some((h) => !h.done); attempt++) {
         if (run.deadlineLeft() <= 0) {
             const left = watch.held.filter((h) => !h.done);
@@ -91,11 +122,12 @@ export async function finishHookDrains(run: RunContext, watch: HookWatch): Promi
     }
 }
 
-/** Records a heartbeat for every instance still draining in the hook, when one is due. */
+/** When a heartbeat is due: takes up instances that entered the hook since, and records a heartbeat for every one still draining. */
 export async function beat(run: RunContext, watch: HookWatch): Promise<void> {
     const now = run.deps.now();
     if (now < watch.nextBeatMs) return;
     watch.nextBeatMs = now + watch.heartbeatMs;
+    if (watch.onGroup) await arrivals(run, watch);
     for (const h of watch.held.filter((x) => !x.done && !x.victim.retained)) {
         try {
             await run.cloud.recordHookHeartbeat(h.victim.instanceId, watch.hook);
@@ -120,7 +152,7 @@ async function look(run: RunContext, watch: HookWatch): Promise<void> {
     const arns = pending().flatMap((h) => h.victim.containerInstanceArn === undefined ? [] : [h.victim.containerInstanceArn]);
     const containers = new Map((arns.length === 0 ? [] : await cloud.describeContainerInstances(arns)).map((c) => [c.arn, c]));
     const inTargets = new Map<string, string[]>();
-    for (const tg of pending().length === 0 ? [] : watch.targetGroups) {
+    for (const tg of pending().length === 0 ? [] : watch.targetGroups ?? []) {
         const st = await cloud.targetStates(tg.arn, pending().map((h) => h.victim.instanceId), tg.port);
         for (const [id, s] of Object.entries(st)) if (s !== undefined && s !== "unused") inTargets.set(id, [...(inTargets.get(id) ?? []), `${shortArn(tg.arn)} ${s}`]);
     }
@@ -142,7 +174,7 @@ async function look(run: RunContext, watch: HookWatch): Promise<void> {
         }
         // As for the scaler's own victims: targets get their deregistration delay, and tasks ECS is already
         // stopping their deactivation and stop grace, past the drain timeout.
-        const clock = drainClock(h.startedMs, Math.max(0, ...watch.targetGroups.map((tg) => tg.deregistrationDelaySeconds)),
+        const clock = drainClock(h.startedMs, Math.max(0, ...(watch.targetGroups ?? []).map((tg) => tg.deregistrationDelaySeconds)),
             run.settings.policy.draining.timeoutSeconds);
         const limitMs = counted(c) > 0 ? clock.timeoutMs : (inTargets.get(h.victim.instanceId) ?? []).length > 0 ? clock.targetTimeoutMs : clock.stoppingTimeoutMs;
         if (run.deps.now() - h.startedMs >= limitMs) await onTimeout(run, watch, h, c);
@@ -215,7 +247,7 @@ async function onTimeout(run: RunContext, watch: HookWatch, h: Held, c: ClusterC
     h.done = true;
     if (h.victim.retained) {
         run.report.instances[id] = "retained";
-        log(`retained ${id} still holds ${named} after ${draining.timeoutSeconds} s of drain: it stays DRAINING, and the next run looks again`);
+        log(`retained ${id} still holds ${named} after another ${draining.timeoutSeconds} s of drain: it stays DRAINING, and the next run looks again`);
         return;
     }
     try {

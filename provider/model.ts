@@ -317,7 +317,7 @@ export interface Plan {
      * The scaler's termination hook, when it is on the group: an instance the scaler terminates waits in
      * it too, and the scaler completes that lifecycle action as soon as it has asked for the termination.
      */
-    terminationHook?: string;
+    terminationHook?: { name: string; heartbeatSeconds: number };
     /** Things the plan chose not to do, and why. */
     notes: string[];
 }

@@ -2,7 +2,7 @@
 // built from Cloud reads. Task details are fetched only when the plan needs them.
 import { Cloud } from "./cloud";
 import { METRIC_LAG_MINUTES } from "./metrics";
-import { Observed, ObservedInstance } from "./model";
+import { HOOK_WAIT_STATE, isMeantToRun, Observed, ObservedInstance, RETAINED_STATE, serviceOf } from "./model";
 import { needsTasks } from "./planner";
 import { Policy, ScalerSettings } from "./settings";
 
@@ -88,6 +88,45 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
         } }),
         ...(otherFailure === undefined ? {} : { otherLaunchFailure: { at: otherFailure.at, message: otherFailure.message } }),
     };
+    const stuck = await unplacedFromHook(cloud, instances);
+    if (stuck.length > 0) observed.unplaced = mergeUnplaced(observed.unplaced ?? [], stuck);
     if (needsTasks(observed, policy, now)) observed.tasks = await cloud.listTasks();
     return observed;
+}
+
+type Unplaced = NonNullable<Observed["unplaced"]>[number];
+
+/**
+ * Service tasks on instances the group is terminating (waiting in a hook, or retained) that ECS says it
+ * cannot place elsewhere: their service is not short (a task on a DRAINING instance still runs), so
+ * the services' own counts never ask for room for them; these do, so that a scale-out makes the room.
+ */
+async function unplacedFromHook(cloud: Cloud, instances: ObservedInstance[]): Promise<Unplaced[]> {
+    const held = instances.filter((i) => (i.asgState === HOOK_WAIT_STATE || i.asgState === RETAINED_STATE) && i.container !== undefined
+        && i.container.runningTasks + i.container.pendingTasks > 0);
+    if (held.length === 0) return [];
+    const tasks = (await Promise.all(held.map((i) => cloud.listTasksOn(i.container!.arn, true)))).flat()
+        .filter((t) => isMeantToRun(t) && !t.daemon && serviceOf(t.group) !== undefined);
+    const names = [...new Set(tasks.map((t) => serviceOf(t.group)!))];
+    if (names.length === 0) return [];
+    const health = await cloud.serviceHealth(names);
+    return names.flatMap((name) => {
+        const event = health[name]?.event;
+        if (event === undefined || !event.includes("was unable to place a task") || health[name].daemon) return [];
+        const own = tasks.filter((t) => serviceOf(t.group) === name);
+        const needs = own[0].needs;
+        return [{ name, missing: own.length, event, cpu: own[0].cpu, memory: own[0].memory,
+            ...(needs !== undefined && ((needs.hostPorts ?? []).length > 0 || needs.distinctGroup !== undefined) ? { oneEach: true } : {}) }];
+    });
+}
+
+/** `extra` added to `unplaced`: a service in both asks for both its short tasks and its stuck ones. */
+function mergeUnplaced(unplaced: Unplaced[], extra: Unplaced[]): Unplaced[] {
+    const out = unplaced.map((u) => ({ ...u }));
+    for (const e of extra) {
+        const same = out.find((u) => u.name === e.name);
+        if (same === undefined) out.push(e);
+        else same.missing += e.missing;
+    }
+    return out;
 }

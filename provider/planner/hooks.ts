@@ -5,6 +5,7 @@
 // desired capacity, an operator), it goes through here.
 import { Action, HOOK_WAIT_STATE, HookVictim, Observed, ObservedInstance, RETAINED_STATE, TERMINATION_HOOK_NAME } from "../model";
 import { plural } from "../render";
+import { PlanContext } from "./context";
 import { Decision, NOTHING, taskCount } from "./fleet";
 
 /** The scaler's hook as the group holds it now, or undefined when it is not on the group. */
@@ -38,4 +39,15 @@ export function planHookDrains(o: Observed): Decision {
     const action: Action = { kind: "hook-drain", hook: TERMINATION_HOOK_NAME, heartbeatSeconds: ownHook(o)?.heartbeatTimeoutSeconds ?? 3600, victims,
         reason: `drain ${parts.join(", and ")}` };
     return { actions: [action], notes: [] };
+}
+
+/** Whether an instance the scaler's hook holds, or a retained one, still has tasks: they need the room the others have. */
+export function hookHoldsTasks(o: Observed): boolean {
+    return o.instances.some((i) => isHeld(i, o) && taskCount(i) > 0);
+}
+
+/** The scale-in phase, held while such instances drain (an instance it would remove is where their tasks go), saying so. */
+export function heldForHook<D extends Decision>(ctx: PlanContext, busy: boolean, scaleIn: D): D {
+    if (!busy || !ctx.low) return scaleIn;
+    return { ...scaleIn, notes: [...scaleIn.notes, `scale-in held: ${ctx.lowText}, but instances the group is terminating still hold tasks that need the room`] };
 }

@@ -5,7 +5,7 @@ import { Observed, Plan } from "../model";
 import { Policy } from "../settings";
 import { isLow, PlanContext, planContext, readings } from "./context";
 import { boundedDesired, Decision, isLive, isOutdated, NOTHING } from "./fleet";
-import { ownHook, planHookDrains } from "./hooks";
+import { heldForHook, hookHoldsTasks, ownHook, planHookDrains } from "./hooks";
 import { drainsHoldingServicesShort } from "./relief";
 import { planReplacements } from "./replacement";
 import { planExcess, planScaleInPhase } from "./scaleIn";
@@ -32,6 +32,7 @@ function changesCapacity(...decisions: Decision[]): boolean {
  * 3. replacement of outdated, stray and fallback instances: always, surging from (2)'s desired capacity;
  * 4. the excess above desired capacity: only when nothing before acts and no replacement or surge is under way;
  * 5. scale-in: only when nothing before changes desired capacity or drains, and nothing is replaced;
+ *    (4) and (5) also wait while instances the group is terminating still hold tasks (hooks.ts);
  * 6. undoing drains no longer needed, or that hold a service short (relief.ts), and protecting
  *    instances, which run first;
  * 0. before everything, the drains of instances the group is terminating while the scaler's own
@@ -47,9 +48,12 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     const scaleOut = anyAction(bounds, spot, unplaced) ? NOTHING : planScaleOut(ctx);
     const undone = drainsHoldingServicesShort(ctx);
     const replacement = planReplacements(ctx, spot.revert, desiredAfter(ctx, unplaced.actions.length > 0 ? unplaced : scaleOut), undone);
+    // Instances the group is terminating still hold tasks that need the room the others have.
+    const hookBusy = hookHoldsTasks(ctx.o);
     const excess = anyAction(bounds, spot, unplaced, scaleOut, replacement) || replacement.replaceNow.length > 0 || ctx.o.surgeBaseline !== undefined
-        ? NOTHING : planExcess(ctx, undone);
-    const scaleIn = planScaleInPhase(ctx, replacement, excess, changesCapacity(bounds, spot, unplaced, scaleOut, replacement, excess), undone);
+        || hookBusy ? NOTHING : planExcess(ctx, undone);
+    const scaleIn = heldForHook(ctx, hookBusy,
+        planScaleInPhase(ctx, replacement, excess, changesCapacity(bounds, spot, unplaced, scaleOut, replacement, excess) || hookBusy, undone));
     const phases = [bounds, spot, unplaced, scaleOut, replacement, excess, scaleIn];
     const planned = phases.flatMap((d) => d.actions);
     const settle = planSettle(ctx, [...replacement.undrain, ...scaleIn.undrain], replacement.held, planned, undone);
@@ -57,7 +61,7 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     const undrained = settle.actions.filter((a) => a.kind === "undrain").length;
     const hooked = planHookDrains(ctx.o);
     return {
-        ...(ownHook(ctx.o) === undefined ? {} : { terminationHook: ownHook(ctx.o)!.name }),
+        ...(ownHook(ctx.o) === undefined ? {} : { terminationHook: { name: ownHook(ctx.o)!.name, heartbeatSeconds: ownHook(ctx.o)!.heartbeatTimeoutSeconds } }),
         actions: [...hooked.actions, ...settle.actions, ...planned.map((a) => a.kind === "set-desired" && a.cause === "scale-out" && undrained > 0
             ? { ...a, waitForActive: a.waitForActive + undrained } : a)],
         notes: [...notices.notes, ...phases.flatMap((d) => d.notes), ...settle.notes],

@@ -151,9 +151,14 @@ export function setInstanceProtection(w: SimState, ids: string[], protect: boole
 
 /**
  * A termination the group carries out: the instance waits in the group's termination lifecycle hooks
- * (Terminating:Wait) until each lets it go (lifecycleHooks.ts); with none, it goes now.
+ * (Terminating:Wait) until each lets it go (lifecycleHooks.ts); with none, it goes now. `replaced`: the
+ * termination leaves desired capacity as it is (a health replacement, an instance refresh, a termination
+ * without decrement), so the instance counts toward it while it waits and its replacement launches once
+ * it is gone or retained (the retained-instances page: the group launches a replacement when an instance
+ * enters Terminating:Retained).
  */
-export function startTermination(w: SimState, inst: SimInstance, actor: Actor): void {
+export function startTermination(w: SimState, inst: SimInstance, actor: Actor, replaced = false): void {
+    inst.holdsDesired = replaced;
     enterHooks(w, inst, actor);
 }
 
@@ -178,7 +183,7 @@ export function terminateInGroup(w: SimState, id: string, decrement: boolean, ac
         }
         w.group.desired -= 1;
     }
-    startTermination(w, inst, actor);
+    startTermination(w, inst, actor, !decrement);
 }
 
 export { terminate } from "./termination";
@@ -187,7 +192,9 @@ export function reconcileGroup(w: SimState): void {
     // An instance a rebalance recommendation is replacing does not count: its replacement does.
     const replaced = new Set(w.groupEvents.rebalancing.values());
     const live = w.liveInstances().filter((i) => !replaced.has(i.id));
-    for (let n = live.length; n < w.group.desired; n++) {
+    // An instance waiting in a hook after a termination that left desired capacity as it was still counts.
+    const waiting = [...w.instances.values()].filter((i) => i.asgState === "Terminating" && i.holdsDesired).length;
+    for (let n = live.length + waiting; n < w.group.desired; n++) {
         if (tryLaunch(w) === undefined) break;
     }
     if (live.length > w.group.desired) {

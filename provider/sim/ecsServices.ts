@@ -155,16 +155,20 @@ export function schedule(w: SimState): void {
     }
 }
 
-/** A DAEMON service: a task on every ACTIVE instance; on a DRAINING one, stopped once only daemon tasks are left. */
+/**
+ * A DAEMON service: a task on every ACTIVE instance in service; on a DRAINING one, stopped once only
+ * daemon tasks are left, whatever the group is doing with the instance (ECS does not know: one waiting
+ * in a termination hook, or retained, drains like any other).
+ */
 function scheduleDaemon(w: SimState, s: SimService): void {
-    for (const inst of w.liveInstances()) {
+    for (const inst of w.instances.values()) {
         const c = inst.container;
-        if (c === undefined || inst.asgState !== "InService") continue;
+        if (c === undefined || inst.asgState === "Terminated" || inst.asgState === "Pending") continue;
         const tasks = w.tasksOn(inst.id);
         const own = tasks.filter((t) => t.service === s.name && meantToRun(t));
-        if (c.status === "ACTIVE" && own.length === 0) {
+        if (c.status === "ACTIVE" && own.length === 0 && inst.asgState === "InService") {
             place(w, inst.id, s.cpu, s.memory, s.name, s.name, s.needs);
-        } else if (c.status !== "ACTIVE" && tasks.every((t) => w.services.get(t.service ?? "")?.daemon)) {
+        } else if (c.status === "DRAINING" && tasks.every((t) => w.services.get(t.service ?? "")?.daemon)) {
             for (const t of own) requestStop(w, t, "drain", "ecs");
         }
     }

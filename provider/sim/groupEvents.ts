@@ -22,7 +22,7 @@ export function healthReplacement(world: SimState, id: string): void {
     const inst = world.instances.get(id);
     if (inst === undefined || (inst.asgState !== "InService" && inst.asgState !== "Pending")) return;
     world.log("asg", `${id} failed its EC2 health check: replacing it`);
-    startTermination(world, inst, "asg");
+    startTermination(world, inst, "asg", true);
 }
 
 /** Hours an instance refresh waits for an instance's scale-in protection to be removed before it fails. */
@@ -82,5 +82,5 @@ export function advanceGroupEvents(world: SimState): void {
         return;
     }
     refresh.current = next.id;
-    startTermination(world, next, "asg");
+    startTermination(world, next, "asg", true);
 }

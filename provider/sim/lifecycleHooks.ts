@@ -100,6 +100,7 @@ function letGo(w: SimState, inst: SimInstance, hook: string): void {
 /** ABANDON: the other hooks are skipped; the instance is retained when the group's policy says so, else terminated. */
 function abandon(w: SimState, inst: SimInstance): void {
     inst.pendingHooks = undefined;
+    inst.holdsDesired = false;
     if (w.retainOnAbandon) {
         inst.asgState = "Retained";
         inst.retainedAt = w.now;

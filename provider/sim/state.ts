@@ -80,6 +80,8 @@ export interface SimInstance {
     pendingHooks?: string[];
     /** Its last heartbeat in the scaler's hook (or the start of its wait). */
     hookBeatAt?: number;
+    /** Waiting in a hook after a termination that left desired capacity as it was: it still counts toward it. */
+    holdsDesired?: boolean;
     /** When the group retained it (Terminating:Retained). */
     retainedAt?: number;
     /** Terminated after its termination hook ended in ABANDON without retention: its tasks died with it, on the group's own default result. */

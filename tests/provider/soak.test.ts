@@ -18,6 +18,15 @@ export const SOAK_MAX_RUNS = Number(process.env.SOAK_MAX_RUNS ?? 4);
 const MINUTE = 60_000;
 const INSTANCE_CPU = 2048;
 
+/**
+ * The heartbeat timeout of the scaler's termination hook in the soak: the component's for a runner every
+ * 10 minutes (three periods), above the 11 minutes between the soak's runs, so that every termination
+ * the group starts waits in the hook for the next run to drain it.
+ */
+export const SOAK_HOOK_HEARTBEAT_SECONDS = 1800;
+/** The same with no runner answering between the runs: the hook's default 300 s, so it times out. */
+export const STOPPED_RUNNER_HEARTBEAT_SECONDS = 300;
+
 export interface SoakSummary {
     scenarios: number;
     runs: number;
@@ -31,6 +40,16 @@ export interface SoakSummary {
     replacementsHeld: number;
     invariantViolations: number;
     unconverged: number[];
+    /** Instances the group terminated on its own that waited in the scaler's hook until a run drained them and let them go. */
+    hookDrained: number;
+    /** Times the hook timed out (no run in time): the instance was retained with its tasks. */
+    hookTimeouts: number;
+    /** Tasks on instances when their hook timed out: kept running on the retained instance, not lost. */
+    tasksOnTimedOut: number;
+    /** Retained instances the scaler drained and terminated later. */
+    retainedFinished: number;
+    /** Retained instances still there at the end of their scenario. */
+    retainedLeft: number;
 }
 
 type Kind = "replace" | "scale-in" | "scale-out";
@@ -50,7 +69,8 @@ type ConvergenceClass = (typeof CLASSES)[number];
 const CLASS_SHARE = 0.25;
 
 /** Builds one random scenario, runs the scaler until it converges (or four runs), and returns what happened. */
-export async function scenario(seed: number, faults: Record<string, number>, trace?: (line: string) => void) {
+export async function scenario(seed: number, faults: Record<string, number>, trace?: (line: string) => void,
+    hookHeartbeatSeconds = SOAK_HOOK_HEARTBEAT_SECONDS) {
     const rnd = seededRandom(seed);
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)];
     const n = 3 + Math.floor(rnd() * 8);
@@ -89,6 +109,8 @@ export async function scenario(seed: number, faults: Record<string, number>, tra
     const world = buildCluster({
         instances: n, onDemand: Math.max(Math.floor(rnd() * 2), forced === "forgotten" ? 1 : 0), minSize: 1, maxSize: n + 1 + Math.floor(rnd() * n),
         targetGroups: Math.floor(rnd() * 3), services, seedWhatFits: true,
+        // As the component sets the group up with the runner: the scaler's own hook, no managed draining.
+        managedDraining: false, terminationHook: { heartbeatTimeoutSeconds: hookHeartbeatSeconds },
         standalone: rnd() < 0.5 ? [{ family: "job", cpu: 64, memory: 64 }] : [],
         timings: { taskStopSeconds: 5 + Math.floor(life() * 116), deregistrationDelaySeconds: 30 + Math.floor(life() * 271) },
     });
@@ -185,7 +207,10 @@ function isSettled(world: SimWorld, kind: Kind, declaredMaxSize = Infinity): boo
     const healthy = live.every((i) => i.container?.status === "ACTIVE") && live.length <= Math.min(world.group.maxSize, declaredMaxSize)
         && world.group.desired <= declaredMaxSize;
     const placed = servicesShort(world) === 0;
-    return (kind === "replace" ? healthy && live.every((i) => i.ltVersion === world.group.launchTemplateVersion || heldJustly(world, i)) : healthy) && placed;
+    // The group's own terminations are the scaler's to finish too: none left waiting in its hook, none retained.
+    const hooksDone = [...world.instances.values()].every((i) => i.asgState !== "Terminating" && i.asgState !== "Retained");
+    return (kind === "replace" ? healthy && live.every((i) => i.ltVersion === world.group.launchTemplateVersion || heldJustly(world, i)) : healthy) && placed
+        && hooksDone;
 }
 
 /**
@@ -315,16 +340,22 @@ function injectWorldFaults(world: SimWorld, rnd: () => number, faults: Record<st
     });
 }
 
-export async function runSoak(count = SOAK_SCENARIOS): Promise<SoakSummary> {
+export async function runSoak(count = SOAK_SCENARIOS, hookHeartbeatSeconds = SOAK_HOOK_HEARTBEAT_SECONDS): Promise<SoakSummary> {
     const faults: Record<string, number> = {
         throttle: 0, serverError: 0, hang: 0, spotInterruption: 0, externalTermination: 0, stuckTask: 0, stuckTarget: 0, neverRegister: 0,
         rebalance: 0, maxSizeLowered: 0, healthReplacement: 0, instanceRefresh: 0, spotDrought: 0, poolDrought: 0,
         deadlock: 0, silentShort: 0, forgotten: 0, targeted: 0,
     };
     const summary: SoakSummary = { scenarios: 0, runs: 0, faults, tasksLost: 0, servicesShort: 0, shortIn: [], replacementsHeld: 0, invariantViolations: 0,
-        unconverged: [] };
+        unconverged: [], hookDrained: 0, hookTimeouts: 0, tasksOnTimedOut: 0, retainedFinished: 0, retainedLeft: 0 };
     for (let seed = 1; seed <= count; seed++) {
-        const { world, runs, converged } = await scenario(seed, faults);
+        const { world, runs, converged } = await scenario(seed, faults, undefined, hookHeartbeatSeconds);
+        const continued = new Set(world.events.filter((e) => e.actor === "scaler" && / for (i-\w+): CONTINUE$/.test(e.what)).map((e) => / for (i-\w+): CONTINUE$/.exec(e.what)![1]));
+        summary.hookDrained += [...continued].filter((id) => world.instances.get(id)?.hookActor !== "scaler").length;
+        summary.hookTimeouts += world.hookTimeouts.length;
+        summary.tasksOnTimedOut += world.hookTimeouts.reduce((n, t) => n + t.tasks, 0);
+        summary.retainedFinished += [...world.instances.values()].filter((i) => i.retainedAt !== undefined && i.asgState === "Terminated").length;
+        summary.retainedLeft += [...world.instances.values()].filter((i) => i.asgState === "Retained").length;
         summary.scenarios++;
         summary.runs += runs;
         // Killed by the scaler or by the group's own terminations; Spot interruptions and an operator's

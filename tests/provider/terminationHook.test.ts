@@ -30,7 +30,7 @@ describe("plan: instances held in the scaler's termination hook", () => {
         const o = observed([instance(1), instance(2, { tasks: 3, asgState: HOOK_WAIT_STATE }), instance(3)]);
         o.terminationHooks = [OWN];
         const p = plan(o, policy());
-        assert.equal(p.terminationHook, TERMINATION_HOOK_NAME);
+        assert.deepEqual(p.terminationHook, { name: TERMINATION_HOOK_NAME, heartbeatSeconds: 300 });
         assert.deepEqual(renderPlan(p).slice(0, 2), [
             `drain 1 instance the group is terminating, held in termination hook ${TERMINATION_HOOK_NAME}`,
             "  drain i-0002 (3 tasks), then let its termination go on (CompleteLifecycleAction CONTINUE)",
