@@ -396,6 +396,12 @@ describe("soak: seeded random scenarios with faults", function () {
         assert.deepEqual(summary.shortIn, [], "seeds that ended with a service short");
     });
 
+    it("drains every termination the group starts in the scaler's own hook, none timing out, none left retained", () => {
+        assert.ok(summary.hookDrained > 0, "group terminations went through the hook");
+        assert.equal(summary.hookTimeouts, 0, "every instance in the hook was drained before its heartbeat timeout");
+        assert.equal(summary.retainedLeft, 0, "every retained instance was drained and terminated");
+    });
+
     it("matches the figures in docs/reliability.md", function () {
         if (SOAK_SCENARIOS !== DEFAULT_SCENARIOS) this.skip();
         const section = fs.readFileSync(path.join(__dirname, "../../docs/reliability.md"), "utf8");
@@ -406,5 +412,36 @@ describe("soak: seeded random scenarios with faults", function () {
         for (const [kind, n] of Object.entries(summary.faults)) {
             assert.ok(section.includes(`| ${kind} | ${n} |`), `docs/reliability.md row for ${kind} ${n}`);
         }
+        assert.ok(section.includes(`**Drained in the termination hook: ${summary.hookDrained}.**`), "hook drains");
+        assert.ok(section.includes(`${summary.retainedFinished} instances retained after a drain that did not finish`), "retained after a drain timeout");
+    });
+});
+
+/** Seeds of the soak run again with no runner between the runs (see {@link STOPPED_RUNNER_HEARTBEAT_SECONDS}). */
+export const STOPPED_RUNNER_SCENARIOS = 300;
+
+describe("soak: the runner stopped between the runs", function () {
+    this.timeout(600_000);
+    let summary: SoakSummary;
+
+    before(async () => {
+        summary = await runSoak(STOPPED_RUNNER_SCENARIOS, STOPPED_RUNNER_HEARTBEAT_SECONDS);
+        console.log(`      soak, runner stopped: ${JSON.stringify({ ...summary, faults: undefined })}`);
+    });
+
+    it("times out in the hook and retains the instance with its tasks running: nothing lost, and the next run finishes it", () => {
+        assert.ok(summary.hookTimeouts > 0, "the hook timed out");
+        assert.ok(summary.tasksOnTimedOut > 0, "with tasks on the instances");
+        assert.equal(summary.tasksLost, 0);
+        assert.equal(summary.invariantViolations, 0);
+        assert.equal(summary.retainedLeft, 0, "every retained instance was drained and terminated by a later run");
+        assert.deepEqual(summary.unconverged, []);
+    });
+
+    it("matches the figures in docs/reliability.md", () => {
+        const section = fs.readFileSync(path.join(__dirname, "../../docs/reliability.md"), "utf8");
+        assert.ok(section.includes(`the hook timed out ${summary.hookTimeouts} times with ${summary.tasksOnTimedOut} tasks on the instances`),
+            `hook timeouts ${summary.hookTimeouts}, tasks ${summary.tasksOnTimedOut}`);
+        assert.ok(section.includes(`${summary.retainedFinished} retained instances drained and terminated by a later run`), "retained finished");
     });
 });
