@@ -429,6 +429,7 @@ async function terminateVictim(ctx: BatchContext, s: VictimState, c: ClusterCont
             + "in the cluster, and the next run finishes or undoes its drain";
         return;
     }
+    ctx.run.terminating.add(s.victim.instanceId);
     if (ctx.run.terminationHook !== undefined) await completeOwnTermination(ctx.run, ctx.run.terminationHook, s.victim.instanceId);
     if (c !== undefined && !c.agentConnected) {
         try {

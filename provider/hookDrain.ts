@@ -91,7 +91,9 @@ async function adopt(run: RunContext, watch: HookWatch, victims: HookVictim[]): 
  */
 async function arrivals(run: RunContext, watch: HookWatch): Promise<void> {
     const known = new Set(watch.held.map((h) => h.victim.instanceId));
-    const fresh = (await run.cloud.describeGroup()).instances.filter((i) => i.asgState === HOOK_WAIT_STATE && !known.has(i.instanceId));
+    // The instances this run terminated itself, drained already, wait there too: it completes their actions itself.
+    const fresh = (await run.cloud.describeGroup()).instances.filter((i) => i.asgState === HOOK_WAIT_STATE && !known.has(i.instanceId)
+        && !run.terminating.has(i.instanceId));
     if (fresh.length === 0) return;
     const containers = new Map((await run.cloud.listContainerInstances()).map((c) => [c.ec2InstanceId, c]));
     run.log(`${fresh.map((i) => i.instanceId).join(", ")} entered hook ${watch.hook} during this run: draining ${fresh.length === 1 ? "it" : "them"} too`);

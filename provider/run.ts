@@ -59,6 +59,8 @@ export interface RunContext {
     waitForActive(count: number, why: string): Promise<ClusterContainerInstance[]>;
     /** The scaler's termination hook on the group, when it is there: the scaler's own terminations wait in it too. */
     terminationHook?: string;
+    /** Instances this run asked the group to terminate (after draining them): it completes their hook actions itself. */
+    terminating: Set<string>;
     /**
      * Adds work done before every wait of the run (heartbeats for instances held in a lifecycle hook):
      * whatever step the run is in, they go on while it waits. A failure there is logged, not thrown.
@@ -94,6 +96,7 @@ export function runContext(cloud: Cloud, deps: Deps, settings: ExecuteSettings):
     const run: RunContext = {
         cloud, deps: waiting, settings, report,
         beforeEachWait: (work) => beforeWait.push(work),
+        terminating: new Set(),
         log: (line) => deps.log(`[${settings.clusterName}] ${line}`),
         finish: () => {
             report.finishedAt = new Date(deps.now()).toISOString();

@@ -8,7 +8,7 @@ import { plan } from "../../provider/planner";
 import { renderPlan } from "../../provider/render";
 import { healthReplacement, rebalanceRecommendation } from "../../provider/sim/groupEvents";
 import { completeAction, hookCapMs, recordHeartbeat } from "../../provider/sim/lifecycleHooks";
-import { buildCluster, ClusterSpec, simReconcile, simSettings } from "../../provider/sim/scenario";
+import { buildCluster, ClusterSpec, newLaunchTemplateVersion, simReconcile, simSettings } from "../../provider/sim/scenario";
 import { SimWorld } from "../../provider/sim/world";
 import { instance, observed, policy } from "../helpers/observed";
 
@@ -149,6 +149,27 @@ describe("the scaler's termination hook on the simulated cluster", () => {
         assert.equal(again.report.instances[victim.id], "terminated", again.lines.join("\n"));
         assert.equal(metric(again, "RetainedInstances"), 0);
         assert.equal(victim.asgState, "Terminated");
+        assert.equal(lost(w), 0);
+        assert.deepEqual(w.violations, []);
+    });
+
+    it("takes up an instance the group begins terminating while a run is busy (a rollout), so it does not time out", async () => {
+        const w = world();
+        newLaunchTemplateVersion(w);
+        let victim: string | undefined;
+        w.tickHooks.push((x) => {
+            const old = x.liveInstances().find((i) => i.ltVersion === "1" && i.container?.status === "ACTIVE");
+            if (victim === undefined && x.group.desired > 4 && old !== undefined) {
+                victim = old.id;
+                healthReplacement(x, old.id);
+            }
+        });
+        const r = await simReconcile(w, simSettings(w, { launchTemplateVersion: w.group.launchTemplateVersion, targetGroupArns: w.group.targetGroupArns }));
+        assert.ok(victim !== undefined, "the group began a termination during the run");
+        assert.ok(r.plan.actions.every((a) => a.kind !== "hook-drain"), "it was not in the plan");
+        assert.ok(r.lines.some((l) => l.includes(`${victim} entered hook ${TERMINATION_HOOK_NAME} during this run`)), r.lines.join("\n"));
+        assert.equal(w.instances.get(victim!)!.asgState, "Terminated");
+        assert.deepEqual(w.hookTimeouts, []);
         assert.equal(lost(w), 0);
         assert.deepEqual(w.violations, []);
     });
