@@ -10,7 +10,7 @@ import { healthReplacement, rebalanceRecommendation } from "../../provider/sim/g
 import { completeAction, hookCapMs, recordHeartbeat } from "../../provider/sim/lifecycleHooks";
 import { buildCluster, ClusterSpec, newLaunchTemplateVersion, simReconcile, simSettings } from "../../provider/sim/scenario";
 import { SimWorld } from "../../provider/sim/world";
-import { instance, observed, policy } from "../helpers/observed";
+import { instance, observed, policy, series } from "../helpers/observed";
 
 const MINUTE = 60_000;
 const OWN = { name: TERMINATION_HOOK_NAME, defaultResult: "ABANDON" as const, heartbeatTimeoutSeconds: 300 };
@@ -45,6 +45,20 @@ describe("plan: instances held in the scaler's termination hook", () => {
         const p = plan(o, policy());
         assert.equal(p.terminationHook, undefined);
         assert.ok(p.actions.every((a) => a.kind !== "hook-drain"), renderPlan(p).join("\n"));
+    });
+
+    it("holds scale-in while an instance in the hook still has tasks: they need the room", () => {
+        const o = observed([instance(1, { usedCpu: 100 }), instance(2, { usedCpu: 100 }), instance(3, { usedCpu: 100 }),
+            instance(4, { tasks: 2, asgState: HOOK_WAIT_STATE })], { metrics: { cpu: series(10), memory: series(10) }, desired: 4 });
+        o.terminationHooks = [OWN];
+        const p = plan(o, policy());
+        assert.deepEqual(p.actions.map((a) => a.kind), ["hook-drain"]);
+        assert.ok(p.notes.some((n) => /^scale-in held: CPUReservation 10% < 40% and MemoryReservation 10% < 40% over 5 min, but instances the group is terminating still hold tasks/.test(n)),
+            p.notes.join("\n"));
+        // Once it is empty, scale-in goes ahead.
+        const emptied = observed([...o.instances.slice(0, 3), instance(4, { tasks: 0, asgState: HOOK_WAIT_STATE })],
+            { metrics: { cpu: series(10), memory: series(10) }, desired: 4, terminationHooks: [OWN] });
+        assert.ok(plan(emptied, policy()).actions.some((a) => a.kind === "drain"), "scale-in once the hook's instance is empty");
     });
 
     it("drains a retained instance and terminates it without lowering desired capacity", () => {
@@ -170,6 +184,25 @@ describe("the scaler's termination hook on the simulated cluster", () => {
         assert.ok(r.lines.some((l) => l.includes(`${victim} entered hook ${TERMINATION_HOOK_NAME} during this run`)), r.lines.join("\n"));
         assert.equal(w.instances.get(victim!)!.asgState, "Terminated");
         assert.deepEqual(w.hookTimeouts, []);
+        assert.equal(lost(w), 0);
+        assert.deepEqual(w.violations, []);
+    });
+
+    it("scales out for the tasks of an instance in the hook that ECS cannot place elsewhere, at the next step", async () => {
+        const w = world({ services: [{ name: "web", count: 8, cpu: 1000, memory: 1000, minHealthyPercent: 100, maxPercent: 200 }], targetGroups: 0 });
+        const victim = w.liveInstances()[1];
+        healthReplacement(w, victim.id);
+        w.clock.advance(MINUTE);
+        assert.equal(w.liveInstances().length, 3, "the group launches no replacement while the instance waits in the hook");
+        // A step bounded as a runner step is: it ends with the drain still going.
+        const step = simSettings(w, { draining: { maxUpdateSeconds: 240 } });
+        const first = await simReconcile(w, step);
+        assert.equal(first.report.instances[victim.id], "draining", first.lines.join("\n"));
+        w.clock.advance(MINUTE);
+        const next = await simReconcile(w, step);
+        assert.equal(next.plan.actions[0].kind, "hook-drain");
+        assert.match(renderPlan(next.plan).join("\n"), /scale out 4 → 5: service web cannot place 2 tasks \(ECS: \(service web\) was unable to place a task/);
+        assert.equal(next.report.instances[victim.id], "terminated", next.lines.join("\n"));
         assert.equal(lost(w), 0);
         assert.deepEqual(w.violations, []);
     });
