@@ -207,6 +207,21 @@ describe("the scaler's termination hook on the simulated cluster", () => {
         assert.deepEqual(w.violations, []);
     });
 
+    it("beside ECS's managed-draining hook: both drain the same instance, and it goes once both let it go", async () => {
+        const w = world({ managedDraining: true });
+        assert.deepEqual(w.terminationHooks().map((h) => h.name), ["ecs-managed-draining-termination-hook", TERMINATION_HOOK_NAME]);
+        const victim = w.liveInstances()[1];
+        healthReplacement(w, victim.id);
+        w.clock.advance(MINUTE);
+        assert.equal(victim.container?.status, "DRAINING", "ECS's hook drains it at once");
+        assert.equal(victim.asgState, "Terminating", "the scaler's hook still holds it, emptied or not");
+        const r = await simReconcile(w, simSettings(w, { targetGroupArns: w.group.targetGroupArns }));
+        assert.ok(r.plan.notes.some((n) => n.startsWith(`termination hook ${TERMINATION_HOOK_NAME} defaults to ABANDON: when it times out, the group skips the other hooks`)));
+        assert.equal(victim.asgState, "Terminated");
+        assert.equal(lost(w), 0);
+        assert.deepEqual(w.violations, []);
+    });
+
     it("a Spot reclaim does not wait in the hook", () => {
         const w = world();
         const victim = w.liveInstances().find((i) => i.lifecycle === "spot")!;
