@@ -3,10 +3,11 @@
 // (Terminating:Retained): each is drained like any victim of the scaler and then let go. Whoever
 // started the termination (Capacity Rebalancing, a health check, an instance refresh, a lowered
 // desired capacity, an operator), it goes through here.
-import { Action, HOOK_WAIT_STATE, HookVictim, Observed, ObservedInstance, RETAINED_STATE, TERMINATION_HOOK_NAME } from "../model";
+import { Action, HOOK_WAIT_STATE, HookVictim, isMeantToRun, Observed, ObservedInstance, RETAINED_STATE, TERMINATION_HOOK_NAME } from "../model";
 import { plural } from "../render";
 import { PlanContext } from "./context";
 import { Decision, NOTHING, taskCount } from "./fleet";
+import { roomOf } from "./room";
 
 /** The scaler's hook as the group holds it now, or undefined when it is not on the group. */
 export function ownHook(o: Observed) {
@@ -50,4 +51,33 @@ export function hookHoldsTasks(o: Observed): boolean {
 export function heldForHook<D extends Decision>(ctx: PlanContext, busy: boolean, scaleIn: D): D {
     if (!busy || !ctx.low) return scaleIn;
     return { ...scaleIn, notes: [...scaleIn.notes, `scale-in held: ${ctx.lowText}, but instances the group is terminating still hold tasks that need the room`] };
+}
+
+/**
+ * Room for the tasks of instances waiting in the scaler's hook: they still count toward desired
+ * capacity (the group launches their replacements only once they are gone), so their tasks must fit on
+ * the ACTIVE instances. When they do not (by CPU, memory and ECS's placement rules, with task details),
+ * desired capacity goes up by what they need, sized like the registered instances filled to the high
+ * thresholds, less the instances already launching; otherwise the drain would wait to its timeout and
+ * the instance be retained. maxSize bounds it, and the plan says so.
+ */
+export function planHookRoom(ctx: PlanContext, launching: number): Decision {
+    const { o, c, p } = ctx;
+    const waiting = o.instances.filter((i) => i.asgState === HOOK_WAIT_STATE && ownHook(o) !== undefined && i.container !== undefined && taskCount(i) > 0);
+    if (waiting.length === 0 || o.tasks === undefined) return NOTHING;
+    const tasks = waiting.flatMap((i) => (c.tasksOn.get(i.container!.arn) ?? []).filter((t) => isMeantToRun(t) && !t.daemon));
+    if (tasks.length === 0 || roomOf(c.active, c.tasksOn).place(tasks) !== undefined) return NOTHING;
+    const registered = c.registered.map((i) => i.container.registered).filter((r) => r.cpu > 0 && r.memory > 0);
+    if (registered.length === 0) return NOTHING;
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const cpu = tasks.reduce((n, t) => n + t.cpu, 0) / (median(registered.map((r) => r.cpu)) * p.scaling.cpuHighPercent / 100);
+    const memory = tasks.reduce((n, t) => n + t.memory, 0) / (median(registered.map((r) => r.memory)) * p.scaling.memoryHighPercent / 100);
+    const needed = Math.max(1, Math.ceil(Math.max(cpu, memory) - 1e-9)) - launching;
+    const base = Math.max(o.desired, c.live.length);
+    const want = Math.min(o.maxSize, base + needed);
+    const why = `room for the tasks of ${plural(waiting.length, "instance")} the group is terminating (${plural(tasks.length, "task")} that fit on no ACTIVE instance)`;
+    if (needed <= 0) return NOTHING;
+    if (want <= base) return { actions: [], notes: [`no ${why}: maxSize ${o.maxSize} is reached: raise maxSize to ${base + needed}`] };
+    return { notes: [], actions: [{ kind: "set-desired", cause: "scale-out", from: o.desired, to: want, waitForActive: c.active.length + (want - base),
+        reason: `scale out ${o.desired} → ${want}: ${why}` }] };
 }

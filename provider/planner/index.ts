@@ -5,11 +5,11 @@ import { Observed, Plan } from "../model";
 import { Policy } from "../settings";
 import { isLow, PlanContext, planContext, readings } from "./context";
 import { boundedDesired, Decision, isLive, isOutdated, NOTHING } from "./fleet";
-import { heldForHook, hookHoldsTasks, ownHook, planHookDrains } from "./hooks";
+import { heldForHook, hookHoldsTasks, ownHook, planHookDrains, planHookRoom } from "./hooks";
 import { drainsHoldingServicesShort } from "./relief";
 import { planReplacements } from "./replacement";
 import { planExcess, planScaleInPhase } from "./scaleIn";
-import { desiredAfter, planBounds, planScaleOut, planUnplaced } from "./scaleOut";
+import { desiredAfter, launchingCount, planBounds, planScaleOut, planUnplaced } from "./scaleOut";
 import { planSettle } from "./settle";
 import { planSpotCapacity } from "./spotFallback";
 
@@ -28,7 +28,8 @@ function changesCapacity(...decisions: Decision[]): boolean {
 /**
  * Plans one reconcile. The phases, in order of precedence:
  * 1. the group's bounds (a raised minSize) and the On-Demand base (Spot fallback and back);
- * 2. tasks ECS cannot place, then reservations above their high thresholds: only when (1) does nothing;
+ * 2. tasks ECS cannot place, then reservations above their high thresholds, then room for the tasks of
+ *    instances waiting in the scaler's hook (hooks.ts): only when (1) does nothing;
  * 3. replacement of outdated, stray and fallback instances: always, surging from (2)'s desired capacity;
  * 4. the excess above desired capacity: only when nothing before acts and no replacement or surge is under way;
  * 5. scale-in: only when nothing before changes desired capacity or drains, and nothing is replaced;
@@ -46,15 +47,16 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     const spot = planSpotCapacity(ctx.o, p, now);
     const unplaced = anyAction(bounds, spot) ? NOTHING : planUnplaced(ctx);
     const scaleOut = anyAction(bounds, spot, unplaced) ? NOTHING : planScaleOut(ctx);
+    const room = anyAction(bounds, spot, unplaced, scaleOut) ? NOTHING : planHookRoom(ctx, launchingCount(ctx));
     const undone = drainsHoldingServicesShort(ctx);
-    const replacement = planReplacements(ctx, spot.revert, desiredAfter(ctx, unplaced.actions.length > 0 ? unplaced : scaleOut), undone);
+    const replacement = planReplacements(ctx, spot.revert, desiredAfter(ctx, [unplaced, scaleOut, room].find((d) => d.actions.length > 0) ?? NOTHING), undone);
     // Instances the group is terminating still hold tasks that need the room the others have.
     const hookBusy = hookHoldsTasks(ctx.o);
-    const excess = anyAction(bounds, spot, unplaced, scaleOut, replacement) || replacement.replaceNow.length > 0 || ctx.o.surgeBaseline !== undefined
+    const excess = anyAction(bounds, spot, unplaced, scaleOut, room, replacement) || replacement.replaceNow.length > 0 || ctx.o.surgeBaseline !== undefined
         || hookBusy ? NOTHING : planExcess(ctx, undone);
     const scaleIn = heldForHook(ctx, hookBusy,
-        planScaleInPhase(ctx, replacement, excess, changesCapacity(bounds, spot, unplaced, scaleOut, replacement, excess) || hookBusy, undone));
-    const phases = [bounds, spot, unplaced, scaleOut, replacement, excess, scaleIn];
+        planScaleInPhase(ctx, replacement, excess, changesCapacity(bounds, spot, unplaced, scaleOut, room, replacement, excess) || hookBusy, undone));
+    const phases = [bounds, spot, unplaced, scaleOut, room, replacement, excess, scaleIn];
     const planned = phases.flatMap((d) => d.actions);
     const settle = planSettle(ctx, [...replacement.undrain, ...scaleIn.undrain], replacement.held, planned, undone);
     // Undrains run first: the instances they put back ACTIVE count toward a scale-out's wait.
@@ -121,5 +123,6 @@ export function needsTasks(o: Observed, p: Policy, now: number = o.now): boolean
     const excess = o.instances.filter(isLive).length > boundedDesired(o);
     // A replacement holds victims whose tasks are bound (memberOf) to what no other instance offers.
     const replacing = o.instances.some((i) => isLive(i) && isOutdated(i, o)) || o.fallbackBaseline !== undefined;
-    return excess || replacing || isLow(readings(o, p, now), p);
+    // Whether the tasks of instances waiting in the scaler's hook fit on the others (planHookRoom).
+    return excess || replacing || isLow(readings(o, p, now), p) || hookHoldsTasks(o);
 }

@@ -54,7 +54,7 @@ function serving(ctx: PlanContext): number {
  * Instances that may yet serve: those not registered yet but within their grace to, and those the
  * group has yet to launch. One past its grace is a stray the replacement phase deals with.
  */
-function launchingCount(ctx: PlanContext): number {
+export function launchingCount(ctx: PlanContext): number {
     const { o, c, now } = ctx;
     return c.live.filter((i) => i.container === undefined && !isUnregisteredPastGrace(i, now)).length + Math.max(0, o.desired - c.live.length);
 }

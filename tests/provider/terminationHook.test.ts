@@ -10,6 +10,8 @@ import { healthReplacement, rebalanceRecommendation } from "../../provider/sim/g
 import { completeAction, hookCapMs, recordHeartbeat } from "../../provider/sim/lifecycleHooks";
 import { buildCluster, ClusterSpec, newLaunchTemplateVersion, simReconcile, simSettings } from "../../provider/sim/scenario";
 import { SimWorld } from "../../provider/sim/world";
+import { simCloud } from "../../provider/sim/cloud";
+import { observe } from "../../provider/observe";
 import { instance, observed, policy, series } from "../helpers/observed";
 
 const MINUTE = 60_000;
@@ -188,23 +190,34 @@ describe("the scaler's termination hook on the simulated cluster", () => {
         assert.deepEqual(w.violations, []);
     });
 
-    it("scales out for the tasks of an instance in the hook that ECS cannot place elsewhere, at the next step", async () => {
+    it("makes room first when the tasks of an instance in the hook fit on no ACTIVE instance, and lets it go in the same run", async () => {
         const w = world({ services: [{ name: "web", count: 8, cpu: 1000, memory: 1000, minHealthyPercent: 100, maxPercent: 200 }], targetGroups: 0 });
         const victim = w.liveInstances()[1];
         healthReplacement(w, victim.id);
         w.clock.advance(MINUTE);
         assert.equal(w.liveInstances().length, 3, "the group launches no replacement while the instance waits in the hook");
-        // A step bounded as a runner step is: it ends with the drain still going.
-        const step = simSettings(w, { draining: { maxUpdateSeconds: 240 } });
-        const first = await simReconcile(w, step);
-        assert.equal(first.report.instances[victim.id], "draining", first.lines.join("\n"));
-        w.clock.advance(MINUTE);
-        const next = await simReconcile(w, step);
-        assert.equal(next.plan.actions[0].kind, "hook-drain");
-        assert.match(renderPlan(next.plan).join("\n"), /scale out 4 → 5: service web cannot place 2 tasks \(ECS: \(service web\) was unable to place a task/);
-        assert.equal(next.report.instances[victim.id], "terminated", next.lines.join("\n"));
+        const r = await simReconcile(w, simSettings(w));
+        assert.deepEqual(renderPlan(r.plan).slice(0, 3), [
+            `drain 1 instance the group is terminating, held in termination hook ${TERMINATION_HOOK_NAME}`,
+            `  drain ${victim.id} (2 tasks), then let its termination go on (CompleteLifecycleAction CONTINUE)`,
+            "scale out 4 → 5: room for the tasks of 1 instance the group is terminating (2 tasks that fit on no ACTIVE instance)",
+        ]);
+        assert.equal(r.report.instances[victim.id], "terminated", r.lines.join("\n"));
+        assert.deepEqual(w.hookTimeouts, []);
         assert.equal(lost(w), 0);
         assert.deepEqual(w.violations, []);
+    });
+
+    it("counts the tasks on an instance in the hook that ECS says it cannot place as unplaced, so that a scale-out is sized for them", async () => {
+        const w = world({ services: [{ name: "web", count: 8, cpu: 1000, memory: 1000, minHealthyPercent: 100, maxPercent: 200 }], targetGroups: 0 });
+        const victim = w.liveInstances()[1];
+        healthReplacement(w, victim.id);
+        w.setContainerStatus(victim.container!.arn, "DRAINING", "operator");
+        w.clock.advance(MINUTE);
+        const s = simSettings(w);
+        const o = await w.clock.run(observe(simCloud(w), s, { scaling: s.scaling, draining: s.draining }, w.now));
+        assert.deepEqual(o.unplaced?.map((u) => [u.name, u.missing, u.cpu, u.memory]), [["web", 2, 1000, 1000]]);
+        assert.match(o.unplaced![0].event, /^\(service web\) was unable to place a task/);
     });
 
     it("beside ECS's managed-draining hook: both drain the same instance, and it goes once both let it go", async () => {
