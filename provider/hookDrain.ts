@@ -10,14 +10,13 @@
 import { ClusterContainerInstance } from "./cloud";
 import { notWaiting, OwnedTargetGroup, ownedTargetGroups, shortArn } from "./drain";
 import { drainClock, STOP_GRACE_SECONDS } from "./drainVerdict";
-import { Action, HOOK_WAIT_STATE, HookVictim, isMeantToRun, RETAINED_STATE, taskId } from "./model";
+import { Action, HOOK_WAIT_STATE, HookVictim, hookVictimOf, isMeantToRun, RETAINED_STATE, taskId } from "./model";
 import { describeError } from "./retry";
 import { RunContext } from "./run";
 import { pollDelayMs } from "./waits";
 
 /** Heartbeats per heartbeat timeout while an instance drains in the hook: one missed still leaves time. */
 const BEATS_PER_TIMEOUT = 3;
-
 
 interface Held {
     victim: HookVictim;
@@ -97,11 +96,7 @@ async function arrivals(run: RunContext, watch: HookWatch): Promise<void> {
     if (fresh.length === 0) return;
     const containers = new Map((await run.cloud.listContainerInstances()).map((c) => [c.ec2InstanceId, c]));
     run.log(`${fresh.map((i) => i.instanceId).join(", ")} entered hook ${watch.hook} during this run: draining ${fresh.length === 1 ? "it" : "them"} too`);
-    await adopt(run, watch, fresh.map((i) => {
-        const c = containers.get(i.instanceId);
-        return { instanceId: i.instanceId, ...(c === undefined ? {} : { containerInstanceArn: c.arn }), tasks: c === undefined ? 0 : c.runningTasks + c.pendingTasks,
-            retained: false, ...(c?.drainMark === "hook" && c.drainSince !== undefined ? { drainSince: c.drainSince } : {}) };
-    }));
+    await adopt(run, watch, fresh.map((i) => hookVictimOf(i.instanceId, containers.get(i.instanceId), false)));
 }
 
 /**
@@ -135,7 +130,7 @@ export async function beat(run: RunContext, watch: HookWatch): Promise<void> {
             await run.cloud.recordHookHeartbeat(h.victim.instanceId, watch.hook);
         } catch (error) {
             if (!notWaiting(error)) throw error;
-            gone(run, h, `${h.victim.instanceId} no longer waits in hook ${watch.hook} (${error instanceof Error ? error.message : String(error)}): left to the group`);
+            leftToGroup(run, watch, h, error);
         }
     }
 }
@@ -197,6 +192,11 @@ function gone(run: RunContext, h: Held, why: string): void {
     run.log(why);
 }
 
+/** Auto Scaling says the instance no longer waits in the hook (its action completed or timed out meanwhile). */
+function leftToGroup(run: RunContext, watch: HookWatch, h: Held, error: unknown): void {
+    gone(run, h, `${h.victim.instanceId} no longer waits in hook ${watch.hook} (${describeError(error)}): left to the group`);
+}
+
 /** The instance is empty: CONTINUE (a retained one is terminated instead); a disconnected agent's container instance is deregistered. */
 async function letGo(run: RunContext, watch: HookWatch, h: Held, c: ClusterContainerInstance | undefined): Promise<void> {
     const { cloud, deps, log } = run;
@@ -206,7 +206,7 @@ async function letGo(run: RunContext, watch: HookWatch, h: Held, c: ClusterConta
         else await cloud.completeHookAction(id, watch.hook, "CONTINUE");
     } catch (error) {
         if (!notWaiting(error)) throw error;
-        gone(run, h, `${id} no longer waits in hook ${watch.hook} (${error instanceof Error ? error.message : String(error)}): left to the group`);
+        leftToGroup(run, watch, h, error);
         return;
     }
     if (c !== undefined && !c.agentConnected) {
@@ -256,7 +256,7 @@ async function onTimeout(run: RunContext, watch: HookWatch, h: Held, c: ClusterC
         await cloud.completeHookAction(id, watch.hook, "ABANDON");
     } catch (error) {
         if (!notWaiting(error)) throw error;
-        gone(run, h, `${id} no longer waits in hook ${watch.hook}: left to the group`);
+        leftToGroup(run, watch, h, error);
         return;
     }
     run.report.instances[id] = "abandoned";

@@ -245,6 +245,18 @@ export interface HookVictim {
     drainSince?: number;
 }
 
+/** The hook victim of an instance, from its container instance when it has one (a drain the scaler began keeps its start). */
+export function hookVictimOf(instanceId: string, c: Pick<ContainerInstance, "arn" | "runningTasks" | "pendingTasks" | "drainMark" | "drainSince"> | undefined,
+    retained: boolean): HookVictim {
+    return {
+        instanceId,
+        ...(c === undefined ? {} : { containerInstanceArn: c.arn }),
+        tasks: c === undefined ? 0 : c.runningTasks + c.pendingTasks,
+        retained,
+        ...(c?.drainMark === "hook" && c.drainSince !== undefined ? { drainSince: c.drainSince } : {}),
+    };
+}
+
 export type Action =
     | {
         kind: "set-desired";

@@ -3,6 +3,7 @@
 import { Cloud } from "./cloud";
 import { METRIC_LAG_MINUTES } from "./metrics";
 import { HOOK_WAIT_STATE, isMeantToRun, Observed, ObservedInstance, RETAINED_STATE, serviceOf } from "./model";
+import { oneEach } from "./placement";
 import { needsTasks } from "./planner";
 import { Policy, ScalerSettings } from "./settings";
 
@@ -116,7 +117,7 @@ async function unplacedFromHook(cloud: Cloud, instances: ObservedInstance[]): Pr
         const own = tasks.filter((t) => serviceOf(t.group) === name);
         const needs = own[0].needs;
         return [{ name, missing: own.length, event, cpu: own[0].cpu, memory: own[0].memory,
-            ...(needs !== undefined && ((needs.hostPorts ?? []).length > 0 || needs.distinctGroup !== undefined) ? { oneEach: true } : {}) }];
+            ...(needs !== undefined && oneEach(needs) ? { oneEach: true } : {}) }];
     });
 }
 

@@ -85,6 +85,11 @@ export function parseMemberOf(expression: string): Predicate | undefined {
     return (attrs) => preds.slice(1).reduce((acc, p, k) => ops[k] === "and" ? acc && p(attrs) : acc || p(attrs), preds[0](attrs));
 }
 
+/** Whether each task needs an instance of its own: a static host port, or `distinctInstance`. */
+export function oneEach(needs: TaskNeeds): boolean {
+    return (needs.hostPorts ?? []).length > 0 || needs.distinctGroup !== undefined;
+}
+
 /** Why a task cannot be placed on an instance by the rules above, or undefined when it can. */
 export function blockedBy(task: TaskNeeds, offer: InstanceOffer): string | undefined {
     for (const port of task.hostPorts ?? []) {

@@ -5,7 +5,7 @@ import type * as ECS from "@aws-sdk/client-ecs";
 import { Cloud, CloudTarget, ClusterContainerInstance, ServiceHealth } from "../cloud";
 import { forEachLimit } from "../limit";
 import { DRAIN_MARK_ATTRIBUTE, DrainPurpose, drainMarkValue, ObservedTask, parseDrainMark, serviceNames, serviceOf } from "../model";
-import type { TaskNeeds } from "../placement";
+import { oneEach, TaskNeeds } from "../placement";
 import { LIMITS, REQUEST_CONCURRENCY } from "../quotas";
 import { AwsClients, eachBatch, inBatches } from "./clients";
 
@@ -265,11 +265,6 @@ function taskSize(def: ECS.TaskDefinition): { cpu: number; memory: number } {
         cpu: def.cpu !== undefined ? Number(def.cpu) : sum((c) => c.cpu),
         memory: def.memory !== undefined ? Number(def.memory) : sum((c) => c.memory ?? c.memoryReservation),
     };
-}
-
-/** Whether each task needs an instance of its own: a static host port, or `distinctInstance`. */
-function oneEach(needs: TaskNeeds): boolean {
-    return (needs.hostPorts ?? []).length > 0 || needs.distinctGroup !== undefined;
 }
 
 /** Services by name, ten to a request; names ECS does not know are left out. */

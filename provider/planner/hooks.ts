@@ -3,11 +3,12 @@
 // (Terminating:Retained): each is drained like any victim of the scaler and then let go. Whoever
 // started the termination (Capacity Rebalancing, a health check, an instance refresh, a lowered
 // desired capacity, an operator), it goes through here.
-import { Action, HOOK_WAIT_STATE, HookVictim, isMeantToRun, Observed, ObservedInstance, RETAINED_STATE, TERMINATION_HOOK_NAME } from "../model";
+import { Action, HOOK_WAIT_STATE, hookVictimOf, isMeantToRun, Observed, ObservedInstance, RETAINED_STATE, TERMINATION_HOOK_NAME } from "../model";
 import { plural } from "../render";
 import { PlanContext } from "./context";
 import { Decision, NOTHING, taskCount } from "./fleet";
 import { roomOf } from "./room";
+import { typicalInstance } from "./scaleOut";
 
 /** The scaler's hook as the group holds it now, or undefined when it is not on the group. */
 export function ownHook(o: Observed) {
@@ -23,13 +24,7 @@ function isHeld(i: ObservedInstance, o: Observed): boolean {
 export function planHookDrains(o: Observed): Decision {
     const held = o.instances.filter((i) => isHeld(i, o)).sort((a, b) => a.instanceId.localeCompare(b.instanceId));
     if (held.length === 0) return NOTHING;
-    const victims = held.map((i): HookVictim => ({
-        instanceId: i.instanceId,
-        ...(i.container === undefined ? {} : { containerInstanceArn: i.container.arn }),
-        tasks: taskCount(i),
-        retained: i.asgState === RETAINED_STATE,
-        ...(i.container?.drainMark === "hook" && i.container.drainSince !== undefined ? { drainSince: i.container.drainSince } : {}),
-    }));
+    const victims = held.map((i) => hookVictimOf(i.instanceId, i.container, i.asgState === RETAINED_STATE));
     const waiting = victims.filter((v) => !v.retained).length;
     const retained = victims.length - waiting;
     const parts = [
@@ -63,15 +58,15 @@ export function heldForHook<D extends Decision>(ctx: PlanContext, busy: boolean,
  */
 export function planHookRoom(ctx: PlanContext, launching: number): Decision {
     const { o, c, p } = ctx;
-    const waiting = o.instances.filter((i) => i.asgState === HOOK_WAIT_STATE && ownHook(o) !== undefined && i.container !== undefined && taskCount(i) > 0);
-    if (waiting.length === 0 || o.tasks === undefined) return NOTHING;
+    if (ownHook(o) === undefined || o.tasks === undefined) return NOTHING;
+    const waiting = o.instances.filter((i) => i.asgState === HOOK_WAIT_STATE && i.container !== undefined && taskCount(i) > 0);
+    if (waiting.length === 0) return NOTHING;
     const tasks = waiting.flatMap((i) => (c.tasksOn.get(i.container!.arn) ?? []).filter((t) => isMeantToRun(t) && !t.daemon));
     if (tasks.length === 0 || roomOf(c.active, c.tasksOn).place(tasks) !== undefined) return NOTHING;
-    const registered = c.registered.map((i) => i.container.registered).filter((r) => r.cpu > 0 && r.memory > 0);
-    if (registered.length === 0) return NOTHING;
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    const cpu = tasks.reduce((n, t) => n + t.cpu, 0) / (median(registered.map((r) => r.cpu)) * p.scaling.cpuHighPercent / 100);
-    const memory = tasks.reduce((n, t) => n + t.memory, 0) / (median(registered.map((r) => r.memory)) * p.scaling.memoryHighPercent / 100);
+    const size = typicalInstance(ctx);
+    if (size === undefined) return NOTHING;
+    const cpu = tasks.reduce((n, t) => n + t.cpu, 0) / (size.cpu * p.scaling.cpuHighPercent / 100);
+    const memory = tasks.reduce((n, t) => n + t.memory, 0) / (size.memory * p.scaling.memoryHighPercent / 100);
     const needed = Math.max(1, Math.ceil(Math.max(cpu, memory) - 1e-9)) - launching;
     const base = Math.max(o.desired, c.live.length);
     const want = Math.min(o.maxSize, base + needed);

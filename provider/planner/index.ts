@@ -62,8 +62,9 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     // Undrains run first: the instances they put back ACTIVE count toward a scale-out's wait.
     const undrained = settle.actions.filter((a) => a.kind === "undrain").length;
     const hooked = planHookDrains(ctx.o);
+    const own = ownHook(ctx.o);
     return {
-        ...(ownHook(ctx.o) === undefined ? {} : { terminationHook: { name: ownHook(ctx.o)!.name, heartbeatSeconds: ownHook(ctx.o)!.heartbeatTimeoutSeconds } }),
+        ...(own === undefined ? {} : { terminationHook: { name: own.name, heartbeatSeconds: own.heartbeatTimeoutSeconds } }),
         actions: [...hooked.actions, ...settle.actions, ...planned.map((a) => a.kind === "set-desired" && a.cause === "scale-out" && undrained > 0
             ? { ...a, waitForActive: a.waitForActive + undrained } : a)],
         notes: [...notices.notes, ...phases.flatMap((d) => d.notes), ...settle.notes],

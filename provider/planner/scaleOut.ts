@@ -91,7 +91,7 @@ export function unplacedLoad(ctx: PlanContext): { cpu: number; memory: number; i
 }
 
 /** The median registered CPU and memory of the registered instances; undefined when none is registered. */
-function typicalInstance(ctx: PlanContext): { cpu: number; memory: number } | undefined {
+export function typicalInstance(ctx: PlanContext): { cpu: number; memory: number } | undefined {
     const registered = ctx.c.registered.map((i) => i.container.registered).filter((r) => r.cpu > 0 && r.memory > 0);
     if (registered.length === 0) return undefined;
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -24,6 +24,17 @@ function world(spec: Partial<ClusterSpec> = {}): SimWorld {
     return w;
 }
 
+/**
+ * A full cluster (two tasks of 1000 CPU units on each instance, none free for more) whose second
+ * instance the group begins terminating after a failed health check.
+ */
+function fullClusterTerminating() {
+    const w = world({ services: [{ name: "web", count: 8, cpu: 1000, memory: 1000, minHealthyPercent: 100, maxPercent: 200 }], targetGroups: 0 });
+    const victim = w.liveInstances()[1];
+    healthReplacement(w, victim.id);
+    return { w, victim };
+}
+
 /** Tasks killed by anyone but a Spot reclaim or an operator. */
 const lost = (w: SimWorld) => w.killedTasks().filter((t) => t.stoppedBy === "asg" || t.stoppedBy === "scaler").length;
 
@@ -191,9 +202,7 @@ describe("the scaler's termination hook on the simulated cluster", () => {
     });
 
     it("makes room first when the tasks of an instance in the hook fit on no ACTIVE instance, and lets it go in the same run", async () => {
-        const w = world({ services: [{ name: "web", count: 8, cpu: 1000, memory: 1000, minHealthyPercent: 100, maxPercent: 200 }], targetGroups: 0 });
-        const victim = w.liveInstances()[1];
-        healthReplacement(w, victim.id);
+        const { w, victim } = fullClusterTerminating();
         w.clock.advance(MINUTE);
         assert.equal(w.liveInstances().length, 3, "the group launches no replacement while the instance waits in the hook");
         const r = await simReconcile(w, simSettings(w));
@@ -209,9 +218,7 @@ describe("the scaler's termination hook on the simulated cluster", () => {
     });
 
     it("counts the tasks on an instance in the hook that ECS says it cannot place as unplaced, so that a scale-out is sized for them", async () => {
-        const w = world({ services: [{ name: "web", count: 8, cpu: 1000, memory: 1000, minHealthyPercent: 100, maxPercent: 200 }], targetGroups: 0 });
-        const victim = w.liveInstances()[1];
-        healthReplacement(w, victim.id);
+        const { w, victim } = fullClusterTerminating();
         w.setContainerStatus(victim.container!.arn, "DRAINING", "operator");
         w.clock.advance(MINUTE);
         const s = simSettings(w);
