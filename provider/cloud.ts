@@ -103,6 +103,9 @@ export interface UnplacedService {
 
 export type ContainerInstanceStatus = "ACTIVE" | "DRAINING";
 
+/** What a service event says when ECS cannot place a task of the service (service-event-messages-list). */
+export const UNPLACEABLE_EVENT = "was unable to place a task";
+
 /** Tag on the Auto Scaling group holding the desired capacity to return to after a surge. */
 export const SURGE_TAG = "spot-ecs:surge-baseline";
 

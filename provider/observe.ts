@@ -1,8 +1,8 @@
 // Observation: one consistent picture of the group, its container instances and the metrics,
 // built from Cloud reads. Task details are fetched only when the plan needs them.
-import { Cloud } from "./cloud";
+import { Cloud, UNPLACEABLE_EVENT } from "./cloud";
 import { METRIC_LAG_MINUTES } from "./metrics";
-import { HOOK_WAIT_STATE, isMeantToRun, Observed, ObservedInstance, RETAINED_STATE, serviceOf } from "./model";
+import { HOOK_WAIT_STATE, isMeantToRun, Observed, ObservedInstance, ObservedTask, RETAINED_STATE, serviceOf } from "./model";
 import { oneEach } from "./placement";
 import { needsTasks } from "./planner";
 import { Policy, ScalerSettings } from "./settings";
@@ -89,9 +89,9 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
         } }),
         ...(otherFailure === undefined ? {} : { otherLaunchFailure: { at: otherFailure.at, message: otherFailure.message } }),
     };
-    const stuck = await unplacedFromHook(cloud, instances);
-    if (stuck.length > 0) observed.unplaced = mergeUnplaced(observed.unplaced ?? [], stuck);
     if (needsTasks(observed, policy, now)) observed.tasks = await cloud.listTasks();
+    const stuck = await unplacedFromHook(cloud, instances, observed.tasks);
+    if (stuck.length > 0) observed.unplaced = mergeUnplaced(observed.unplaced ?? [], stuck);
     return observed;
 }
 
@@ -102,18 +102,21 @@ type Unplaced = NonNullable<Observed["unplaced"]>[number];
  * cannot place elsewhere: their service is not short (a task on a DRAINING instance still runs), so
  * the services' own counts never ask for room for them; these do, so that a scale-out makes the room.
  */
-async function unplacedFromHook(cloud: Cloud, instances: ObservedInstance[]): Promise<Unplaced[]> {
+async function unplacedFromHook(cloud: Cloud, instances: ObservedInstance[], clusterTasks: ObservedTask[] | undefined): Promise<Unplaced[]> {
     const held = instances.filter((i) => (i.asgState === HOOK_WAIT_STATE || i.asgState === RETAINED_STATE) && i.container !== undefined
         && i.container.runningTasks + i.container.pendingTasks > 0);
     if (held.length === 0) return [];
-    const tasks = (await Promise.all(held.map((i) => cloud.listTasksOn(i.container!.arn, true)))).flat()
-        .filter((t) => isMeantToRun(t) && !t.daemon && serviceOf(t.group) !== undefined);
+    // The cluster's tasks when the plan read them already; otherwise (someone else's hook) each instance's own.
+    const arns = new Set(held.map((i) => i.container!.arn));
+    const onHeld = clusterTasks !== undefined ? clusterTasks.filter((t) => arns.has(t.containerInstanceArn))
+        : (await Promise.all(held.map((i) => cloud.listTasksOn(i.container!.arn, true)))).flat();
+    const tasks = onHeld.filter((t) => isMeantToRun(t) && !t.daemon && serviceOf(t.group) !== undefined);
     const names = [...new Set(tasks.map((t) => serviceOf(t.group)!))];
     if (names.length === 0) return [];
     const health = await cloud.serviceHealth(names);
     return names.flatMap((name) => {
         const event = health[name]?.event;
-        if (event === undefined || !event.includes("was unable to place a task") || health[name].daemon) return [];
+        if (event === undefined || !event.includes(UNPLACEABLE_EVENT) || health[name].daemon) return [];
         const own = tasks.filter((t) => serviceOf(t.group) === name);
         const needs = own[0].needs;
         return [{ name, missing: own.length, event, cpu: own[0].cpu, memory: own[0].memory,

@@ -2,7 +2,7 @@
 // instance, services, the drain mark, container instance state, stopping tasks and deregistering.
 // Every list follows its pagination token and every batch call stays within its API limit.
 import type * as ECS from "@aws-sdk/client-ecs";
-import { Cloud, CloudTarget, ClusterContainerInstance, ServiceHealth } from "../cloud";
+import { Cloud, CloudTarget, ClusterContainerInstance, ServiceHealth, UNPLACEABLE_EVENT } from "../cloud";
 import { forEachLimit } from "../limit";
 import { DRAIN_MARK_ATTRIBUTE, DrainPurpose, drainMarkValue, ObservedTask, parseDrainMark, serviceNames, serviceOf } from "../model";
 import { oneEach, TaskNeeds } from "../placement";
@@ -167,7 +167,7 @@ function serviceCalls(s: EcsSession): Pick<EcsCalls, "unplacedServices" | "servi
             const unplaced = (await describeServices(s, names)).flatMap((svc) => {
                 const missing = (svc.desiredCount ?? 0) - (svc.runningCount ?? 0) - (svc.pendingCount ?? 0);
                 const event = svc.events?.[0]?.message;
-                return svc.schedulingStrategy !== "DAEMON" && missing > 0 && event !== undefined && event.includes("was unable to place a task")
+                return svc.schedulingStrategy !== "DAEMON" && missing > 0 && event !== undefined && event.includes(UNPLACEABLE_EVENT)
                     ? [{ svc, u: { name: svc.serviceName!, missing, event } }] : [];
             });
             // What each unplaced task reserves and needs, so that a scale-out is sized to them.

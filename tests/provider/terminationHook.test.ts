@@ -28,8 +28,8 @@ function world(spec: Partial<ClusterSpec> = {}): SimWorld {
  * A full cluster (two tasks of 1000 CPU units on each instance, none free for more) whose second
  * instance the group begins terminating after a failed health check.
  */
-function fullClusterTerminating() {
-    const w = world({ services: [{ name: "web", count: 8, cpu: 1000, memory: 1000, minHealthyPercent: 100, maxPercent: 200 }], targetGroups: 0 });
+function fullClusterTerminating(spec: Partial<ClusterSpec> = {}) {
+    const w = world({ services: [{ name: "web", count: 8, cpu: 1000, memory: 1000, minHealthyPercent: 100, maxPercent: 200 }], targetGroups: 0, ...spec });
     const victim = w.liveInstances()[1];
     healthReplacement(w, victim.id);
     return { w, victim };
@@ -225,6 +225,17 @@ describe("the scaler's termination hook on the simulated cluster", () => {
         const o = await w.clock.run(observe(simCloud(w), s, { scaling: s.scaling, draining: s.draining }, w.now));
         assert.deepEqual(o.unplaced?.map((u) => [u.name, u.missing, u.cpu, u.memory]), [["web", 2, 1000, 1000]]);
         assert.match(o.unplaced![0].event, /^\(service web\) was unable to place a task/);
+    });
+
+    it("counts them the same in ECS's managed-draining hook alone, reading the tasks of those instances only", async () => {
+        const { w, victim } = fullClusterTerminating({ managedDraining: true, terminationHook: false });
+        w.clock.advance(MINUTE);
+        const s = simSettings(w);
+        const cloud = simCloud(w);
+        const o = await w.clock.run(observe(cloud, s, { scaling: s.scaling, draining: s.draining }, w.now));
+        assert.equal(o.tasks, undefined, "the cluster's tasks were not read");
+        assert.equal(victim.container?.status, "DRAINING");
+        assert.deepEqual(o.unplaced?.map((u) => [u.name, u.missing]), [["web", 2]]);
     });
 
     it("beside ECS's managed-draining hook: both drain the same instance, and it goes once both let it go", async () => {
