@@ -7,7 +7,7 @@ import { SimWorld } from "../provider/sim/world";
 import { BENCH_TIMINGS } from "./replacement";
 import { memoryLease } from "../provider/lease";
 import { runnerStep } from "../provider/runner";
-import { DEFAULT_SCALING, RUNNER_ACTIONS, RunnerSettings } from "../provider/settings";
+import { DEFAULT_SCALING, RUNNER_ACTIONS, RunnerSettings, ScalingPolicy } from "../provider/settings";
 import { simCloud, simDeps } from "../provider/sim/cloud";
 
 /** The runner as the component deploys it by default. */
@@ -30,16 +30,23 @@ export interface TraceResult {
     reconcileFailures?: number;
 }
 
-/**
- * Tasks wanted at each minute of a day: ~30 at night, rising to ~90 by noon, flat in the afternoon,
- * a slow decline from 18:00 to midnight, two sharp spikes (10:00 for 30 min, 15:00 for 20 min) and
- * ±5% seeded noise.
- */
-export function demandTrace(seed = 42, minutes = 1440): number[] {
-    const random = seededRandom(seed);
-    const out: number[] = [];
-    for (let m = 0; m < minutes; m++) {
-        const h = m / 60;
+/** The demand shapes of the bench: the base day, and three more for consolidation not to be tuned to one. */
+export const DEMAND_SHAPES = ["day", "twoPeaks", "flashSale", "rampPlateau"] as const;
+export type DemandShape = (typeof DEMAND_SHAPES)[number];
+
+/** What each shape is, for the report. */
+export const SHAPE_TEXT: Record<DemandShape, string> = {
+    day: "~30 tasks at night, ~90 from noon, spikes of +110 at 10:00 (30 min) and +90 at 15:00 (20 min)",
+    twoPeaks: "~20 tasks at night, peaks of ~100 at 09:00 and ~120 at 20:00, each rising and falling over 3 hours",
+    flashSale: "~40 tasks all day, 200 from 14:00 to 14:45 (reached within 2 minutes)",
+    rampPlateau: "~10 tasks at midnight rising evenly to ~150 by 10:00, a plateau until 18:00, then ~10 again by 20:00",
+};
+
+/** Tasks wanted at hour `h` (0-24) of each shape, before noise. */
+function shapeAt(shape: DemandShape, h: number): number {
+    const bump = (center: number, halfWidth: number, height: number) => Math.max(0, 1 - Math.abs(h - center) / halfWidth) * height;
+    switch (shape) {
+    case "day": {
         let base: number;
         if (h < 6) base = 30;
         else if (h < 12) base = 30 + (h - 6) / 6 * 60;
@@ -47,7 +54,27 @@ export function demandTrace(seed = 42, minutes = 1440): number[] {
         else base = 90 - (h - 18) / 6 * 60;
         if (h >= 10 && h < 10.5) base += 110;
         if (h >= 15 && h < 15 + 20 / 60) base += 90;
-        out.push(Math.max(1, Math.round(base * (0.95 + 0.1 * random()))));
+        return base;
+    }
+    case "twoPeaks":
+        return 20 + bump(9, 3, 80) + bump(20, 3, 100);
+    case "flashSale":
+        return h >= 14 && h < 14.75 ? 40 + Math.min(1, (h - 14) * 30) * 160 : 40;
+    case "rampPlateau":
+        return h < 10 ? 10 + h / 10 * 140 : h < 18 ? 150 : h < 20 ? 150 - (h - 18) / 2 * 140 : 10;
+    }
+}
+
+/**
+ * Tasks wanted at each minute of a day of `shape` (by default the base day: ~30 at night, rising to
+ * ~90 by noon, flat in the afternoon, a slow decline from 18:00 to midnight, two sharp spikes at 10:00
+ * for 30 min and 15:00 for 20 min), with ±5% seeded noise.
+ */
+export function demandTrace(seed = 42, minutes = 1440, shape: DemandShape = "day"): number[] {
+    const random = seededRandom(seed);
+    const out: number[] = [];
+    for (let m = 0; m < minutes; m++) {
+        out.push(Math.max(1, Math.round(shapeAt(shape, m / 60) * (0.95 + 0.1 * random()))));
     }
     return out;
 }
@@ -98,11 +125,20 @@ function lastPoints(world: SimWorld, metric: "cpu" | "memory", n: number): numbe
 }
 
 /**
+ * Plain threshold step scaling as it is commonly set up: out above 75% and in below 40%, either
+ * reservation, over 5 minutes, one instance at a time, 300 s apart.
+ */
+export const STEP_SCALING = Object.freeze({ cpuHighPercent: 75, memoryHighPercent: 75, cpuLowPercent: 40, memoryLowPercent: 40,
+    evaluationMinutes: 5, scaleOutStep: 1, cooldownSeconds: 300 });
+
+/** The high thresholds, window and step a scale-out alarm acts on. */
+type AlarmSettings = Pick<ScalingPolicy, "cpuHighPercent" | "memoryHighPercent" | "evaluationMinutes" | "scaleOutStep">;
+
+/**
  * The step scaling policy the high alarms drive: add `scaleOutStep` when CPU or memory reservation
  * stayed above the high threshold for the evaluation window and nothing is still launching.
  */
-function scaleOutAlarm(world: SimWorld, start: number): void {
-    const s = DEFAULT_SCALING;
+function scaleOutAlarm(world: SimWorld, start: number, s: AlarmSettings): void {
     world.tickHooks.push((w) => {
         if ((w.now - start) % MINUTE !== 0) return;
         const m = s.evaluationMinutes;
@@ -118,7 +154,7 @@ function scaleOutAlarm(world: SimWorld, start: number): void {
 
 /** Plain step scaling's scale-in: lower desired capacity by one; the group terminates an instance with its tasks. */
 function blindScaleIn(world: SimWorld, start: number): void {
-    const s = DEFAULT_SCALING;
+    const s = STEP_SCALING;
     let last = -Infinity;
     world.tickHooks.push((w) => {
         if ((w.now - start) % MINUTE !== 0 || w.now - last < s.cooldownSeconds * 1000) return;
@@ -157,7 +193,8 @@ export async function runTrace(strategy: Strategy, trace = demandTrace(), reconc
             w.spotAvailable = !(minute >= drought.startMinute && minute < drought.startMinute + drought.minutes);
         });
     }
-    if (strategy !== "fixedPeak") scaleOutAlarm(world, start);
+    // The component's high alarms act between reconciles on the scaler's thresholds.
+    if (strategy !== "fixedPeak") scaleOutAlarm(world, start, strategy === "stepScaling" ? STEP_SCALING : { ...DEFAULT_SCALING, ...scaling });
     if (strategy === "stepScaling") blindScaleIn(world, start);
 
     const failures: string[] = [];

@@ -11,18 +11,16 @@ export interface AlarmSettings extends ScalingPolicy {
 export interface ClusterAlarms {
     scaleOutPolicy: aws.autoscaling.Policy;
     cpuHigh: aws.cloudwatch.MetricAlarm;
-    cpuLow: aws.cloudwatch.MetricAlarm;
     memoryHigh: aws.cloudwatch.MetricAlarm;
-    memoryLow: aws.cloudwatch.MetricAlarm;
 }
 
 /** Period of every alarm, in seconds: ECS publishes the reservation metrics once a minute. */
 export const ALARM_PERIOD_SECONDS = 60;
 
 /**
- * High and low alarms on CPUReservation and MemoryReservation. The high alarms add capacity through a
- * step scaling policy (always safe between deploys); the low alarms take no action, because scale-in
- * must go through the scaler's drain and never through a plain ASG scale-in that kills tasks.
+ * High alarms on CPUReservation and MemoryReservation: they add capacity through a step scaling
+ * policy (always safe between deploys). There is no scale-in alarm: scale-in is the scaler's
+ * consolidation, through its drain, never a plain ASG scale-in that kills tasks.
  */
 export function createAlarms(name: string, s: AlarmSettings, parent: pulumi.Resource): ClusterAlarms {
     const scaleOutPolicy = new aws.autoscaling.Policy(`${name}-scale-out`, {
@@ -34,11 +32,9 @@ export function createAlarms(name: string, s: AlarmSettings, parent: pulumi.Reso
         stepAdjustments: [{ metricIntervalLowerBound: "0", scalingAdjustment: s.scaleOutStep }],
     }, { parent });
 
-    const alarm = (suffix: string, metricName: string, threshold: number, high: boolean) =>
+    const alarm = (suffix: string, metricName: string, threshold: number) =>
         new aws.cloudwatch.MetricAlarm(`${name}-${suffix}`, {
-            alarmDescription: high
-                ? `${metricName} of ${name} above ${threshold}% for ${s.evaluationMinutes} min: add ${s.scaleOutStep} instance(s)`
-                : `${metricName} of ${name} below ${threshold}% for ${s.evaluationMinutes} min: the scaler may drain and remove instances`,
+            alarmDescription: `${metricName} of ${name} above ${threshold}% for ${s.evaluationMinutes} min: add ${s.scaleOutStep} instance(s)`,
             namespace: "AWS/ECS",
             metricName,
             dimensions: { ClusterName: s.clusterName },
@@ -46,17 +42,15 @@ export function createAlarms(name: string, s: AlarmSettings, parent: pulumi.Reso
             period: ALARM_PERIOD_SECONDS,
             evaluationPeriods: s.evaluationMinutes,
             threshold,
-            comparisonOperator: high ? "GreaterThanThreshold" : "LessThanThreshold",
+            comparisonOperator: "GreaterThanThreshold",
             treatMissingData: "notBreaching",
-            alarmActions: high ? [scaleOutPolicy.arn] : [],
+            alarmActions: [scaleOutPolicy.arn],
             tags: s.tags,
         }, { parent });
 
     return {
         scaleOutPolicy,
-        cpuHigh: alarm("cpu-high", "CPUReservation", s.cpuHighPercent, true),
-        cpuLow: alarm("cpu-low", "CPUReservation", s.cpuLowPercent, false),
-        memoryHigh: alarm("memory-high", "MemoryReservation", s.memoryHighPercent, true),
-        memoryLow: alarm("memory-low", "MemoryReservation", s.memoryLowPercent, false),
+        cpuHigh: alarm("cpu-high", "CPUReservation", s.cpuHighPercent),
+        memoryHigh: alarm("memory-high", "MemoryReservation", s.memoryHighPercent),
     };
 }

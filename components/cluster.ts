@@ -16,12 +16,10 @@ import { PolicyScope, scalerPolicy } from "../provider/permissions";
 
 export const SPOT_ECS_CLUSTER_TYPE = "spot-ecs:index:SpotEcsCluster";
 
-/** ARNs of the four reservation alarms. */
+/** ARNs of the two reservation alarms (scale-out). */
 export interface AlarmArns {
     cpuHigh: string;
-    cpuLow: string;
     memoryHigh: string;
-    memoryLow: string;
 }
 
 /** Turns a component name into a valid ECS cluster name. */
@@ -98,8 +96,8 @@ export class SpotEcsCluster extends pulumi.ComponentResource {
         this.instanceRoleArn = parts.identity.role.arn;
         this.instanceProfileArn = parts.identity.profile.arn;
         this.securityGroupIds = parts.securityGroupIds;
-        this.alarmArns = pulumi.all([parts.alarms.cpuHigh.arn, parts.alarms.cpuLow.arn, parts.alarms.memoryHigh.arn, parts.alarms.memoryLow.arn])
-            .apply(([cpuHigh, cpuLow, memoryHigh, memoryLow]) => ({ cpuHigh, cpuLow, memoryHigh, memoryLow }));
+        this.alarmArns = pulumi.all([parts.alarms.cpuHigh.arn, parts.alarms.memoryHigh.arn])
+            .apply(([cpuHigh, memoryHigh]) => ({ cpuHigh, memoryHigh }));
         this.dashboardName = parts.dashboard?.dashboard.dashboardName ?? pulumi.output(undefined);
         this.dashboardUrl = parts.dashboard?.url ?? pulumi.output(undefined);
         this.capacityProviderName = parts.capacity?.provider.name ?? pulumi.output(undefined);
@@ -228,7 +226,7 @@ function buildCluster(name: string, a: ResolvedArgs, known: KnownLater, parent: 
         region,
         clusterName,
         autoScalingGroupName: group.name,
-        alarmArns: [alarms.cpuHigh.arn, alarms.cpuLow.arn, alarms.memoryHigh.arn, alarms.memoryLow.arn,
+        alarmArns: [alarms.cpuHigh.arn, alarms.memoryHigh.arn,
             ...(runner === undefined ? [] : [runner.errorsAlarm.arn, runner.stoppedAlarm.arn]),
             ...(runner?.hook === undefined ? [] : [runner.hook.retainedAlarm.arn])],
         scaling: a.scaling,

@@ -84,9 +84,8 @@ export function dashboardWidgets(i: DashboardInputs): Widget[] {
                 annotations: {
                     horizontal: [
                         { label: `CPU high ${s.cpuHighPercent}%`, value: s.cpuHighPercent, color: HIGH },
-                        { label: `CPU low ${s.cpuLowPercent}%`, value: s.cpuLowPercent, color: LOW },
                         { label: `memory high ${s.memoryHighPercent}%`, value: s.memoryHighPercent, color: HIGH },
-                        { label: `memory low ${s.memoryLowPercent}%`, value: s.memoryLowPercent, color: LOW },
+                        { label: `scale-in target ${s.scaleInTargetPercent}%`, value: s.scaleInTargetPercent, color: LOW },
                     ],
                 },
                 yAxis: { left: { min: 0, max: 100, label: "%" } },

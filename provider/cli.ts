@@ -50,13 +50,20 @@ Options:
   --target-group ARN        target group to deregister instances from; repeat for several
                             (the group's own target groups are always included)
   --cpu-high PCT            scale out above this CPUReservation (default ${DEFAULT_SCALING.cpuHighPercent})
-  --cpu-low PCT             scale in below this CPUReservation (default ${DEFAULT_SCALING.cpuLowPercent})
   --memory-high PCT         scale out above this MemoryReservation (default ${DEFAULT_SCALING.memoryHighPercent})
-  --memory-low PCT          scale in below this MemoryReservation (default ${DEFAULT_SCALING.memoryLowPercent})
-  --evaluation-minutes N    minutes a reservation must stay beyond a threshold (default ${DEFAULT_SCALING.evaluationMinutes})
+  --evaluation-minutes N    minutes a reservation must stay above a high threshold (default ${DEFAULT_SCALING.evaluationMinutes})
   --scale-out-step N        instances added at least per scale-out (default ${DEFAULT_SCALING.scaleOutStep})
+  --scale-in-target PCT     scale in while both reservations stay at or below PCT after an instance
+                            goes (default ${DEFAULT_SCALING.scaleInTargetPercent})
+  --scale-in-after-minutes N
+                            minutes there must have been room to remove an instance
+                            (default ${DEFAULT_SCALING.scaleInAfterMinutes})
   --max-scale-in-percent P  largest share removed by one scale-in (default ${DEFAULT_SCALING.maxScaleInPercent})
-  --cooldown-seconds S      no scaling within S seconds of the last activity (default ${DEFAULT_SCALING.cooldownSeconds})
+  --cooldown-seconds S      no scale-out within S seconds of the last activity (default ${DEFAULT_SCALING.cooldownSeconds})
+  --scale-in-cooldown-seconds S
+                            no scale-in within S seconds of the last activity
+                            (default ${DEFAULT_SCALING.scaleInCooldownSeconds})
+  --headroom NxCPU/MIB      keep room for N tasks of CPU units and MiB, e.g. 4x512/1024 (default: none)
   --spot-fallback-after-seconds S
                             fall back to On-Demand after S seconds of failed Spot launches
                             (default ${DEFAULT_SCALING.spotFallbackAfterSeconds})
@@ -87,13 +94,15 @@ the cluster or group does not exist, or the run failed: it says what is left), 2
 /** The flag of each scaling setting: the compiler holds this to the settings, so none is left without one. */
 export const SCALING_FLAGS: Record<keyof ScalingPolicy, string> = {
     cpuHighPercent: "--cpu-high",
-    cpuLowPercent: "--cpu-low",
     memoryHighPercent: "--memory-high",
-    memoryLowPercent: "--memory-low",
     evaluationMinutes: "--evaluation-minutes",
     scaleOutStep: "--scale-out-step",
+    scaleInTargetPercent: "--scale-in-target",
+    scaleInAfterMinutes: "--scale-in-after-minutes",
     maxScaleInPercent: "--max-scale-in-percent",
     cooldownSeconds: "--cooldown-seconds",
+    scaleInCooldownSeconds: "--scale-in-cooldown-seconds",
+    headroom: "--headroom",
     spotFallbackAfterSeconds: "--spot-fallback-after-seconds",
     spotRevertAfterSeconds: "--spot-revert-after-seconds",
     spotRevertWindow: "--spot-revert-window",

@@ -13,7 +13,8 @@ export type ObserveTarget = Pick<ScalerSettings, "clusterName" | "autoScalingGro
 /** Observes the live cluster at `now` (epoch ms). */
 export async function observe(cloud: Cloud, target: ObserveTarget, policy: Policy, now: number): Promise<Observed> {
     const group = await cloud.describeGroup();
-    const windowMs = (policy.scaling.evaluationMinutes + METRIC_LAG_MINUTES) * 60_000;
+    // The longer of the two windows: the scale-out's evaluation and the scale-in's delay.
+    const windowMs = (Math.max(policy.scaling.evaluationMinutes, policy.scaling.scaleInAfterMinutes) + METRIC_LAG_MINUTES) * 60_000;
     // Failed Spot launches over the longer of the two fallback windows (and the still-failing one).
     const lookbackMs = (Math.max(policy.scaling.spotFallbackAfterSeconds, policy.scaling.spotRevertAfterSeconds) + 600) * 1000;
     const [containers, facts, metrics, lastScalingActivity, managedDrainingProviders, unplaced, launchFailures, terminationHooks] = await Promise.all([

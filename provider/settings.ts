@@ -8,22 +8,36 @@ export type StandaloneTaskPolicy = (typeof STANDALONE_TASK_POLICIES)[number];
 
 /** When the scaler scales out, scales in, and what counts as sustained. */
 export interface ScalingPolicy {
-    /** CPUReservation (percent) above which the cluster scales out. Range 1-100. @default 75 */
+    /** CPUReservation (percent) above which the cluster scales out. Range 1-100. @default 88 */
     cpuHighPercent: number;
-    /** CPUReservation (percent) below which the cluster may scale in; must be below `cpuHighPercent`. Range 0-99. @default 40 */
-    cpuLowPercent: number;
-    /** MemoryReservation (percent) above which the cluster scales out. Range 1-100. @default 75 */
+    /** MemoryReservation (percent) above which the cluster scales out. Range 1-100. @default 88 */
     memoryHighPercent: number;
-    /** MemoryReservation (percent) below which the cluster may scale in; must be below `memoryHighPercent`. Range 0-99. @default 40 */
-    memoryLowPercent: number;
-    /** Minutes a reservation must stay beyond a threshold before the scaler or an alarm acts. Range 1-60. @default 5 */
+    /** Minutes a reservation must stay above its high threshold before the scaler or an alarm scales out. Range 1-60. @default 2 */
     evaluationMinutes: number;
-    /** Instances added at least per scale-out, by the scaler and by the high alarms. Range 1-100. @default 1 */
+    /** Instances added at least per scale-out, by the scaler and by the high alarms. Range 1-100. @default 2 */
     scaleOutStep: number;
-    /** Largest share of the cluster (percent, at least one instance) removed by one scale-in. Range 1-100. @default 10 */
+    /**
+     * Reservation (percent, CPU and memory both) scale-in packs the cluster to: an instance goes when its
+     * tasks fit on the instances that stay and both reservations stay at or below this after it goes
+     * (consolidation). Below both high thresholds, the gap between them keeping the cluster from
+     * flapping. Range 1-99. @default 85
+     */
+    scaleInTargetPercent: number;
+    /** Minutes both reservations must have left room to remove an instance (within `scaleInTargetPercent`) before the scaler removes one. Range 1-120. @default 10 */
+    scaleInAfterMinutes: number;
+    /** Largest share of the cluster (percent, at least one instance) removed by one scale-in. Range 1-100. @default 50 */
     maxScaleInPercent: number;
-    /** Seconds after a scaling activity during which the scaler does not scale again. Range 0-86400. @default 300 */
+    /** Seconds after a scaling activity during which the scaler does not scale out again (tasks ECS cannot place do not wait for it). Range 0-86400. @default 60 */
     cooldownSeconds: number;
+    /** Seconds after a scaling activity during which the scaler does not scale in. Range 0-86400. @default 300 */
+    scaleInCooldownSeconds: number;
+    /**
+     * Room kept free for tasks that have not arrived yet (a burst, the tasks of a reclaimed Spot
+     * instance), in task-sized units: `"<tasks>x<cpu>/<memory MiB>"`, e.g. `"4x512/1024"` keeps room
+     * on the ACTIVE instances for four tasks of 512 CPU units and 1024 MiB each. The scaler scales out
+     * when there is less, and does not scale in below it. @default none
+     */
+    headroom?: string;
     /** Seconds Spot launches must keep failing for lack of capacity before the scaler raises the On-Demand base to reach desired capacity. Range 60-86400. @default 300 */
     spotFallbackAfterSeconds: number;
     /** Seconds without a failed Spot launch before the scaler restores the On-Demand base and replaces the fallback On-Demand instances with Spot. Range 300-604800. @default 1800 */
@@ -108,8 +122,9 @@ export const SETTING_KEYS = Object.keys(SETTING_KEY_SET) as (keyof ScalerSetting
 
 /** Every key of {@link ScalingPolicy}, held to the type as {@link SETTING_KEYS} is. */
 export const SCALING_KEYS = Object.keys({
-    cpuHighPercent: true, cpuLowPercent: true, memoryHighPercent: true, memoryLowPercent: true, evaluationMinutes: true, scaleOutStep: true,
-    maxScaleInPercent: true, cooldownSeconds: true, spotFallbackAfterSeconds: true, spotRevertAfterSeconds: true, spotRevertWindow: true,
+    cpuHighPercent: true, memoryHighPercent: true, evaluationMinutes: true, scaleOutStep: true, scaleInTargetPercent: true,
+    scaleInAfterMinutes: true, maxScaleInPercent: true, cooldownSeconds: true, scaleInCooldownSeconds: true, headroom: true,
+    spotFallbackAfterSeconds: true, spotRevertAfterSeconds: true, spotRevertWindow: true,
 } satisfies Record<keyof ScalingPolicy, true>) as (keyof ScalingPolicy)[];
 
 /** Every key of {@link DrainingPolicy}, held to the type as {@link SETTING_KEYS} is. */
@@ -119,14 +134,15 @@ export const DRAINING_KEYS = Object.keys({
 
 /** Default scaling settings; the component's DEFAULTS.scaling is this object. */
 export const DEFAULT_SCALING: Readonly<ScalingPolicy> = Object.freeze({
-    cpuHighPercent: 75,
-    cpuLowPercent: 40,
-    memoryHighPercent: 75,
-    memoryLowPercent: 40,
-    evaluationMinutes: 5,
-    scaleOutStep: 1,
-    maxScaleInPercent: 10,
-    cooldownSeconds: 300,
+    cpuHighPercent: 88,
+    memoryHighPercent: 88,
+    evaluationMinutes: 2,
+    scaleOutStep: 2,
+    scaleInTargetPercent: 85,
+    scaleInAfterMinutes: 10,
+    maxScaleInPercent: 50,
+    cooldownSeconds: 60,
+    scaleInCooldownSeconds: 300,
     spotFallbackAfterSeconds: 300,
     spotRevertAfterSeconds: 1800,
 });
@@ -156,13 +172,14 @@ type NumericKeys<T> = { [K in keyof T]-?: T[K] extends number ? K : never }[keyo
 /** Inclusive integer ranges of every numeric scaling setting. */
 export const SCALING_RANGES: Record<NumericKeys<ScalingPolicy>, [number, number]> = {
     cpuHighPercent: [1, 100],
-    cpuLowPercent: [0, 99],
     memoryHighPercent: [1, 100],
-    memoryLowPercent: [0, 99],
     evaluationMinutes: [1, 60],
     scaleOutStep: [1, 100],
+    scaleInTargetPercent: [1, 99],
+    scaleInAfterMinutes: [1, 120],
     maxScaleInPercent: [1, 100],
     cooldownSeconds: [0, 86400],
+    scaleInCooldownSeconds: [0, 86400],
     spotFallbackAfterSeconds: [60, 86400],
     spotRevertAfterSeconds: [300, 604800],
 };
@@ -206,6 +223,8 @@ export const FORMATS = {
         pattern: /^rate\((?:1 (?:minute|hour|day)|(?:[2-9]|[1-9]\d+) (?:minutes|hours|days))\)$/,
         what: "an EventBridge rate expression such as \"rate(1 minute)\" or \"rate(5 minutes)\" (singular for 1)",
     },
+    /** `<tasks>x<cpu>/<memory MiB>`: whole numbers without leading zeros, up to 9999 tasks. */
+    headroom: { pattern: /^[1-9]\d{0,3}x[1-9]\d{0,5}\/[1-9]\d{0,7}$/, what: "room for tasks \"<tasks>x<cpu>/<memory MiB>\" such as \"4x512/1024\"" },
     /** `HH:MM-HH:MM` (UTC; the end may be past midnight), optionally after a comma-separated list of days. */
     window: {
         pattern: new RegExp(`^(?:(?:${DAYS.join("|")})(?:,(?:${DAYS.join("|")}))* )?${HHMM}-${HHMM}$`),
@@ -218,6 +237,19 @@ export function scheduleMinutes(schedule: string): number {
     const m = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(schedule);
     if (m === null) throw new Error(`not a rate expression: ${schedule}`);
     return Number(m[1]) * (m[2] === "minute" ? 1 : m[2] === "hour" ? 60 : 1440);
+}
+
+/** Room for `tasks` tasks of `cpu` units and `memory` MiB each. */
+export interface Headroom {
+    tasks: number;
+    cpu: number;
+    memory: number;
+}
+
+/** The headroom setting as numbers; undefined when not set. Assumes the format was checked. */
+export function parseHeadroom(headroom: string | undefined): Headroom | undefined {
+    const m = headroom === undefined ? null : /^(\d+)x(\d+)\/(\d+)$/.exec(headroom);
+    return m === null ? undefined : { tasks: Number(m[1]), cpu: Number(m[2]), memory: Number(m[3]) };
 }
 
 /** The window setting's pattern (see {@link FORMATS}). */

@@ -1,6 +1,6 @@
 // Pure input checks shared by the component (at construction), the scaler (in `check`) and the
 // command. Each check appends one line per problem; callers throw once with every line.
-import { DRAINING_KEYS, DRAINING_RANGES, FORMATS, Format, RUNNER_ACTIONS, SCALING_KEYS, SCALING_RANGES, SIZE_RANGES, STANDALONE_TASK_POLICIES } from "./settings";
+import { DEFAULT_SCALING, DRAINING_KEYS, DRAINING_RANGES, FORMATS, Format, RUNNER_ACTIONS, SCALING_KEYS, SCALING_RANGES, SIZE_RANGES, STANDALONE_TASK_POLICIES } from "./settings";
 
 /** A validation problem: the property path and a sentence naming what is allowed and what was given. */
 export interface Problem {
@@ -129,17 +129,27 @@ export function checkScaling(p: Problems, path: string, value: unknown, partial:
     if (!p.object(path, value)) return;
     const s = value as Record<string, unknown>;
     checkRanges(p, path, s, SCALING_RANGES, partial);
-    checkOrder(p, path, s, "cpuLowPercent", "cpuHighPercent");
-    checkOrder(p, path, s, "memoryLowPercent", "memoryHighPercent");
+    checkOrder(p, path, s, "scaleInTargetPercent", "cpuHighPercent");
+    checkOrder(p, path, s, "scaleInTargetPercent", "memoryHighPercent");
     p.format(`${path}.spotRevertWindow`, s.spotRevertWindow, FORMATS.window, true);
+    p.format(`${path}.headroom`, s.headroom, FORMATS.headroom, true);
     checkKnown(p, path, s, SCALING_KEYS);
 }
 
-function checkOrder(p: Problems, path: string, s: Record<string, unknown>, low: string, high: string): void {
-    const l = s[low];
-    const h = s[high];
+/**
+ * `low` must be below `high`. A side left out takes its default (the component fills it in), so a
+ * target or a threshold given alone is held to the other's default; nothing is said when neither is given.
+ */
+function checkOrder(p: Problems, path: string, s: Record<string, unknown>, low: keyof typeof DEFAULT_SCALING, high: keyof typeof DEFAULT_SCALING): void {
+    if (s[low] === undefined && s[high] === undefined) return;
+    const l = s[low] ?? DEFAULT_SCALING[low];
+    const h = s[high] ?? DEFAULT_SCALING[high];
     if (typeof l === "number" && typeof h === "number" && Number.isFinite(l) && Number.isFinite(h) && l >= h) {
-        p.add(`${path}.${low}`, `\`${path}.${low}\` must be below \`${path}.${high}\` (${h}), got ${l}`);
+        const given = s[low] === undefined ? high : low;
+        const other = given === low ? high : low;
+        const otherValue = `${s[other] ?? DEFAULT_SCALING[other]}${s[other] === undefined ? ", its default" : ""}`;
+        p.add(`${path}.${given}`, `\`${path}.${low}\` must be below \`${path}.${high}\`: \`${path}.${given}\` is ${s[given]}, `
+            + `\`${path}.${other}\` ${otherValue}`);
     }
 }
 

@@ -5,10 +5,12 @@ import { Observed } from "../model";
 import { Policy } from "../settings";
 import { boundedDesired, Classified, classify } from "./fleet";
 
-/** Metric readings over the evaluation window. */
+/** Metric readings over the evaluation window (scale-out) and over the scale-in delay. */
 export interface Readings {
     cpu?: WindowStat;
     memory?: WindowStat;
+    cpuIn?: WindowStat;
+    memoryIn?: WindowStat;
 }
 
 export interface PlanContext {
@@ -26,11 +28,16 @@ export interface PlanContext {
     now: number;
     c: Classified;
     r: Readings;
-    /** Seconds of cooldown left after the last scaling activity (0 or less: none). */
+    /** Seconds of the scale-out cooldown left after the last scaling activity (0 or less: none). */
     cooldownLeft: number;
+    /** Seconds of the scale-in cooldown left after the last scaling activity (0 or less: none). */
+    scaleInCooldownLeft: number;
     /** Each reservation sustained above its high threshold, as the plan says it. */
     high: string[];
-    /** Both reservations sustained below their low thresholds. */
+    /**
+     * Both reservations have stayed low enough, over the scale-in delay, for one instance of the
+     * registered ones to go within the scale-in target (consolidation may scale in).
+     */
     low: boolean;
     /** How the plan says `low`; empty when not low. */
     lowText: string;
@@ -38,12 +45,27 @@ export interface PlanContext {
 
 export function readings(o: Observed, p: Policy, now: number): Readings {
     const minutes = p.scaling.evaluationMinutes;
-    return { cpu: statOf(o.metrics.cpu, now, minutes), memory: statOf(o.metrics.memory, now, minutes) };
+    const delay = p.scaling.scaleInAfterMinutes;
+    return { cpu: statOf(o.metrics.cpu, now, minutes), memory: statOf(o.metrics.memory, now, minutes),
+        cpuIn: statOf(o.metrics.cpu, now, delay), memoryIn: statOf(o.metrics.memory, now, delay) };
 }
 
-/** Whether both reservations are sustained below their low thresholds. */
-export function isLow(r: Readings, p: Policy): boolean {
-    return sustainedBelow(r.cpu, p.scaling.cpuLowPercent) && sustainedBelow(r.memory, p.scaling.memoryLowPercent);
+/**
+ * The reservation below which one of `registered` instances of equal size can go and leave the
+ * reservation within the scale-in target: target × (n − 1) / n. The scale-in itself checks each
+ * victim against the target with the instances' own sizes.
+ */
+export function consolidationThreshold(registered: number, p: Policy): number {
+    return registered <= 1 ? 0 : p.scaling.scaleInTargetPercent * (registered - 1) / registered;
+}
+
+/**
+ * Whether both reservations stayed, over the scale-in delay, below the consolidation threshold of
+ * `registered` instances (ACTIVE or DRAINING: those the reservation metrics count).
+ */
+export function isLow(registered: number, r: Readings, p: Policy): boolean {
+    const threshold = consolidationThreshold(registered, p);
+    return sustainedBelow(r.cpuIn, threshold) && sustainedBelow(r.memoryIn, threshold);
 }
 
 function highReadings(r: Readings, p: Policy): string[] {
@@ -65,19 +87,26 @@ export function planContext(observed: Observed, p: Policy, now: number): PlanCon
     const o: Observed = { ...observed, ...bounds, desired: boundedDesired({ ...observed, ...bounds }) };
     const r = readings(o, p, now);
     const s = p.scaling;
-    const low = isLow(r, p);
+    const c = classify(o);
+    const low = isLow(c.registered.length, r, p);
     return {
         o,
         declared: { minSize: observed.minSize, maxSize: observed.maxSize },
         observedDesired: observed.desired,
         p,
         now,
-        c: classify(o),
+        c,
         r,
-        cooldownLeft: o.lastScalingActivity === undefined ? 0 : Math.ceil((o.lastScalingActivity + s.cooldownSeconds * 1000 - now) / 1000),
+        cooldownLeft: secondsLeft(o.lastScalingActivity, s.cooldownSeconds, now),
+        scaleInCooldownLeft: secondsLeft(o.lastScalingActivity, s.scaleInCooldownSeconds, now),
         high: highReadings(r, p),
         low,
-        lowText: low ? `CPUReservation ${pct(r.cpu!.mean)} < ${s.cpuLowPercent}% and MemoryReservation `
-            + `${pct(r.memory!.mean)} < ${s.memoryLowPercent}% over ${s.evaluationMinutes} min` : "",
+        lowText: low ? `CPUReservation at most ${pct(r.cpuIn!.max)} and MemoryReservation at most ${pct(r.memoryIn!.max)} over `
+            + `${s.scaleInAfterMinutes} min: room to remove an instance of ${c.registered.length} within the ${s.scaleInTargetPercent}% scale-in target` : "",
     };
+}
+
+/** Seconds left of a cooldown of `seconds` after `since` (0 without one). */
+function secondsLeft(since: number | undefined, seconds: number, now: number): number {
+    return since === undefined ? 0 : Math.ceil((since + seconds * 1000 - now) / 1000);
 }

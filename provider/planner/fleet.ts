@@ -137,6 +137,22 @@ export function byLeastUsed(a: ObservedInstance, b: ObservedInstance): number {
         || a.instanceId.localeCompare(b.instanceId);
 }
 
+/**
+ * The order scale-in removes instances in, cheapest to lose first: On-Demand instances above the
+ * On-Demand base (as many as the group runs above it), then the least used (fewest tasks to move for
+ * what goes), then the largest (frees the most), then the oldest.
+ */
+export function byCostToKeep<I extends ObservedInstance>(candidates: I[], live: ObservedInstance[], onDemandBase: number): I[] {
+    const aboveBase = Math.max(0, live.filter((i) => i.lifecycle === "on-demand").length - onDemandBase);
+    const sorted = [...candidates].sort((a, b) => usedShare(a) - usedShare(b)
+        || (b.container?.registered.cpu ?? 0) - (a.container?.registered.cpu ?? 0)
+        || (a.lifecycle === b.lifecycle ? 0 : a.lifecycle === "spot" ? -1 : 1)
+        || (a.launchTime ?? 0) - (b.launchTime ?? 0)
+        || a.instanceId.localeCompare(b.instanceId));
+    const first = sorted.filter((i) => i.lifecycle === "on-demand").slice(0, aboveBase);
+    return [...first, ...sorted.filter((i) => !first.includes(i))];
+}
+
 /** Desired capacity once the group takes its declared bounds (it does so before the scaler runs). */
 export function boundedDesired(o: Observed): number {
     return Math.min(Math.max(o.desired, o.minSize), o.maxSize);

@@ -4,8 +4,9 @@
 import { PlaceableTask } from "../binpack";
 import { Action, ObservedInstance, ObservedTask, taskId, Victim } from "../model";
 import { plural } from "../render";
+import { parseHeadroom } from "../settings";
 import { PlanContext } from "./context";
-import { byLeastUsed, Decision, isActive, isDraining, isOutdated, Registered, taskCount } from "./fleet";
+import { byCostToKeep, byLeastUsed, Decision, isActive, isDraining, isOutdated, Registered, taskCount } from "./fleet";
 import { ReplacementDecision } from "./replacement";
 import { firstUnmovable, movableTasks, roomOf, whyUnfit } from "./room";
 
@@ -21,13 +22,14 @@ export interface ScaleInDecision extends Decision {
  */
 export function planScaleInPhase(ctx: PlanContext, replacement: ReplacementDecision, excess: Decision, held: boolean,
     undone: Map<Registered, string>): ScaleInDecision {
-    const { c, low, lowText, cooldownLeft } = ctx;
+    const { c, low, lowText, scaleInCooldownLeft } = ctx;
     const s = ctx.p.scaling;
     const scaleInDrains = c.ourDraining.filter((i) => i.container.drainMark === "scale-in" && !replacement.replacing.includes(i) && !undone.has(i));
     let decided: Decision & { kept: Registered[] } = { actions: [], notes: [], kept: [] };
     if (low && replacement.replaceNow.length === 0 && !held) {
-        if (cooldownLeft > 0 && scaleInDrains.length === 0) {
-            decided.notes.push(`scale-in held: ${lowText}, but the last scaling activity is within the ${s.cooldownSeconds} s cooldown (${cooldownLeft} s left)`);
+        if (scaleInCooldownLeft > 0 && scaleInDrains.length === 0) {
+            decided.notes.push(`scale-in held: ${lowText}, but the last scaling activity is within the ${s.scaleInCooldownSeconds} s scale-in cooldown `
+                + `(${scaleInCooldownLeft} s left)`);
         } else {
             decided = planScaleIn(ctx, scaleInDrains);
         }
@@ -139,9 +141,10 @@ function keepWhatMustStay(ctx: PlanContext, stay: number): Decision {
 }
 
 /**
- * Picks scale-in victims: least used first, each only if its tasks provably fit on the instances
- * that stay; at most maxScaleInPercent of the registered instances, never below minSize, and only
- * while the reservation left stays under the high thresholds. Returns the resumed drains it keeps.
+ * Picks scale-in victims (consolidation), in {@link byCostToKeep} order, each only if its tasks
+ * provably fit on the instances that stay, with the headroom kept free besides; at most
+ * maxScaleInPercent of the registered instances, never below minSize, and only while both
+ * reservations left stay within the scale-in target. Returns the resumed drains it keeps.
  */
 function planScaleIn(ctx: PlanContext, resumed: Registered[]): Decision & { kept: Registered[] } {
     const { o, p, c, lowText } = ctx;
@@ -162,7 +165,7 @@ function planScaleIn(ctx: PlanContext, resumed: Registered[]): Decision & { kept
         if (held !== undefined) stuck.set(i.instanceId, `task ${taskId(held.task.arn)} (${held.task.group}): ${held.why}`);
     }
 
-    const candidates = [...resumed, ...c.active.filter((i) => !isOutdated(i, o)).sort(byLeastUsed)];
+    const candidates = [...resumed, ...byCostToKeep(c.active.filter((i) => !isOutdated(i, o)), c.live, o.onDemandBase ?? 0)];
     const total = c.registered.reduce((acc, i) => ({
         cpu: acc.cpu + i.container.registered.cpu,
         memory: acc.memory + i.container.registered.memory,
@@ -175,6 +178,13 @@ function planScaleIn(ctx: PlanContext, resumed: Registered[]): Decision & { kept
     // if such an instance later becomes a victim itself, those tasks move again with its own.
     const room = roomOf(c.active.filter((i) => !isOutdated(i, o)), c.tasksOn);
     const incoming = new Map<string, PlaceableTask[]>();
+    // The headroom is taken first: a victim's tasks must fit beside it, and it moves with an instance that goes.
+    const reserved = room.place(headroomTasks(p.scaling.headroom));
+    if (reserved === undefined) {
+        notes.push(`no scale-in: ${lowText}, but the ACTIVE instances have no room beyond the headroom (${p.scaling.headroom})`);
+        return { actions, notes, kept: [] };
+    }
+    for (const [id, tasks] of reserved) incoming.set(id, tasks);
     const victims: Registered[] = [];
     let unfit: { instance: Registered; why: string } | undefined;
     let capacity = { cpu: total.cpu, memory: total.memory };
@@ -185,8 +195,8 @@ function planScaleIn(ctx: PlanContext, resumed: Registered[]): Decision & { kept
             memory: capacity.memory - candidate.container.registered.memory,
         };
         if (after.cpu <= 0 || after.memory <= 0
-            || total.usedCpu / after.cpu * 100 >= p.scaling.cpuHighPercent
-            || total.usedMemory / after.memory * 100 >= p.scaling.memoryHighPercent) {
+            || total.usedCpu / after.cpu * 100 > p.scaling.scaleInTargetPercent
+            || total.usedMemory / after.memory * 100 > p.scaling.scaleInTargetPercent) {
             break;
         }
         const held = stuck.get(candidate.instanceId);
@@ -211,7 +221,7 @@ function planScaleIn(ctx: PlanContext, resumed: Registered[]): Decision & { kept
             notes.push(`no scale-in: ${lowText}, but the ${plural(tasksOf(unfit.instance).length, "task")} of ${unfit.instance.instanceId} `
                 + `would not fit on the ${plural(c.active.length - 1, "other ACTIVE instance")}: ${unfit.why}`);
         } else if (stuck.size === 0) {
-            notes.push(`no scale-in: ${lowText}, but removing an instance would push reservation above the high thresholds`);
+            notes.push(`no scale-in: ${lowText}, but removing an instance would push reservation above the ${p.scaling.scaleInTargetPercent}% scale-in target`);
         }
         return { actions, notes, kept: [] };
     }
@@ -223,4 +233,10 @@ function planScaleIn(ctx: PlanContext, resumed: Registered[]): Decision & { kept
         (i) => ({ decrement: true, reason: `${plural(tasksOf(i).length, "task")} fit on ${plural(keepers, "remaining instance")}` }),
         (b, _batches, slice) => `scale in ${o.desired - b * batchSize} → ${o.desired - b * batchSize - slice.length}: ${lowText}`));
     return { actions, notes, kept: resumed.filter((i) => victims.includes(i)) };
+}
+
+/** The headroom setting as the tasks it keeps room for. */
+export function headroomTasks(headroom: string | undefined): PlaceableTask[] {
+    const h = parseHeadroom(headroom);
+    return h === undefined ? [] : Array.from({ length: h.tasks }, () => ({ cpu: h.cpu, memory: h.memory }));
 }

@@ -1,6 +1,7 @@
 // Adding capacity: up to the group's minSize, for tasks ECS cannot place, and when a reservation is
 // sustained above its high threshold.
 import { plural } from "../render";
+import { parseHeadroom } from "../settings";
 import { PlanContext } from "./context";
 import { Decision, isUnregisteredPastGrace, NOTHING } from "./fleet";
 
@@ -108,12 +109,34 @@ function unplacedWhy(o: PlanContext["o"]): string {
 }
 
 /**
- * A reservation sustained above its high threshold: enough instances to bring it back and to place
- * what ECS cannot place, unless held.
+ * How far the ACTIVE instances fall short of the headroom: the headroom tasks that fit in the room
+ * each has left (by CPU and memory), and the instances like the registered ones that would hold the
+ * rest. Undefined without a headroom setting or when it is all there.
+ */
+export function headroomShortfall(ctx: PlanContext): { free: number; instances: number; why: string } | undefined {
+    const h = parseHeadroom(ctx.p.scaling.headroom);
+    if (h === undefined) return undefined;
+    const slots = (cpu: number, memory: number) => Math.max(0, Math.floor(Math.min(cpu / h.cpu, memory / h.memory)));
+    const free = ctx.c.active.reduce((sum, i) => sum + slots(i.container.remaining.cpu, i.container.remaining.memory), 0);
+    if (free >= h.tasks) return undefined;
+    const size = typicalInstance(ctx);
+    const each = size === undefined ? 0 : slots(size.cpu, size.memory);
+    const why = `headroom ${ctx.p.scaling.headroom}: room for ${free} of ${plural(h.tasks, "task")} of ${h.cpu} CPU / ${h.memory} MiB`;
+    return { free, instances: each === 0 ? 0 : Math.ceil((h.tasks - free) / each), why };
+}
+
+/**
+ * A reservation sustained above its high threshold, or less room than the headroom: enough instances
+ * to bring it back, to keep the headroom and to place what ECS cannot place, unless held.
  */
 export function planScaleOut(ctx: PlanContext): Decision {
-    const { o, c, high } = ctx;
+    const { o, c } = ctx;
     const s = ctx.p.scaling;
+    const short = headroomShortfall(ctx);
+    if (short !== undefined && short.instances === 0) {
+        return { actions: [], notes: [`${short.why}; no instance like the registered ones holds one of them: scale-out for the headroom held`] };
+    }
+    const high = [...ctx.high, ...(short === undefined ? [] : [short.why])];
     if (high.length === 0) return NOTHING;
     const launching = launchingCount(ctx);
     const base = serving(ctx);
@@ -143,7 +166,8 @@ export function desiredAfter(ctx: PlanContext, scaleOut: Decision): number {
 
 /**
  * Enough instances to bring every reservation back under its high threshold with the tasks ECS cannot
- * place counted in, at least one step above those serving; maxSize is applied by the caller.
+ * place counted in, at least one step (or what the headroom lacks) above those serving; maxSize is
+ * applied by the caller.
  */
 function scaleOutTarget(ctx: PlanContext): number {
     const { p, r } = ctx;
@@ -152,5 +176,6 @@ function scaleOutTarget(ctx: PlanContext): number {
     let needed = 0;
     if (r.cpu !== undefined) needed = Math.max(needed, registered * r.cpu.mean / p.scaling.cpuHighPercent + load.cpu);
     if (r.memory !== undefined) needed = Math.max(needed, registered * r.memory.mean / p.scaling.memoryHighPercent + load.memory);
-    return Math.max(Math.ceil(needed - 1e-9), serving(ctx) + p.scaling.scaleOutStep, unplacedTarget(ctx));
+    const headroom = headroomShortfall(ctx)?.instances ?? 0;
+    return Math.max(Math.ceil(needed - 1e-9), serving(ctx) + Math.max(p.scaling.scaleOutStep, headroom), unplacedTarget(ctx));
 }

@@ -193,7 +193,7 @@ describe("SpotEcsCluster", () => {
         });
 
         it("exposes the scaler's plan and last run", async () => {
-            assert.deepEqual(await valueOf(c.plan), ["scale out 2 → 3: CPUReservation 90% > 75% over 5 min"]);
+            assert.deepEqual(await valueOf(c.plan), ["scale out 2 → 3: CPUReservation 90% > 88% over 2 min"]);
             assert.equal(await valueOf(c.lastRun), null);
         });
 

@@ -5,13 +5,18 @@ import { DEFAULT_DRAINING, DEFAULT_SCALING, Policy } from "../../provider/settin
 export const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 export const CPU = 2048;
 export const MEM = 7680;
+/** A reservation that neither scales out nor in: the scale-in target itself. */
+export const NEUTRAL = DEFAULT_SCALING.scaleInTargetPercent;
 
 export function policy(overrides: { scaling?: Partial<Policy["scaling"]>; draining?: Partial<Policy["draining"]> } = {}): Policy {
     return { scaling: { ...DEFAULT_SCALING, ...overrides.scaling }, draining: { ...DEFAULT_DRAINING, ...overrides.draining } };
 }
 
-/** `minutes` one-minute datapoints ending at NOW, all `value` unless `values` lists them newest first. */
-export function series(value: number, minutes = 5, values?: number[]): Datapoint[] {
+/**
+ * `minutes` one-minute datapoints ending at NOW (by default the scale-in delay's, the longer window),
+ * all `value` unless `values` lists them newest first.
+ */
+export function series(value: number, minutes = DEFAULT_SCALING.scaleInAfterMinutes, values?: number[]): Datapoint[] {
     return Array.from({ length: minutes }, (_, i) => ({ time: NOW - (i + 1) * 60_000, value: values?.[i] ?? value }));
 }
 
@@ -68,7 +73,8 @@ export function observed(instances: ObservedInstance[], o: Partial<Observed> = {
         maxSize: 20,
         target: { launchTemplateId: "lt-1", version: "4" },
         instances,
-        metrics: { cpu: series(55), memory: series(55) },
+        // Neither above the high thresholds nor low enough for any instance to go within the scale-in target.
+        metrics: { cpu: series(NEUTRAL), memory: series(NEUTRAL) },
         managedDrainingProviders: [],
         ...o,
     };

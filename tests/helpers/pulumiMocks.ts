@@ -37,7 +37,7 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
         case "aws:ecs/capacityProvider:CapacityProvider":
             return { name: inputs.name, arn: `arn:aws:ecs:us-east-1:${ACCOUNT}:capacity-provider/${inputs.name}` };
         case "pulumi-nodejs:dynamic/spot-ecs:Scaler":
-            return { plan: ["scale out 2 → 3: CPUReservation 90% > 75% over 5 min"], lastRun: null };
+            return { plan: ["scale out 2 → 3: CPUReservation 90% > 88% over 2 min"], lastRun: null };
         case "aws:dynamodb/table:Table":
             return { name: inputs.name, arn: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${inputs.name}` };
         case "aws:cloudwatch/logGroup:LogGroup":

@@ -180,7 +180,7 @@ describe("spot-ecs command @moto", function () {
         it("without --yes prints the plan, says it was not carried out, and changes nothing", () => {
             const out = run("run", "--region", "us-east-1", "--cluster", "cr", "--asg", r.autoScalingGroupName);
             assert.equal(out.status, 0, out.stderr);
-            assert.match(out.stdout, /\nscale out 2 → \d+: CPUReservation 95% > 75% over 5 min\n\(not carried out: add --yes to do it\)\n$/);
+            assert.match(out.stdout, /\nscale out 2 → \d+: CPUReservation 95% > 88% over 2 min\n\(not carried out: add --yes to do it\)\n$/);
         });
 
         it("with --yes needs the lease table or --no-lease, and refuses run's flags on plan", () => {
@@ -203,7 +203,7 @@ describe("spot-ecs command @moto", function () {
                 await ecs.stop();
             }
             assert.equal(out.status, 0, out.stderr);
-            assert.match(out.stdout, /^\[cr\] scale out 2 → \d+: CPUReservation 95% > 75% over 5 min\n\[cr\] desired capacity 2 → \d+\n/);
+            assert.match(out.stdout, /^\[cr\] scale out 2 → \d+: CPUReservation 95% > 88% over 2 min\n\[cr\] desired capacity 2 → \d+\n/);
             const g = (await r.clients.asg.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [r.autoScalingGroupName] }))).AutoScalingGroups![0];
             assert.ok(g.DesiredCapacity! > 2);
             const item = await r.clients.ddb.send(new GetItemCommand({ TableName: "cr-spot-ecs-lease", Key: { pk: { S: "lease#cr" } } }));

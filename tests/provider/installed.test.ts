@@ -98,7 +98,7 @@ describe("the package installed from its npm tarball @package", function () {
             const lines = out.trim().split("\n").map((l) => JSON.parse(l));
             assert.deepEqual(lines[lines.length - 1], { returned: { outcome: "acted", summary: lines[lines.length - 2].summary } });
             assert.equal(lines[lines.length - 2].event, "runner-step");
-            assert.match(lines[lines.length - 2].plan[0], /^scale out 2 → \d+: CPUReservation 95% > 75% over 5 min/);
+            assert.match(lines[lines.length - 2].plan[0], /^scale out 2 → \d+: CPUReservation 95% > 88% over 2 min/);
             const g = (await m.clients.asg.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [m.autoScalingGroupName] }))).AutoScalingGroups![0];
             assert.ok(g.DesiredCapacity! > 2);
             assert.deepEqual(fs.readdirSync(alone), ["index.js"], "nothing but the one file: no node_modules to lean on");

@@ -28,30 +28,32 @@ describe("plan", () => {
         });
 
         it("makes no scaling decision without a full window of data, and says so", () => {
-            const p = plan(observed(fleet(3), { metrics: { cpu: series(95, 3), memory: series(95, 3) } }), policy());
+            const p = plan(observed(fleet(3), { metrics: { cpu: series(95, 1), memory: series(95, 1) } }), policy());
             assert.deepEqual(p.actions, []);
-            assert.deepEqual(p.notes, ["no scaling decision: fewer than 5 minutes of reservation data"]);
+            assert.deepEqual(p.notes, ["no scaling decision: fewer than 2 minutes of reservation data"]);
         });
     });
 
     describe("scale out", () => {
         it("adds enough instances to bring CPUReservation back under the high threshold", () => {
-            const p = plan(observed(fleet(4), { metrics: { cpu: series(91), memory: series(50) } }), policy());
+            // 91% of 4 instances is 4.14 at 88%: 5.
+            const p = plan(observed(fleet(4), { metrics: { cpu: series(91), memory: series(50) } }), policy({ scaling: { scaleOutStep: 1 } }));
             assert.deepEqual(p.actions, [{
                 kind: "set-desired", cause: "scale-out", from: 4, to: 5, waitForActive: 5,
-                reason: "scale out 4 → 5: CPUReservation 91% > 75% over 5 min",
+                reason: "scale out 4 → 5: CPUReservation 91% > 88% over 2 min",
             }]);
         });
 
         it("sizes by the higher of the two reservations", () => {
-            const p = plan(observed(fleet(4), { metrics: { cpu: series(80), memory: series(100) } }), policy());
-            assert.equal(desiredChange(p)!.to, 6);
+            // CPU: 90% of 10 is 10.2 at 88%, so 11; memory: 100% of 10 is 11.4, so 12.
+            const p = plan(observed(fleet(10), { metrics: { cpu: series(90), memory: series(100) } }), policy({ scaling: { scaleOutStep: 1 } }));
+            assert.equal(desiredChange(p)!.to, 12);
             assert.equal(desiredChange(p)!.reason,
-                "scale out 4 → 6: CPUReservation 80% > 75% over 5 min, MemoryReservation 100% > 75% over 5 min");
+                "scale out 10 → 12: CPUReservation 90% > 88% over 2 min, MemoryReservation 100% > 88% over 2 min");
         });
 
         it("adds at least scaleOutStep instances", () => {
-            const p = plan(observed(fleet(4), { metrics: { cpu: series(76), memory: series(50) } }), policy({ scaling: { scaleOutStep: 3 } }));
+            const p = plan(observed(fleet(4), { metrics: { cpu: series(90), memory: series(50) } }), policy({ scaling: { scaleOutStep: 3 } }));
             assert.equal(desiredChange(p)!.to, 7);
         });
 
@@ -63,22 +65,22 @@ describe("plan", () => {
         it("says so when maxSize is already reached", () => {
             const p = plan(observed(fleet(5), { maxSize: 5, metrics: { cpu: series(100), memory: series(50) } }), policy());
             assert.deepEqual(p.actions, []);
-            assert.deepEqual(p.notes, ["scale-out held: CPUReservation 100% > 75% over 5 min, but maxSize 5 is reached: raise maxSize to 7"]);
+            assert.deepEqual(p.notes, ["scale-out held: CPUReservation 100% > 88% over 2 min, but maxSize 5 is reached: raise maxSize to 7"]);
         });
 
         it("does not act at exactly the high threshold", () => {
-            assert.deepEqual(plan(observed(fleet(4), { metrics: { cpu: series(75), memory: series(75) } }), policy()).actions, []);
+            assert.deepEqual(plan(observed(fleet(4), { metrics: { cpu: series(88), memory: series(88) } }), policy()).actions, []);
         });
 
         it("does not act when one minute of the window dipped under the threshold", () => {
-            const p = plan(observed(fleet(4), { metrics: { cpu: series(0, 5, [95, 95, 70, 95, 95]), memory: series(50) } }), policy());
+            const p = plan(observed(fleet(4), { metrics: { cpu: series(0, 10, [95, 70, 95, 95, 95, 95, 95, 95, 95, 95]), memory: series(50) } }), policy());
             assert.deepEqual(p.actions, []);
         });
 
         it("waits while instances are still launching", () => {
             const p = plan(observed(fleet(4), { desired: 6, metrics: { cpu: series(95), memory: series(50) } }), policy());
             assert.deepEqual(p.actions, []);
-            assert.deepEqual(p.notes, ["scale-out held: CPUReservation 95% > 75% over 5 min, and 2 instances are still launching"]);
+            assert.deepEqual(p.notes, ["scale-out held: CPUReservation 95% > 88% over 2 min, and 2 instances are still launching"]);
         });
 
         const unplaced = (missing: number) => [{ name: "web", missing, event: "(service web) was unable to place a task because no container instance "
@@ -87,22 +89,22 @@ describe("plan", () => {
         it("sizes a reservation's scale-out for the tasks ECS cannot place too, and names them", () => {
             const p = plan(observed(fleet(4), { unplaced: unplaced(5), metrics: { cpu: series(91), memory: series(50) } }), policy());
             assert.equal(desiredChange(p)!.to, 9, "4 + 5 unplaced tasks, more than the reservation's 5");
-            assert.match(desiredChange(p)!.reason, /^scale out 4 → 9: CPUReservation 91% > 75% over 5 min; service web cannot place 5 tasks \(ECS: /);
+            assert.match(desiredChange(p)!.reason, /^scale out 4 → 9: CPUReservation 91% > 88% over 2 min; service web cannot place 5 tasks \(ECS: /);
         });
 
         it("packs unplaced tasks of known size onto instances like the registered ones, filled to the high thresholds", () => {
-            // 5 tasks of 512 CPU units and 1 GiB on instances of 2048 units and 7.5 GiB filled to 75%: two instances, not five.
+            // 5 tasks of 512 CPU units and 1 GiB on instances of 2048 units and 7.5 GiB filled to 88%: two instances, not five.
             const sized = [{ ...unplaced(5)[0], cpu: 512, memory: 1024 }];
             assert.equal(desiredChange(plan(observed(fleet(4), { unplaced: sized }), policy()))!.to, 6);
-            // Memory-bound: 5 tasks of 3 GiB are 15 GiB, three instances of 7.5 GiB at 75%.
+            // Memory-bound: 5 tasks of 3 GiB are 15 GiB, three instances of 7.5 GiB at 88%.
             assert.equal(desiredChange(plan(observed(fleet(4), { unplaced: [{ ...sized[0], cpu: 128, memory: 3072 }] }), policy()))!.to, 7);
         });
 
         it("adds the unplaced tasks to the reservation when it sizes a scale-out", () => {
-            // CPU 90% of 4 instances is 4.8 at 75%; 3 tasks of 1024 units add 2 more at 75%: 6.8, so 7.
+            // CPU 90% of 4 instances is 4.1 at 88%; 3 tasks of 1024 units add 1.7 more at 88%: 5.8, so 6 (alone, 5).
             const p = plan(observed(fleet(4), { unplaced: [{ ...unplaced(3)[0], cpu: 1024, memory: 512 }], metrics: { cpu: series(90), memory: series(50) } }),
-                policy());
-            assert.equal(desiredChange(p)!.to, 7);
+                policy({ scaling: { scaleOutStep: 1 } }));
+            assert.equal(desiredChange(p)!.to, 6);
         });
 
         it("gives each task of a service whose tasks need an instance of their own an instance", () => {
@@ -136,19 +138,21 @@ describe("plan", () => {
         });
 
         it("honours the cooldown after a scaling activity", () => {
-            const p = plan(observed(fleet(4), { lastScalingActivity: NOW - 100_000, metrics: { cpu: series(95), memory: series(50) } }), policy());
+            const p = plan(observed(fleet(4), { lastScalingActivity: NOW - 20_000, metrics: { cpu: series(95), memory: series(50) } }), policy());
             assert.deepEqual(p.actions, []);
-            assert.deepEqual(p.notes, ["scale-out held: CPUReservation 95% > 75% over 5 min, but the last scaling activity is within the 300 s cooldown (200 s left)"]);
+            assert.deepEqual(p.notes, ["scale-out held: CPUReservation 95% > 88% over 2 min, but the last scaling activity is within the 60 s cooldown (40 s left)"]);
         });
 
         it("acts once the cooldown has passed", () => {
-            const p = plan(observed(fleet(4), { lastScalingActivity: NOW - 300_000, metrics: { cpu: series(95), memory: series(50) } }), policy());
+            const p = plan(observed(fleet(4), { lastScalingActivity: NOW - 60_000, metrics: { cpu: series(95), memory: series(50) } }), policy());
             assert.deepEqual(kinds(p), ["set-desired"]);
         });
     });
 
     describe("scale in", () => {
         const low = { cpu: series(20), memory: series(20) };
+        const lowText = (n: number, target = 85) => "CPUReservation at most 20% and MemoryReservation at most 20% over 10 min: "
+            + `room to remove an instance of ${n} within the ${target}% scale-in target`;
 
         it("drains the least-used instance whose tasks fit on the rest, lowering desired capacity", () => {
             const a = instance(1, { usedCpu: 1024, usedMemory: 2048, tasks: 2 });
@@ -160,31 +164,40 @@ describe("plan", () => {
                 kind: "drain", purpose: "scale-in", batch: 1, batches: 1, waitForActive: 3, endsSurge: false,
                 victims: [{ instanceId: "i-0002", containerInstanceArn: "arn:ci/i-0002", lifecycle: "spot", tasks: 1, decrement: true,
                     reason: "1 task fit on 2 remaining instances" }],
-                reason: "scale in 3 → 2: CPUReservation 20% < 40% and MemoryReservation 20% < 40% over 5 min",
+                reason: `scale in 3 → 2: ${lowText(3)}`,
             }]);
         });
 
-        it("does not scale in when only one reservation is low", () => {
-            assert.deepEqual(plan(observed(fleet(4), { metrics: { cpu: series(20), memory: series(60) } }), policy()).actions, []);
+        it("does not scale in when only one reservation leaves room for an instance to go", () => {
+            // Of 4 instances one may go while both stay below 85% × 3 / 4 = 63.75%.
+            assert.deepEqual(plan(observed(fleet(4), { metrics: { cpu: series(20), memory: series(64) } }), policy()).actions, []);
+            assert.ok(drains(plan(observed(fleet(4), { metrics: { cpu: series(20), memory: series(63) }, tasks: [] }), policy())).length > 0);
         });
 
-        it("does not act at exactly the low threshold", () => {
-            assert.deepEqual(plan(observed(fleet(4), { metrics: { cpu: series(40), memory: series(20) } }), policy()).actions, []);
+        it("does not act at exactly the consolidation threshold, the scale-in target × (n − 1) / n", () => {
+            // 5 instances: 85% × 4 / 5 = 68%.
+            assert.deepEqual(plan(observed(fleet(5), { metrics: { cpu: series(68), memory: series(20) }, tasks: [] }), policy()).actions, []);
+        });
+
+        it("waits for the whole scale-in delay: one minute of it above the threshold holds it", () => {
+            const p = plan(observed(fleet(4), { metrics: { cpu: series(0, 10, [20, 20, 20, 20, 20, 20, 20, 20, 20, 70]), memory: series(20) }, tasks: [] }),
+                policy());
+            assert.deepEqual(p.actions, []);
         });
 
         it("keeps minSize", () => {
             const p = plan(observed(fleet(2), { minSize: 2, metrics: low, tasks: [] }), policy());
             assert.deepEqual(p.actions, []);
-            assert.deepEqual(p.notes, ["scale-in held: CPUReservation 20% < 40% and MemoryReservation 20% < 40% over 5 min, but desired capacity 2 is at minSize 2"]);
+            assert.deepEqual(p.notes, [`scale-in held: ${lowText(2)}, but desired capacity 2 is at minSize 2`]);
         });
 
         it("removes at most maxScaleInPercent of the instances per run", () => {
             const p = plan(observed(fleet(20), { metrics: low, tasks: [] }), policy({ draining: { batchSize: 5 } }));
-            assert.equal(drains(p).flatMap((d) => d.victims).length, 2);
+            assert.equal(drains(p).flatMap((d) => d.victims).length, 10, "50% of 20");
         });
 
         it("removes at least one instance when the percentage rounds to zero", () => {
-            const p = plan(observed(fleet(5), { metrics: low, tasks: [] }), policy());
+            const p = plan(observed(fleet(5), { metrics: low, tasks: [] }), policy({ scaling: { maxScaleInPercent: 10 } }));
             assert.equal(drains(p).flatMap((d) => d.victims).length, 1);
         });
 
@@ -200,9 +213,9 @@ describe("plan", () => {
             const b = instance(2, { usedCpu: 1280, tasks: 1 });
             const c = instance(3, { usedCpu: 1280, tasks: 1 });
             const tasks = [...tasksOn(a, 1, 1024, 100), ...tasksOn(b, 1, 1280, 100), ...tasksOn(c, 1, 1280, 100)];
-            const p = plan(observed([a, b, c], { metrics: low, tasks }), policy({ scaling: { cpuHighPercent: 100 } }));
+            const p = plan(observed([a, b, c], { metrics: low, tasks }), policy({ scaling: { cpuHighPercent: 100, scaleInTargetPercent: 99 } }));
             assert.deepEqual(p.actions, []);
-            assert.deepEqual(p.notes, ["no scale-in: CPUReservation 20% < 40% and MemoryReservation 20% < 40% over 5 min, but the 1 task of i-0001 would not fit on the 2 other ACTIVE instances: CPU on every other instance"]);
+            assert.deepEqual(p.notes, [`no scale-in: ${lowText(3, 99)}, but the 1 task of i-0001 would not fit on the 2 other ACTIVE instances: CPU on every other instance`]);
         });
 
         it("checks the fit task by task, not only in total", () => {
@@ -212,7 +225,7 @@ describe("plan", () => {
             const b = instance(2, { usedCpu: 1280, tasks: 2 });
             const c = instance(3, { usedCpu: 1280, tasks: 1 });
             const tasks = [...tasksOn(a, 1, 1024, 100), ...tasksOn(b, 2, 640, 100), ...tasksOn(c, 1, 1280, 100)];
-            const p = plan(observed([a, b, c], { metrics: low, tasks }), policy({ scaling: { cpuHighPercent: 100 } }));
+            const p = plan(observed([a, b, c], { metrics: low, tasks }), policy({ scaling: { cpuHighPercent: 100, scaleInTargetPercent: 99 } }));
             assert.deepEqual(drains(p).flatMap((d) => d.victims.map((v) => v.instanceId)), ["i-0002"]);
         });
 
@@ -225,29 +238,54 @@ describe("plan", () => {
             const d = instance(4, { usedCpu: 1900, tasks: 1 });
             const tasks = [...tasksOn(a, 1, 500, 10), ...tasksOn(b, 1, 600, 10), ...tasksOn(c, 1, 1000, 10), ...tasksOn(d, 1, 1900, 10)];
             const p = plan(observed([a, b, c, d], { metrics: low, tasks }),
-                policy({ scaling: { cpuHighPercent: 100, maxScaleInPercent: 100 }, draining: { batchSize: 10 } }));
+                policy({ scaling: { cpuHighPercent: 100, scaleInTargetPercent: 99, maxScaleInPercent: 100 }, draining: { batchSize: 10 } }));
             assert.deepEqual(drains(p).flatMap((x) => x.victims.map((v) => v.instanceId)), ["i-0001"]);
         });
 
-        it("prefers Spot over On-Demand when usage is equal", () => {
+        it("prefers Spot over On-Demand within the On-Demand base when usage is equal", () => {
             const od = instance(1, { lifecycle: "on-demand" });
             const spot = instance(2, { lifecycle: "spot" });
-            const p = plan(observed([od, spot, instance(3, { usedCpu: 100 })], { metrics: low, tasks: [] }), policy());
+            const p = plan(observed([od, spot, instance(3, { usedCpu: 100 })], { metrics: low, tasks: [], onDemandBase: 1 }), policy());
             assert.equal(drains(p)[0].victims[0].instanceId, "i-0002");
         });
 
-        it("stops before the reservation left would cross the high threshold", () => {
+        it("removes On-Demand instances above the On-Demand base first, however used, then the least used", () => {
+            const fleetOf = [instance(1, { lifecycle: "on-demand", usedCpu: 600 }), instance(2, { lifecycle: "on-demand", usedCpu: 500 }),
+                instance(3, { usedCpu: 100 }), instance(4, { usedCpu: 300 }), instance(5, { usedCpu: 200 }), instance(6, { usedCpu: 700 })];
+            const victims = (base: number) => drains(plan(observed(fleetOf, { metrics: low, tasks: [], onDemandBase: base }),
+                policy({ scaling: { maxScaleInPercent: 50 }, draining: { batchSize: 10 } }))).flatMap((d) => d.victims.map((v) => v.instanceId));
+            assert.deepEqual(victims(0), ["i-0002", "i-0001", "i-0003"], "both On-Demand above a base of 0, least used first, then the least used Spot");
+            assert.deepEqual(victims(1), ["i-0002", "i-0003", "i-0005"], "one On-Demand above a base of 1: the less used one");
+            assert.deepEqual(victims(2), ["i-0003", "i-0005", "i-0004"], "none above a base of 2");
+        });
+
+        it("removes the larger of two equally used instances first, then the older", () => {
+            const big = { ...instance(1), instanceType: "m6i.xlarge" };
+            big.container = { ...big.container!, registered: { cpu: 4096, memory: 15360 }, remaining: { cpu: 4096, memory: 15360 } };
+            const older = { ...instance(2), launchTime: NOW - 7_200_000 };
+            const newer = { ...instance(3), launchTime: NOW - 3_600_000 };
+            const order = drains(plan(observed([newer, older, big, instance(4, { usedCpu: 1500 })], { metrics: low, tasks: [] }),
+                policy({ scaling: { maxScaleInPercent: 100 }, draining: { batchSize: 10 } }))).flatMap((d) => d.victims.map((v) => v.instanceId));
+            assert.deepEqual(order, ["i-0001", "i-0002", "i-0003"]);
+        });
+
+        it("stops before the reservation left would cross the scale-in target", () => {
             // 4 instances at 30% CPU: removing one gives 40%, two gives 60%, three gives 120%.
             const ins = fleet(4, { usedCpu: 614, tasks: 0 });
             const p = plan(observed(ins, { metrics: { cpu: series(30), memory: series(10) }, tasks: [] }),
-                policy({ scaling: { maxScaleInPercent: 100, cpuHighPercent: 75 }, draining: { batchSize: 10 } }));
+                policy({ scaling: { maxScaleInPercent: 100 }, draining: { batchSize: 10 } }));
             assert.equal(drains(p)[0].victims.length, 2);
+            // At 45% each: one gives 60%, two 90%, above the 85% target.
+            const busier = fleet(4, { usedCpu: 922, tasks: 0 });
+            const q = plan(observed(busier, { metrics: { cpu: series(45), memory: series(10) }, tasks: [] }),
+                policy({ scaling: { maxScaleInPercent: 100 }, draining: { batchSize: 10 } }));
+            assert.equal(drains(q)[0].victims.length, 1);
         });
 
         it("holds scale-in during the cooldown", () => {
             const p = plan(observed(fleet(4), { metrics: low, tasks: [], lastScalingActivity: NOW - 60_000 }), policy());
             assert.deepEqual(p.actions, []);
-            assert.match(p.notes[0], /^scale-in held: .* within the 300 s cooldown \(240 s left\)$/);
+            assert.match(p.notes[0], /^scale-in held: .* within the 300 s scale-in cooldown \(240 s left\)$/);
         });
 
         it("finishes its own scale-in drain from an earlier run while reservation stays low", () => {

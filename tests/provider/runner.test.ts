@@ -324,7 +324,7 @@ describe("runner against moto @moto", function () {
             const last = lines[lines.length - 1];
             assert.equal(last.event, "runner-step");
             assert.equal(last.outcome, "acted");
-            assert.match(last.plan[0], /^scale out 2 → \d+: CPUReservation 95% > 75% over 5 min/);
+            assert.match(last.plan[0], /^scale out 2 → \d+: CPUReservation 95% > 88% over 2 min/);
             assert.ok(lines.slice(0, -1).every((l) => l.level === "info" && typeof l.message === "string"), "progress lines are JSON too");
             assert.equal((await dynamoLease(REGION, TABLE, m.clusterName).lastRun())?.outcome, "acted");
             assert.equal(await dynamoLease(REGION, TABLE, m.clusterName).current(Date.now()), undefined, "the lease is given back");

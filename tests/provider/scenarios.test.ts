@@ -36,7 +36,7 @@ describe("scaler scenarios on the simulated cluster", () => {
     it("1. scales out by the amount high CPU reservation needs", async () => {
         const { world, ticks } = scenario({ instances: 4, maxSize: 10, services: [{ name: "web", count: 29, cpu: 256, memory: 256 }] });
         const r = await simReconcile(world, settings(world));
-        assert.deepEqual(renderPlan(r.plan), ["scale out 4 → 5: CPUReservation 90.6% > 75% over 5 min"]);
+        assert.deepEqual(renderPlan(r.plan), ["scale out 4 → 5: CPUReservation 90.6% > 88% over 2 min"]);
         assert.equal(world.group.desired, 5);
         assert.equal(activeInstances(world), 5, "the update waited for the new instance to register");
         assert.ok(ticks() >= 90, "the world advanced through the boot time");
@@ -46,7 +46,7 @@ describe("scaler scenarios on the simulated cluster", () => {
     it("1b. caps the scale-out at maxSize, and says to what to raise it", async () => {
         const { world } = scenario({ instances: 4, maxSize: 5, services: [{ name: "web", count: 32, cpu: 256, memory: 256 }] });
         const r = await simReconcile(world, settings(world));
-        assert.deepEqual(renderPlan(r.plan), ["scale out 4 → 5: CPUReservation 100% > 75% over 5 min",
+        assert.deepEqual(renderPlan(r.plan), ["scale out 4 → 5: CPUReservation 100% > 88% over 2 min",
             "note: scale-out capped at maxSize 5: 6 instances asked for; raise maxSize to 6"]);
         assert.equal(world.group.desired, 5);
     });
