@@ -30,6 +30,9 @@ export function rollSettings(world: SimWorld, o: ScalerSettingsDefaults = {}): S
         targetGroupArns: world.group.targetGroupArns,
         launchTemplateVersion: world.group.launchTemplateVersion,
         ...o,
+        // The roll alone: the fleet is lightly used, and consolidation would scale it in once its delay
+        // has passed; these tests compare end states over runs shorter than this delay.
+        scaling: { scaleInAfterMinutes: 60, ...o.scaling },
         draining: { batchSize: 2, standaloneTasks: "stop", timeoutSeconds: 300, ...o.draining },
     });
 }

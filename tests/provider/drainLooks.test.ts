@@ -28,7 +28,7 @@ function recording(cloud: Cloud): { cloud: Cloud; calls: Record<string, unknown[
 /** A cluster of `spec` whose instances are all on an older launch template version than the group now launches. */
 function outdatedCluster(spec: ClusterSpec): SimWorld {
     const world = buildCluster(spec);
-    world.clock.advance(6 * 60_000);
+    world.clock.advance(11 * 60_000);
     newLaunchTemplateVersion(world);
     return world;
 }

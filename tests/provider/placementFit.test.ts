@@ -11,7 +11,7 @@ import { SimWorld } from "../../provider/sim/world";
 import { instance, observed, policy, series, tasksOn } from "../helpers/observed";
 
 const low = { cpu: series(20), memory: series(20) };
-const LOW_TEXT = "CPUReservation 20% < 40% and MemoryReservation 20% < 40% over 5 min";
+const LOW_TEXT = "CPUReservation at most 20% and MemoryReservation at most 20% over 10 min: room to remove an instance of 3 within the 85% scale-in target";
 
 /** An instance with `ports` bound, some CPU used, and what else it offers. */
 function host(n: number, o: { ports?: string[]; type?: string; az?: string; usedCpu?: number; gpus?: number } = {}): ObservedInstance {
@@ -168,7 +168,7 @@ describe("placement rules on the simulated cluster", () => {
     it("holds the excess above a lowered maxSize when the port-bound tasks would have nowhere to go", async () => {
         const world = buildCluster({ instances: 4, maxSize: 8, services: [{ name: "edge", count: 4, cpu: 128, memory: 128, minHealthyPercent: 50,
             maxPercent: 100, needs: { hostPorts: ["tcp:80"] } }] });
-        world.clock.advance(6 * 60_000);
+        world.clock.advance(11 * 60_000);
         world.setMaxSize(3, "operator");
         const r = await simReconcile(world, simSettings(world));
         assert.deepEqual(r.plan.actions, [], renderPlan(r.plan).join("\n"));
@@ -185,7 +185,7 @@ describe("placement rules on the simulated cluster", () => {
         const zoneOf = (id: string) => world.instances.get(id)!.zone;
         assert.deepEqual(world.serviceTasks("zonal").map((t) => zoneOf(t.instanceId)), ["us-east-1a"], "ECS placed it by its constraint");
         assert.deepEqual(world.serviceTasks("web").map((t) => zoneOf(t.instanceId)), ["us-east-1b", "us-east-1b", "us-east-1b"]);
-        world.clock.advance(6 * 60_000);
+        world.clock.advance(11 * 60_000);
         const r = await simReconcile(world, simSettings(world));
         assert.deepEqual(drained(r.plan), [], renderPlan(r.plan).join("\n"));
         assert.ok(r.plan.notes.some((n) => /would not fit on the 1 other ACTIVE instance: memberOf\(attribute:ecs\.availability-zone == us-east-1a\) on every other instance$/.test(n)),
@@ -196,7 +196,7 @@ describe("placement rules on the simulated cluster", () => {
     it("keeps a GPU task's instance when no other instance has a GPU free", async () => {
         const world = buildCluster({ instances: 3, instanceType: "g4dn.xlarge", services: [{ name: "ml", count: 3, cpu: 256, memory: 512,
             minHealthyPercent: 0, needs: { gpus: 1 } }] });
-        world.clock.advance(6 * 60_000);
+        world.clock.advance(11 * 60_000);
         const r = await simReconcile(world, simSettings(world));
         assert.deepEqual(drained(r.plan), [], renderPlan(r.plan).join("\n"));
         assert.ok(r.plan.notes.some((n) => /would not fit on the 2 other ACTIVE instances: not enough GPUs on every other instance$/.test(n)), r.plan.notes.join("\n"));
@@ -302,7 +302,7 @@ describe("replacement held on the simulated cluster", () => {
             { name: "zonal", count: 1, cpu: 128, memory: 128, minHealthyPercent: 50, needs: { memberOf: ["attribute:ecs.availability-zone == us-east-1a"] } },
             { name: "web", count: 3, cpu: 256, memory: 256, minHealthyPercent: 50 },
         ] });
-        world.clock.advance(6 * 60_000);
+        world.clock.advance(11 * 60_000);
         for (const pool of world.spotPools().filter((x) => x.endsWith("/us-east-1a"))) world.drySpotPools.add(pool);
         world.group.launchTemplateVersion = "2";
         const zonalHost = () => world.serviceTasks("zonal").find(SimWorld.meantToRun)!.instanceId;

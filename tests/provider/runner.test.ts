@@ -126,7 +126,7 @@ describe("runner step on the simulated cluster", () => {
     });
 
     it("falls back to On-Demand when Spot runs dry", async () => {
-        const world = buildCluster({ instances: 3, maxSize: 8, services: [{ name: "web", count: 20, cpu: 256, memory: 256, minHealthyPercent: 50 }] });
+        const world = buildCluster({ instances: 3, maxSize: 8, services: [{ name: "web", count: 22, cpu: 256, memory: 256, minHealthyPercent: 50 }] });
         world.clock.advance(6 * MINUTE);
         world.spotAvailable = false;
         const settings = deployed(simSettings(world, { onDemandBaseCapacity: 0 }));

@@ -9,12 +9,12 @@ import { SimWorld } from "../../provider/sim/world";
 
 const MINUTE = 60_000;
 
-/** A world with metrics for the evaluation window, and a tick counter proving the checks ran. */
+/** A world with metrics for the scale-in delay (the longer window), and a tick counter proving the checks ran. */
 function scenario(spec: ClusterSpec): { world: SimWorld; ticks: () => number } {
     const world = buildCluster(spec);
     let ticks = 0;
     world.tickHooks.push(() => { ticks++; });
-    world.clock.advance(6 * MINUTE);
+    world.clock.advance(11 * MINUTE);
     ticks = 0;
     return { world, ticks: () => ticks };
 }
@@ -35,7 +35,7 @@ function assertNothingLost(world: SimWorld): void {
 describe("scaler scenarios on the simulated cluster", () => {
     it("1. scales out by the amount high CPU reservation needs", async () => {
         const { world, ticks } = scenario({ instances: 4, maxSize: 10, services: [{ name: "web", count: 29, cpu: 256, memory: 256 }] });
-        const r = await simReconcile(world, settings(world));
+        const r = await simReconcile(world, settings(world, { scaling: { scaleOutStep: 1 } }));
         assert.deepEqual(renderPlan(r.plan), ["scale out 4 → 5: CPUReservation 90.6% > 88% over 2 min"]);
         assert.equal(world.group.desired, 5);
         assert.equal(activeInstances(world), 5, "the update waited for the new instance to register");
@@ -57,25 +57,28 @@ describe("scaler scenarios on the simulated cluster", () => {
             services: [{ name: "web", count: 5, cpu: 256, memory: 256 }],
         });
         const r = await simReconcile(world, settings(world));
-        const [victim] = r.plan.actions.flatMap((a) => a.kind === "drain" ? a.victims : []);
-        assert.equal(victim.lifecycle, "spot", "Spot before On-Demand among equally used instances");
+        const victims = r.plan.actions.flatMap((a) => a.kind === "drain" ? a.victims : []);
+        const [victim] = victims;
+        assert.equal(victims.length, 2, "5 tasks of 256 CPU units fit on 3 instances well within 85%; at most 50% of 5 go in one scale-in");
+        assert.ok(victims.every((v) => v.lifecycle === "spot"), "Spot before the On-Demand instance of the On-Demand base among equally used instances");
         const gone = world.instances.get(victim.instanceId)!;
         assert.equal(gone.asgState, "Terminated");
         assert.equal(gone.terminatedBy, "scaler");
-        assert.equal(world.group.desired, 4);
+        assert.equal(world.group.desired, 3);
         const web = world.serviceTasks("web").filter((t) => t.status === "RUNNING");
         assert.equal(web.length, 5, "the service still runs all its tasks");
-        assert.ok(web.every((t) => t.runningAt! <= gone.terminatedAt!), "replacements ran before the instance was terminated");
+        const lastGone = Math.max(...victims.map((v) => world.instances.get(v.instanceId)!.terminatedAt!));
+        assert.ok(web.every((t) => t.runningAt! <= lastGone), "replacements ran before the instances were terminated");
         assertNothingLost(world);
     });
 
     it("3. holds scale-in when the tasks would not fit on the rest, and says why", async () => {
         const { world } = scenario({ instances: 3, services: [{ name: "batchy", count: 3, cpu: 1300, memory: 512 }] });
-        const s = settings(world, { scaling: { cpuLowPercent: 70, memoryLowPercent: 70, cpuHighPercent: 100, memoryHighPercent: 100 } });
+        const s = settings(world, { scaling: { scaleInTargetPercent: 99, cpuHighPercent: 100, memoryHighPercent: 100 } });
         const r = await simReconcile(world, s);
         assert.deepEqual(r.plan.actions, []);
         assert.equal(r.plan.notes.length, 1);
-        assert.match(r.plan.notes[0], /^no scale-in: CPUReservation 63.5% < 70% and MemoryReservation 6.7% < 70% over 5 min, but the 1 task of i-\w+ would not fit on the 2 other ACTIVE instances: CPU on every other instance$/);
+        assert.match(r.plan.notes[0], /^no scale-in: CPUReservation at most 63.5% and MemoryReservation at most 6.7% over 10 min: room to remove an instance of 3 within the 99% scale-in target, but the 1 task of i-\w+ would not fit on the 2 other ACTIVE instances: CPU on every other instance$/);
         assert.equal(world.liveInstances().length, 3);
     });
 
@@ -232,7 +235,8 @@ describe("scaler scenarios on the simulated cluster", () => {
     });
 
     it("9. nothing to do yields an empty plan, a stable rendering and no change", async () => {
-        const { world } = scenario({ instances: 4, services: [{ name: "web", count: 20, cpu: 256, memory: 768 }] });
+        // 22 tasks of 256 CPU units on 4 instances: 68.75%, neither above 88% nor room for one to go within 85% (63.75%).
+        const { world } = scenario({ instances: 4, services: [{ name: "web", count: 22, cpu: 256, memory: 768 }] });
         const first = await simPreview(world, settings(world));
         world.clock.advance(3 * MINUTE);
         const second = await simPreview(world, settings(world));

@@ -117,7 +117,7 @@ describe("a failed launch's message (free text)", () => {
 
 describe("a Spot drought on the simulated cluster", () => {
     it("falls back to On-Demand to serve a scale-out, then comes back to Spot, losing no task", async () => {
-        const world = buildCluster({ instances: 3, maxSize: 8, services: [{ name: "web", count: 20, cpu: 256, memory: 256, minHealthyPercent: 50 }] });
+        const world = buildCluster({ instances: 3, maxSize: 8, services: [{ name: "web", count: 22, cpu: 256, memory: 256, minHealthyPercent: 50 }] });
         world.clock.advance(6 * MINUTE);
         world.spotAvailable = false;
         const settings = simSettings(world, { onDemandBaseCapacity: 0 });
@@ -146,7 +146,7 @@ describe("a Spot drought on the simulated cluster", () => {
     });
 
     it("launches one On-Demand instance per missing instance, and none after Spot is back; each is replaced in the revert", async () => {
-        const world = buildCluster({ instances: 3, maxSize: 8, services: [{ name: "web", count: 20, cpu: 256, memory: 256, minHealthyPercent: 50 }] });
+        const world = buildCluster({ instances: 3, maxSize: 8, services: [{ name: "web", count: 22, cpu: 256, memory: 256, minHealthyPercent: 50 }] });
         world.clock.advance(6 * MINUTE);
         world.spotAvailable = false;
         const settings = simSettings(world, { onDemandBaseCapacity: 0 });
@@ -173,7 +173,7 @@ describe("a Spot drought on the simulated cluster", () => {
 
     it("does not fall back while another Spot pool has capacity: the failed attempt is on record, the group launches Spot in the other zone", async () => {
         const world = buildCluster({ instances: 2, maxSize: 8, instanceTypes: ["m6i.large", "m5.large"], zones: ["us-east-1a", "us-east-1b"],
-            services: [{ name: "web", count: 14, cpu: 256, memory: 256, minHealthyPercent: 50 }] });
+            services: [{ name: "web", count: 15, cpu: 256, memory: 256, minHealthyPercent: 50 }] });
         world.clock.advance(6 * MINUTE);
         // Both types are out of Spot capacity in us-east-1a.
         world.drySpotPools.add("m6i.large/us-east-1a");

@@ -66,7 +66,7 @@ describe("plan: instances held in the scaler's termination hook", () => {
         o.terminationHooks = [OWN];
         const p = plan(o, policy());
         assert.deepEqual(p.actions.map((a) => a.kind), ["hook-drain"]);
-        assert.ok(p.notes.some((n) => /^scale-in held: CPUReservation 10% < 40% and MemoryReservation 10% < 40% over 5 min, but instances the group is terminating still hold tasks/.test(n)),
+        assert.ok(p.notes.some((n) => /^scale-in held: CPUReservation at most 10% and MemoryReservation at most 10% over 10 min: .*, but instances the group is terminating still hold tasks/.test(n)),
             p.notes.join("\n"));
         // Once it is empty, scale-in goes ahead.
         const emptied = observed([...o.instances.slice(0, 3), instance(4, { tasks: 0, asgState: HOOK_WAIT_STATE })],
