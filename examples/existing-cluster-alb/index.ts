@@ -45,7 +45,7 @@ const capacity = new SpotEcsCluster("shared-spot", {
     maxSize: 30,
     onDemandBaseCapacity: 1,
     instanceAttributes: { pool: "spot-web" },
-    scaling: { cpuHighPercent: 70, cpuLowPercent: 30, evaluationMinutes: 10, scaleOutStep: 2, maxScaleInPercent: 20 },
+    scaling: { cpuHighPercent: 80, scaleInTargetPercent: 70, evaluationMinutes: 10, scaleOutStep: 2, maxScaleInPercent: 20 },
     draining: { timeoutSeconds: 1200, batchSize: 2, minHealthyPercent: 90, standaloneTasks: "stop", maxUpdateSeconds: 5400 },
     tags: { team: "web" },
 });

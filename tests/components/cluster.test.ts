@@ -133,30 +133,29 @@ describe("SpotEcsCluster", () => {
             assert.deepEqual(asg.inputs.tags, [{ key: "Name", value: "dflt", propagateAtLaunch: true }]);
         });
 
-        it("creates four reservation alarms on the cluster with the default thresholds", () => {
+        it("creates two reservation alarms on the cluster with the default high thresholds, and none for scale-in", () => {
             const alarms = resourcesOf("dflt", "aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.inputs.namespace === "AWS/ECS");
             const summary = alarms.map((a) => [a.inputs.metricName, a.inputs.comparisonOperator, a.inputs.threshold,
                 a.inputs.namespace, a.inputs.dimensions.ClusterName, a.inputs.statistic, a.inputs.period,
                 a.inputs.evaluationPeriods]).sort();
             assert.deepEqual(summary, [
-                ["CPUReservation", "GreaterThanThreshold", 75, "AWS/ECS", "dflt", "Average", 60, 5],
-                ["CPUReservation", "LessThanThreshold", 40, "AWS/ECS", "dflt", "Average", 60, 5],
-                ["MemoryReservation", "GreaterThanThreshold", 75, "AWS/ECS", "dflt", "Average", 60, 5],
-                ["MemoryReservation", "LessThanThreshold", 40, "AWS/ECS", "dflt", "Average", 60, 5],
+                ["CPUReservation", "GreaterThanThreshold", 88, "AWS/ECS", "dflt", "Average", 60, 2],
+                ["MemoryReservation", "GreaterThanThreshold", 88, "AWS/ECS", "dflt", "Average", 60, 2],
             ]);
-            assert.deepEqual(Object.keys(outputs.alarmArns).sort(), ["cpuHigh", "cpuLow", "memoryHigh", "memoryLow"]);
+            assert.deepEqual(Object.keys(outputs.alarmArns).sort(), ["cpuHigh", "memoryHigh"]);
             assert.match(outputs.alarmArns.cpuHigh, /alarm:dflt-cpu-high$/);
         });
 
-        it("lets only the high alarms act, through a step policy adding scaleOutStep instances", () => {
+        it("lets the high alarms act, through a step policy adding scaleOutStep instances", () => {
             const policy = oneResource("dflt", "aws:autoscaling/policy:Policy");
             assert.equal(policy.inputs.policyType, "StepScaling");
             assert.equal(policy.inputs.adjustmentType, "ChangeInCapacity");
-            assert.deepEqual(policy.inputs.stepAdjustments, [{ metricIntervalLowerBound: "0", scalingAdjustment: 1 }]);
+            assert.deepEqual(policy.inputs.stepAdjustments, [{ metricIntervalLowerBound: "0", scalingAdjustment: 2 }]);
             assert.equal(policy.inputs.autoscalingGroupName, outputs.autoScalingGroupName);
             for (const a of resourcesOf("dflt", "aws:cloudwatch/metricAlarm:MetricAlarm")) {
                 const high = a.inputs.comparisonOperator === "GreaterThanThreshold";
-                assert.equal((a.inputs.alarmActions ?? []).length, high ? 1 : 0, `${a.name} actions`);
+                assert.ok(a.inputs.namespace !== "AWS/ECS" || high, `${a.name} is a high alarm`);
+                if (high) assert.equal((a.inputs.alarmActions ?? []).length, 1, `${a.name} actions`);
             }
         });
     });
@@ -245,7 +244,7 @@ describe("SpotEcsCluster", () => {
                 enableSsm: false,
                 targetGroupArns: ["arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"],
                 tags: { team: "payments" },
-                scaling: { cpuHighPercent: 80, memoryLowPercent: 30, evaluationMinutes: 3, scaleOutStep: 2 },
+                scaling: { cpuHighPercent: 80, scaleInTargetPercent: 70, evaluationMinutes: 3, scaleOutStep: 3 },
             }));
         });
 
@@ -309,12 +308,10 @@ describe("SpotEcsCluster", () => {
                 .map((a) => [a.name, [a.inputs.threshold, a.inputs.evaluationPeriods]]));
             assert.deepEqual(alarms, {
                 "full-cpu-high": [80, 3],
-                "full-cpu-low": [DEFAULTS.scaling.cpuLowPercent, 3],
                 "full-memory-high": [DEFAULTS.scaling.memoryHighPercent, 3],
-                "full-memory-low": [30, 3],
             });
             const policy = oneResource("full", "aws:autoscaling/policy:Policy");
-            assert.equal(policy.inputs.stepAdjustments[0].scalingAdjustment, 2);
+            assert.equal(policy.inputs.stepAdjustments[0].scalingAdjustment, 3);
         });
     });
 

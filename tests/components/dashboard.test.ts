@@ -13,7 +13,7 @@ describe("SpotEcsCluster dashboard", () => {
 
     before(async () => {
         await installMocks();
-        c = new SpotEcsCluster("dash", { ...base, scaling: { cpuHighPercent: 80, memoryLowPercent: 30 } });
+        c = new SpotEcsCluster("dash", { ...base, scaling: { cpuHighPercent: 80, scaleInTargetPercent: 70 } });
         await valueOf(c.dashboardUrl);
         widgets = JSON.parse(oneResource("dash", "aws:cloudwatch/dashboard:Dashboard").inputs.dashboardBody).widgets;
     });
@@ -34,7 +34,7 @@ describe("SpotEcsCluster dashboard", () => {
             ["AWS/ECS", "MemoryReservation", "ClusterName", "dash", { label: "MemoryReservation" }],
         ]);
         assert.deepEqual(w.properties.annotations!.horizontal.map((a) => [a.label, a.value]), [
-            ["CPU high 80%", 80], ["CPU low 40%", 40], ["memory high 75%", 75], ["memory low 30%", 30],
+            ["CPU high 80%", 80], ["memory high 88%", 88], ["scale-in target 70%", 70],
         ]);
     });
 

@@ -18,7 +18,7 @@ const MINUTE = 60_000;
 
 function scenario(spec: ClusterSpec): SimWorld {
     const world = buildCluster(spec);
-    world.clock.advance(6 * MINUTE);
+    world.clock.advance(11 * MINUTE);
     return world;
 }
 
@@ -139,7 +139,7 @@ describe("drain edge cases that real AWS has", () => {
     });
 
     it("clears a drain mark left on an ACTIVE instance by a run that stopped before draining it", async () => {
-        const world = scenario({ instances: 4, services: [{ name: "web", count: 20, cpu: 256, memory: 768 }] });
+        const world = scenario({ instances: 4, services: [{ name: "web", count: 22, cpu: 256, memory: 768 }] });
         const marked = world.liveInstances()[1];
         marked.container!.attributes[DRAIN_MARK_ATTRIBUTE] = "replace";
         const r = await simReconcile(world, simSettings(world));
@@ -229,8 +229,9 @@ describe("the service health gate", () => {
         };
     }
 
+    /** 24 tasks of 256 CPU units on 5 instances (60%): one of them may go within the 85% scale-in target (75% after), not two (100%). */
     function scaleInWorld(): SimWorld {
-        return scenario({ instances: 5, services: [{ name: "web", count: 10, cpu: 256, memory: 256 }] });
+        return scenario({ instances: 5, services: [{ name: "web", count: 24, cpu: 256, memory: 256 }] });
     }
 
     it("holds a drain batch while a service on it is short, naming the service and ECS's event, then goes on", async () => {
@@ -238,7 +239,7 @@ describe("the service health gate", () => {
         const lines: string[] = [];
         const cloud = shortUntil(world, world.now + 3 * MINUTE);
         const r = await world.clock.run(reconcile(cloud, simDeps(world, 1, (l) => lines.push(l)), simSettings(world)));
-        assert.ok(lines.some((l) => /^\[sim\] holding before batch 1 of 1 \(scale-in\): service web: 9 of 10 tasks running \(ECS: \(service web\) was unable to place a task/.test(l)),
+        assert.ok(lines.some((l) => /^\[sim\] holding before batch 1 of 1 \(scale-in\): service web: 23 of 24 tasks running \(ECS: \(service web\) was unable to place a task/.test(l)),
             lines.join("\n"));
         assert.deepEqual(Object.values(r.report.instances), ["terminated"]);
         assertNothingLost(world);
@@ -249,7 +250,7 @@ describe("the service health gate", () => {
         const cloud = shortUntil(world, Infinity);
         const error = await world.clock.run(reconcile(cloud, simDeps(world), simSettings(world, { draining: { timeoutSeconds: 120 } }))).then(() => undefined, (e) => e);
         assert.ok(isScalerRunError(error));
-        assert.match(error.message, /^before batch 1 of 1 \(scale-in\): service web: 9 of 10 tasks running .* after 120 s; nothing was drained for it\./);
+        assert.match(error.message, /^before batch 1 of 1 \(scale-in\): service web: 23 of 24 tasks running .* after 120 s; nothing was drained for it\./);
         assert.ok(world.liveInstances().every((i) => i.container?.status === "ACTIVE"), "no instance was set DRAINING");
     });
 
@@ -275,7 +276,7 @@ describe("the service health gate", () => {
         const r = await world.clock.run(reconcile(cloud, simDeps(world, 1, (l) => lines.push(l)), simSettings(world)));
         world.clock.advance(1000);
         const victim = Object.keys(r.report.instances)[0];
-        assert.ok(lines.some((l) => l.startsWith(`[sim] ${victim}: empty, termination held: service web: 0 of 10 tasks running`)), lines.join("\n"));
+        assert.ok(lines.some((l) => l.startsWith(`[sim] ${victim}: empty, termination held: service web: 0 of 24 tasks running`)), lines.join("\n"));
         assert.ok(world.instances.get(victim)!.terminatedAt! >= shortFrom! + 3 * MINUTE, "terminated only once the service was whole");
     });
 
