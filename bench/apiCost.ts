@@ -71,11 +71,11 @@ export async function apiCallRows(sizes: number[], tasksPerInstance = 10): Promi
     try {
         for (const n of sizes) {
             const measured: { requests: number; byOperation: Record<string, number> }[] = [];
-            for (const [cpu, memory] of [[55, 50], [20, 20]]) {
+            for (const [cpu, memory] of [[80, 80], [20, 20]]) {
                 await moto.reset();
                 const name = `cost${n}`;
                 const { c, launchTemplateId, autoScalingGroupName } = await seed(moto.endpoint, name, n, tasksPerInstance);
-                await putReservations(c, name, cpu, memory, 8);
+                await putReservations(c, name, cpu, memory, DEFAULT_SCALING.scaleInAfterMinutes + 2);
                 const settings = {
                     region: REGION, clusterName: name, autoScalingGroupName, launchTemplateId, launchTemplateVersion: "1",
                     targetGroupArns: [], scaling: { ...DEFAULT_SCALING }, draining: { ...DEFAULT_DRAINING },

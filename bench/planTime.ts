@@ -33,7 +33,8 @@ export function bigCluster(n: number, perInstance: number, outdatedShare: number
         });
         for (let k = 0; k < count; k++) tasks.push({ arn: `${arn}/t${k}`, containerInstanceArn: arn, group: "service:app", ...size, desiredStatus: "RUNNING", lastStatus: "RUNNING" });
     }
-    const series = (v: number) => Array.from({ length: 5 }, (_, m) => ({ time: now - (m + 1) * 60_000, value: v }));
+    // A full scale-in delay of low readings (the longer of the two windows).
+    const series = (v: number) => Array.from({ length: DEFAULT_SCALING.scaleInAfterMinutes }, (_, m) => ({ time: now - (m + 1) * 60_000, value: v }));
     return {
         now, clusterName: "big", autoScalingGroupName: "big-asg", desired: n, minSize: 1, maxSize: n * 2,
         target: { launchTemplateId: "lt-0123456789abcdef0", version: "7" }, instances, tasks,

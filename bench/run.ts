@@ -9,7 +9,7 @@ import { BENCH_TIMINGS, LATENCY_TIMINGS, latencyRows, replacementRows, Replaceme
 import { AWS_NETWORK, describeNetwork } from "../provider/sim/network";
 import { observeCurve, ObservePoint } from "./observeCost";
 import { wholeUpRows, WholeUpRow } from "./wholeUp";
-import { demandTrace, packingFloor, runTrace, traceResults, TraceResult, TraceSeed, traceSeeds } from "./trace";
+import { DEMAND_SHAPES, demandTrace, packingFloor, runTrace, SHAPE_TEXT, traceResults, TraceResult, TraceSeed, traceSeeds, TradeOff, tradeOffs } from "./trace";
 
 export interface BenchSizes {
     replacement: number[];
@@ -55,7 +55,9 @@ export interface BenchResults {
     /** The latency and throttling model of the rows that use one. */
     network: string;
     traceSeeds: TraceSeed[];
-    trace: { ours: TraceResult; fixedPeak: TraceResult; stepScaling: TraceResult; oursLowThreshold50: TraceResult;
+    /** Settings trading cost for pending time, on the base day at the runner's cadence. */
+    tradeOffs: TradeOff[];
+    trace: { ours: TraceResult; fixedPeak: TraceResult; stepScaling: TraceResult;
         droughtFallback: TraceResult; droughtNoFallback: TraceResult; runner: TraceResult;
         /** Instance-hours of the packing floor: each minute exactly the instances its tasks need. */
         floor: number };
@@ -78,15 +80,16 @@ export async function runBenchmarks(sizes: BenchSizes, log: (line: string) => vo
     log("24-hour demand trace …");
     const trace = demandTrace(42, sizes.traceMinutes);
     const traces = await traceResults(trace);
-    const oursLowThreshold50 = await runTrace("ours", trace, 10, { cpuLowPercent: 50, memoryLowPercent: 50 });
     // The runner's cadence: a bounded step every minute, under the lease.
     const runner = await runTrace("ours", trace, 1, {}, undefined, true);
     // A two-hour Spot drought over the morning rise, with the fallback to On-Demand and without it.
     const drought = { startMinute: Math.floor(sizes.traceMinutes * 0.35), minutes: Math.max(10, Math.floor(sizes.traceMinutes / 12)) };
     const droughtFallback = await runTrace("ours", trace, 10, {}, drought);
     const droughtNoFallback = await runTrace("ours", trace, 10, { spotFallbackAfterSeconds: 86400 }, drought);
-    log("demand trace over seeds …");
+    log("demand shapes over seeds …");
     const seeds = await traceSeeds(sizes.traceSeeds, sizes.traceMinutes);
+    log("cost against pending time …");
+    const trade = await tradeOffs(trace);
     const cpus = os.cpus();
     return {
         machine: {
@@ -102,7 +105,8 @@ export async function runBenchmarks(sizes: BenchSizes, log: (line: string) => vo
         wholeUp,
         network: describeNetwork(AWS_NETWORK),
         traceSeeds: seeds,
-        trace: { ...traces, oursLowThreshold50, droughtFallback, droughtNoFallback, runner, floor: packingFloor(trace) },
+        tradeOffs: trade,
+        trace: { ...traces, droughtFallback, droughtNoFallback, runner, floor: packingFloor(trace) },
     };
 }
 
@@ -172,24 +176,50 @@ export function report(r: BenchResults): string {
             w.outcome, Object.entries(w.byOperation).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${v}`).join(", ")])), "");
     out.push("24-hour demand trace (reconcile every 10 min, as scheduled deploys would, or a runner step every minute; scale-out alarms between):", "");
     const rows: [string, TraceResult][] = [["scaler (defaults), every 10 min", r.trace.ours], ["scaler, runner every minute", r.trace.runner],
-        ["scaler, low thresholds 50%", r.trace.oursLowThreshold50],
         ["fixed at peak", r.trace.fixedPeak], ["step scaling, scale-in without drain", r.trace.stepScaling]];
     const floor = r.trace.floor;
     out.push(table(["strategy", "instance-hours", "of fixed peak (target ≤ 60%)", "× packing floor", "pending minutes", "peak pending", "tasks killed"],
         [...rows.map(([name, v]) => [name, v.instanceHours, `${Math.round(v.instanceHours / r.trace.fixedPeak.instanceHours * 100)}%`,
             `${(v.instanceHours / floor).toFixed(2)}×`, v.pendingMinutes, v.peakPending, v.tasksKilled]),
         ["packing floor (each minute exactly ⌈tasks / 8⌉ instances)", floor, `${Math.round(floor / r.trace.fixedPeak.instanceHours * 100)}%`, "1.00×", 0, 0, 0]]));
-    const shares = r.traceSeeds.map((t) => t.share).sort((a, b) => a - b);
-    out.push("", `The trace over ${r.traceSeeds.length} seeds, package defaults (median share ${Math.round(shares[Math.floor(shares.length / 2)] * 100)}% `
-        + `of fixed-peak instance-hours, worst ${Math.round(shares[shares.length - 1] * 100)}%; target ≤ 60% at the median):`, "");
-    out.push(table(["seed", "of fixed peak", "× packing floor", "pending minutes", "step scaling pending minutes", "tasks killed"],
-        r.traceSeeds.map((t) => [t.seed, `${Math.round(t.share * 100)}%`, `${t.floorRatio.toFixed(2)}×`, t.pendingMinutes, t.stepScalingPendingMinutes, t.tasksKilled])));
+    out.push("", ...shapeReport(r.traceSeeds));
+    out.push("", "Cost against pending time: the base day (seed 42) at the runner's cadence with other settings:", "");
+    out.push(table(["settings", "× packing floor", "pending minutes", "peak pending", "tasks killed"],
+        r.tradeOffs.map((t) => [t.name, `${t.floorRatio.toFixed(2)}×`, t.pendingMinutes, t.peakPending, t.tasksKilled])));
     out.push("", "The same trace with a Spot drought over the morning rise (every Spot launch fails):", "");
     const drought: [string, TraceResult][] = [["fallback to On-Demand (defaults)", r.trace.droughtFallback],
         ["no fallback", r.trace.droughtNoFallback]];
     out.push(table(["strategy", "instance-hours", "On-Demand instance-hours", "pending minutes", "peak pending", "tasks killed"],
         drought.map(([name, v]) => [name, v.instanceHours, v.onDemandInstanceHours ?? 0, v.pendingMinutes, v.peakPending, v.tasksKilled])));
     return out.join("\n");
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Each demand shape over its seeds: the medians against the goals (≤ 1.3× the packing floor at the
+ * runner's cadence, ≤ 1.5× every 10 minutes, pending minutes no worse than step scaling at every
+ * seed), then every seed.
+ */
+function shapeReport(seeds: TraceSeed[]): string[] {
+    const shapes = DEMAND_SHAPES.filter((s) => seeds.some((t) => t.shape === s));
+    const out = [`Demand shapes over ${seeds.filter((t) => t.shape === shapes[0]).length} seeds each, package defaults: medians of instance-hours `
+        + "over the packing floor (goals: ≤ 1.30× with a runner step every minute, ≤ 1.50× every 10 min), and the seeds where the scaler "
+        + "had more pending minutes than step scaling (goal: none):", ""];
+    out.push(table(["shape", "runner every minute", "every 10 min", "step scaling", "fixed peak", "seeds pending more than step scaling", "tasks killed", "failed reconciles"],
+        shapes.map((shape) => {
+            const rows = seeds.filter((t) => t.shape === shape);
+            const worse = rows.filter((t) => Math.max(t.pendingMinutes, t.runnerPendingMinutes) > t.stepScalingPendingMinutes).map((t) => t.seed);
+            return [shape, `${median(rows.map((t) => t.runnerFloorRatio)).toFixed(2)}×`, `${median(rows.map((t) => t.floorRatio)).toFixed(2)}×`,
+                `${median(rows.map((t) => t.stepScalingFloorRatio)).toFixed(2)}×`, `${median(rows.map((t) => t.fixedPeakFloorRatio)).toFixed(2)}×`,
+                worse.length === 0 ? "none" : worse.join(", "), rows.reduce((n, t) => n + t.tasksKilled, 0), rows.reduce((n, t) => n + t.reconcileFailures, 0)];
+        })), "");
+    out.push(...shapes.map((shape) => `- ${shape}: ${SHAPE_TEXT[shape]}.`), "");
+    out.push(table(["shape", "seed", "floor instance-hours", "runner × floor", "runner pending", "10 min × floor", "10 min pending", "step scaling × floor",
+        "step scaling pending", "of fixed peak (10 min)"],
+    seeds.map((t) => [t.shape, t.seed, t.floor, `${t.runnerFloorRatio.toFixed(2)}×`, t.runnerPendingMinutes, `${t.floorRatio.toFixed(2)}×`, t.pendingMinutes,
+        `${t.stepScalingFloorRatio.toFixed(2)}×`, t.stepScalingPendingMinutes, `${Math.round(t.share * 100)}%`])));
+    return out;
 }
 
 /** The bench's block of docs/performance.md, between its markers. */

@@ -225,26 +225,72 @@ export async function traceResults(trace = demandTrace()) {
     };
 }
 
-/** The trace at one seed: the scaler's instance-hours over fixed-peak instance-hours, and pending time against step scaling. */
+/** One demand shape at one seed: each strategy's instance-hours over the packing floor, and pending minutes. */
 export interface TraceSeed {
+    shape: DemandShape;
     seed: number;
+    /** Packing floor, instance-hours. */
+    floor: number;
+    /** The scaler every 10 minutes: instance-hours over fixed peak's, and over the packing floor. */
     share: number;
-    /** The scaler's instance-hours over the packing floor's. */
     floorRatio: number;
     pendingMinutes: number;
+    /** The runner's cadence: a step every minute. */
+    runnerFloorRatio: number;
+    runnerPendingMinutes: number;
+    stepScalingFloorRatio: number;
     stepScalingPendingMinutes: number;
+    fixedPeakFloorRatio: number;
+    /** Tasks killed and failed reconciles of the scaler, both cadences. */
+    tasksKilled: number;
+    reconcileFailures: number;
+}
+
+const ratio = (a: number, b: number) => Math.round(a / b * 100) / 100;
+
+/** Each demand shape over several seeds, with the package defaults, at both cadences. */
+export async function traceSeeds(seeds: number[], minutes = 1440, shapes: readonly DemandShape[] = DEMAND_SHAPES): Promise<TraceSeed[]> {
+    const out: TraceSeed[] = [];
+    for (const shape of shapes) {
+        for (const seed of seeds) {
+            const trace = demandTrace(seed, minutes, shape);
+            const floor = packingFloor(trace);
+            const r = await traceResults(trace);
+            const runner = await runTrace("ours", trace, 1, {}, undefined, true);
+            out.push({ shape, seed, floor, share: Math.round(r.ours.instanceHours / r.fixedPeak.instanceHours * 1000) / 1000,
+                floorRatio: ratio(r.ours.instanceHours, floor), pendingMinutes: r.ours.pendingMinutes,
+                runnerFloorRatio: ratio(runner.instanceHours, floor), runnerPendingMinutes: runner.pendingMinutes,
+                stepScalingFloorRatio: ratio(r.stepScaling.instanceHours, floor), stepScalingPendingMinutes: r.stepScaling.pendingMinutes,
+                fixedPeakFloorRatio: ratio(r.fixedPeak.instanceHours, floor),
+                tasksKilled: r.ours.tasksKilled + runner.tasksKilled, reconcileFailures: (r.ours.reconcileFailures ?? 0) + (runner.reconcileFailures ?? 0) });
+        }
+    }
+    return out;
+}
+
+/** Settings that trade cost for pending time, against the defaults, on the base day at the runner's cadence. */
+export const TRADE_OFFS: { name: string; scaling: Partial<ScalingPolicy> }[] = [
+    { name: "roomier: scale-in target 70%, high 80%", scaling: { scaleInTargetPercent: 70, cpuHighPercent: 80, memoryHighPercent: 80 } },
+    { name: "package defaults: scale-in target 85%, high 88%", scaling: {} },
+    { name: "tighter: scale-in target 90%, high 95%", scaling: { scaleInTargetPercent: 90, cpuHighPercent: 95, memoryHighPercent: 95 } },
+    { name: "defaults with headroom 8x256/512 (one instance's worth)", scaling: { headroom: "8x256/512" } },
+];
+
+export interface TradeOff {
+    name: string;
+    floorRatio: number;
+    pendingMinutes: number;
+    peakPending: number;
     tasksKilled: number;
 }
 
-/** The demand trace over several seeds, with the package defaults. */
-export async function traceSeeds(seeds: number[], minutes = 1440): Promise<TraceSeed[]> {
-    const out: TraceSeed[] = [];
-    for (const seed of seeds) {
-        const trace = demandTrace(seed, minutes);
-        const r = await traceResults(trace);
-        out.push({ seed, share: Math.round(r.ours.instanceHours / r.fixedPeak.instanceHours * 1000) / 1000,
-            floorRatio: Math.round(r.ours.instanceHours / packingFloor(trace) * 100) / 100,
-            pendingMinutes: r.ours.pendingMinutes, stepScalingPendingMinutes: r.stepScaling.pendingMinutes, tasksKilled: r.ours.tasksKilled });
+/** Each of {@link TRADE_OFFS} on `trace` at the runner's cadence. */
+export async function tradeOffs(trace: number[]): Promise<TradeOff[]> {
+    const floor = packingFloor(trace);
+    const out: TradeOff[] = [];
+    for (const t of TRADE_OFFS) {
+        const r = await runTrace("ours", trace, 1, t.scaling, undefined, true);
+        out.push({ name: t.name, floorRatio: ratio(r.instanceHours, floor), pendingMinutes: r.pendingMinutes, peakPending: r.peakPending, tasksKilled: r.tasksKilled });
     }
     return out;
 }

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { report, runBenchmarks, withReport } from "../../bench/run";
 import { requestBudget } from "../../bench/apiCost";
-import { demandTrace, packingFloor } from "../../bench/trace";
+import { DEMAND_SHAPES, demandTrace, packingFloor, TRADE_OFFS } from "../../bench/trace";
 
 describe("benchmarks", function () {
     this.timeout(300_000);
@@ -13,7 +13,7 @@ describe("benchmarks", function () {
         const r = await runBenchmarks({ replacement: [4], replacementWithLatency: [6], replacementDefaultsAt: 4, apiCalls: [3], plan: { instances: 40, tasksPerInstance: 2, runs: 3 },
             planCurve: [20, 40], observeCurve: [30, 60], wholeUp: [20], traceMinutes: 90, traceSeeds: [42, 7] });
         assert.deepEqual(Object.keys(r).sort(), ["apiCalls", "machine", "network", "observeCurve", "planCurve", "planMs", "replacement", "timings",
-            "trace", "traceSeeds", "wholeUp"]);
+            "trace", "traceSeeds", "tradeOffs", "wholeUp"]);
         assert.deepEqual(r.observeCurve.map((p) => p.instances), [30, 60]);
         assert.ok(r.observeCurve.every((p) => p.tasks > 0 && p.requests > 0 && p.seconds > 0 && typeof p.cpuMs === "number" && p.sdkCpuMs > 0),
             JSON.stringify(r.observeCurve));
@@ -47,7 +47,7 @@ describe("benchmarks", function () {
         assert.equal(api.byOperation.DescribeTasks, undefined, "mid reservation does not");
         assert.deepEqual([r.planMs.instances, r.planMs.tasks, r.planMs.runs], [40, 80, 3]);
         assert.equal(typeof r.planMs.medianMs, "number");
-        for (const k of ["ours", "fixedPeak", "stepScaling", "oursLowThreshold50", "droughtFallback", "droughtNoFallback"] as const) {
+        for (const k of ["ours", "fixedPeak", "stepScaling", "runner", "droughtFallback", "droughtNoFallback"] as const) {
             assert.deepEqual(Object.keys(r.trace[k]).filter((f) => f !== "reconcileFailures").sort(),
                 ["instanceHours", "onDemandInstanceHours", "peakPending", "pendingMinutes", "tasksKilled"], k);
         }
@@ -67,9 +67,13 @@ describe("benchmarks", function () {
         assert.match(text, /Plan time on realistic clusters/);
         assert.match(text, /Observing a realistic cluster/);
         assert.match(text, /\| 20 +\| \d+ +\| replaces the fleet +\|/);
-        assert.deepEqual(r.traceSeeds.map((t) => t.seed), [42, 7]);
-        assert.ok(r.traceSeeds.every((t) => t.share > 0 && t.tasksKilled === 0), JSON.stringify(r.traceSeeds));
-        assert.match(text, /The trace over 2 seeds/);
+        assert.deepEqual(r.traceSeeds.map((t) => `${t.shape} ${t.seed}`), DEMAND_SHAPES.flatMap((shape) => [`${shape} 42`, `${shape} 7`]));
+        assert.ok(r.traceSeeds.every((t) => t.share > 0 && t.tasksKilled === 0 && t.reconcileFailures === 0), JSON.stringify(r.traceSeeds));
+        assert.ok(r.traceSeeds.every((t) => t.runnerFloorRatio >= 1 && t.stepScalingFloorRatio >= 1 && t.fixedPeakFloorRatio >= 1), JSON.stringify(r.traceSeeds));
+        assert.match(text, /Demand shapes over 2 seeds each/);
+        for (const shape of DEMAND_SHAPES) assert.match(text, new RegExp(`\\| ${shape} +\\| [\\d.]+× +\\| [\\d.]+× +\\| [\\d.]+× +\\| [\\d.]+× +\\|`), shape);
+        assert.deepEqual(r.tradeOffs.map((t) => t.name), TRADE_OFFS.map((t) => t.name));
+        assert.match(text, /Cost against pending time/);
         assert.match(text, /step scaling, scale-in without drain/);
     });
 

@@ -189,7 +189,7 @@ describe("scaler through the SDK's dynamic-provider host @host", function () {
         it("does not scale in when every instance binds the port its tasks need, and says why", async () => {
             await moto.reset();
             const m = await createMotoCluster(moto.endpoint, { name: "ports", instances: 3, tasksPerInstance: 1, hostPort: 80 });
-            await putReservations(m.clients, m.clusterName, 10, 10, 8);
+            await putReservations(m.clients, m.clusterName, 10, 10, 12);
             const r = await host.check({}, inputsFor(m, providerText));
             const plan = r.inputs.plan as string[];
             assert.deepEqual(plan.filter((l) => !l.startsWith("note: ")), [], plan.join("\n"));
@@ -207,7 +207,7 @@ describe("scaler through the SDK's dynamic-provider host @host", function () {
             await m.clients.ecs.send(new ecs.RegisterTaskDefinitionCommand({ family: "worker", cpu: "128", memory: "256",
                 containerDefinitions: [{ name: "worker", image: "busybox", cpu: 128, memory: 256 }] }));
             await m.clients.ecs.send(new ecs.StartTaskCommand({ cluster: m.clusterName, taskDefinition: "worker", containerInstances: [third], group: "service:worker" }));
-            await putReservations(m.clients, m.clusterName, 10, 10, 8);
+            await putReservations(m.clients, m.clusterName, 10, 10, 12);
             const r = await host.check({}, inputsFor(m, providerText));
             const plan = r.inputs.plan as string[];
             assert.equal(plan.filter((l) => /^  drain i-\w+/.test(l)).length, 1, plan.join("\n"));
@@ -226,7 +226,7 @@ describe("scaler through the SDK's dynamic-provider host @host", function () {
             await moto.reset();
             // m6i.large has 3 interfaces, 2 for tasks; every instance runs 2 awsvpc tasks.
             const m = await createMotoCluster(moto.endpoint, { name: "enis", instances: 3, tasksPerInstance: 2, networkMode: "awsvpc" });
-            await putReservations(m.clients, m.clusterName, 10, 10, 8);
+            await putReservations(m.clients, m.clusterName, 10, 10, 12);
             noScaleIn((await host.check({}, inputsFor(m, providerText))).inputs.plan as string[], /: no free ENI on every other instance$/);
         });
 
@@ -236,7 +236,7 @@ describe("scaler through the SDK's dynamic-provider host @host", function () {
                 serviceConstraints: [{ type: "distinctInstance" }] });
             proxy.servicePlacement("web", [{ type: "distinctInstance" }]);
             try {
-                await putReservations(m.clients, m.clusterName, 10, 10, 8);
+                await putReservations(m.clients, m.clusterName, 10, 10, 12);
                 noScaleIn((await host.check({}, inputsFor(m, providerText))).inputs.plan as string[], /: distinctInstance \(service:web\) on every other instance$/);
             } finally {
                 proxy.servicePlacement("web", []);
@@ -260,7 +260,7 @@ describe("scaler through the SDK's dynamic-provider host @host", function () {
                 await m.clients.ecs.send(new ecs.StartTaskCommand({ cluster: m.clusterName, taskDefinition: `slot-${slots[k]}`,
                     containerInstances: [m.containerArns[id]], group: `service:slot-${slots[k]}` }));
             }
-            await putReservations(m.clients, m.clusterName, 10, 10, 8);
+            await putReservations(m.clients, m.clusterName, 10, 10, 12);
             noScaleIn((await host.check({}, inputsFor(m, providerText))).inputs.plan as string[], /: memberOf\(attribute:slot == \w\) on every other instance$/);
 
             // The second instance now carries slot a as well: the first one's task may move there and back.

@@ -335,7 +335,8 @@ describe("runner against moto @moto", function () {
             const { r: result, moved } = await invoke(settingsFor(m), "req-in");
             const r = result!;
             assert.equal(r.outcome, "acted", r.summary);
-            assert.equal(r.summary, "1 action: scale in 2 → 1: CPUReservation 10% < 40% and MemoryReservation 10% < 40% over 5 min");
+            assert.equal(r.summary, "1 action: scale in 2 → 1: CPUReservation at most 10% and MemoryReservation at most 10% over 10 min: "
+                + "room to remove an instance of 2 within the 85% scale-in target");
             assert.equal(await desired(m), 1);
             assert.equal(moved, 1, "its service task was moved before it went");
         });
