@@ -144,7 +144,8 @@ function keepWhatMustStay(ctx: PlanContext, stay: number): Decision {
  * Picks scale-in victims (consolidation), in {@link byCostToKeep} order, each only if its tasks
  * provably fit on the instances that stay, with the headroom kept free besides; at most
  * maxScaleInPercent of the registered instances, never below minSize, and only while both
- * reservations left stay within the scale-in target. Returns the resumed drains it keeps.
+ * reservations left, at their peak over the scale-in delay, stay within the scale-in target. Returns
+ * the resumed drains it keeps.
  */
 function planScaleIn(ctx: PlanContext, resumed: Registered[]): Decision & { kept: Registered[] } {
     const { o, p, c, lowText } = ctx;
@@ -166,12 +167,16 @@ function planScaleIn(ctx: PlanContext, resumed: Registered[]): Decision & { kept
     }
 
     const candidates = [...resumed, ...byCostToKeep(c.active.filter((i) => !isOutdated(i, o)), c.live, o.onDemandBase ?? 0)];
-    const total = c.registered.reduce((acc, i) => ({
+    const now = c.registered.reduce((acc, i) => ({
         cpu: acc.cpu + i.container.registered.cpu,
         memory: acc.memory + i.container.registered.memory,
         usedCpu: acc.usedCpu + i.container.registered.cpu - i.container.remaining.cpu,
         usedMemory: acc.usedMemory + i.container.registered.memory - i.container.remaining.memory,
     }), { cpu: 0, memory: 0, usedCpu: 0, usedMemory: 0 });
+    // What the cluster reserved at its peak over the scale-in delay, not only now: demand that came and
+    // went within the delay comes again, and must still fit within the target after the victims go.
+    const total = { ...now, usedCpu: Math.max(now.usedCpu, (ctx.r.cpuIn?.max ?? 0) / 100 * now.cpu),
+        usedMemory: Math.max(now.usedMemory, (ctx.r.memoryIn?.max ?? 0) / 100 * now.memory) };
 
     // Free room of the instances that may stay (a victim's is removed), and the tasks earlier
     // victims were planned onto each:
