@@ -27,7 +27,7 @@ export interface ScalingPolicy {
     scaleInAfterMinutes: number;
     /** Largest share of the cluster (percent, at least one instance) removed by one scale-in. Range 1-100. @default 50 */
     maxScaleInPercent: number;
-    /** Seconds after a scaling activity during which the scaler does not scale out again (tasks ECS cannot place do not wait for it). Range 0-86400. @default 180 *
+    /** Seconds after a scaling activity during which the scaler does not scale out again (tasks ECS cannot place do not wait for it). Range 0-86400. @default 180 */
     cooldownSeconds: number;
     /** Seconds after a scaling activity during which the scaler does not scale in. Range 0-86400. @default 300 */
     scaleInCooldownSeconds: number;

@@ -89,7 +89,7 @@ export async function runDemo(print: (line: string) => void = () => undefined): 
     const world = buildCluster({
         instances: 6, onDemand: 2, minSize: 3, maxSize: 12, targetGroups: 1,
         services: [
-            { name: "web", count: 12, cpu: 256, memory: 512, minHealthyPercent: 100, maxPercent: 200 },
+            { name: "web", count: 20, cpu: 256, memory: 512, minHealthyPercent: 100, maxPercent: 200 },
             { name: "api", count: 6, cpu: 256, memory: 512, minHealthyPercent: 50, maxPercent: 200 },
             { name: "worker", count: 4, cpu: 512, memory: 1024, minHealthyPercent: 0, maxPercent: 100 },
         ],
@@ -112,7 +112,8 @@ export async function runDemo(print: (line: string) => void = () => undefined): 
         out(`━━ ${title} ━━`);
         marks.push({ at: world.now, label: title.split(":")[0], kind: "step" });
         before();
-        world.clock.advance(6 * MINUTE);
+        // Long enough for a full window of readings, the scale-in delay's included.
+        world.clock.advance(11 * MINUTE);
         const preview = await simPreview(world, templateChanges ? { ...settings(), launchTemplateVersion: NEW_VERSION } : settings());
         out("$ pulumi preview --diff");
         for (const l of previewDiff("demo-scaler", stored, preview.lines)) out(l);
@@ -151,7 +152,7 @@ export async function runDemo(print: (line: string) => void = () => undefined): 
     };
 
     await step("Steady state: nothing to do", () => undefined);
-    await step("A CPU spike: web scales from 12 to 36 tasks", () => world.setServiceDesired("web", 36));
+    await step("A CPU spike: web scales from 20 to 44 tasks", () => world.setServiceDesired("web", 44));
     await step("A new AMI: launch template v2", () => { newLaunchTemplateVersion(world); }, true);
     await step("Demand drops: web down to 4 tasks", () => world.setServiceDesired("web", 4));
 

@@ -1,7 +1,7 @@
 // What every phase of the plan reads: the observation within the bounds both declared and held, its
 // instances classified, the reservation readings over the evaluation window, and the cooldown.
-import { pct, statOf, sustainedAbove, sustainedBelow, WindowStat } from "../metrics";
-import { Observed } from "../model";
+import { METRIC_LAG_MINUTES, pct, statOf, sustainedAbove, sustainedBelow, WindowStat } from "../metrics";
+import { Datapoint, Observed } from "../model";
 import { Policy } from "../settings";
 import { boundedDesired, Classified, classify } from "./fleet";
 
@@ -46,8 +46,25 @@ export interface PlanContext {
 export function readings(o: Observed, p: Policy, now: number): Readings {
     const minutes = p.scaling.evaluationMinutes;
     const delay = p.scaling.scaleInAfterMinutes;
+    const idle = idleMinutes(o, delay, now);
     return { cpu: statOf(o.metrics.cpu, now, minutes), memory: statOf(o.metrics.memory, now, minutes),
-        cpuIn: statOf(o.metrics.cpu, now, delay), memoryIn: statOf(o.metrics.memory, now, delay) };
+        cpuIn: statOf([...o.metrics.cpu, ...idle], now, delay), memoryIn: statOf([...o.metrics.memory, ...idle], now, delay) };
+}
+
+/**
+ * ECS sends no reservation datapoint for a minute in which the cluster has no task RUNNING, so an idle
+ * cluster's window stays empty and would never allow a scale-in. While no registered instance holds a
+ * task, each minute of the scale-in window that has no datapoint counts as 0%: reserved nothing. A
+ * minute with a datapoint keeps it.
+ */
+function idleMinutes(o: Observed, delay: number, now: number): Datapoint[] {
+    const registered = classify(o).registered;
+    if (registered.length === 0 || registered.some((i) => i.container.runningTasks + i.container.pendingTasks > 0)) return [];
+    const seen = new Set([...o.metrics.cpu, ...o.metrics.memory].map((d) => Math.floor(d.time / 60_000)));
+    const newest = Math.floor(now / 60_000) - 1;
+    const out: Datapoint[] = [];
+    for (let m = newest; m > newest - delay - METRIC_LAG_MINUTES; m--) if (!seen.has(m)) out.push({ time: m * 60_000, value: 0 });
+    return out;
 }
 
 /**

@@ -139,8 +139,9 @@ export function byLeastUsed(a: ObservedInstance, b: ObservedInstance): number {
 
 /**
  * The order scale-in removes instances in, cheapest to lose first: On-Demand instances above the
- * On-Demand base (as many as the group runs above it), then the least used (fewest tasks to move for
- * what goes), then the largest (frees the most), then the oldest.
+ * On-Demand base (as many as the group runs above it), then the others by least used (fewest tasks to
+ * move for what goes), then the largest (frees the most), then the oldest; the On-Demand instances
+ * of the base last.
  */
 export function byCostToKeep<I extends ObservedInstance>(candidates: I[], live: ObservedInstance[], onDemandBase: number): I[] {
     const aboveBase = Math.max(0, live.filter((i) => i.lifecycle === "on-demand").length - onDemandBase);
@@ -149,8 +150,11 @@ export function byCostToKeep<I extends ObservedInstance>(candidates: I[], live: 
         || (a.lifecycle === b.lifecycle ? 0 : a.lifecycle === "spot" ? -1 : 1)
         || (a.launchTime ?? 0) - (b.launchTime ?? 0)
         || a.instanceId.localeCompare(b.instanceId));
-    const first = sorted.filter((i) => i.lifecycle === "on-demand").slice(0, aboveBase);
-    return [...first, ...sorted.filter((i) => !first.includes(i))];
+    const onDemand = sorted.filter((i) => i.lifecycle === "on-demand");
+    const first = onDemand.slice(0, aboveBase);
+    // Those within the base go last: the group would launch On-Demand again to keep its base.
+    const last = onDemand.slice(aboveBase);
+    return [...first, ...sorted.filter((i) => i.lifecycle !== "on-demand"), ...last];
 }
 
 /** Desired capacity once the group takes its declared bounds (it does so before the scaler runs). */

@@ -3,8 +3,12 @@
 import { Cloud } from "../cloud";
 import { MINUTE, SimCall, SimState } from "./state";
 
-/** ECS's reservation metrics for the minute that just ended: reserved over registered, of ACTIVE and DRAINING instances. */
+/**
+ * ECS's reservation metrics for the minute that just ended: reserved over registered, of ACTIVE and
+ * DRAINING instances. ECS sends no datapoint for a minute in which the cluster has no task RUNNING.
+ */
 export function publishReservation(w: SimState): void {
+    if (!w.liveTasks().some((t) => t.status === "RUNNING")) return;
     let regCpu = 0;
     let regMem = 0;
     let resCpu = 0;

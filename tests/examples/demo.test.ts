@@ -26,7 +26,7 @@ describe("demo", function () {
     });
 
     it("shows each step's plan as preview --diff shows the plan property", () => {
-        assert.match(output, /━━ A CPU spike: web scales from 12 to 36 tasks ━━\n\$ pulumi preview --diff\n  ~ pulumi-nodejs:dynamic\/spot-ecs:Scaler: \(update\)\n.*\n    ~ plan: \[\n        \+ \[0\]: "scale out 6 → 9: CPUReservation 99% > 88% over 2 min; service web cannot place 3 tasks \(ECS: [^"]*\)"\n      \]/);
+        assert.match(output, /━━ A CPU spike: web scales from 20 to 44 tasks ━━\n\$ pulumi preview --diff\n  ~ pulumi-nodejs:dynamic\/spot-ecs:Scaler: \(update\)\n.*\n    ~ plan: \[\n        \+ \[0\]: "scale out 6 → 9: CPUReservation 99% > 88% over 2 min; service web cannot place 11 tasks \(ECS: [^"]*\)"\n      \]/);
         assert.match(output, /━━ Steady state: nothing to do ━━\n\$ pulumi preview --diff\n  demo-scaler: no changes/);
         // The new template's version is unknown in a real preview: the plan names the version this update creates.
         assert.match(output, /\+ \[\d\]: "replace i-\w+ \(launch template v1 → the version this update creates\): drain \d+ tasks?, batch 1 of \d"/);
@@ -34,7 +34,7 @@ describe("demo", function () {
     });
 
     it("runs each plan with pulumi up's progress lines", () => {
-        assert.match(output, /\$ pulumi up\n  \[demo\] scale out 6 → 9: CPUReservation 99% > 88% over 2 min; service web cannot place 3 tasks \(ECS: .*\)\n  \[demo\] desired capacity 6 → 9\n/);
+        assert.match(output, /\$ pulumi up\n  \[demo\] scale out 6 → 9: CPUReservation 99% > 88% over 2 min; service web cannot place 11 tasks \(ECS: .*\)\n  \[demo\] desired capacity 6 → 9\n/);
         assert.match(output, /  \[demo\] stopped standalone task \S+ \(family:nightly-report\) on i-\w+: drain timeout, draining.standaloneTasks is "stop"/);
         assert.match(output, /  \[demo\] terminated i-\w+ \(desired capacity lowered by 1\)/);
     });
@@ -51,8 +51,10 @@ describe("demo", function () {
 
     it("scales in once demand drops", () => {
         const drop = result.steps.find((s) => s.step.startsWith("Demand drops"))!;
-        assert.equal(drop.instancesRemoved, 1);
-        assert.match(output, /━━ Demand drops: web down to 4 tasks ━━[^━]*scale in 9 → 8: CPUReservation/);
+        // 50% of the 9 instances at most (maxScaleInPercent), Spot ones, the On-Demand base kept.
+        assert.equal(drop.instancesRemoved, 4);
+        assert.match(output, /━━ Demand drops: web down to 4 tasks ━━[^━]*scale in 9 → 6: CPUReservation at most/);
+        assert.deepEqual(result.world.liveInstances().map((i) => i.lifecycle).sort(), ["on-demand", "on-demand", "spot", "spot", "spot"]);
     });
 
     it("prints what docs/demo.md shows, every line of it", () => {

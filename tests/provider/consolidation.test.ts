@@ -73,4 +73,21 @@ describe("consolidation on the simulated cluster", () => {
         assert.deepEqual(world.violations, []);
         assert.equal(world.serviceTasks("web").filter((t) => t.status === "RUNNING").length, 20);
     });
+
+    it("scales an idle cluster in to minSize though ECS sends no reservation datapoint while no task runs", async () => {
+        const world = buildCluster({ instances: 6, minSize: 2, maxSize: 20, services: [{ name: "web", count: 10, cpu: 256, memory: 256, minHealthyPercent: 0 }] });
+        world.clock.advance(11 * MINUTE);
+        const before = world.metrics.cpu.length;
+        world.setServiceDesired("web", 0);
+        world.clock.advance(15 * MINUTE);
+        // The two minutes the tasks took to stop still have datapoints; none after.
+        assert.ok(world.metrics.cpu.length <= before + 2, `datapoints while idle: ${world.metrics.cpu.length - before}`);
+        const r = await simReconcile(world, simSettings(world));
+        assert.ok(r.plan.actions.some((a) => a.kind === "drain" && a.purpose === "scale-in"), r.lines.join("\n"));
+        assert.match(r.plan.actions.find((a) => a.kind === "drain")!.reason, /CPUReservation at most 0% and MemoryReservation at most 0% over 10 min/);
+        world.clock.advance(10 * MINUTE);
+        await simReconcile(world, simSettings(world));
+        assert.equal(world.group.desired, 2, "down to minSize");
+        assert.deepEqual(world.killedTasks(), []);
+    });
 });

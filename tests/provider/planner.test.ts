@@ -140,11 +140,11 @@ describe("plan", () => {
         it("honours the cooldown after a scaling activity", () => {
             const p = plan(observed(fleet(4), { lastScalingActivity: NOW - 20_000, metrics: { cpu: series(95), memory: series(50) } }), policy());
             assert.deepEqual(p.actions, []);
-            assert.deepEqual(p.notes, ["scale-out held: CPUReservation 95% > 88% over 2 min, but the last scaling activity is within the 60 s cooldown (40 s left)"]);
+            assert.deepEqual(p.notes, ["scale-out held: CPUReservation 95% > 88% over 2 min, but the last scaling activity is within the 180 s cooldown (160 s left)"]);
         });
 
         it("acts once the cooldown has passed", () => {
-            const p = plan(observed(fleet(4), { lastScalingActivity: NOW - 60_000, metrics: { cpu: series(95), memory: series(50) } }), policy());
+            const p = plan(observed(fleet(4), { lastScalingActivity: NOW - 180_000, metrics: { cpu: series(95), memory: series(50) } }), policy());
             assert.deepEqual(kinds(p), ["set-desired"]);
         });
     });
@@ -257,6 +257,9 @@ describe("plan", () => {
             assert.deepEqual(victims(0), ["i-0002", "i-0001", "i-0003"], "both On-Demand above a base of 0, least used first, then the least used Spot");
             assert.deepEqual(victims(1), ["i-0002", "i-0003", "i-0005"], "one On-Demand above a base of 1: the less used one");
             assert.deepEqual(victims(2), ["i-0003", "i-0005", "i-0004"], "none above a base of 2");
+            assert.deepEqual(drains(plan(observed(fleetOf, { metrics: low, tasks: [], onDemandBase: 2 }),
+                policy({ scaling: { maxScaleInPercent: 100 }, draining: { batchSize: 10 } }))).flatMap((d) => d.victims.map((v) => v.instanceId)),
+            ["i-0003", "i-0005", "i-0004", "i-0006"], "every Spot instance before those of the base, as far as the target allows");
         });
 
         it("removes the larger of two equally used instances first, then the older", () => {
@@ -264,7 +267,7 @@ describe("plan", () => {
             big.container = { ...big.container!, registered: { cpu: 4096, memory: 15360 }, remaining: { cpu: 4096, memory: 15360 } };
             const older = { ...instance(2), launchTime: NOW - 7_200_000 };
             const newer = { ...instance(3), launchTime: NOW - 3_600_000 };
-            const order = drains(plan(observed([newer, older, big, instance(4, { usedCpu: 1500 })], { metrics: low, tasks: [] }),
+            const order = drains(plan(observed([newer, older, big, instance(4, { usedCpu: 1500 })], { metrics: { cpu: series(5), memory: series(5) }, tasks: [] }),
                 policy({ scaling: { maxScaleInPercent: 100 }, draining: { batchSize: 10 } }))).flatMap((d) => d.victims.map((v) => v.instanceId));
             assert.deepEqual(order, ["i-0001", "i-0002", "i-0003"]);
         });
