@@ -149,6 +149,37 @@ describe("plan", () => {
         });
     });
 
+    describe("headroom", () => {
+        it("scales out when the ACTIVE instances have room for fewer headroom tasks than asked, by what the rest needs", () => {
+            // Each instance has 148 CPU units free: no room for a 512-unit task; an instance like these holds 4.
+            const p = plan(observed(fleet(4, { usedCpu: 1900, usedMemory: 1000 })), policy({ scaling: { headroom: "6x512/1024", scaleOutStep: 1 } }));
+            assert.deepEqual(desiredChange(p), { kind: "set-desired", cause: "scale-out", from: 4, to: 6, waitForActive: 6,
+                reason: "scale out 4 → 6: headroom 6x512/1024: room for 0 of 6 tasks of 512 CPU / 1024 MiB" });
+        });
+
+        it("plans nothing when the room is there", () => {
+            const p = plan(observed(fleet(4, { usedCpu: 1000 })), policy({ scaling: { headroom: "8x512/1024" } }));
+            assert.deepEqual(p, { actions: [], notes: [] });
+        });
+
+        it("keeps the headroom free when it scales in", () => {
+            const low = { cpu: series(5), memory: series(5) };
+            const victims = (headroom?: string) => drains(plan(observed(fleet(4), { metrics: low, tasks: [] }),
+                policy({ scaling: { maxScaleInPercent: 100, ...(headroom === undefined ? {} : { headroom }) }, draining: { batchSize: 10 } })))
+                .flatMap((d) => d.victims).length;
+            assert.equal(victims(), 3, "without headroom, all but one");
+            assert.equal(victims("8x512/1024"), 2, "two instances hold the eight headroom tasks");
+            assert.equal(victims("16x512/1024"), 0, "all four do");
+        });
+
+        it("says so when a headroom task is larger than the instances", () => {
+            const p = plan(observed(fleet(4)), policy({ scaling: { headroom: "1x4096/1024" } }));
+            assert.deepEqual(p.actions, []);
+            assert.deepEqual(p.notes, ["headroom 1x4096/1024: room for 0 of 1 task of 4096 CPU / 1024 MiB; no instance like the registered ones holds one of them: "
+                + "scale-out for the headroom held"]);
+        });
+    });
+
     describe("scale in", () => {
         const low = { cpu: series(20), memory: series(20) };
         const lowText = (n: number, target = 85) => "CPUReservation at most 20% and MemoryReservation at most 20% over 10 min: "
@@ -445,9 +476,15 @@ describe("plan", () => {
 });
 
 describe("needsTasks", () => {
-    it("asks for task details only when both reservations are low", () => {
+    it("asks for task details only when both reservations leave room for an instance to go", () => {
         assert.equal(needsTasks(observed(fleet(2), { metrics: { cpu: series(20), memory: series(20) } }), policy()), true);
         assert.equal(needsTasks(observed(fleet(2), { metrics: { cpu: series(20), memory: series(50) } }), policy()), false);
-        assert.equal(needsTasks(observed(fleet(2), { metrics: { cpu: [], memory: [] } }), policy()), false);
+        assert.equal(needsTasks(observed(fleet(2, { tasks: 3 }), { metrics: { cpu: [], memory: [] } }), policy()), false);
+    });
+
+    it("counts a minute without a datapoint as 0% while no instance holds a task: ECS sends none then", () => {
+        assert.equal(needsTasks(observed(fleet(2), { metrics: { cpu: [], memory: [] } }), policy()), true);
+        // One minute of the delay with a datapoint above the threshold keeps it.
+        assert.equal(needsTasks(observed(fleet(2), { metrics: { cpu: series(0, 4, [0, 0, 0, 60]), memory: [] } }), policy()), false);
     });
 });
