@@ -123,7 +123,10 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
         .sort((a, b) => (a.lifecycle === b.lifecycle ? 0 : a.lifecycle === "on-demand" ? -1 : 1) || byLeastUsed(a, b));
     const atATime = Math.min(d.batchSize, costly.length);
     const { surgeTo, inPlace } = surgeSize(o, c, d.batchSize, { desired, baseline, minActive }, replacing.length, costly);
-    const decrements = surgeTo - baseline;
+    // The end of the surge lowers desired capacity only as far as the tasks leave room for within the
+    // scale-in target: load that grew since the surge began keeps the instances it needs (consolidation
+    // takes back any that are not, later, with their tasks' fit checked).
+    const decrements = surgeTo - Math.min(surgeTo, Math.max(baseline, instancesNeeded(o, c, p.scaling.scaleInTargetPercent)));
 
     // ACTIVE instances once the group holds `surgeTo`: those serving or still launching, plus the
     // ones it has yet to launch. Draining, disconnected and unregistered instances do not count.
@@ -201,6 +204,44 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
         });
     });
     return { actions, notes };
+}
+
+/**
+ * The instances like the registered ones (the median of each) that hold the cluster's tasks packed
+ * within `targetPercent` of each instance, by CPU and memory, less what the daemon tasks take on
+ * every instance; without task details, the reservation of the registered ones spread evenly.
+ */
+function instancesNeeded(o: Observed, c: Classified, targetPercent: number): number {
+    const sizes = c.registered.map((i) => i.container.registered).filter((r) => r.cpu > 0 && r.memory > 0);
+    if (sizes.length === 0) return 0;
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    if (o.tasks === undefined) {
+        const share = (used: number, total: number) => (total > 0 ? used / total : 0);
+        const sum = (f: (i: Registered) => number) => c.registered.reduce((n, i) => n + f(i), 0);
+        const used = Math.max(share(sum((i) => i.container.registered.cpu - i.container.remaining.cpu), sum((i) => i.container.registered.cpu)),
+            share(sum((i) => i.container.registered.memory - i.container.remaining.memory), sum((i) => i.container.registered.memory)));
+        return Math.ceil(c.registered.length * used * 100 / targetPercent - 1e-9);
+    }
+    const daemons = new Map<string, { cpu: number; memory: number }>();
+    for (const t of o.tasks.filter((x) => x.daemon)) {
+        const d = daemons.get(t.containerInstanceArn) ?? { cpu: 0, memory: 0 };
+        daemons.set(t.containerInstanceArn, { cpu: d.cpu + t.cpu, memory: d.memory + t.memory });
+    }
+    const daemon = { cpu: Math.max(0, ...[...daemons.values()].map((d) => d.cpu)), memory: Math.max(0, ...[...daemons.values()].map((d) => d.memory)) };
+    const bin = { cpu: median(sizes.map((r) => r.cpu)) * targetPercent / 100 - daemon.cpu, memory: median(sizes.map((r) => r.memory)) * targetPercent / 100 - daemon.memory };
+    // First fit, largest first: never fewer instances than a perfect packing, and close to it.
+    const bins: { cpu: number; memory: number }[] = [];
+    const tasks = o.tasks.filter((t) => !t.daemon && t.desiredStatus !== "STOPPED").sort((a, b) => b.cpu - a.cpu || b.memory - a.memory);
+    for (const t of tasks) {
+        const into = bins.find((b) => b.cpu >= t.cpu && b.memory >= t.memory);
+        if (into !== undefined) {
+            into.cpu -= t.cpu;
+            into.memory -= t.memory;
+        } else {
+            bins.push({ cpu: bin.cpu - t.cpu, memory: bin.memory - t.memory });
+        }
+    }
+    return bins.length;
 }
 
 /**
