@@ -99,6 +99,8 @@ export interface UnplacedService {
     memory?: number;
     /** Each task needs an instance of its own (a static host port, `distinctInstance`). */
     oneEach?: boolean;
+    /** Each task takes an elastic network interface of its instance (awsvpc). */
+    awsvpc?: boolean;
 }
 
 export type ContainerInstanceStatus = "ACTIVE" | "DRAINING";

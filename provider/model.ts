@@ -221,7 +221,7 @@ export interface Observed {
     /** The newest failed launch within the same window whose message names no Spot capacity code: shown, never a reason to fall back. */
     otherLaunchFailure?: { at: number; message: string };
     /** Services ECS cannot place tasks of (no instance has room, a port, an ENI…): unplaced tasks reserve nothing. */
-    unplaced?: { name: string; missing: number; event: string; cpu?: number; memory?: number; oneEach?: boolean }[];
+    unplaced?: { name: string; missing: number; event: string; cpu?: number; memory?: number; oneEach?: boolean; awsvpc?: boolean }[];
 }
 
 /** An instance the plan drains; `decrement` says whether its termination lowers desired capacity. */

@@ -121,7 +121,7 @@ async function unplacedFromHook(cloud: Cloud, instances: ObservedInstance[], clu
         const own = tasks.filter((t) => serviceOf(t.group) === name);
         const needs = own[0].needs;
         return [{ name, missing: own.length, event, cpu: own[0].cpu, memory: own[0].memory,
-            ...(needs !== undefined && oneEach(needs) ? { oneEach: true } : {}) }];
+            ...(needs !== undefined && oneEach(needs) ? { oneEach: true } : {}), ...(needs?.awsvpc === true ? { awsvpc: true } : {}) }];
     });
 }
 

@@ -174,7 +174,9 @@ function serviceCalls(s: EcsSession): Pick<EcsCalls, "unplacedServices" | "servi
             await readDefinitions(s, unplaced.flatMap(({ svc }) => svc.taskDefinition === undefined ? [] : [svc.taskDefinition]));
             return unplaced.map(({ svc, u }) => {
                 const def = svc.taskDefinition === undefined ? undefined : s.definitions.get(svc.taskDefinition);
-                return def === undefined ? u : { ...u, ...taskSize(def), oneEach: oneEach(placementNeedsOf(def, svc, `service:${u.name}`)) };
+                if (def === undefined) return u;
+                const needs = placementNeedsOf(def, svc, `service:${u.name}`);
+                return { ...u, ...taskSize(def), oneEach: oneEach(needs), ...(needs.awsvpc === true ? { awsvpc: true } : {}) };
             });
         },
 

@@ -1,6 +1,7 @@
 // Adding capacity: up to the group's minSize, for tasks ECS cannot place, and when a reservation is
 // sustained above its high threshold.
 import { plural } from "../render";
+import { awsvpcEnis } from "../placement";
 import { parseHeadroom } from "../settings";
 import { PlanContext } from "./context";
 import { Decision, isUnregisteredPastGrace, NOTHING } from "./fleet";
@@ -88,7 +89,18 @@ export function unplacedLoad(ctx: PlanContext): { cpu: number; memory: number; i
     const sized = unplaced.filter((u) => u.oneEach !== true && u.cpu !== undefined && u.memory !== undefined && size !== undefined);
     const cpu = sized.length === 0 ? 0 : sized.reduce((sum, u) => sum + u.missing * u.cpu!, 0) / (size!.cpu * s.cpuHighPercent / 100);
     const memory = sized.length === 0 ? 0 : sized.reduce((sum, u) => sum + u.missing * u.memory!, 0) / (size!.memory * s.memoryHighPercent / 100);
-    return { cpu, memory, instances: Math.max(cpu, memory, ...unplaced.filter((u) => !sized.includes(u)).map((u) => u.missing)) };
+    // awsvpc tasks take an ENI each: an instance like the registered ones holds as many as its type has
+    // (one each where the type's interfaces are not known).
+    const enis = awsvpcEnis(typicalType(ctx) ?? "") ?? 1;
+    const byEni = unplaced.filter((u) => u.awsvpc === true && u.oneEach !== true).map((u) => Math.ceil(u.missing / Math.max(1, enis)));
+    return { cpu, memory, instances: Math.max(cpu, memory, ...byEni, ...unplaced.filter((u) => !sized.includes(u)).map((u) => u.missing)) };
+}
+
+/** The most common instance type of the registered instances. */
+function typicalType(ctx: PlanContext): string | undefined {
+    const counts = new Map<string, number>();
+    for (const i of ctx.c.registered) counts.set(i.instanceType, (counts.get(i.instanceType) ?? 0) + 1);
+    return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
 }
 
 /** The median registered CPU and memory of the registered instances; undefined when none is registered. */

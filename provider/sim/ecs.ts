@@ -257,6 +257,7 @@ function serviceApi(world: SimState, call: SimCall, definitionsRead: Set<string>
         unplacedServices: () => call("ListServices", () => unplaced().map((s) => ({
             name: s.name, missing: s.desired - world.serviceTasks(s.name).filter(meantToRun).length, event: s.lastEvent!,
             cpu: s.cpu, memory: s.memory, oneEach: (s.needs?.hostPorts ?? []).length > 0 || s.needs?.distinctGroup !== undefined,
+            ...(s.needs?.awsvpc === true ? { awsvpc: true } : {}),
         })), () => {
             // Each unplaced service's task definition is read once a run, as the AWS Cloud does.
             const families = unplaced().map((s) => s.name).filter((f) => !definitionsRead.has(f));

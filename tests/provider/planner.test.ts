@@ -107,6 +107,12 @@ describe("plan", () => {
             assert.equal(desiredChange(p)!.to, 6);
         });
 
+        it("gives awsvpc tasks as many instances as their ENIs need: an m6i.large holds 2 of them", () => {
+            const vpc = [{ ...unplaced(5)[0], cpu: 128, memory: 128, awsvpc: true }];
+            assert.equal(desiredChange(plan(observed(fleet(4), { unplaced: vpc }), policy()))!.to, 7, "4 + ⌈5 / 2⌉, where CPU and memory alone ask for 1");
+            assert.equal(desiredChange(plan(observed(fleet(4), { unplaced: [{ ...vpc[0], awsvpc: false }] }), policy()))!.to, 5);
+        });
+
         it("gives each task of a service whose tasks need an instance of their own an instance", () => {
             const ports = [{ ...unplaced(3)[0], cpu: 128, memory: 128, oneEach: true }];
             assert.equal(desiredChange(plan(observed(fleet(4), { unplaced: ports }), policy()))!.to, 7);
