@@ -227,18 +227,43 @@ function instancesNeeded(o: Observed, c: Classified, targetPercent: number): num
         const d = daemons.get(t.containerInstanceArn) ?? { cpu: 0, memory: 0 };
         daemons.set(t.containerInstanceArn, { cpu: d.cpu + t.cpu, memory: d.memory + t.memory });
     }
-    const daemon = { cpu: Math.max(0, ...[...daemons.values()].map((d) => d.cpu)), memory: Math.max(0, ...[...daemons.values()].map((d) => d.memory)) };
+    const daemon = [...daemons.values()].reduce((m, d) => ({ cpu: Math.max(m.cpu, d.cpu), memory: Math.max(m.memory, d.memory) }), { cpu: 0, memory: 0 });
     const bin = { cpu: median(sizes.map((r) => r.cpu)) * targetPercent / 100 - daemon.cpu, memory: median(sizes.map((r) => r.memory)) * targetPercent / 100 - daemon.memory };
-    // First fit, largest first: never fewer instances than a perfect packing, and close to it.
+    const bySize = new Map<string, { cpu: number; memory: number; count: number }>();
+    for (const t of o.tasks) {
+        if (t.daemon || t.desiredStatus === "STOPPED") continue;
+        const key = `${t.cpu}/${t.memory}`;
+        const size = bySize.get(key) ?? { cpu: t.cpu, memory: t.memory, count: 0 };
+        size.count++;
+        bySize.set(key, size);
+    }
+    return packedInstances([...bySize.values()], bin);
+}
+
+/**
+ * First fit, largest first, a size at a time (the tasks of one size go into the open instances in
+ * bulk): never fewer instances than a perfect packing, and close to it; linear in the instances for
+ * each distinct task size. A task larger than `bin` takes an instance alone.
+ */
+function packedInstances(sizes: { cpu: number; memory: number; count: number }[], bin: { cpu: number; memory: number }): number {
+    const fits = (b: { cpu: number; memory: number }, t: { cpu: number; memory: number }) =>
+        Math.floor(Math.min(t.cpu > 0 ? b.cpu / t.cpu : Infinity, t.memory > 0 ? b.memory / t.memory : Infinity));
     const bins: { cpu: number; memory: number }[] = [];
-    const tasks = o.tasks.filter((t) => !t.daemon && t.desiredStatus !== "STOPPED").sort((a, b) => b.cpu - a.cpu || b.memory - a.memory);
-    for (const t of tasks) {
-        const into = bins.find((b) => b.cpu >= t.cpu && b.memory >= t.memory);
-        if (into !== undefined) {
-            into.cpu -= t.cpu;
-            into.memory -= t.memory;
-        } else {
-            bins.push({ cpu: bin.cpu - t.cpu, memory: bin.memory - t.memory });
+    for (const t of [...sizes].sort((a, b) => b.cpu - a.cpu || b.memory - a.memory)) {
+        let left = t.count;
+        for (const b of bins) {
+            if (left === 0) break;
+            const k = Math.min(left, fits(b, t));
+            if (k <= 0) continue;
+            b.cpu -= k * t.cpu;
+            b.memory -= k * t.memory;
+            left -= k;
+        }
+        const each = Math.max(1, Math.min(fits(bin, t), left));
+        while (left > 0) {
+            const k = Math.min(each, left);
+            bins.push({ cpu: bin.cpu - k * t.cpu, memory: bin.memory - k * t.memory });
+            left -= k;
         }
     }
     return bins.length;

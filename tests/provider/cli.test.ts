@@ -26,7 +26,7 @@ describe("spot-ecs command @moto", function () {
         execFileSync("npm", ["run", "build"], { cwd: REPO_ROOT, stdio: "pipe" });
         moto = await startMoto();
         m = await createMotoCluster(moto.endpoint, { name: "cli", instances: 3, tasksPerInstance: 2, maxSize: 6, targetGroup: true });
-        await putReservations(m.clients, m.clusterName, 55, 50, 8);
+        await putReservations(m.clients, m.clusterName, 80, 80, 8);
     });
 
     after(async () => {
@@ -36,8 +36,9 @@ describe("spot-ecs command @moto", function () {
     it("explains every flag in --help", () => {
         const r = run("--help");
         assert.equal(r.status, 0);
-        for (const flag of ["--region", "--cluster", "--asg", "--json", "--launch-template-version", "--target-group", "--cpu-high", "--cpu-low",
-            "--memory-high", "--memory-low", "--evaluation-minutes", "--scale-out-step", "--max-scale-in-percent", "--cooldown-seconds",
+        for (const flag of ["--region", "--cluster", "--asg", "--json", "--launch-template-version", "--target-group", "--cpu-high",
+            "--memory-high", "--evaluation-minutes", "--scale-out-step", "--scale-in-target", "--scale-in-after-minutes", "--max-scale-in-percent",
+            "--cooldown-seconds", "--scale-in-cooldown-seconds", "--headroom",
             "--batch-size", "--min-healthy-percent", "--timeout-seconds", "--help", "--version"]) {
             assert.match(r.stdout, new RegExp(`^  (-h, )?${flag}\\b.*\\S`, "m"), `${flag} is explained`);
         }

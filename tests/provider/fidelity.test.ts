@@ -69,8 +69,8 @@ const EDITS: Edit[] = [
     {
         name: "thresholds changed",
         scalerBefore: true,
-        preview: (_m, base) => ({ ...base, scaling: { ...DEFAULT_SCALING, cpuHighPercent: 85 } }),
-        up: (_m, base) => ({ ...base, scaling: { ...DEFAULT_SCALING, cpuHighPercent: 85 } }),
+        preview: (_m, base) => ({ ...base, scaling: { ...DEFAULT_SCALING, cpuHighPercent: 92 } }),
+        up: (_m, base) => ({ ...base, scaling: { ...DEFAULT_SCALING, cpuHighPercent: 92 } }),
         apply: async () => undefined,
     },
     {
@@ -146,7 +146,7 @@ describe("preview fidelity: what the preview shows is what the up drains @host",
             await suite.moto.reset();
             suite.proxy.launchAs({ version: undefined, instanceType: undefined });
             const m = await createMotoCluster(suite.moto.endpoint, { name: "fid", instances: 3, tasksPerInstance: 1, maxSize: 6, targetGroup: !edit.name.startsWith("target group") });
-            await putReservations(m.clients, m.clusterName, 55, 50, 8);
+            await putReservations(m.clients, m.clusterName, 80, 80, 8);
             // A run that cannot finish stops at its own deadline rather than waiting out the registration timeout.
             const base = inputsFor(m, suite.providerText, { declared: DECLARED, draining: { batchSize: 3, minHealthyPercent: 50, maxUpdateSeconds: 240 } });
             let olds: Props = {};

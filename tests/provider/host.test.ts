@@ -85,7 +85,7 @@ describe("scaler through the SDK's dynamic-provider host @host", function () {
         before(async () => {
             await moto.reset();
             m = await createMotoCluster(moto.endpoint, { name: "roll", instances: 2, tasksPerInstance: 2, maxSize: 4, targetGroup: true });
-            await putReservations(m.clients, m.clusterName, 55, 50, 8);
+            await putReservations(m.clients, m.clusterName, 80, 80, 8);
         });
 
         it("creates with an empty plan and reports no change while nothing is to be done", async () => {
@@ -167,7 +167,7 @@ describe("scaler through the SDK's dynamic-provider host @host", function () {
         it("shows them in the preview, protects every live instance in one update, then shows no change", async () => {
             await moto.reset();
             const m = await createMotoCluster(moto.endpoint, { name: "prot", instances: 3, tasksPerInstance: 1, protectNew: false });
-            await putReservations(m.clients, m.clusterName, 55, 50, 8);
+            await putReservations(m.clients, m.clusterName, 80, 80, 8);
             const before = proxy.total();
             const checked = await host.check({}, inputsFor(m, providerText));
             assert.deepEqual(checked.inputs.plan, [`protect 3 instances from the group's own scale-in: ${[...m.instanceIds].sort().join(", ")}`],
@@ -276,7 +276,7 @@ describe("scaler through the SDK's dynamic-provider host @host", function () {
         it("terminates each old instance only after every task on it has reached STOPPED", async () => {
             await moto.reset();
             const m = await createMotoCluster(moto.endpoint, { name: "slow", instances: 2, tasksPerInstance: 2, maxSize: 4, targetGroup: true });
-            await putReservations(m.clients, m.clusterName, 55, 50, 8);
+            await putReservations(m.clients, m.clusterName, 80, 80, 8);
             const created = await host.create((await host.check({}, inputsFor(m, providerText))).inputs);
             await rollGroupTo(m, "2");
             const news = await host.check(created.outs, inputsFor(m, providerText, { version: "2", draining: { batchSize: 2 } }));
@@ -306,7 +306,7 @@ describe("scaler through the SDK's dynamic-provider host @host", function () {
         it("fails part-way naming what is left; from a source checkout without state, which is too large to return", async () => {
             await moto.reset();
             const m = await createMotoCluster(moto.endpoint, { name: "stuck", instances: 1, tasksPerInstance: 1, maxSize: 2, standalone: ["nightly"] });
-            await putReservations(m.clients, m.clusterName, 55, 50, 8);
+            await putReservations(m.clients, m.clusterName, 80, 80, 8);
             const created = await host.create((await host.check({}, inputsFor(m, providerText))).inputs);
             await rollGroupTo(m, "2");
             const news = await host.check(created.outs, inputsFor(m, providerText, { version: "2", draining: { timeoutSeconds: 30 } }));

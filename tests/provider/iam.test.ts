@@ -69,7 +69,7 @@ describe("the scaler's IAM policies against a moto that enforces IAM @moto", fun
         const key = (await bootstrap.send(new iam.CreateAccessKeyCommand({ UserName: "admin" }))).AccessKey!;
         admin = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
         m = await createMotoCluster(moto.endpoint, { name: "iam", instances: 2, tasksPerInstance: 1, maxSize: 4, targetGroup: true, credentials: admin });
-        await putReservations(m.clients, m.clusterName, 55, 50, 8);
+        await putReservations(m.clients, m.clusterName, 80, 80, 8);
         await rollGroupTo(m, "2");
     });
 

@@ -173,7 +173,7 @@ describe("the package installed from its npm tarball @package", function () {
     it("round-trips Check, Create, Diff and a failing Update that returns partial state", async () => {
         await moto.reset();
         const m = await createMotoCluster(moto.endpoint, { name: "inst", instances: 1, tasksPerInstance: 1, maxSize: 2, standalone: ["nightly"] });
-        await putReservations(m.clients, m.clusterName, 55, 50, 8);
+        await putReservations(m.clients, m.clusterName, 80, 80, 8);
         const checked = await host.check({}, inputsFor(m, text));
         assert.deepEqual(checked.inputs.plan, []);
         const created = await host.create(checked.inputs);
