@@ -41,7 +41,7 @@ describe("examples", () => {
         assert.match(userData, /^ECS_CLUSTER=shared$/m);
         assert.match(userData, /^ECS_INSTANCE_ATTRIBUTES=\{"pool":"spot-web"\}$/m);
         const cpuHigh = byType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.name === "shared-spot-cpu-high")!;
-        assert.equal(cpuHigh.inputs.threshold, 70);
+        assert.equal(cpuHigh.inputs.threshold, 80);
         assert.equal(cpuHigh.inputs.evaluationPeriods, 10);
         assert.equal(exports.url, "http://web.elb.amazonaws.com");
     });
