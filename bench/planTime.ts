@@ -78,6 +78,8 @@ export interface PlanCurvePoint {
     tasks: number;
     scenario: "scaleIn" | "replacement";
     medianMs: number;
+    /** Instances the plan drains. */
+    victims: number;
 }
 
 const TYPES = [
@@ -134,15 +136,29 @@ export function realisticCluster(n: number, perInstance: number, outdatedShare: 
     return { ...base, desired: n, maxSize: n * 2, instances, tasks };
 }
 
-/** Median plan time on realistic clusters of each size, for the scale-in check and a replacement of a quarter. */
+/**
+ * Median plan time on realistic clusters of each size: a scale-in on a cluster half as loaded (about
+ * `perInstance` / 2 tasks an instance) whose reservation readings are its own, so that consolidation
+ * checks and places the tasks of every instance it removes; and a replacement of a quarter.
+ */
 export function planCurve(sizes: number[], perInstance = 10, runs = 5): PlanCurvePoint[] {
     const policy = { scaling: { ...DEFAULT_SCALING }, draining: { ...DEFAULT_DRAINING, batchSize: 100 } };
     const out: PlanCurvePoint[] = [];
     for (const n of sizes) {
         for (const [scenario, share] of [["scaleIn", 0], ["replacement", 0.25]] as const) {
-            const observed = realisticCluster(n, perInstance, share, n);
-            out.push({ instances: n, tasks: observed.tasks!.length, scenario, medianMs: medianPlanMs(observed, policy, runs) });
+            const observed = scenario === "scaleIn" ? withOwnReadings(realisticCluster(n, perInstance / 2, share, n)) : realisticCluster(n, perInstance, share, n);
+            const victims = plan(observed, policy).actions.reduce((sum, a) => sum + (a.kind === "drain" ? a.victims.length : 0), 0);
+            out.push({ instances: n, tasks: observed.tasks!.length, scenario, medianMs: medianPlanMs(observed, policy, runs), victims });
         }
     }
     return out;
+}
+
+/** `o` with reservation readings of what its instances reserve, over the scale-in delay. */
+function withOwnReadings(o: Observed): Observed {
+    const sum = (f: (c: NonNullable<ObservedInstance["container"]>) => number) => o.instances.reduce((n, i) => n + (i.container === undefined ? 0 : f(i.container)), 0);
+    const cpu = Math.round((1 - sum((c) => c.remaining.cpu) / sum((c) => c.registered.cpu)) * 1000) / 10;
+    const memory = Math.round((1 - sum((c) => c.remaining.memory) / sum((c) => c.registered.memory)) * 1000) / 10;
+    const series = (v: number) => Array.from({ length: DEFAULT_SCALING.scaleInAfterMinutes }, (_, m) => ({ time: o.now - (m + 1) * 60_000, value: v }));
+    return { ...o, metrics: { cpu: series(cpu), memory: series(memory) } };
 }

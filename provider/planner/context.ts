@@ -3,7 +3,7 @@
 import { METRIC_LAG_MINUTES, pct, statOf, sustainedAbove, sustainedBelow, WindowStat } from "../metrics";
 import { Datapoint, Observed } from "../model";
 import { Policy } from "../settings";
-import { boundedDesired, Classified, classify } from "./fleet";
+import { boundedDesired, Classified, classify, registeredOf } from "./fleet";
 
 /** Metric readings over the evaluation window (scale-out) and over the scale-in delay. */
 export interface Readings {
@@ -58,7 +58,7 @@ export function readings(o: Observed, p: Policy, now: number): Readings {
  * minute with a datapoint keeps it.
  */
 function idleMinutes(o: Observed, delay: number, now: number): Datapoint[] {
-    const registered = classify(o).registered;
+    const registered = registeredOf(o);
     if (registered.length === 0 || registered.some((i) => i.container.runningTasks + i.container.pendingTasks > 0)) return [];
     const seen = new Set([...o.metrics.cpu, ...o.metrics.memory].map((d) => Math.floor(d.time / 60_000)));
     const newest = Math.floor(now / 60_000) - 1;

@@ -33,7 +33,7 @@ export function isActive(i: ObservedInstance): i is Registered {
     return i.container?.status === "ACTIVE" && i.container.agentConnected;
 }
 
-function isRegistered(i: ObservedInstance): i is Registered {
+export function isRegistered(i: ObservedInstance): i is Registered {
     return i.container?.status === "ACTIVE" || i.container?.status === "DRAINING";
 }
 
@@ -91,6 +91,11 @@ export function isUnregisteredPastGrace(i: ObservedInstance, now: number): boole
 
 export function isStray(i: ObservedInstance, o: Observed, now: number): boolean {
     return isUnregisteredPastGrace(i, now) && !isOutdated(i, o);
+}
+
+/** The live instances registered with the cluster (ACTIVE or DRAINING), without classifying the rest. */
+export function registeredOf(o: Observed): Registered[] {
+    return o.instances.filter((i): i is Registered => isLive(i) && isRegistered(i));
 }
 
 export function classify(o: Observed): Classified {

@@ -4,7 +4,7 @@
 import { Observed, Plan } from "../model";
 import { Policy } from "../settings";
 import { isLow, PlanContext, planContext, readings } from "./context";
-import { boundedDesired, classify, Decision, isLive, isOutdated, NOTHING } from "./fleet";
+import { boundedDesired, Decision, isLive, isOutdated, NOTHING, registeredOf } from "./fleet";
 import { heldForHook, hookHoldsTasks, ownHook, planHookDrains, planHookRoom } from "./hooks";
 import { drainsHoldingServicesShort } from "./relief";
 import { planReplacements } from "./replacement";
@@ -125,5 +125,5 @@ export function needsTasks(o: Observed, p: Policy, now: number = o.now): boolean
     // A replacement holds victims whose tasks are bound (memberOf) to what no other instance offers.
     const replacing = o.instances.some((i) => isLive(i) && isOutdated(i, o)) || o.fallbackBaseline !== undefined;
     // Whether the tasks of instances waiting in the scaler's hook fit on the others (planHookRoom).
-    return excess || replacing || isLow(classify(o).registered.length, readings(o, p, now), p) || hookHoldsTasks(o);
+    return excess || replacing || isLow(registeredOf(o).length, readings(o, p, now), p) || hookHoldsTasks(o);
 }

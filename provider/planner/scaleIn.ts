@@ -160,12 +160,6 @@ function planScaleIn(ctx: PlanContext, resumed: Registered[]): Decision & { kept
     }
     const limit = Math.min(cap, headroom);
     const tasksOf = (i: Registered): ObservedTask[] => movableTasks(c, i);
-    const stuck = new Map<string, string>();
-    for (const i of c.active) {
-        const held = firstUnmovable(tasksOf(i));
-        if (held !== undefined) stuck.set(i.instanceId, `task ${taskId(held.task.arn)} (${held.task.group}): ${held.why}`);
-    }
-
     const candidates = [...resumed, ...byCostToKeep(c.active.filter((i) => !isOutdated(i, o)), c.live, o.onDemandBase ?? 0)];
     const now = c.registered.reduce((acc, i) => ({
         cpu: acc.cpu + i.container.registered.cpu,
@@ -177,6 +171,22 @@ function planScaleIn(ctx: PlanContext, resumed: Registered[]): Decision & { kept
     // went within the delay comes again, and must still fit within the target after the victims go.
     const total = { ...now, usedCpu: Math.max(now.usedCpu, (ctx.r.cpuIn?.max ?? 0) / 100 * now.cpu),
         usedMemory: Math.max(now.usedMemory, (ctx.r.memoryIn?.max ?? 0) / 100 * now.memory) };
+    /** The capacity left once `candidate` goes from `capacity`, or undefined when that is above the target. */
+    const without = (capacity: { cpu: number; memory: number }, candidate: Registered) => {
+        const after = { cpu: capacity.cpu - candidate.container.registered.cpu, memory: capacity.memory - candidate.container.registered.memory };
+        return after.cpu <= 0 || after.memory <= 0 || total.usedCpu / after.cpu * 100 > p.scaling.scaleInTargetPercent
+            || total.usedMemory / after.memory * 100 > p.scaling.scaleInTargetPercent ? undefined : after;
+    };
+    // Nothing else to look at when not even the first candidate may go (the room below is the costly part).
+    if (candidates.length > 0 && without(total, candidates[0]) === undefined) {
+        notes.push(`no scale-in: ${lowText}, but removing an instance would push reservation above the ${p.scaling.scaleInTargetPercent}% scale-in target`);
+        return { actions, notes, kept: [] };
+    }
+    const stuck = new Map<string, string>();
+    for (const i of c.active) {
+        const held = firstUnmovable(tasksOf(i));
+        if (held !== undefined) stuck.set(i.instanceId, `task ${taskId(held.task.arn)} (${held.task.group}): ${held.why}`);
+    }
 
     // Free room of the instances that may stay (a victim's is removed), and the tasks earlier
     // victims were planned onto each:
@@ -195,15 +205,8 @@ function planScaleIn(ctx: PlanContext, resumed: Registered[]): Decision & { kept
     let capacity = { cpu: total.cpu, memory: total.memory };
     for (const candidate of candidates) {
         if (victims.length >= limit) break;
-        const after = {
-            cpu: capacity.cpu - candidate.container.registered.cpu,
-            memory: capacity.memory - candidate.container.registered.memory,
-        };
-        if (after.cpu <= 0 || after.memory <= 0
-            || total.usedCpu / after.cpu * 100 > p.scaling.scaleInTargetPercent
-            || total.usedMemory / after.memory * 100 > p.scaling.scaleInTargetPercent) {
-            break;
-        }
+        const after = without(capacity, candidate);
+        if (after === undefined) break;
         const held = stuck.get(candidate.instanceId);
         if (held !== undefined) {
             notes.push(`${candidate.instanceId} stays: ${held}`);
