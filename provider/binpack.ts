@@ -40,14 +40,19 @@ const BLOCK = 256;
 interface SortedBins {
     take(bin: Bin): void;
     put(bin: Bin): void;
-    /** The bins from `probe` on, in order. */
-    from(probe: Bin): Generator<Bin>;
+    /** The bins from `probe` on, in order; whole blocks with no bin of `minMemory` or more are skipped. */
+    from(probe: Bin, minMemory?: number): Generator<Bin>;
     all(): Bin[];
 }
 
 function sortedBins(sorted: Bin[], blockSize: number): SortedBins {
     const blocks: Bin[][] = [];
     for (let i = 0; i < sorted.length; i += blockSize) blocks.push(sorted.slice(i, i + blockSize));
+    // The most memory any bin of each block has: a task that needs more skips the block whole (the
+    // bins are sorted by CPU first, so a memory-heavy task would otherwise walk past every CPU-rich,
+    // memory-poor bin one by one).
+    const most = (block: Bin[]) => block.reduce((m, b) => Math.max(m, b.memory), -Infinity);
+    const maxMemory = blocks.map(most);
 
     /** The block and offset of the first bin not before `probe` (block = blocks.length past the end). */
     const lowerBound = (probe: Bin): [number, number] => {
@@ -74,12 +79,18 @@ function sortedBins(sorted: Bin[], blockSize: number): SortedBins {
         take(bin) {
             const [k, i] = lowerBound(bin);
             blocks[k].splice(i, 1);
-            if (blocks[k].length === 0) blocks.splice(k, 1);
+            if (blocks[k].length === 0) {
+                blocks.splice(k, 1);
+                maxMemory.splice(k, 1);
+            } else if (bin.memory >= maxMemory[k]) {
+                maxMemory[k] = most(blocks[k]);
+            }
         },
         put(bin) {
             let [k, i] = lowerBound(bin);
             if (blocks.length === 0) {
                 blocks.push([bin]);
+                maxMemory.push(bin.memory);
                 return;
             }
             if (k === blocks.length) {
@@ -87,11 +98,17 @@ function sortedBins(sorted: Bin[], blockSize: number): SortedBins {
                 i = blocks[k].length;
             }
             blocks[k].splice(i, 0, bin);
-            if (blocks[k].length > 2 * blockSize) blocks.splice(k, 1, blocks[k].slice(0, blockSize), blocks[k].slice(blockSize));
+            maxMemory[k] = Math.max(maxMemory[k], bin.memory);
+            if (blocks[k].length > 2 * blockSize) {
+                const halves = [blocks[k].slice(0, blockSize), blocks[k].slice(blockSize)];
+                blocks.splice(k, 1, ...halves);
+                maxMemory.splice(k, 1, ...halves.map(most));
+            }
         },
-        *from(probe) {
+        *from(probe, minMemory = -Infinity) {
             const [k0, i0] = lowerBound(probe);
             for (let k = k0; k < blocks.length; k++) {
+                if (maxMemory[k] < minMemory) continue;
                 const block = blocks[k];
                 for (let i = k === k0 ? i0 : 0; i < block.length; i++) yield block[i];
             }
@@ -116,7 +133,7 @@ export function binSet(initial: Bin[], blockSize = BLOCK): BinSet {
             const undo: [Bin, T, InstanceOffer | undefined][] = [];
             for (const task of sorted) {
                 let found: Bin | undefined;
-                for (const bin of from({ id: "", cpu: task.cpu, memory: -Infinity })) {
+                for (const bin of from({ id: "", cpu: task.cpu, memory: -Infinity }, task.memory)) {
                     if (bin.memory >= task.memory && bin.id !== exclude && allowed(bin, task)) {
                         found = bin;
                         break;
