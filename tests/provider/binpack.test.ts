@@ -47,6 +47,18 @@ describe("binSet", () => {
         binSet(source).place([t(500, 500)]);
         assert.deepEqual(source, [{ id: "a", cpu: 1000, memory: 1000 }]);
     });
+    it("finds the one bin with the memory a task needs past blocks of CPU-rich, memory-poor bins, and sees its memory go", () => {
+        // Blocks of two: the memory-poor bins fill blocks that the search skips whole.
+        const bins: Bin[] = [...Array.from({ length: 9 }, (_, i) => ({ id: `poor${i}`, cpu: 4000 + i, memory: 100 })), { id: "rich", cpu: 500, memory: 4000 }];
+        const room = binSet(bins, 2);
+        const first = room.place([t(200, 3000)]);
+        assert.deepEqual(first && Object.fromEntries(first), { rich: [t(200, 3000)] });
+        // The rich bin has 1000 MiB left: a second task of 3000 fits nowhere, one of 1000 still fits there.
+        assert.equal(room.place([t(200, 3000)]), undefined);
+        assert.deepEqual(Object.fromEntries(room.place([t(200, 1000)])!), { rich: [t(200, 1000)] });
+        assert.deepEqual(Object.fromEntries(room.place([t(200, 100)])!), { poor0: [t(200, 100)] }, "a small task still goes to the best CPU fit");
+    });
+
     for (const blockSize of [256, 3]) it(`places as a plain best fit over a sorted list does, at thousands of bins with removals (blocks of ${blockSize})`, () => {
         const rnd = seededRandom(42);
         const bins: Bin[] = Array.from({ length: 3000 }, (_, i) => ({ id: `b${i}`, cpu: Math.floor(rnd() * 40) * 64, memory: Math.floor(rnd() * 60) * 128 }));
