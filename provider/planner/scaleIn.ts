@@ -177,8 +177,8 @@ function planScaleIn(ctx: PlanContext, resumed: Registered[]): Decision & { kept
         return after.cpu <= 0 || after.memory <= 0 || total.usedCpu / after.cpu * 100 > p.scaling.scaleInTargetPercent
             || total.usedMemory / after.memory * 100 > p.scaling.scaleInTargetPercent ? undefined : after;
     };
-    // Nothing else to look at when not even the first candidate may go (the room below is the costly part).
-    if (candidates.length > 0 && without(total, candidates[0]) === undefined) {
+    // Nothing else to look at when no candidate may go (the room below is the costly part).
+    if (candidates.every((i) => without(total, i) === undefined)) {
         notes.push(`no scale-in: ${lowText}, but removing an instance would push reservation above the ${p.scaling.scaleInTargetPercent}% scale-in target`);
         return { actions, notes, kept: [] };
     }
@@ -205,8 +205,9 @@ function planScaleIn(ctx: PlanContext, resumed: Registered[]): Decision & { kept
     let capacity = { cpu: total.cpu, memory: total.memory };
     for (const candidate of candidates) {
         if (victims.length >= limit) break;
+        // A larger instance may be above the target where a smaller one after it is not.
         const after = without(capacity, candidate);
-        if (after === undefined) break;
+        if (after === undefined) continue;
         const held = stuck.get(candidate.instanceId);
         if (held !== undefined) {
             notes.push(`${candidate.instanceId} stays: ${held}`);

@@ -309,6 +309,18 @@ describe("plan", () => {
             assert.deepEqual(order, ["i-0001", "i-0002", "i-0003"]);
         });
 
+        it("passes over a larger instance whose going would cross the target, for a smaller one whose does not", () => {
+            // An empty m6i.xlarge (4096 units) and three m6i.large nearly full (2000 of 2048 each): 6000 of 10240.
+            // Without the xlarge, 6000 of 6144 (98%); without one large, 6000 of 8192 (73%), its tasks on the xlarge.
+            const big = { ...instance(1), instanceType: "m6i.xlarge" };
+            big.container = { ...big.container!, registered: { cpu: 4096, memory: 15360 }, remaining: { cpu: 4096, memory: 15360 } };
+            const larges = [2, 3, 4].map((n) => instance(n, { usedCpu: 2000, usedMemory: 200, tasks: 2 }));
+            const tasks = larges.flatMap((i) => tasksOn(i, 2, 1000, 100));
+            const p = plan(observed([big, ...larges], { metrics: { cpu: series(59), memory: series(2) }, tasks }),
+                policy({ scaling: { maxScaleInPercent: 100 }, draining: { batchSize: 10 } }));
+            assert.deepEqual(drains(p).flatMap((d) => d.victims.map((v) => v.instanceId)), ["i-0002"], renderPlan(p).join("\n"));
+        });
+
         it("stops before the reservation left would cross the scale-in target", () => {
             // 4 instances at 30% CPU: removing one gives 40%, two gives 60%, three gives 120%.
             const ins = fleet(4, { usedCpu: 614, tasks: 0 });
