@@ -3,7 +3,7 @@
 import { Cloud, UNPLACEABLE_EVENT } from "./cloud";
 import { METRIC_LAG_MINUTES } from "./metrics";
 import { HOOK_WAIT_STATE, isMeantToRun, Observed, ObservedInstance, ObservedTask, RETAINED_STATE, serviceOf } from "./model";
-import { oneEach } from "./placement";
+import { unplacedNeeds } from "./placement";
 import { needsTasks } from "./planner";
 import { Policy, ScalerSettings } from "./settings";
 
@@ -119,9 +119,7 @@ async function unplacedFromHook(cloud: Cloud, instances: ObservedInstance[], clu
         const event = health[name]?.event;
         if (event === undefined || !event.includes(UNPLACEABLE_EVENT) || health[name].daemon) return [];
         const own = tasks.filter((t) => serviceOf(t.group) === name);
-        const needs = own[0].needs;
-        return [{ name, missing: own.length, event, cpu: own[0].cpu, memory: own[0].memory,
-            ...(needs !== undefined && oneEach(needs) ? { oneEach: true } : {}), ...(needs?.awsvpc === true ? { awsvpc: true } : {}) }];
+        return [{ name, missing: own.length, event, cpu: own[0].cpu, memory: own[0].memory, ...unplacedNeeds(own[0].needs) }];
     });
 }
 

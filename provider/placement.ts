@@ -90,6 +90,11 @@ export function oneEach(needs: TaskNeeds): boolean {
     return (needs.hostPorts ?? []).length > 0 || needs.distinctGroup !== undefined;
 }
 
+/** What sizes a scale-out for an unplaced service besides CPU and memory: an instance each, or an ENI each. */
+export function unplacedNeeds(needs: TaskNeeds | undefined): { oneEach?: true; awsvpc?: true } {
+    return { ...(needs !== undefined && oneEach(needs) ? { oneEach: true } : {}), ...(needs?.awsvpc === true ? { awsvpc: true } : {}) };
+}
+
 /** Why a task cannot be placed on an instance by the rules above, or undefined when it can. */
 export function blockedBy(task: TaskNeeds, offer: InstanceOffer): string | undefined {
     for (const port of task.hostPorts ?? []) {

@@ -5,7 +5,7 @@ import type * as ECS from "@aws-sdk/client-ecs";
 import { Cloud, CloudTarget, ClusterContainerInstance, ServiceHealth, UNPLACEABLE_EVENT } from "../cloud";
 import { forEachLimit } from "../limit";
 import { DRAIN_MARK_ATTRIBUTE, DrainPurpose, drainMarkValue, ObservedTask, parseDrainMark, serviceNames, serviceOf } from "../model";
-import { oneEach, TaskNeeds } from "../placement";
+import { TaskNeeds, unplacedNeeds } from "../placement";
 import { LIMITS, REQUEST_CONCURRENCY } from "../quotas";
 import { AwsClients, eachBatch, inBatches } from "./clients";
 
@@ -174,9 +174,7 @@ function serviceCalls(s: EcsSession): Pick<EcsCalls, "unplacedServices" | "servi
             await readDefinitions(s, unplaced.flatMap(({ svc }) => svc.taskDefinition === undefined ? [] : [svc.taskDefinition]));
             return unplaced.map(({ svc, u }) => {
                 const def = svc.taskDefinition === undefined ? undefined : s.definitions.get(svc.taskDefinition);
-                if (def === undefined) return u;
-                const needs = placementNeedsOf(def, svc, `service:${u.name}`);
-                return { ...u, ...taskSize(def), oneEach: oneEach(needs), ...(needs.awsvpc === true ? { awsvpc: true } : {}) };
+                return def === undefined ? u : { ...u, ...taskSize(def), ...unplacedNeeds(placementNeedsOf(def, svc, `service:${u.name}`)) };
             });
         },
 

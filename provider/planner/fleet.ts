@@ -162,6 +162,24 @@ export function byCostToKeep<I extends ObservedInstance>(candidates: I[], live: 
     return [...first, ...sorted.filter((i) => i.lifecycle !== "on-demand"), ...last];
 }
 
+/** The median registered CPU and memory of `registered`; undefined when none has any. */
+export function typicalSize(registered: Registered[]): { cpu: number; memory: number } | undefined {
+    const sizes = registered.map((i) => i.container.registered).filter((r) => r.cpu > 0 && r.memory > 0);
+    if (sizes.length === 0) return undefined;
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    return { cpu: median(sizes.map((r) => r.cpu)), memory: median(sizes.map((r) => r.memory)) };
+}
+
+/** What `registered` offer and what their tasks reserve, CPU and memory, from the container instances' counters. */
+export function reservationOf(registered: Registered[]): { cpu: number; memory: number; usedCpu: number; usedMemory: number } {
+    return registered.reduce((acc, i) => ({
+        cpu: acc.cpu + i.container.registered.cpu,
+        memory: acc.memory + i.container.registered.memory,
+        usedCpu: acc.usedCpu + i.container.registered.cpu - i.container.remaining.cpu,
+        usedMemory: acc.usedMemory + i.container.registered.memory - i.container.remaining.memory,
+    }), { cpu: 0, memory: 0, usedCpu: 0, usedMemory: 0 });
+}
+
 /** Desired capacity once the group takes its declared bounds (it does so before the scaler runs). */
 export function boundedDesired(o: Observed): number {
     return Math.min(Math.max(o.desired, o.minSize), o.maxSize);

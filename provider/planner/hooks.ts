@@ -8,7 +8,7 @@ import { plural } from "../render";
 import { PlanContext } from "./context";
 import { Decision, NOTHING, taskCount } from "./fleet";
 import { roomOf } from "./room";
-import { typicalInstance } from "./scaleOut";
+import { atHighThresholds, typicalInstance } from "./scaleOut";
 
 /** The scaler's hook as the group holds it now, or undefined when it is not on the group. */
 export function ownHook(o: Observed) {
@@ -57,7 +57,7 @@ export function heldForHook<D extends Decision>(ctx: PlanContext, busy: boolean,
  * the instance be retained. maxSize bounds it, and the plan says so.
  */
 export function planHookRoom(ctx: PlanContext, launching: number): Decision {
-    const { o, c, p } = ctx;
+    const { o, c } = ctx;
     if (ownHook(o) === undefined || o.tasks === undefined) return NOTHING;
     const waiting = o.instances.filter((i) => i.asgState === HOOK_WAIT_STATE && i.container !== undefined && taskCount(i) > 0);
     if (waiting.length === 0) return NOTHING;
@@ -65,8 +65,7 @@ export function planHookRoom(ctx: PlanContext, launching: number): Decision {
     if (tasks.length === 0 || roomOf(c.active, c.tasksOn).place(tasks) !== undefined) return NOTHING;
     const size = typicalInstance(ctx);
     if (size === undefined) return NOTHING;
-    const cpu = tasks.reduce((n, t) => n + t.cpu, 0) / (size.cpu * p.scaling.cpuHighPercent / 100);
-    const memory = tasks.reduce((n, t) => n + t.memory, 0) / (size.memory * p.scaling.memoryHighPercent / 100);
+    const { cpu, memory } = atHighThresholds(ctx, size, tasks.reduce((n, t) => n + t.cpu, 0), tasks.reduce((n, t) => n + t.memory, 0));
     const needed = Math.max(1, Math.ceil(Math.max(cpu, memory) - 1e-9)) - launching;
     const base = Math.max(o.desired, c.live.length);
     const want = Math.min(o.maxSize, base + needed);

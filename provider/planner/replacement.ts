@@ -7,8 +7,8 @@ import { firstUnmetMemberOf } from "../placement";
 import { plural } from "../render";
 import { Policy } from "../settings";
 import { PlanContext } from "./context";
-import { byLeastUsed, Classified, Decision, isActive, isForeignDraining, isOutdated, isStray, outdatedReason, Registered, taskCount,
-    templateTarget } from "./fleet";
+import { byLeastUsed, Classified, Decision, isActive, isForeignDraining, isOutdated, isStray, outdatedReason, Registered, reservationOf, taskCount,
+    templateTarget, typicalSize } from "./fleet";
 import { firstUnmovable, movableTasks, offerOf, roomOf, spreadOf, whyUnfit } from "./room";
 
 /** ECS's words, in a service event, for a task that found no instance with room (CPU, memory, a port). */
@@ -212,14 +212,11 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
  * every instance; without task details, the reservation of the registered ones spread evenly.
  */
 function instancesNeeded(o: Observed, c: Classified, targetPercent: number): number {
-    const sizes = c.registered.map((i) => i.container.registered).filter((r) => r.cpu > 0 && r.memory > 0);
-    if (sizes.length === 0) return 0;
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const size = typicalSize(c.registered);
+    if (size === undefined) return 0;
     if (o.tasks === undefined) {
-        const share = (used: number, total: number) => (total > 0 ? used / total : 0);
-        const sum = (f: (i: Registered) => number) => c.registered.reduce((n, i) => n + f(i), 0);
-        const used = Math.max(share(sum((i) => i.container.registered.cpu - i.container.remaining.cpu), sum((i) => i.container.registered.cpu)),
-            share(sum((i) => i.container.registered.memory - i.container.remaining.memory), sum((i) => i.container.registered.memory)));
+        const r = reservationOf(c.registered);
+        const used = Math.max(r.cpu > 0 ? r.usedCpu / r.cpu : 0, r.memory > 0 ? r.usedMemory / r.memory : 0);
         return Math.ceil(c.registered.length * used * 100 / targetPercent - 1e-9);
     }
     const daemons = new Map<string, { cpu: number; memory: number }>();
@@ -228,7 +225,7 @@ function instancesNeeded(o: Observed, c: Classified, targetPercent: number): num
         daemons.set(t.containerInstanceArn, { cpu: d.cpu + t.cpu, memory: d.memory + t.memory });
     }
     const daemon = [...daemons.values()].reduce((m, d) => ({ cpu: Math.max(m.cpu, d.cpu), memory: Math.max(m.memory, d.memory) }), { cpu: 0, memory: 0 });
-    const bin = { cpu: median(sizes.map((r) => r.cpu)) * targetPercent / 100 - daemon.cpu, memory: median(sizes.map((r) => r.memory)) * targetPercent / 100 - daemon.memory };
+    const bin = { cpu: size.cpu * targetPercent / 100 - daemon.cpu, memory: size.memory * targetPercent / 100 - daemon.memory };
     const bySize = new Map<string, { cpu: number; memory: number; count: number }>();
     for (const t of o.tasks) {
         if (t.daemon || t.desiredStatus === "STOPPED") continue;

@@ -6,7 +6,7 @@ import { Action, ObservedInstance, ObservedTask, taskId, Victim } from "../model
 import { plural } from "../render";
 import { parseHeadroom } from "../settings";
 import { PlanContext } from "./context";
-import { byCostToKeep, byLeastUsed, Decision, isActive, isDraining, isOutdated, Registered, taskCount } from "./fleet";
+import { byCostToKeep, byLeastUsed, Decision, isActive, isDraining, isOutdated, Registered, reservationOf, taskCount } from "./fleet";
 import { ReplacementDecision } from "./replacement";
 import { firstUnmovable, movableTasks, roomOf, whyUnfit } from "./room";
 
@@ -161,12 +161,7 @@ function planScaleIn(ctx: PlanContext, resumed: Registered[]): Decision & { kept
     const limit = Math.min(cap, headroom);
     const tasksOf = (i: Registered): ObservedTask[] => movableTasks(c, i);
     const candidates = [...resumed, ...byCostToKeep(c.active.filter((i) => !isOutdated(i, o)), c.live, o.onDemandBase ?? 0)];
-    const now = c.registered.reduce((acc, i) => ({
-        cpu: acc.cpu + i.container.registered.cpu,
-        memory: acc.memory + i.container.registered.memory,
-        usedCpu: acc.usedCpu + i.container.registered.cpu - i.container.remaining.cpu,
-        usedMemory: acc.usedMemory + i.container.registered.memory - i.container.remaining.memory,
-    }), { cpu: 0, memory: 0, usedCpu: 0, usedMemory: 0 });
+    const now = reservationOf(c.registered);
     // What the cluster reserved at its peak over the scale-in delay, not only now: demand that came and
     // went within the delay comes again, and must still fit within the target after the victims go.
     const total = { ...now, usedCpu: Math.max(now.usedCpu, (ctx.r.cpuIn?.max ?? 0) / 100 * now.cpu),
@@ -177,11 +172,9 @@ function planScaleIn(ctx: PlanContext, resumed: Registered[]): Decision & { kept
         return after.cpu <= 0 || after.memory <= 0 || total.usedCpu / after.cpu * 100 > p.scaling.scaleInTargetPercent
             || total.usedMemory / after.memory * 100 > p.scaling.scaleInTargetPercent ? undefined : after;
     };
+    const aboveTarget = `no scale-in: ${lowText}, but removing an instance would push reservation above the ${p.scaling.scaleInTargetPercent}% scale-in target`;
     // Nothing else to look at when no candidate may go (the room below is the costly part).
-    if (candidates.every((i) => without(total, i) === undefined)) {
-        notes.push(`no scale-in: ${lowText}, but removing an instance would push reservation above the ${p.scaling.scaleInTargetPercent}% scale-in target`);
-        return { actions, notes, kept: [] };
-    }
+    if (candidates.every((i) => without(total, i) === undefined)) return { actions, notes: [aboveTarget], kept: [] };
     const stuck = new Map<string, string>();
     for (const i of c.active) {
         const held = firstUnmovable(tasksOf(i));
@@ -230,7 +223,7 @@ function planScaleIn(ctx: PlanContext, resumed: Registered[]): Decision & { kept
             notes.push(`no scale-in: ${lowText}, but the ${plural(tasksOf(unfit.instance).length, "task")} of ${unfit.instance.instanceId} `
                 + `would not fit on the ${plural(c.active.length - 1, "other ACTIVE instance")}: ${unfit.why}`);
         } else if (stuck.size === 0) {
-            notes.push(`no scale-in: ${lowText}, but removing an instance would push reservation above the ${p.scaling.scaleInTargetPercent}% scale-in target`);
+            notes.push(aboveTarget);
         }
         return { actions, notes, kept: [] };
     }

@@ -4,7 +4,7 @@ import { plural } from "../render";
 import { awsvpcEnis } from "../placement";
 import { parseHeadroom } from "../settings";
 import { PlanContext } from "./context";
-import { Decision, isUnregisteredPastGrace, NOTHING } from "./fleet";
+import { Decision, isUnregisteredPastGrace, NOTHING, typicalSize } from "./fleet";
 
 /** A raised minSize: the group launches up to it by itself; the plan says so and waits for the instances. */
 export function planBounds(ctx: PlanContext): Decision {
@@ -85,15 +85,20 @@ function unplacedTarget(ctx: PlanContext): number {
 export function unplacedLoad(ctx: PlanContext): { cpu: number; memory: number; instances: number } {
     const unplaced = ctx.o.unplaced ?? [];
     const size = typicalInstance(ctx);
-    const s = ctx.p.scaling;
     const sized = unplaced.filter((u) => u.oneEach !== true && u.cpu !== undefined && u.memory !== undefined && size !== undefined);
-    const cpu = sized.length === 0 ? 0 : sized.reduce((sum, u) => sum + u.missing * u.cpu!, 0) / (size!.cpu * s.cpuHighPercent / 100);
-    const memory = sized.length === 0 ? 0 : sized.reduce((sum, u) => sum + u.missing * u.memory!, 0) / (size!.memory * s.memoryHighPercent / 100);
+    const { cpu, memory } = sized.length === 0 ? { cpu: 0, memory: 0 }
+        : atHighThresholds(ctx, size!, sized.reduce((sum, u) => sum + u.missing * u.cpu!, 0), sized.reduce((sum, u) => sum + u.missing * u.memory!, 0));
     // awsvpc tasks take an ENI each: an instance like the registered ones holds as many as its type has
     // (one each where the type's interfaces are not known).
     const enis = awsvpcEnis(typicalType(ctx) ?? "") ?? 1;
     const byEni = unplaced.filter((u) => u.awsvpc === true && u.oneEach !== true).map((u) => Math.ceil(u.missing / Math.max(1, enis)));
     return { cpu, memory, instances: Math.max(cpu, memory, ...byEni, ...unplaced.filter((u) => !sized.includes(u)).map((u) => u.missing)) };
+}
+
+/** `cpu` units and `memory` MiB in instances of `size` filled to the high thresholds, for each resource. */
+export function atHighThresholds(ctx: PlanContext, size: { cpu: number; memory: number }, cpu: number, memory: number): { cpu: number; memory: number } {
+    const s = ctx.p.scaling;
+    return { cpu: cpu / (size.cpu * s.cpuHighPercent / 100), memory: memory / (size.memory * s.memoryHighPercent / 100) };
 }
 
 /** The most common instance type of the registered instances. */
@@ -105,10 +110,7 @@ function typicalType(ctx: PlanContext): string | undefined {
 
 /** The median registered CPU and memory of the registered instances; undefined when none is registered. */
 export function typicalInstance(ctx: PlanContext): { cpu: number; memory: number } | undefined {
-    const registered = ctx.c.registered.map((i) => i.container.registered).filter((r) => r.cpu > 0 && r.memory > 0);
-    if (registered.length === 0) return undefined;
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    return { cpu: median(registered.map((r) => r.cpu)), memory: median(registered.map((r) => r.memory)) };
+    return typicalSize(ctx.c.registered);
 }
 
 /** A scale-out maxSize cuts short: the plan says how far it would have gone. */
@@ -152,7 +154,7 @@ export function planScaleOut(ctx: PlanContext): Decision {
     if (high.length === 0) return NOTHING;
     const launching = launchingCount(ctx);
     const base = serving(ctx);
-    const asked = scaleOutTarget(ctx);
+    const asked = scaleOutTarget(ctx, short);
     const want = Math.min(o.maxSize, asked);
     if (ctx.cooldownLeft > 0) {
         return { actions: [], notes: [`scale-out held: ${high.join(", ")}, but the last scaling activity is within the ${s.cooldownSeconds} s cooldown `
@@ -181,13 +183,13 @@ export function desiredAfter(ctx: PlanContext, scaleOut: Decision): number {
  * place counted in, at least one step (or what the headroom lacks) above those serving; maxSize is
  * applied by the caller.
  */
-function scaleOutTarget(ctx: PlanContext): number {
+function scaleOutTarget(ctx: PlanContext, short = headroomShortfall(ctx)): number {
     const { p, r } = ctx;
     const registered = ctx.c.registered.length;
     const load = unplacedLoad(ctx);
     let needed = 0;
     if (r.cpu !== undefined) needed = Math.max(needed, registered * r.cpu.mean / p.scaling.cpuHighPercent + load.cpu);
     if (r.memory !== undefined) needed = Math.max(needed, registered * r.memory.mean / p.scaling.memoryHighPercent + load.memory);
-    const headroom = headroomShortfall(ctx)?.instances ?? 0;
+    const headroom = short?.instances ?? 0;
     return Math.max(Math.ceil(needed - 1e-9), serving(ctx) + Math.max(p.scaling.scaleOutStep, headroom), unplacedTarget(ctx));
 }

@@ -3,7 +3,7 @@
 // task, and the ECS calls of the Cloud port over them. The service scheduler is ecsServices.ts.
 import { ClusterContainerInstance, Cloud } from "../cloud";
 import { DRAIN_MARK_ATTRIBUTE, drainMarkValue, ObservedTask, parseDrainMark, taskGroup } from "../model";
-import { awsvpcEnis, InstanceOffer, TaskNeeds } from "../placement";
+import { awsvpcEnis, InstanceOffer, TaskNeeds, unplacedNeeds } from "../placement";
 import { AWS_WIRE } from "./network";
 import { Actor, INSTANCE_GPUS, INSTANCE_SIZES, meantToRun, SimCall, SimContainer, SimInstance, SimState, SimTask, StopCause } from "./state";
 
@@ -256,8 +256,7 @@ function serviceApi(world: SimState, call: SimCall, definitionsRead: Set<string>
     return {
         unplacedServices: () => call("ListServices", () => unplaced().map((s) => ({
             name: s.name, missing: s.desired - world.serviceTasks(s.name).filter(meantToRun).length, event: s.lastEvent!,
-            cpu: s.cpu, memory: s.memory, oneEach: (s.needs?.hostPorts ?? []).length > 0 || s.needs?.distinctGroup !== undefined,
-            ...(s.needs?.awsvpc === true ? { awsvpc: true } : {}),
+            cpu: s.cpu, memory: s.memory, ...unplacedNeeds(s.needs),
         })), () => {
             // Each unplaced service's task definition is read once a run, as the AWS Cloud does.
             const families = unplaced().map((s) => s.name).filter((f) => !definitionsRead.has(f));
