@@ -1,7 +1,7 @@
 // The Cloud port: the few operations the scaler needs. Two implementations: AWS (SDK v3) and the
 // simulated cluster. Every method re-reads or changes live state; only task definitions, which never
 // change once registered, are read once per Cloud (one run).
-import { ContainerInstance, Datapoint, DrainPurpose, Lifecycle, ObservedTask, TerminationHook } from "./model";
+import { ContainerInstance, Datapoint, DrainPurpose, Lifecycle, ObservedTask, ServiceFacts, TerminationHook } from "./model";
 export type { TerminationHook } from "./model";
 
 export interface GroupInstance {
@@ -147,6 +147,11 @@ export interface Cloud {
     targetGroups(targetGroupArns: string[]): Promise<Record<string, TargetGroupInfo>>;
     /** Desired and running task counts of services, with the newest service event; services ECS does not know are left out. */
     serviceHealth(serviceNames: string[]): Promise<Record<string, ServiceHealth>>;
+    /**
+     * What the plan's forecast needs of services: counts, deployment configuration, load balancers' target
+     * groups and the task definition's stop timeout; services ECS does not know are left out.
+     */
+    serviceFacts(serviceNames: string[]): Promise<Record<string, ServiceFacts>>;
     /** Services of the cluster short of tasks that ECS says it cannot place, with that event. */
     unplacedServices(): Promise<UnplacedService[]>;
     /** Launches that failed since `sinceMs`, newest first; those for lack of Spot capacity carry its code. */

@@ -80,6 +80,8 @@ export interface ContainerInstance {
     freeGpus?: number;
     /** Attributes `memberOf` constraints read (`ecs.availability-zone`, custom attributes, …). */
     attributes?: Record<string, string>;
+    /** Epoch ms the agent registered the instance in the cluster. */
+    registeredAt?: number;
 }
 
 export interface ObservedInstance {
@@ -323,8 +325,81 @@ export type Action =
         reason: string;
     };
 
+/** The ECS agent's stop timeout where neither the container definition nor ECS_CONTAINER_STOP_TIMEOUT sets one. */
+export const DEFAULT_STOP_TIMEOUT_SECONDS = 30;
+
+/**
+ * What the scaler knows of a service whose tasks a plan moves: its counts and deployment configuration
+ * (DescribeServices), the target groups of its load balancers and its task definition's stop timeout.
+ */
+export interface ServiceFacts {
+    desired: number;
+    running: number;
+    daemon: boolean;
+    /** `deploymentConfiguration.minimumHealthyPercent` (ECS's default for a replica service: 100). */
+    minimumHealthyPercent: number;
+    /** `deploymentConfiguration.maximumPercent` (ECS's default for a replica service: 200). */
+    maximumPercent: number;
+    /** The target groups of its load balancers: each task stopped spends their deregistration delay DEACTIVATING. */
+    targetGroupArns: string[];
+    /** The longest `stopTimeout` of its task definition's containers; 30 (the agent's default) where none is set. */
+    stopTimeoutSeconds: number;
+}
+
+/** What a service is put through by the drains of a plan. */
+export interface ServiceForecast {
+    service: string;
+    desired: number;
+    running: number;
+    minimumHealthyPercent: number;
+    maximumPercent: number;
+    /**
+     * The fewest tasks it runs during the up, a lower bound by ECS's rules: ECS stops a task on a DRAINING
+     * instance only while the service keeps its minimum healthy count, and a task that moved may land on
+     * an instance of a later batch, so each batch may stop the tasks of the batches before it again.
+     */
+    lowest: number;
+    /** The step of the up from which that bound holds (`replace batch 2 of 3`, `the hook's drains`). */
+    lowestDuring: string;
+    /** Its tasks on the instances of each step, now. */
+    tasksBy: { step: string; tasks: number }[];
+    /** ECS can neither stop one of its tasks first nor start one more: its tasks cannot move. */
+    cannotMove: boolean;
+}
+
+/** A drain that cannot work as things stand, with the setting that would let it. */
+export interface DrainBlocker {
+    /** `service api`, `task job (standalone) on i-…`. */
+    subject: string;
+    problem: string;
+    change: string;
+}
+
+/** A step of the up that takes time, with its estimate. */
+export interface ForecastStep {
+    /** `new instances (surge)`, `replace batch 1 of 2`, `the hook's drains` (these run alongside the others). */
+    step: string;
+    /** The instances it drains. */
+    instanceIds: string[];
+    seconds: number;
+    /** What the estimate rests on. */
+    why: string;
+}
+
+/** What the up will put the services through, and how long it should take; shown in the plan before anything drains. */
+export interface Forecast {
+    blockers: DrainBlocker[];
+    services: ServiceForecast[];
+    /** The steps that take time, in order, up to the first that fails. */
+    steps: ForecastStep[];
+    /** Estimated seconds from the start of the up to its end. */
+    estimateSeconds: number;
+}
+
 export interface Plan {
     actions: Action[];
+    /** What the drains put each service through, and how long the up should take (set once the facts are read). */
+    forecast?: Forecast;
     /**
      * The scaler's termination hook, when it is on the group: an instance the scaler terminates waits in
      * it too, and the scaler completes that lifecycle action as soon as it has asked for the termination.
@@ -361,5 +436,7 @@ export interface RunReport {
     tasksAtDrain: Record<string, number>;
     /** The scaler's metrics of this run, as published (empty when publishing failed or nothing was done). */
     metrics?: { name: string; value: number; unit: string }[];
+    /** What the plan said the run would put the services through and take, against the seconds it took. */
+    forecast?: Forecast & { actualSeconds: number };
     error?: string;
 }

@@ -54,6 +54,7 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
                 ...(c.portsInUse === undefined ? {} : { portsInUse: c.portsInUse }),
                 ...(c.freeGpus === undefined ? {} : { freeGpus: c.freeGpus }),
                 ...(c.attributes === undefined ? {} : { attributes: c.attributes }),
+                ...(c.registeredAt === undefined ? {} : { registeredAt: c.registeredAt }),
             },
         };
     });

@@ -6,6 +6,7 @@ import { isScalerRunError } from "./run";
 import { Observed, Plan, RunReport } from "./model";
 import { observe } from "./observe";
 import { plan } from "./planner";
+import { forecastOf, ForecastFacts, servicesDrained } from "./planner/forecast";
 import { ScalerSettings } from "./settings";
 import { renderPlan } from "./render";
 import { describeError, withRetries } from "./retry";
@@ -15,14 +16,44 @@ export interface Preview {
     observed: Observed;
     plan: Plan;
     lines: string[];
+    /** What the forecast read besides the observation. */
+    facts: ForecastFacts;
 }
 
-/** Observes and plans without changing anything. */
+/** Observes and plans without changing anything; the plan carries its forecast. */
 export async function previewPlan(cloud: Cloud, deps: Deps, s: ScalerSettings): Promise<Preview> {
     const policy = { scaling: s.scaling, draining: s.draining };
-    const observed = await observe(withRetries(cloud, deps), s, policy, deps.now());
+    const retried = withRetries(cloud, deps);
+    const observed = await observe(retried, s, policy, deps.now());
     const p = plan(observed, policy, observed.now);
-    return { observed, plan: p, lines: renderPlan(p) };
+    const facts = await forecastFacts(retried, s, observed, p);
+    const forecasted = withForecast(p, observed, facts, s);
+    return { observed, plan: forecasted, lines: renderPlan(forecasted), facts };
+}
+
+/** `p` with its forecast (made anew, for a plan narrowed after the facts were read). */
+function withForecast(p: Plan, observed: Observed, facts: ForecastFacts, s: ScalerSettings): Plan {
+    const { forecast: _, ...rest } = p;
+    const forecast = forecastOf(rest, observed, facts, s.draining);
+    return forecast === undefined ? rest : { ...rest, forecast };
+}
+
+/**
+ * What the forecast reads besides the observation, only for a plan that drains instances with tasks:
+ * the services on them (DescribeServices, their task definitions) and the deregistration delays of
+ * their target groups and of the instance target groups the scaler owns.
+ */
+async function forecastFacts(cloud: Cloud, s: ScalerSettings, observed: Observed, p: Plan): Promise<ForecastFacts> {
+    const names = servicesDrained(p, observed);
+    if (names.length === 0) return { services: {}, delays: {}, instanceTargetGroupArns: [] };
+    const services = await cloud.serviceFacts(names);
+    const arns = [...new Set([...s.targetGroupArns, ...Object.values(services).flatMap((f) => f.targetGroupArns)])];
+    const groups = arns.length === 0 ? {} : await cloud.targetGroups(arns);
+    return {
+        services,
+        delays: Object.fromEntries(Object.entries(groups).map(([arn, g]) => [arn, g.deregistrationDelaySeconds])),
+        instanceTargetGroupArns: s.targetGroupArns.filter((arn) => groups[arn]?.targetType === "instance"),
+    };
 }
 
 /** How one door runs the reconcile: what of the plan it may carry out, and when it must stop. */
@@ -41,8 +72,8 @@ export async function reconcile(cloud: Cloud, deps: Deps, s: ScalerSettings, opt
     const updateDeadline = started + s.draining.maxUpdateSeconds * 1000;
     const retried = withRetries(cloud, deps);
     const planned = await previewPlan(cloud, deps, s);
-    const narrowed = options.narrow === undefined ? planned.plan : options.narrow(planned.plan);
-    const preview = narrowed === planned.plan ? planned : { ...planned, plan: narrowed, lines: renderPlan(narrowed) };
+    const narrowed = options.narrow === undefined ? planned.plan : withForecast(options.narrow(planned.plan), planned.observed, planned.facts, s);
+    const preview = options.narrow === undefined ? planned : { ...planned, plan: narrowed, lines: renderPlan(narrowed) };
     const publish = async (report: RunReport): Promise<void> => {
         if (preview.plan.actions.length === 0) return;
         const metrics = runMetrics(preview.observed, preview.plan, report);
@@ -55,8 +86,11 @@ export async function reconcile(cloud: Cloud, deps: Deps, s: ScalerSettings, opt
             deps.log(`[${s.clusterName}] could not publish metrics to ${SCALER_NAMESPACE}: ${describeError(error)}`);
         }
     };
+    // What the plan said the run would take, against what it took, goes into the report either way.
+    const withActual = (report: RunReport): RunReport => preview.plan.forecast === undefined ? report
+        : Object.assign(report, { forecast: { ...preview.plan.forecast, actualSeconds: Math.round((deps.now() - started) / 1000) } });
     try {
-        const report = await execute(preview.plan, retried, deps, {
+        const report = withActual(await execute(preview.plan, retried, deps, {
             clusterName: s.clusterName,
             policy: { scaling: s.scaling, draining: s.draining },
             targetGroupArns: s.targetGroupArns,
@@ -64,11 +98,11 @@ export async function reconcile(cloud: Cloud, deps: Deps, s: ScalerSettings, opt
             ...(options.deadlineMs !== undefined && options.deadlineMs < updateDeadline
                 ? { deadlineMs: options.deadlineMs, ...(options.deadlineName === undefined ? {} : { deadlineName: options.deadlineName }) }
                 : { deadlineMs: updateDeadline }),
-        });
+        }));
         await publish(report);
         return { ...preview, report };
     } catch (error) {
-        if (isScalerRunError(error)) await publish(error.report);
+        if (isScalerRunError(error)) await publish(withActual(error.report));
         throw error;
     }
 }

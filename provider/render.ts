@@ -1,5 +1,5 @@
 // The plan as people read it in `pulumi preview --diff` (the scaler's `plan` property) and in logs.
-import { Action, Plan } from "./model";
+import { Action, Forecast, Plan } from "./model";
 
 /** How a rendered plan marks a note (something the plan chose not to do, and why). */
 export const NOTE_PREFIX = "note: ";
@@ -21,9 +21,39 @@ export function planPendingBecause(what: string): string {
     return `${PENDING_PREFIX}${what} does not exist; it is created in this update, or the name is wrong`;
 }
 
-/** Whether a rendered plan (as `check` stored it) has an action to carry out, not only notes or a pending line. */
+/** How the forecast's lines begin: a drain that cannot work, a service's lowest count, the estimated duration. */
+const FORECAST_PREFIXES = ["blocked: ", "service ", "estimate: "];
+
+/** Whether a rendered plan line is part of the forecast (what the up puts the services through) rather than an action. */
+export function isForecastLine(line: string): boolean {
+    return FORECAST_PREFIXES.some((p) => line.startsWith(p));
+}
+
+/** Whether a rendered plan (as `check` stored it) has an action to carry out, not only notes, the forecast or a pending line. */
 export function planHasActions(plan: unknown): boolean {
-    return Array.isArray(plan) && plan.some((line) => typeof line === "string" && !isNoteLine(line) && !line.startsWith(PENDING_PREFIX));
+    return Array.isArray(plan) && plan.some((line) => typeof line === "string" && !isNoteLine(line) && !isForecastLine(line) && !line.startsWith(PENDING_PREFIX));
+}
+
+/** `45 s`, `6 min`, `2 h 5 min`. */
+export function duration(seconds: number): string {
+    if (seconds < 120) return `${Math.round(seconds)} s`;
+    const minutes = Math.round(seconds / 60);
+    return minutes < 120 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/**
+ * The forecast's lines, before the actions: the drains that cannot work as things stand first, then each
+ * service the drains touch with the fewest tasks it will run, then the estimated duration.
+ */
+export function renderForecast(f: Forecast): string[] {
+    return [
+        ...f.blockers.map((b) => `blocked: ${b.subject}: ${b.problem}; to let it drain, ${b.change}`),
+        ...f.services.map((s) => `service ${s.service}: `
+            + (s.lowest >= s.desired ? `never below ${s.desired} of ${s.desired} tasks running` : `as few as ${s.lowest} of ${s.desired} tasks running, from ${s.lowestDuring}`)
+            + `${s.running < s.desired ? ` (${s.running} running now)` : ""} (minimumHealthyPercent ${s.minimumHealthyPercent}, maximumPercent ${s.maximumPercent}); `
+            + `its tasks on the instances drained: ${s.tasksBy.map((b) => `${b.tasks} in ${b.step}`).join(", ")}${s.cannotMove ? ", and they cannot move" : ""}`),
+        `estimate: about ${duration(f.estimateSeconds)} (${f.steps.map((s) => `${s.step} ${duration(s.seconds)}: ${s.why}`).join("; ")})`,
+    ];
 }
 
 export function plural(n: number, word: string): string {
@@ -56,7 +86,8 @@ export function renderAction(a: Action): string[] {
     }
 }
 
-/** The whole plan, one line per step; notes follow the actions. Empty when there is nothing to do or say. */
+/** The whole plan, one line per step: the forecast first, then the actions, then the notes. Empty when there is nothing to do or say. */
 export function renderPlan(plan: Plan): string[] {
-    return [...plan.actions.flatMap(renderAction), ...plan.notes.map((n) => `${NOTE_PREFIX}${n}`)];
+    return [...(plan.forecast === undefined ? [] : renderForecast(plan.forecast)), ...plan.actions.flatMap(renderAction),
+        ...plan.notes.map((n) => `${NOTE_PREFIX}${n}`)];
 }

@@ -4,7 +4,8 @@
 import type * as ECS from "@aws-sdk/client-ecs";
 import { Cloud, CloudTarget, ClusterContainerInstance, ServiceHealth, UNPLACEABLE_EVENT } from "../cloud";
 import { forEachLimit } from "../limit";
-import { DRAIN_MARK_ATTRIBUTE, DrainPurpose, drainMarkValue, ObservedTask, parseDrainMark, serviceNames, serviceOf } from "../model";
+import { DEFAULT_STOP_TIMEOUT_SECONDS, DRAIN_MARK_ATTRIBUTE, DrainPurpose, drainMarkValue, ObservedTask, parseDrainMark, ServiceFacts, serviceNames,
+    serviceOf } from "../model";
 import { TaskNeeds, unplacedNeeds } from "../placement";
 import { LIMITS, REQUEST_CONCURRENCY } from "../quotas";
 import { AwsClients, eachBatch, inBatches } from "./clients";
@@ -17,7 +18,7 @@ const DESIRED_STATUSES = ["RUNNING", "STOPPED"] as const;
 
 /** The ECS calls of the AWS Cloud, and the cluster's status. */
 export type EcsCalls = Pick<Cloud, "listContainerInstances" | "describeContainerInstances" | "listTasks" | "listTasksOn" | "stoppingTasks"
-    | "managedDrainingProviders" | "unplacedServices" | "serviceHealth" | "markDrain" | "clearDrainMark" | "setContainerInstanceState"
+    | "managedDrainingProviders" | "unplacedServices" | "serviceHealth" | "serviceFacts" | "markDrain" | "clearDrainMark" | "setContainerInstanceState"
     | "stopTask" | "deregisterContainerInstance"> & {
     /** The cluster's status (ACTIVE, INACTIVE, …), or undefined when ECS does not know it. */
     clusterStatus(): Promise<string | undefined>;
@@ -154,7 +155,7 @@ function taskCalls(s: EcsSession): Pick<EcsCalls, "listTasks" | "listTasksOn" | 
 }
 
 /** Services: those short of tasks ECS cannot place, and the desired and running counts of some. */
-function serviceCalls(s: EcsSession): Pick<EcsCalls, "unplacedServices" | "serviceHealth"> {
+function serviceCalls(s: EcsSession): Pick<EcsCalls, "unplacedServices" | "serviceHealth" | "serviceFacts"> {
     return {
         async unplacedServices() {
             const names: string[] = [];
@@ -186,6 +187,26 @@ function serviceCalls(s: EcsSession): Pick<EcsCalls, "unplacedServices" | "servi
                 ...(svc.events?.[0]?.message === undefined ? {} : { event: svc.events[0].message }),
             }]));
         },
+
+        async serviceFacts(names: string[]) {
+            const services = await describeServices(s, names);
+            await readDefinitions(s, services.flatMap((svc) => svc.taskDefinition === undefined ? [] : [svc.taskDefinition]));
+            return Object.fromEntries(services.map((svc): [string, ServiceFacts] => {
+                const daemon = svc.schedulingStrategy === "DAEMON";
+                const def = svc.taskDefinition === undefined ? undefined : s.definitions.get(svc.taskDefinition);
+                const timeouts = (def?.containerDefinitions ?? []).flatMap((c) => c.stopTimeout === undefined ? [] : [c.stopTimeout]);
+                return [svc.serviceName!, {
+                    desired: svc.desiredCount ?? 0,
+                    running: svc.runningCount ?? 0,
+                    daemon,
+                    // ECS's defaults where the service sets none: 100/200 for a replica service, 0/100 for a daemon.
+                    minimumHealthyPercent: svc.deploymentConfiguration?.minimumHealthyPercent ?? (daemon ? 0 : 100),
+                    maximumPercent: svc.deploymentConfiguration?.maximumPercent ?? (daemon ? 100 : 200),
+                    targetGroupArns: (svc.loadBalancers ?? []).flatMap((lb) => lb.targetGroupArn === undefined ? [] : [lb.targetGroupArn]),
+                    stopTimeoutSeconds: timeouts.length === 0 ? DEFAULT_STOP_TIMEOUT_SECONDS : Math.max(...timeouts),
+                }];
+            }));
+        },
     };
 }
 
@@ -214,6 +235,7 @@ function toContainer(c: ECS.ContainerInstance): ClusterContainerInstance {
             ...stringSet(c.remainingResources, "PORTS_UDP").map((p) => `udp:${p}`)],
         freeGpus: stringSet(c.remainingResources, "GPU").length,
         attributes,
+        ...(c.registeredAt === undefined ? {} : { registeredAt: new Date(c.registeredAt).getTime() }),
     };
 }
 

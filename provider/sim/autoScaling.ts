@@ -108,6 +108,8 @@ export function seedInstances(w: SimState, count: number, opts: { lifecycle?: Li
     const made: SimInstance[] = [];
     for (let i = 0; i < count; i++) {
         const inst = launch(w, opts.version ?? w.group.launchTemplateVersion, opts.lifecycle);
+        // A seeded instance has booted already: launched its boot time ago, registered now.
+        inst.launchedAt = w.now - inst.bootSeconds * 1000;
         registerAgent(w, inst);
         made.push(inst);
     }

@@ -2,10 +2,15 @@
 // instance, the life of a task from PENDING to STOPPED, stop requests) and what an instance offers a
 // task, and the ECS calls of the Cloud port over them. The service scheduler is ecsServices.ts.
 import { ClusterContainerInstance, Cloud } from "../cloud";
-import { DRAIN_MARK_ATTRIBUTE, drainMarkValue, ObservedTask, parseDrainMark, taskGroup } from "../model";
+import { DRAIN_MARK_ATTRIBUTE, drainMarkValue, ObservedTask, parseDrainMark, ServiceFacts, taskGroup } from "../model";
 import { awsvpcEnis, InstanceOffer, TaskNeeds, unplacedNeeds } from "../placement";
 import { AWS_WIRE } from "./network";
 import { Actor, INSTANCE_GPUS, INSTANCE_SIZES, meantToRun, SimCall, SimContainer, SimInstance, SimState, SimTask, StopCause } from "./state";
+
+/** The target group of a load-balanced simulated service (an `ip` target group ECS registers its tasks in). */
+export function serviceTargetGroupArn(service: string): string {
+    return `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/svc-${service}/sim`;
+}
 
 /** Host ports ECS reserves on every container instance (the agent's default ECS_RESERVED_PORTS). */
 export const RESERVED_PORTS = ["tcp:22", "tcp:2375", "tcp:2376", "tcp:51678", "tcp:51679"];
@@ -23,6 +28,7 @@ export function registerAgent(w: SimState, inst: SimInstance): void {
         agentConnected: true,
         registered: { ...(INSTANCE_SIZES[inst.type] ?? INSTANCE_SIZES["m6i.large"]) },
         attributes: {},
+        registeredAt: w.now,
     };
     for (const targets of w.targetGroups.values()) targets.set(inst.id, { state: "healthy" });
     w.log("agent", `${inst.id} registered ACTIVE`);
@@ -163,7 +169,7 @@ function taskView(world: SimState, t: SimTask, arn: string, withNeeds = true): O
 
 /** The ECS calls of the Cloud port on the simulated cluster. */
 export type EcsApi = Pick<Cloud, "listContainerInstances" | "describeContainerInstances" | "listTasks" | "listTasksOn" | "stoppingTasks"
-    | "managedDrainingProviders" | "unplacedServices" | "serviceHealth" | "markDrain" | "clearDrainMark" | "setContainerInstanceState"
+    | "managedDrainingProviders" | "unplacedServices" | "serviceHealth" | "serviceFacts" | "markDrain" | "clearDrainMark" | "setContainerInstanceState"
     | "stopTask" | "deregisterContainerInstance">;
 
 /** The ECS calls, sent through `call`; like the AWS Cloud, it reads each task definition once. */
@@ -250,7 +256,7 @@ function taskApi(world: SimState, call: SimCall, definitionsRead: Set<string>): 
 }
 
 /** Services: those short of tasks ECS cannot place, and the desired and running counts of some. */
-function serviceApi(world: SimState, call: SimCall, definitionsRead: Set<string>): Pick<EcsApi, "unplacedServices" | "serviceHealth"> {
+function serviceApi(world: SimState, call: SimCall, definitionsRead: Set<string>): Pick<EcsApi, "unplacedServices" | "serviceHealth" | "serviceFacts"> {
     const unplaced = () => [...world.services.values()].filter((s) => !s.daemon && s.lastEvent !== undefined
         && s.desired > world.serviceTasks(s.name).filter(meantToRun).length);
     return {
@@ -269,6 +275,24 @@ function serviceApi(world: SimState, call: SimCall, definitionsRead: Set<string>
             const running = world.serviceTasks(name).filter((t) => t.status === "RUNNING").length;
             return [[name, { desired: s.desired, running, daemon: s.daemon === true, ...(s.lastEvent === undefined ? {} : { event: s.lastEvent }) }]];
         })), () => AWS_WIRE.serviceHealth(names.length)),
+        serviceFacts: (names) => call("DescribeServices", () => Object.fromEntries(names.flatMap((name): [string, ServiceFacts][] => {
+            const s = world.services.get(name);
+            if (s === undefined) return [];
+            return [[name, {
+                desired: s.desired,
+                running: world.serviceTasks(name).filter((t) => t.status === "RUNNING").length,
+                daemon: s.daemon === true,
+                minimumHealthyPercent: s.minHealthyPercent,
+                maximumPercent: s.maxPercent,
+                targetGroupArns: s.loadBalanced === true ? [serviceTargetGroupArn(name)] : [],
+                // A simulated task takes the stop timeout to stop, so its task definition says that much.
+                stopTimeoutSeconds: world.timings.taskStopSeconds,
+            }]];
+        })), () => {
+            const families = names.filter((f) => world.services.has(f) && !definitionsRead.has(f));
+            for (const f of families) definitionsRead.add(f);
+            return AWS_WIRE.serviceFacts(names.length, families.length);
+        }),
     };
 }
 
@@ -292,6 +316,7 @@ function containerView(world: SimState, c: SimContainer): ClusterContainerInstan
         portsInUse: offer.portsInUse,
         freeGpus: offer.freeGpus ?? 0,
         attributes: offer.attributes ?? {},
+        ...(c.registeredAt === undefined ? {} : { registeredAt: c.registeredAt }),
     };
 }
 

@@ -41,8 +41,10 @@ export function elbApi(world: SimState, call: SimCall): ElbApi {
             const targets = world.targetGroups.get(tg);
             return Object.fromEntries(ids.map((id) => [id, targets?.get(id)?.state as TargetState | undefined]));
         }, () => AWS_WIRE.targetStates(ids.length)),
+        // A service's own target group (`targetgroup/svc-…`) holds its tasks' targets, registered by ECS.
         targetGroups: (arns) => call("DescribeTargetGroups", () => Object.fromEntries(arns.map((arn) =>
-            [arn, { targetType: "instance", port: 80, deregistrationDelaySeconds: world.timings.deregistrationDelaySeconds }])),
+            [arn, { targetType: arn.includes("targetgroup/svc-") ? "ip" : "instance", port: 80,
+                deregistrationDelaySeconds: world.timings.deregistrationDelaySeconds }])),
             () => AWS_WIRE.targetGroups(arns.length)),
         deregisterTargets: (tg, ids) => call("DeregisterTargets", () => {
             for (const id of ids) deregisterTarget(world, tg, id, "scaler");

@@ -97,6 +97,8 @@ export const AWS_WIRE = {
         ...together(batched("DescribeServices", services, LIMITS.describeServices)),
         ...together(Array.from({ length: newDefinitions }, () => "DescribeTaskDefinition"))],
     serviceHealth: (names: number): Wire => together(batched("DescribeServices", names, LIMITS.describeServices)),
+    serviceFacts: (names: number, newDefinitions: number): Wire => [...together(batched("DescribeServices", names, LIMITS.describeServices)),
+        ...together(Array.from({ length: newDefinitions }, () => "DescribeTaskDefinition"))],
     spotInterruptions: (ids: number): Wire => batched("DescribeSpotInstanceRequests", ids, LIMITS.describeSpotInstanceRequests),
     setInstanceProtection: (ids: number): Wire => batched("SetInstanceProtection", ids, LIMITS.setInstanceProtection),
     setOnDemandBase: (): Wire => ["DescribeAutoScalingGroups", "UpdateAutoScalingGroup"],

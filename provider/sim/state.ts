@@ -96,6 +96,8 @@ export interface SimContainer {
     agentConnected: boolean;
     registered: Resources;
     attributes: Record<string, string>;
+    /** When the agent registered it (epoch ms). */
+    registeredAt?: number;
 }
 
 /**

@@ -9,6 +9,9 @@ import { buildCluster, newLaunchTemplateVersion, ServiceSpec, simReconcile, simS
 import { healthReplacement, rebalanceRecommendation, startInstanceRefresh } from "../../provider/sim/groupEvents";
 import { ScalerSettings } from "../../provider/settings";
 import { SimInstance, SimWorld } from "../../provider/sim/world";
+import { watchServices } from "../../provider/sim/serviceWatch";
+import { isScalerRunError } from "../../provider/run";
+import { RunReport } from "../../provider/model";
 
 /** Seeds 1 to this many run in the suite; SOAK_SCENARIOS=N runs more (docs/reliability.md pins the default's figures). */
 export const SOAK_SCENARIOS = Number(process.env.SOAK_SCENARIOS ?? 1000);
@@ -50,6 +53,25 @@ export interface SoakSummary {
     retainedFinished: number;
     /** Retained instances still there at the end of their scenario. */
     retainedLeft: number;
+    /** Runs whose plan drained, with a forecast of what it would put the services through. */
+    forecastRuns: number;
+    /** The services' predicted lowest counts held to what they ran. */
+    servicePredictions: number;
+    /** Predictions a service ran below (`seed 12 run 1 web: predicted 3, ran 2`): the forecast was wrong. */
+    predictionsBroken: string[];
+    /** Predictions the service reached exactly: the bound was tight. */
+    predictionsMet: number;
+    /** Each forecast run's actual seconds over its estimate. */
+    estimateRatios: number[];
+}
+
+/** One run's forecast against what happened: each service's predicted lowest and what it ran, the estimate and the actual seconds. */
+interface ForecastCheck {
+    run: number;
+    predicted: Record<string, number>;
+    ran: Record<string, number>;
+    estimateSeconds: number;
+    actualSeconds: number;
 }
 
 type Kind = "replace" | "scale-in" | "scale-out";
@@ -135,9 +157,17 @@ export async function scenario(seed: number, faults: Record<string, number>, tra
 
     let runs = 0;
     let converged = false;
+    const forecasts: ForecastCheck[] = [];
     for (; runs < SOAK_MAX_RUNS && !converged; runs++) {
+        const watch = watchServices(world);
         const r = await simReconcile(world, runs === 0 ? settings : { ...settings, draining: { ...settings.draining, standaloneTasks: "stop" } },
             { seed, faults: { ...cloudFaults, seed: seed * 10 + runs } }).then((x) => x, (e) => e);
+        const report: RunReport | undefined = r instanceof Error ? (isScalerRunError(r) ? r.report : undefined) : r.report;
+        const forecast = report?.forecast;
+        if (forecast !== undefined) {
+            forecasts.push({ run: runs + 1, predicted: Object.fromEntries(forecast.services.map((f) => [f.service, f.lowest])), ran: watch.stop(forecast),
+                estimateSeconds: forecast.estimateSeconds, actualSeconds: forecast.actualSeconds });
+        }
         trace?.(`run ${runs + 1}: ${r instanceof Error ? `${((r as { lines?: string[] }).lines ?? []).join("\n")}\nerror: ${r.message}` : [...r.lines, ...r.plan.notes.map((n: string) => `note: ${n}`)].join("\n")}`);
         for (const kindName of ["throttle", "serverError", "hang"] as const) faults[kindName] += (r.cloud?.faults?.[kindName] ?? 0);
         // An operator fixes what was stuck before the next run, and any deployment configuration under
@@ -155,7 +185,7 @@ export async function scenario(seed: number, faults: Record<string, number>, tra
         converged = isSettled(world, kind, settings.maxSize);
         trace?.(`after run ${runs + 1}: ${world.liveInstances().map((i) => `${i.id}/v${i.ltVersion}/${i.asgState}/${i.container?.status ?? "-"}`).join(" ")} desired ${world.group.desired}`);
     }
-    return { world, runs, converged };
+    return { world, runs, converged, forecasts };
 }
 
 /**
@@ -347,9 +377,19 @@ export async function runSoak(count = SOAK_SCENARIOS, hookHeartbeatSeconds = SOA
         deadlock: 0, silentShort: 0, forgotten: 0, targeted: 0,
     };
     const summary: SoakSummary = { scenarios: 0, runs: 0, faults, tasksLost: 0, servicesShort: 0, shortIn: [], replacementsHeld: 0, invariantViolations: 0,
-        unconverged: [], hookDrained: 0, hookTimeouts: 0, tasksOnTimedOut: 0, retainedFinished: 0, retainedLeft: 0 };
+        unconverged: [], hookDrained: 0, hookTimeouts: 0, tasksOnTimedOut: 0, retainedFinished: 0, retainedLeft: 0,
+        forecastRuns: 0, servicePredictions: 0, predictionsBroken: [], predictionsMet: 0, estimateRatios: [] };
     for (let seed = 1; seed <= count; seed++) {
-        const { world, runs, converged } = await scenario(seed, faults, undefined, hookHeartbeatSeconds);
+        const { world, runs, converged, forecasts } = await scenario(seed, faults, undefined, hookHeartbeatSeconds);
+        for (const f of forecasts) {
+            summary.forecastRuns++;
+            if (f.estimateSeconds > 0) summary.estimateRatios.push(f.actualSeconds / f.estimateSeconds);
+            for (const [service, predicted] of Object.entries(f.predicted)) {
+                summary.servicePredictions++;
+                if (f.ran[service] < predicted) summary.predictionsBroken.push(`seed ${seed} run ${f.run} ${service}: predicted ${predicted}, ran ${f.ran[service]}`);
+                if (f.ran[service] === predicted) summary.predictionsMet++;
+            }
+        }
         const continued = new Set(world.events.filter((e) => e.actor === "scaler" && / for (i-\w+): CONTINUE$/.test(e.what)).map((e) => / for (i-\w+): CONTINUE$/.exec(e.what)![1]));
         summary.hookDrained += [...continued].filter((id) => world.instances.get(id)?.hookActor !== "scaler").length;
         summary.hookTimeouts += world.hookTimeouts.length;
