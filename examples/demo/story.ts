@@ -3,7 +3,7 @@
 // runs it with the progress lines `pulumi up` prints, and sums up what happened.
 import { notesOf } from "../../provider/dynamic";
 import { NEW_VERSION } from "../../provider/model";
-import { isNoteLine, renderAction, renderPlan } from "../../provider/render";
+import { duration, isNoteLine, renderAction, renderPlan } from "../../provider/render";
 import { buildCluster, newLaunchTemplateVersion, simPreview, simReconcile, simSettings } from "../../provider/sim/scenario";
 import { SimWorld, TickSample } from "../../provider/sim/world";
 import { ScalerSettings } from "../../provider/settings";
@@ -147,6 +147,8 @@ export async function runDemo(print: (line: string) => void = () => undefined): 
         out(`  summary: ${summary.instancesAdded} instance(s) launched, ${summary.instancesRemoved} drained and terminated, `
             + `${summary.tasksMoved} task(s) moved by ECS, ${summary.standaloneStopped} standalone task(s) stopped by policy, `
             + `tasks lost: ${summary.tasksLost}, elapsed ${formatDuration(summary.elapsedSeconds)} (virtual)`);
+        const f = r.report.forecast;
+        if (f !== undefined) out(`  lastRun.forecast: estimated ${duration(f.estimateSeconds)}, took ${duration(f.actualSeconds)}`);
         out();
         return r.plan;
     };

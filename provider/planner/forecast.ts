@@ -172,15 +172,16 @@ function drainSeconds(step: Step, tasks: ObservedTask[], facts: ForecastFacts, d
     let slowest = { seconds: 0, why: "no task to move", fails: false };
     let daemonTail = 0;
     for (const name of new Set(on.flatMap((t) => serviceOf(t.group) ?? []))) {
-        const f = facts.services[name];
-        if (f === undefined) continue;
+        const k = on.filter((t) => serviceOf(t.group) === name).length;
+        // A service ECS did not describe (deleted, its tasks still stopping): its tasks as ECS's defaults would move them.
+        const f = facts.services[name] ?? { desired: k, running: k, daemon: false, minimumHealthyPercent: 100, maximumPercent: 200, targetGroupArns: [],
+            stopTimeoutSeconds: DEFAULT_STOP_TIMEOUT_SECONDS };
         const wave = longestDelay(f.targetGroupArns, facts) + f.stopTimeoutSeconds;
         if (f.daemon) {
             daemonTail = Math.max(daemonTail, wave);
             continue;
         }
         const { minHealthy, maxTotal, cannotMove } = counts(f);
-        const k = on.filter((t) => serviceOf(t.group) === name).length;
         const seconds = cannotMove ? draining.timeoutSeconds
             : Math.ceil(k / Math.max(1, f.desired - minHealthy + Math.max(0, maxTotal - f.desired)))
                 * (wave + (minHealthy >= f.desired || maxTotal <= f.desired ? ASSUMED_TASK_START_SECONDS : 0));

@@ -6,8 +6,8 @@
 // TerminateInstanceInAutoScalingGroup is recorded with its time. And it reports each group instance at
 // the launch template version and instance type the group launched it with (`launchAs`), where moto
 // reports the template's default version and the template's type for every instance. moto keeps no
-// placement constraints on a service; DescribeServices reports those the test gives
-// (`servicePlacement`), as ECS does. moto implements neither CompleteLifecycleAction nor
+// placement constraints and no deployment configuration on a service; DescribeServices reports those
+// the test gives (`servicePlacement`, `serviceDeployment`), as ECS does. moto implements neither CompleteLifecycleAction nor
 // RecordLifecycleActionHeartbeat and terminates at once: with `playHook` the proxy plays a termination
 // lifecycle hook, as Auto Scaling documents it. A termination (the scaler's, or one the test starts as
 // the group's own with `groupTerminates`) waits in Terminating:Wait; a heartbeat or a completion for an
@@ -51,6 +51,8 @@ export interface LimitsProxy {
     addActivities(group: string, activities: { start: Date; statusCode: string; message: string }[]): void;
     /** DescribeServices reports these placement constraints for the service named, which moto drops; [] forgets them. */
     servicePlacement(serviceName: string, constraints: { type: string; expression?: string }[]): void;
+    /** DescribeServices reports this deployment configuration for the service named, which moto drops. */
+    serviceDeployment(serviceName: string, configuration: { minimumHealthyPercent: number; maximumPercent: number }): void;
     /** From now on, instances the group launches are reported at this version and type (as AWS would). */
     launchAs(launch: { version?: string; instanceType?: string }): void;
     /** From now on, terminations wait in a termination lifecycle hook of this name (see the file's head); undefined stops playing it. */
@@ -94,6 +96,7 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
     const seen: Record<string, number> = {};
     const held = new Map<string, number>();
     const placement = new Map<string, { type: string; expression?: string }[]>();
+    const deployment = new Map<string, { minimumHealthyPercent: number; maximumPercent: number }>();
     const terminations: { instanceId: string; at: number }[] = [];
     // What each instance was launched with, fixed when the proxy first sees it.
     const launched = new Map<string, { version: string; instanceType: string }>();
@@ -223,12 +226,14 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
                     send(res, 400, { __type: "InvalidParameterException", message: `${limit[0]} can have at most ${limit[1]} items` });
                     return;
                 }
-                if (op === "DescribeServices" && placement.size > 0) {
+                if (op === "DescribeServices" && placement.size + deployment.size > 0) {
                     const r = await forward(target, req, body);
                     const out = JSON.parse(r.body.toString("utf8") || "{}");
                     for (const svc of out.services ?? []) {
                         const constraints = placement.get(svc.serviceName);
                         if (constraints !== undefined) svc.placementConstraints = constraints;
+                        const configuration = deployment.get(svc.serviceName);
+                        if (configuration !== undefined) svc.deploymentConfiguration = configuration;
                     }
                     send(res, r.status, out);
                     return;
@@ -280,6 +285,7 @@ export async function startLimitsProxy(motoEndpoint: string): Promise<LimitsProx
         total: () => total,
         holdStopping: (taskArn, untilMs) => { held.set(taskArn, untilMs); },
         servicePlacement: (name, constraints) => { if (constraints.length === 0) placement.delete(name); else placement.set(name, constraints); },
+        serviceDeployment: (name, configuration) => { deployment.set(name, configuration); },
         launchAs: (launch) => { launching = { ...launching, ...launch }; },
         addActivities: (group, list) => { activities.set(group, list); },
         terminations,

@@ -17,6 +17,7 @@ import { assertListedOperations } from "../helpers/operations";
 import { playEcs } from "../helpers/motoCluster";
 import { HOOK_WAIT_STATE, TERMINATION_HOOK_NAME } from "../../provider/model";
 import { previewPlan, reconcile } from "../../provider/reconcile";
+import { isForecastLine } from "../../provider/render";
 import { realDeps } from "../../provider/cloud";
 import { DEFAULT_DRAINING, DEFAULT_SCALING, ScalerSettings } from "../../provider/settings";
 
@@ -192,6 +193,28 @@ describe("AWS Cloud port against moto @moto", function () {
                 ecsHook,
                 { name: "plain", defaultResult: "ABANDON", heartbeatTimeoutSeconds: 3600 },
             ], "termination hooks only; ABANDON and 3600 s where none was given (PutLifecycleHook's defaults)");
+        });
+
+        it("reads what the plan's forecast needs of a service: its deployment configuration, its target groups, the stop timeout of its task definition; and when each container instance registered", async () => {
+            const cloud = cloudFor(m);
+            await m.clients.ecs.send(new ecs.RegisterTaskDefinitionCommand({ family: "api", containerDefinitions: [
+                { name: "api", image: "nginx", cpu: 128, memory: 256, stopTimeout: 45, portMappings: [{ containerPort: 8080 }] },
+                { name: "sidecar", image: "busybox", cpu: 64, memory: 64, stopTimeout: 10 }] }));
+            await m.clients.ecs.send(new ecs.CreateServiceCommand({ cluster: m.clusterName, serviceName: "api", taskDefinition: "api", desiredCount: 2,
+                deploymentConfiguration: { minimumHealthyPercent: 50, maximumPercent: 150 },
+                loadBalancers: [{ targetGroupArn: m.targetGroupArn!, containerName: "api", containerPort: 8080 }] }));
+            await m.clients.ecs.send(new ecs.CreateServiceCommand({ cluster: m.clusterName, serviceName: "plain", taskDefinition: "web", desiredCount: 1 }));
+            // moto keeps no deployment configuration: the proxy reports the one given, as ECS would.
+            proxy.serviceDeployment("api", { minimumHealthyPercent: 50, maximumPercent: 150 });
+            const facts = await cloud.serviceFacts(["api", "plain", "absent"]);
+            assert.deepEqual(Object.keys(facts).sort(), ["api", "plain"], "a service ECS does not know is left out");
+            assert.deepEqual({ ...facts.api, running: undefined }, { desired: 2, running: undefined, daemon: false, minimumHealthyPercent: 50, maximumPercent: 150,
+                targetGroupArns: [m.targetGroupArn!], stopTimeoutSeconds: 45 });
+            assert.equal(facts.plain.stopTimeoutSeconds, 30, "no stopTimeout in the task definition: the agent's default");
+            assert.deepEqual([facts.plain.minimumHealthyPercent, facts.plain.maximumPercent], [100, 200], "ECS's defaults for a replica service");
+            assert.equal(cloud.requests.DescribeServices, 1);
+            const registered = (await cloud.listContainerInstances()).map((c) => c.registeredAt);
+            assert.ok(registered.length === 3 && registered.every((t) => t !== undefined && Math.abs(t - Date.now()) < 3_600_000), JSON.stringify(registered));
         });
 
         it("sets desired capacity and records, reads and clears the surge baseline", async () => {
@@ -411,7 +434,7 @@ describe("AWS Cloud port against moto @moto", function () {
             proxy.groupTerminates(waiting);
             await putReservations(m.clients, m.clusterName, 50, 40, 10);
             const preview = await previewPlan(cloudFor(m), realDeps(() => undefined), settingsOf(m));
-            assert.deepEqual(preview.lines.slice(0, 2), [`drain 1 instance the group is terminating, held in termination hook ${TERMINATION_HOOK_NAME}`,
+            assert.deepEqual(preview.lines.filter((l) => !isForecastLine(l)).slice(0, 2), [`drain 1 instance the group is terminating, held in termination hook ${TERMINATION_HOOK_NAME}`,
                 `  drain ${waiting} (1 task), then let its termination go on (CompleteLifecycleAction CONTINUE)`]);
             const ecsPlay = playEcs(m.clients, m.clusterName, m.autoScalingGroupName);
             try {

@@ -71,12 +71,18 @@ describe("spot-ecs command @moto", function () {
         assert.equal(r.status, 0, r.stderr);
         const lines = r.stdout.trim().split("\n");
         assert.match(lines[0], /launch template lt-\w+ v2$/);
+        assert.match(lines[1], /^estimate: about \d+ (s|min) \(new instances \(surge\) .*; replace batch 1 of 1 /, "the forecast before the actions");
+        lines.splice(1, 1);
         assert.equal(lines[1], "surge 3 → 6: 3 instances to replace with launch template v2");
         assert.equal(lines.slice(2).filter((l) => /^replace i-\w+ \(launch template v1 → v2\): drain 2 tasks, batch 1 of 1, then lower desired capacity$/.test(l)).length, 3);
         const g = (await m.clients.asg.send(new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [m.autoScalingGroupName] }))).AutoScalingGroups![0];
         assert.equal(g.DesiredCapacity, 3, "desired capacity unchanged");
         const cis = await m.clients.ecs.send(new ecs.DescribeContainerInstancesCommand({ cluster: "cli", containerInstances: Object.values(m.containerArns) }));
         assert.deepEqual([...new Set(cis.containerInstances!.map((c) => c.status))], ["ACTIVE"], "nothing set DRAINING");
+        const j = JSON.parse(run("plan", "--region", "us-east-1", "--cluster", "cli", "--asg", m.autoScalingGroupName, "--batch-size", "3", "--json").stdout);
+        assert.deepEqual(j.plan.forecast.steps.map((s: { step: string; instanceIds: string[] }) => [s.step, s.instanceIds.length]),
+            [["new instances (surge)", 0], ["replace batch 1 of 1", 3]], "--json carries the forecast as data");
+        assert.ok(j.lines[0].startsWith("estimate: about "), j.lines[0]);
     });
 
     it("prints the plan as JSON with --json", () => {

@@ -4,7 +4,7 @@ import * as asg from "@aws-sdk/client-auto-scaling";
 import * as ecs from "@aws-sdk/client-ecs";
 import { PARTIAL_STATE_LIMIT_BYTES, scalerProvider } from "../../provider/dynamic";
 import { UNKNOWN } from "../../provider/inputs";
-import { PLAN_PENDING } from "../../provider/render";
+import { isForecastLine, PLAN_PENDING } from "../../provider/render";
 import { DEFAULT_SCALING } from "../../provider/settings";
 import { startMoto, Moto } from "../helpers/moto";
 import { startLimitsProxy, LimitsProxy } from "../helpers/awsLimits";
@@ -72,7 +72,8 @@ describe("scaler through the SDK's dynamic-provider host @host", function () {
         it("plans the replacement of every instance while the new launch template version is unknown", async () => {
             const r = await host.check({}, { ...inputsFor(m, providerText), launchTemplateVersion: UNKNOWN });
             assert.deepEqual(r.failures, []);
-            const plan = r.inputs.plan as string[];
+            const plan = (r.inputs.plan as string[]).filter((l) => !isForecastLine(l));
+            assert.ok((r.inputs.plan as string[])[0].startsWith("estimate: about "), "the forecast comes first");
             assert.equal(plan[0], "surge 2 → 4: 2 instances to replace with the launch template version this update creates");
             assert.deepEqual(plan.slice(1).filter((l) => !l.startsWith("note: ")).map((l) => /^replace (i-\w+) \(launch template v1 → the version this update creates\)/.exec(l)?.[1]).sort(),
                 [...m.instanceIds].sort());
@@ -103,7 +104,7 @@ describe("scaler through the SDK's dynamic-provider host @host", function () {
         it("shows the replacement in the plan and reports a change", async () => {
             await rollGroupTo(m, "2");
             const checked = await host.check(created.outs, inputsFor(m, providerText, { version: "2" }));
-            const plan = checked.inputs.plan as string[];
+            const plan = (checked.inputs.plan as string[]).filter((l) => !isForecastLine(l));
             assert.equal(plan[0], "surge 2 → 4: 2 instances to replace with launch template v2");
             assert.deepEqual(plan.slice(1).map((l) => l.replace(/i-\w+/, "i-X")), [
                 "replace i-X (launch template v1 → v2): drain 2 tasks, batch 1 of 2, then lower desired capacity",
@@ -123,7 +124,10 @@ describe("scaler through the SDK's dynamic-provider host @host", function () {
             } finally {
                 await ecs.stop();
             }
-            const lastRun = outs.lastRun as { instances: Record<string, string>; actions: { outcome: string }[] };
+            const lastRun = outs.lastRun as { instances: Record<string, string>; actions: { outcome: string }[];
+                forecast: { estimateSeconds: number; actualSeconds: number; steps: { step: string }[] } };
+            assert.deepEqual(lastRun.forecast.steps.map((s) => s.step), ["new instances (surge)", "replace batch 1 of 1"], "the forecast the plan showed");
+            assert.ok(lastRun.forecast.estimateSeconds > 0 && lastRun.forecast.actualSeconds >= 0, JSON.stringify(lastRun.forecast));
             assert.deepEqual(Object.keys(lastRun.instances).sort(), [...m.instanceIds].sort());
             assert.deepEqual([...new Set(Object.values(lastRun.instances))], ["terminated"]);
             assert.deepEqual([...new Set(lastRun.actions.map((a) => a.outcome))], ["done"]);
@@ -145,7 +149,7 @@ describe("scaler through the SDK's dynamic-provider host @host", function () {
         it("stores the plan it carried out in lastRun only, so the next preview shows the new plan alone", async () => {
             const outs = created.outs;
             assert.deepEqual((outs.plan as string[]).filter((l) => !l.startsWith("note: ")), [], "no action line left in the outputs");
-            assert.equal((outs.lastRun as { plan: string[] }).plan[0], "surge 2 → 4: 2 instances to replace with launch template v2");
+            assert.equal((outs.lastRun as { plan: string[] }).plan.filter((l) => !isForecastLine(l))[0], "surge 2 → 4: 2 instances to replace with launch template v2");
             // A preview shows a provider without previews as its stored outputs against the new checked inputs.
             const next = await host.check(outs, inputsFor(m, providerText, { version: "2", draining: { batchSize: 2 } }));
             const shown = [...new Set([...Object.keys(outs), ...Object.keys(next.inputs)])]

@@ -63,6 +63,16 @@ export interface SoakSummary {
     predictionsMet: number;
     /** Each forecast run's actual seconds over its estimate. */
     estimateRatios: number[];
+    /** The run whose actual seconds were furthest from its estimate: `seed 12 run 1`. */
+    worstEstimate?: string;
+}
+
+/** The estimate's error over the forecast runs, in percent of the estimate: the median of its size, and the worst, with its sign. */
+export function estimateError(s: Pick<SoakSummary, "estimateRatios">): { median: number; worst: number } {
+    const errors = s.estimateRatios.map((r) => Math.round((r - 1) * 100));
+    const sizes = errors.map(Math.abs).sort((a, b) => a - b);
+    const worst = errors.reduce((w, e) => Math.abs(e) > Math.abs(w) ? e : w, 0);
+    return { median: sizes.length === 0 ? 0 : sizes[Math.floor(sizes.length / 2)], worst };
 }
 
 /** One run's forecast against what happened: each service's predicted lowest and what it ran, the estimate and the actual seconds. */
@@ -383,7 +393,11 @@ export async function runSoak(count = SOAK_SCENARIOS, hookHeartbeatSeconds = SOA
         const { world, runs, converged, forecasts } = await scenario(seed, faults, undefined, hookHeartbeatSeconds);
         for (const f of forecasts) {
             summary.forecastRuns++;
-            if (f.estimateSeconds > 0) summary.estimateRatios.push(f.actualSeconds / f.estimateSeconds);
+            if (f.estimateSeconds > 0) {
+                const ratio = f.actualSeconds / f.estimateSeconds;
+                if (summary.estimateRatios.every((r) => Math.abs(r - 1) < Math.abs(ratio - 1))) summary.worstEstimate = `seed ${seed} run ${f.run}`;
+                summary.estimateRatios.push(ratio);
+            }
             for (const [service, predicted] of Object.entries(f.predicted)) {
                 summary.servicePredictions++;
                 if (f.ran[service] < predicted) summary.predictionsBroken.push(`seed ${seed} run ${f.run} ${service}: predicted ${predicted}, ran ${f.ran[service]}`);
@@ -418,7 +432,7 @@ describe("soak: seeded random scenarios with faults", function () {
 
     before(async () => {
         summary = await runSoak();
-        console.log(`      soak: ${JSON.stringify(summary)}`);
+        console.log(`      soak: ${JSON.stringify({ ...summary, estimateRatios: undefined, estimateError: estimateError(summary) })}`);
     });
 
     it(`runs ${SOAK_SCENARIOS} scenarios and injects every kind of fault`, () => {
@@ -434,6 +448,12 @@ describe("soak: seeded random scenarios with faults", function () {
     it("converges every scenario within four runs, every service at its desired count", () => {
         assert.deepEqual(summary.unconverged, [], "seeds that did not converge");
         assert.deepEqual(summary.shortIn, [], "seeds that ended with a service short");
+    });
+
+    it("holds every service's predicted lowest running count to what it ran: never above it", () => {
+        assert.ok(summary.servicePredictions > 0, "predictions were made");
+        assert.deepEqual(summary.predictionsBroken, [], "services that ran fewer tasks than the plan said they would");
+        assert.ok(summary.predictionsMet > 0, "some predictions were reached exactly: the bound is not trivially low");
     });
 
     it("drains every termination the group starts in the scaler's own hook, none timing out, none left retained", () => {
@@ -454,6 +474,14 @@ describe("soak: seeded random scenarios with faults", function () {
         }
         assert.ok(section.includes(`**Drained in the termination hook: ${summary.hookDrained}.**`), "hook drains");
         assert.ok(section.includes(`${summary.retainedFinished} instances retained after a drain that did not finish`), "retained after a drain timeout");
+        const error = estimateError(summary);
+        // The page wraps its lines: these phrases are matched with any white space between the words.
+        const flat = section.replace(/\s+/g, " ");
+        assert.ok(flat.includes(`In ${summary.forecastRuns} of the runs the plan drained`), `forecast runs ${summary.forecastRuns}`);
+        assert.ok(flat.includes(`its ${summary.servicePredictions} predicted lowest running counts`), `predictions ${summary.servicePredictions}`);
+        assert.ok(flat.includes(`0 above, ${summary.predictionsMet} reached exactly`), `met ${summary.predictionsMet}`);
+        assert.ok(flat.includes(`off by a median of ${error.median}%, worst ${error.worst > 0 ? "+" : ""}${error.worst}% (${summary.worstEstimate})`),
+            `estimate error ${JSON.stringify(error)} ${summary.worstEstimate}`);
     });
 });
 
@@ -466,7 +494,7 @@ describe("soak: the runner stopped between the runs", function () {
 
     before(async () => {
         summary = await runSoak(STOPPED_RUNNER_SCENARIOS, STOPPED_RUNNER_HEARTBEAT_SECONDS);
-        console.log(`      soak, runner stopped: ${JSON.stringify({ ...summary, faults: undefined })}`);
+        console.log(`      soak, runner stopped: ${JSON.stringify({ ...summary, faults: undefined, estimateRatios: undefined })}`);
     });
 
     it("times out in the hook and retains the instance with its tasks running: nothing lost, and the next run finishes it", () => {
