@@ -361,8 +361,10 @@ export interface ServiceForecast {
     lowest: number;
     /** The step of the up from which that bound holds (`replace batch 2 of 3`, `the hook's drains`). */
     lowestDuring: string;
-    /** Its tasks on the instances of each step, now. */
+    /** Its tasks on the instances of each step that holds some, now: the first ten such steps. */
     tasksBy: { step: string; tasks: number }[];
+    /** Its tasks on all the instances the plan drains, now. */
+    tasksDrained: number;
     /** ECS can neither stop one of its tasks first nor start one more: its tasks cannot move. */
     cannotMove: boolean;
 }
@@ -394,6 +396,8 @@ export interface Forecast {
     steps: ForecastStep[];
     /** Estimated seconds from the start of the up to its end. */
     estimateSeconds: number;
+    /** `draining.maxUpdateSeconds`, when the estimate is longer: the up stops there and a later run goes on. */
+    maxUpdateSeconds?: number;
 }
 
 export interface Plan {

@@ -1,5 +1,5 @@
 // The plan as people read it in `pulumi preview --diff` (the scaler's `plan` property) and in logs.
-import { Action, Forecast, Plan } from "./model";
+import { Action, Forecast, ForecastStep, Plan, ServiceForecast } from "./model";
 
 /** How a rendered plan marks a note (something the plan chose not to do, and why). */
 export const NOTE_PREFIX = "note: ";
@@ -51,9 +51,33 @@ export function renderForecast(f: Forecast): string[] {
         ...f.services.map((s) => `service ${s.service}: `
             + (s.lowest >= s.desired ? `never below ${s.desired} of ${s.desired} tasks running` : `as few as ${s.lowest} of ${s.desired} tasks running, from ${s.lowestDuring}`)
             + `${s.running < s.desired ? ` (${s.running} running now)` : ""} (minimumHealthyPercent ${s.minimumHealthyPercent}, maximumPercent ${s.maximumPercent}); `
-            + `its tasks on the instances drained: ${s.tasksBy.map((b) => `${b.tasks} in ${b.step}`).join(", ")}${s.cannotMove ? ", and they cannot move" : ""}`),
-        `estimate: about ${duration(f.estimateSeconds)} (${f.steps.map((s) => `${s.step} ${duration(s.seconds)}: ${s.why}`).join("; ")})`,
+            + `its tasks on the instances drained: ${tasksWhere(s)}${s.cannotMove ? ", and they cannot move" : ""}`),
+        `estimate: about ${duration(f.estimateSeconds)} (${runsOf(f.steps).join("; ")})` + (f.maxUpdateSeconds === undefined ? ""
+            : `; longer than draining.maxUpdateSeconds (${f.maxUpdateSeconds} s): the up stops there, and the next run goes on`),
     ];
+}
+
+/** `2 in replace batch 1 of 40, 1 in replace batch 2 of 40, …, 37 more in later steps`: the first three steps, then the rest summed. */
+function tasksWhere(s: ServiceForecast): string {
+    const shown = s.tasksBy.slice(0, 3);
+    const rest = s.tasksDrained - shown.reduce((n, b) => n + b.tasks, 0);
+    return [...shown.map((b) => `${b.tasks} in ${b.step}`), ...(rest > 0 ? [`${rest} more in later steps`] : [])].join(", ");
+}
+
+/** The estimate's steps, consecutive drain batches of the same estimate and reason as one run (`replace batches 1 to 40 of 40 5 min each: …`). */
+function runsOf(steps: ForecastStep[]): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < steps.length;) {
+        let j = i + 1;
+        const batch = /^(.*) batch (\d+) of (\d+)$/.exec(steps[i].step);
+        while (batch !== null && j < steps.length && steps[j].seconds === steps[i].seconds && steps[j].why === steps[i].why
+            && steps[j].step.startsWith(`${batch[1]} batch `)) j++;
+        const last = /batch (\d+) of/.exec(steps[j - 1].step)?.[1];
+        out.push(j - i === 1 ? `${steps[i].step} ${duration(steps[i].seconds)}: ${steps[i].why}`
+            : `${batch![1]} batches ${batch![2]} to ${last} of ${batch![3]} ${duration(steps[i].seconds)} each: ${steps[i].why}`);
+        i = j;
+    }
+    return out;
 }
 
 export function plural(n: number, word: string): string {

@@ -23,6 +23,8 @@ export interface ForecastFacts {
 export const ASSUMED_TASK_START_SECONDS = 30;
 /** Seconds a new instance is assumed to take from launch to ACTIVE when no recent instance shows it. */
 export const ASSUMED_BOOT_SECONDS = 180;
+/** How many steps a service's forecast lists its tasks on (the rest are counted in `tasksDrained`). */
+const TASKS_BY_STEPS = 10;
 /** How many of the newest instances' launch-to-registration times the boot estimate is the median of. */
 const BOOT_SAMPLES = 5;
 
@@ -48,15 +50,28 @@ function stepsOf(plan: Plan): Step[] {
     return [...steps.filter((s) => s.kind === "hook"), ...steps.filter((s) => s.kind !== "hook")];
 }
 
+/** The tasks ECS means to run, by container instance ARN: read once, so that a plan of thousands of batches reads each victim's alone. */
+type TaskIndex = Map<string, ObservedTask[]>;
+
+function indexTasks(o: Observed): TaskIndex {
+    const index: TaskIndex = new Map();
+    for (const t of o.tasks ?? []) {
+        if (!isMeantToRun(t)) continue;
+        const on = index.get(t.containerInstanceArn);
+        if (on === undefined) index.set(t.containerInstanceArn, [t]);
+        else on.push(t);
+    }
+    return index;
+}
+
 /** The tasks ECS means to run on a step's victims. */
-function tasksOf(step: Step, tasks: ObservedTask[]): ObservedTask[] {
-    const arns = new Set(step.victims.flatMap((v) => v.containerInstanceArn === undefined ? [] : [v.containerInstanceArn]));
-    return tasks.filter((t) => arns.has(t.containerInstanceArn) && isMeantToRun(t));
+function tasksOf(step: Pick<Step, "victims">, tasks: TaskIndex): ObservedTask[] {
+    return step.victims.flatMap((v) => v.containerInstanceArn === undefined ? [] : tasks.get(v.containerInstanceArn) ?? []);
 }
 
 /** The service names with a task on any victim of the plan, daemon ones included: what {@link ForecastFacts} must hold. */
 export function servicesDrained(plan: Plan, o: Observed): string[] {
-    const tasks = o.tasks ?? [];
+    const tasks = indexTasks(o);
     return [...new Set(stepsOf(plan).flatMap((s) => tasksOf(s, tasks).flatMap((t) => serviceOf(t.group) ?? [])))];
 }
 
@@ -73,19 +88,27 @@ function counts(f: ServiceFacts): { minHealthy: number; maxTotal: number; cannot
  * batch (still ACTIVE) and stopped again there, so by step b the service may have lost as many tasks
  * as the steps up to b hold, never below its minimum healthy count.
  */
-function serviceForecasts(steps: Step[], tasks: ObservedTask[], facts: ForecastFacts): ServiceForecast[] {
-    const drains = steps.filter((s) => s.kind !== "launch").map((s) => ({ step: s, tasks: tasksOf(s, tasks) }));
-    const names = [...new Set(drains.flatMap((d) => d.tasks.flatMap((t) => serviceOf(t.group) ?? [])))].sort();
-    return names.flatMap((name): ServiceForecast[] => {
+function serviceForecasts(steps: Step[], tasks: TaskIndex, facts: ForecastFacts): ServiceForecast[] {
+    // Each service's tasks on each drain step that holds some, in one pass over the victims.
+    const byService = new Map<string, { step: string; tasks: number }[]>();
+    for (const s of steps.filter((x) => x.kind !== "launch")) {
+        const here = new Map<string, number>();
+        for (const t of tasksOf(s, tasks)) {
+            const name = serviceOf(t.group);
+            if (name !== undefined) here.set(name, (here.get(name) ?? 0) + 1);
+        }
+        for (const [name, n] of here) byService.set(name, [...(byService.get(name) ?? []), { step: s.label, tasks: n }]);
+    }
+    return [...byService.keys()].sort().flatMap((name): ServiceForecast[] => {
         const f = facts.services[name];
         if (f === undefined || f.daemon || f.desired === 0) return [];
         const { minHealthy, cannotMove } = counts(f);
         const base = Math.min(f.running, f.desired);
-        const tasksBy = drains.map((d) => ({ step: d.step.label, tasks: d.tasks.filter((t) => serviceOf(t.group) === name).length }));
+        const by = byService.get(name)!;
         let moved = 0;
         let lowest = base;
-        let lowestDuring = tasksBy.find((b) => b.tasks > 0)!.step;
-        for (const b of tasksBy) {
+        let lowestDuring = by[0].step;
+        for (const b of by) {
             moved += b.tasks;
             const bound = cannotMove ? base : Math.min(base, Math.max(minHealthy, base - Math.min(base, moved)));
             if (bound < lowest) {
@@ -94,13 +117,12 @@ function serviceForecasts(steps: Step[], tasks: ObservedTask[], facts: ForecastF
             }
         }
         return [{ service: name, desired: f.desired, running: f.running, minimumHealthyPercent: f.minimumHealthyPercent,
-            maximumPercent: f.maximumPercent, lowest, lowestDuring, tasksBy: tasksBy.filter((b) => b.tasks > 0), cannotMove }];
+            maximumPercent: f.maximumPercent, lowest, lowestDuring, tasksBy: by.slice(0, TASKS_BY_STEPS), tasksDrained: moved, cannotMove }];
     });
 }
 
 /** The drains that cannot work as things stand: services ECS cannot move, standalone tasks, tasks bound where nothing that stays qualifies. */
-function blockersOf(steps: Step[], o: Observed, facts: ForecastFacts, draining: DrainingPolicy): DrainBlocker[] {
-    const tasks = o.tasks ?? [];
+function blockersOf(steps: Step[], o: Observed, tasks: TaskIndex, facts: ForecastFacts, draining: DrainingPolicy): DrainBlocker[] {
     const timeout = `the drain timeout (${draining.timeoutSeconds} s)`;
     const out: DrainBlocker[] = [];
     const drained = steps.filter((s) => s.kind !== "launch");
@@ -117,7 +139,7 @@ function blockersOf(steps: Step[], o: Observed, facts: ForecastFacts, draining: 
     const victims = new Set(drained.flatMap((s) => s.victims.map((v) => v.instanceId)));
     for (const s of drained) {
         for (const v of s.victims) {
-            const standalone = tasksOf({ ...s, victims: [v] }, tasks).filter((t) => serviceOf(t.group) === undefined);
+            const standalone = tasksOf({ victims: [v] }, tasks).filter((t) => serviceOf(t.group) === undefined);
             for (const t of standalone) {
                 out.push({ subject: `task ${taskId(t.arn)} (${t.group}) on ${v.instanceId}`, ...(draining.standaloneTasks === "fail"
                     ? { problem: `a standalone task, which ECS does not move: with draining.standaloneTasks "fail", ${s.label} fails at ${timeout} with it running`,
@@ -127,24 +149,26 @@ function blockersOf(steps: Step[], o: Observed, facts: ForecastFacts, draining: 
             }
         }
     }
-    out.push(...boundTasks(drained, o, victims));
+    out.push(...boundTasks(drained, o, tasks, victims));
     return out;
 }
 
 /** Victims' tasks whose `memberOf` no ACTIVE instance that stays meets: the executor holds such a victim rather than drain it. */
-function boundTasks(drained: Step[], o: Observed, victims: Set<string>): DrainBlocker[] {
-    const tasks = o.tasks ?? [];
-    const tasksOn = new Map<string, ObservedTask[]>();
-    for (const t of tasks) tasksOn.set(t.containerInstanceArn, [...(tasksOn.get(t.containerInstanceArn) ?? []), t]);
+function boundTasks(drained: Step[], o: Observed, tasks: TaskIndex, victims: Set<string>): DrainBlocker[] {
+    const bound = drained.flatMap((s) => s.victims.flatMap((v) => {
+        const on = tasksOf({ victims: [v] }, tasks).filter((t) => !t.daemon && (t.needs?.memberOf ?? []).length > 0);
+        return on.length === 0 ? [] : [{ v, on }];
+    }));
+    if (bound.length === 0) return [];
     const staying = registeredOf(o).filter((i): i is Registered => isActive(i) && !victims.has(i.instanceId));
-    const offers = staying.map((i) => offerOf(i, tasksOn.get(i.container.arn) ?? []));
-    return drained.flatMap((s) => s.victims.flatMap((v): DrainBlocker[] => {
-        const bound = firstUnmetMemberOf(tasksOf({ ...s, victims: [v] }, tasks).filter((t) => !t.daemon), offers);
+    const offers = staying.map((i) => offerOf(i, tasks.get(i.container.arn) ?? []));
+    return bound.flatMap(({ v, on }): DrainBlocker[] => {
+        const bound = firstUnmetMemberOf(on, offers);
         return bound === undefined ? [] : [{ subject: `task ${taskId(bound.task.arn)} (${bound.task.group}) on ${v.instanceId}`,
             problem: `it needs memberOf(${bound.expression}), which no ACTIVE instance that stays meets: unless a new instance does, `
                 + `${v.instanceId} is held, not drained`,
             change: "let the group launch where the constraint holds (a subnet in that zone, an allowed instance type), or relax the constraint" }];
-    }));
+    });
 }
 
 /** The median seconds from launch to registration of the newest instances that show both, and how many. */
@@ -167,7 +191,7 @@ function longestDelay(arns: string[], facts: ForecastFacts): number {
  * first or stop the old one first, the new task's start); daemon tasks stop after the others; a
  * service that cannot move, or a standalone task, holds the step to the drain timeout.
  */
-function drainSeconds(step: Step, tasks: ObservedTask[], facts: ForecastFacts, draining: DrainingPolicy): { seconds: number; why: string; fails: boolean } {
+function drainSeconds(step: Step, tasks: TaskIndex, facts: ForecastFacts, draining: DrainingPolicy): { seconds: number; why: string; fails: boolean } {
     const on = tasksOf(step, tasks);
     let slowest = { seconds: 0, why: "no task to move", fails: false };
     let daemonTail = 0;
@@ -202,7 +226,7 @@ function drainSeconds(step: Step, tasks: ObservedTask[], facts: ForecastFacts, d
 }
 
 /** The up's estimated duration, step by step: launches take the observed boot time, drains {@link drainSeconds}; the hook's drains run alongside. */
-function estimate(steps: Step[], o: Observed, facts: ForecastFacts, draining: DrainingPolicy): { seconds: number; basis: ForecastStep[] } {
+function estimate(steps: Step[], o: Observed, tasks: TaskIndex, facts: ForecastFacts, draining: DrainingPolicy): { seconds: number; basis: ForecastStep[] } {
     const boot = observedBoot(o);
     const bootSeconds = boot?.seconds ?? ASSUMED_BOOT_SECONDS;
     let sequential = 0;
@@ -212,7 +236,7 @@ function estimate(steps: Step[], o: Observed, facts: ForecastFacts, draining: Dr
         const { seconds, why, fails } = s.kind === "launch"
             ? { seconds: bootSeconds, fails: false,
                 why: boot === undefined ? "assumed: no instance shows its registration time" : `the median boot of the ${plural(boot.samples, "newest instance")}` }
-            : drainSeconds(s, o.tasks ?? [], facts, draining);
+            : drainSeconds(s, tasks, facts, draining);
         if (s.kind === "hook") alongside = Math.max(alongside, seconds);
         else sequential += seconds;
         basis.push({ step: s.label, instanceIds: s.victims.map((v) => v.instanceId), seconds, why });
@@ -226,7 +250,8 @@ function estimate(steps: Step[], o: Observed, facts: ForecastFacts, draining: Dr
 export function forecastOf(plan: Plan, o: Observed, facts: ForecastFacts, draining: DrainingPolicy): Forecast | undefined {
     const steps = stepsOf(plan);
     if (!steps.some((s) => s.kind !== "launch")) return undefined;
-    const tasks = o.tasks ?? [];
-    const { seconds, basis } = estimate(steps, o, facts, draining);
-    return { blockers: blockersOf(steps, o, facts, draining), services: serviceForecasts(steps, tasks, facts), steps: basis, estimateSeconds: seconds };
+    const tasks = indexTasks(o);
+    const { seconds, basis } = estimate(steps, o, tasks, facts, draining);
+    return { blockers: blockersOf(steps, o, tasks, facts, draining), services: serviceForecasts(steps, tasks, facts), steps: basis, estimateSeconds: seconds,
+        ...(seconds > draining.maxUpdateSeconds ? { maxUpdateSeconds: draining.maxUpdateSeconds } : {}) };
 }

@@ -42,7 +42,7 @@ describe("the plan's forecast", () => {
             assert.deepEqual(f.services, [{
                 service: "web", desired: 6, running: 6, minimumHealthyPercent: 50, maximumPercent: 200, lowest: 3, lowestDuring: "replace batch 2 of 3",
                 tasksBy: [{ step: "replace batch 1 of 3", tasks: 2 }, { step: "replace batch 2 of 3", tasks: 2 }, { step: "replace batch 3 of 3", tasks: 2 }],
-                cannotMove: false,
+                tasksDrained: 6, cannotMove: false,
             }]);
         });
 
@@ -166,6 +166,20 @@ describe("the plan's forecast", () => {
             assert.equal(f.services[0].lowest, 3);
             assert.equal(f.services[0].lowestDuring, "replace batch 1 of 2");
         });
+    });
+
+    it("says a plan of many batches in a few words: runs of alike batches as one, a service's first three steps and the rest summed", () => {
+        const many = Array.from({ length: 40 }, (_, k) => instance(k + 1, { version: "3", tasks: 2 }));
+        const o = observed(many, { tasks: many.flatMap((i) => tasksOn(i, 2, 256, 256)) });
+        const f = forecastOf(oneByOne(many), o, facts({ web: service({ desired: 80, running: 80 }) }, { "arn:tg/i": 300 }, ["arn:tg/i"]), draining())!;
+        assert.equal(f.steps.length, 40, "the data keeps every step");
+        assert.equal(f.services[0].tasksBy.length, 10, "and a service's first ten steps");
+        const [serviceLine, estimate] = renderPlan({ actions: [], forecast: f, notes: [] });
+        assert.equal(serviceLine, "service web: as few as 40 of 80 tasks running, from replace batch 20 of 40 (minimumHealthyPercent 50, maximumPercent 200); "
+            + "its tasks on the instances drained: 2 in replace batch 1 of 40, 2 in replace batch 2 of 40, 2 in replace batch 3 of 40, 74 more in later steps");
+        assert.equal(estimate, "estimate: about 3 h 20 min (replace batches 1 to 40 of 40 5 min each: the instance target groups' 300 s deregistration delay); "
+            + "longer than draining.maxUpdateSeconds (3600 s): the up stops there, and the next run goes on");
+        assert.equal(f.maxUpdateSeconds, 3600);
     });
 
     it("is made only for a plan that drains", () => {
