@@ -47,12 +47,14 @@ async function forecastFacts(cloud: Cloud, s: ScalerSettings, observed: Observed
     const names = servicesDrained(p, observed);
     if (names.length === 0) return { services: {}, delays: {}, instanceTargetGroupArns: [] };
     const services = await cloud.serviceFacts(names);
-    const arns = [...new Set([...s.targetGroupArns, ...Object.values(services).flatMap((f) => f.targetGroupArns)])];
-    const groups = arns.length === 0 ? {} : await cloud.targetGroups(arns);
+    const own = s.targetGroupArns.length === 0 ? {} : await cloud.targetGroups(s.targetGroupArns);
+    const theirs = [...new Set(Object.values(services).flatMap((f) => f.targetGroupArns))].filter((arn) => !(arn in own));
+    // A service's target group that cannot be read (deleted under it) leaves its delay to the estimate's assumption, not the plan to fail.
+    const groups = { ...own, ...(theirs.length === 0 ? {} : await cloud.targetGroups(theirs).catch(() => ({}))) };
     return {
         services,
         delays: Object.fromEntries(Object.entries(groups).map(([arn, g]) => [arn, g.deregistrationDelaySeconds])),
-        instanceTargetGroupArns: s.targetGroupArns.filter((arn) => groups[arn]?.targetType === "instance"),
+        instanceTargetGroupArns: s.targetGroupArns.filter((arn) => own[arn]?.targetType === "instance"),
     };
 }
 

@@ -179,9 +179,12 @@ export function observedBoot(o: Observed): { seconds: number; samples: number } 
     return times.length === 0 ? undefined : { seconds: Math.round(times[Math.floor(times.length / 2)]), samples: times.length };
 }
 
-/** The longest deregistration delay among `arns` (those read). */
+/** The deregistration delay assumed for a target group that could not be read: ELB's default. */
+export const ASSUMED_DEREGISTRATION_DELAY_SECONDS = 300;
+
+/** The longest deregistration delay among `arns`; ELB's default for one that could not be read. */
 function longestDelay(arns: string[], facts: ForecastFacts): number {
-    return Math.max(0, ...arns.map((arn) => facts.delays[arn] ?? 0));
+    return Math.max(0, ...arns.map((arn) => facts.delays[arn] ?? ASSUMED_DEREGISTRATION_DELAY_SECONDS));
 }
 
 /**

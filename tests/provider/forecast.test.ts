@@ -1,10 +1,13 @@
 import { strict as assert } from "node:assert";
 import { Action, Observed, ObservedInstance, ObservedTask, Plan, ServiceFacts } from "../../provider/model";
-import { ASSUMED_BOOT_SECONDS, ASSUMED_TASK_START_SECONDS, forecastOf, ForecastFacts, observedBoot, servicesDrained } from "../../provider/planner/forecast";
+import { ASSUMED_BOOT_SECONDS, ASSUMED_DEREGISTRATION_DELAY_SECONDS, ASSUMED_TASK_START_SECONDS, forecastOf, ForecastFacts, observedBoot, servicesDrained } from "../../provider/planner/forecast";
 import { isForecastLine, planHasActions, renderPlan } from "../../provider/render";
 import { DEFAULT_DRAINING, DrainingPolicy } from "../../provider/settings";
 import { buildCluster, newLaunchTemplateVersion, simReconcile, simSettings } from "../../provider/sim/scenario";
 import { watchServices } from "../../provider/sim/serviceWatch";
+import { simCloud, simDeps } from "../../provider/sim/cloud";
+import { previewPlan } from "../../provider/reconcile";
+import { Cloud } from "../../provider/cloud";
 import { NOW, instance, observed, tasksOn } from "../helpers/observed";
 
 const draining = (o: Partial<DrainingPolicy> = {}): DrainingPolicy => ({ ...DEFAULT_DRAINING, ...o });
@@ -218,5 +221,21 @@ describe("the forecast on the simulated cluster", () => {
         assert.equal(ran.web, 3, "ECS took it down to its minimum healthy count, not below");
         assert.ok(Math.abs(f.actualSeconds - f.estimateSeconds) <= 0.25 * f.estimateSeconds, `estimate ${f.estimateSeconds} s, actual ${f.actualSeconds} s`);
         assert.deepEqual(w.violations, []);
+    });
+
+    it("assumes ELB's default deregistration delay for a service's target group it cannot read, rather than fail the preview", async () => {
+        const w = buildCluster({ instances: 2, services: [{ name: "web", count: 2, cpu: 256, memory: 256, minHealthyPercent: 50, loadBalanced: true }],
+            timings: { deregistrationDelaySeconds: 20, taskStopSeconds: 10 } });
+        w.clock.advance(6 * 60_000);
+        newLaunchTemplateVersion(w);
+        const settings = simSettings(w, { launchTemplateVersion: w.group.launchTemplateVersion });
+        const read = async (cloud: Cloud) => (await w.clock.run(previewPlan(cloud, simDeps(w), settings))).plan.forecast!;
+        const base = simCloud(w);
+        const readable = await read(base);
+        const refused = await read({ ...base, targetGroups: async (arns) => {
+            if (arns.some((a) => a.includes("targetgroup/svc-"))) throw Object.assign(new Error("One or more target groups not found"), { name: "TargetGroupNotFoundException" });
+            return base.targetGroups(arns);
+        } });
+        assert.deepEqual([readable.steps[1].seconds, refused.steps[1].seconds], [20 + 10, ASSUMED_DEREGISTRATION_DELAY_SECONDS + 10]);
     });
 });
