@@ -77,6 +77,10 @@ Options:
   --standalone-tasks fail|stop
                             standalone tasks at the drain timeout (default ${DEFAULT_DRAINING.standaloneTasks})
   --max-update-seconds S    seconds one run may act before it stops (default ${DEFAULT_DRAINING.maxUpdateSeconds})
+  --halt-on-alarm NAME      CloudWatch alarm (name or ARN) that guards a rollout: no batch starts while
+                            it is in ALARM; repeat for several (default: none)
+  --bake-seconds S          seconds a guarded rollout waits after each batch before it reads the
+                            alarms (default ${DEFAULT_DRAINING.bakeSeconds})
   --timeout-seconds S       the command gives up after S seconds, retries included
                             (default ${CLI_BUDGET_SECONDS}, 5-3600; not the drain timeout; \`run --yes\` is
                             bounded by --max-update-seconds and the wait for the lease instead)
@@ -115,7 +119,12 @@ export const DRAINING_FLAGS: Record<keyof DrainingPolicy, string> = {
     minHealthyPercent: "--min-healthy-percent",
     standaloneTasks: "--standalone-tasks",
     maxUpdateSeconds: "--max-update-seconds",
+    haltOnAlarms: "--halt-on-alarm",
+    bakeSeconds: "--bake-seconds",
 };
+
+/** Setting flags that may be given more than once, each adding to a list. */
+const LIST_FLAGS = ["--target-group", DRAINING_FLAGS.haltOnAlarms];
 
 /** Each setting flag, and the setting it sets. */
 const SETTING_FLAGS: Record<string, ["scaling", keyof ScalingPolicy] | ["draining", keyof DrainingPolicy]> = Object.fromEntries([
@@ -195,12 +204,13 @@ export function parsePlanArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Plan
             continue;
         }
         i++;
-        if (flag !== "--target-group" && seen.has(flag)) {
+        if (!LIST_FLAGS.includes(flag) && seen.has(flag)) {
             p.add(flag, `\`${flag}\` is given more than once; give it once`);
             continue;
         }
         seen.add(flag);
         if (flag === "--target-group") targetGroupArns.push(value);
+        else if (flag === DRAINING_FLAGS.haltOnAlarms) draining.haltOnAlarms = [...(draining.haltOnAlarms as string[] | undefined ?? []), value];
         else if (flag in SETTING_FLAGS) {
             const [group, key] = SETTING_FLAGS[flag];
             (group === "scaling" ? scaling : draining)[key] = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
@@ -236,7 +246,9 @@ export function parsePlanArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Plan
         // Name the flags the user typed, not the settings behind them.
         const reasons = p.items.map((item) => {
             let reason = item.reason;
-            for (const [flag, [group, key]] of Object.entries(SETTING_FLAGS)) reason = reason.split(`\`${group}.${key}\``).join(`\`${flag}\``);
+            for (const [flag, [group, key]] of Object.entries(SETTING_FLAGS)) {
+                reason = reason.split(`\`${group}.${key}\``).join(`\`${flag}\``).split(`\`${group}.${key}[`).join(`\`${flag}[`);
+            }
             return { ...item, reason };
         });
         throw usageError(formatProblems(`spot-ecs ${command}: invalid arguments`, reasons));

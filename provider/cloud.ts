@@ -1,7 +1,7 @@
 // The Cloud port: the few operations the scaler needs. Two implementations: AWS (SDK v3) and the
 // simulated cluster. Every method re-reads or changes live state; only task definitions, which never
 // change once registered, are read once per Cloud (one run).
-import { ContainerInstance, Datapoint, DrainPurpose, Lifecycle, ObservedTask, ServiceFacts, TerminationHook } from "./model";
+import { AlarmState, ContainerInstance, Datapoint, DrainPurpose, Lifecycle, ObservedTask, RolloutHalt, ServiceFacts, TerminationHook } from "./model";
 export type { TerminationHook } from "./model";
 
 export interface GroupInstance {
@@ -29,6 +29,8 @@ export interface GroupState {
     onDemandBase?: number;
     /** The On-Demand base the user declared, kept in a group tag while a fallback to On-Demand is in force. */
     fallbackBaseline?: number;
+    /** A rollout the guard alarms stopped, from the group's halt tag. */
+    halted?: RolloutHalt;
 }
 
 /** A launch the group could not make (a failed scaling activity): for lack of Spot capacity when `code` is set. */
@@ -111,6 +113,20 @@ export const UNPLACEABLE_EVENT = "was unable to place a task";
 /** Tag on the Auto Scaling group holding the desired capacity to return to after a surge. */
 export const SURGE_TAG = "spot-ecs:surge-baseline";
 
+/** Tag on the Auto Scaling group recording a rollout the guard alarms stopped (see {@link haltTagValue}). */
+export const HALT_TAG = "spot-ecs:rollout-halted";
+
+/** The halt tag's value: `v4 at 1765000000 after replace batch 2 of 5 by web-5xx`, within a tag value's 256 characters. */
+export function haltTagValue(h: RolloutHalt): string {
+    return `v${h.version} at ${Math.floor(h.at / 1000)} after ${h.after} by ${h.alarm}`.slice(0, 256);
+}
+
+/** The halt a tag value records, or undefined for a value that is not one. */
+export function parseHaltTag(value: string | undefined): RolloutHalt | undefined {
+    const m = /^v(\d+) at (\d+) after (.+?) by (.+)$/.exec(value ?? "");
+    return m === null ? undefined : { version: m[1], at: Number(m[2]) * 1000, after: m[3], alarm: m[4] };
+}
+
 export interface Cloud {
     /**
      * How many answers (responses or errors) AWS has given this Cloud so far, to any of its calls: a call
@@ -154,6 +170,10 @@ export interface Cloud {
     serviceFacts(serviceNames: string[]): Promise<Record<string, ServiceFacts>>;
     /** Services of the cluster short of tasks that ECS says it cannot place, with that event. */
     unplacedServices(): Promise<UnplacedService[]>;
+    /** The state of each CloudWatch alarm named (up to 100), metric or composite; `missing` for one that does not exist. */
+    alarmStates(alarmNames: string[]): Promise<Record<string, AlarmState>>;
+    /** Records (or, with undefined, clears) a rollout the guard alarms stopped, on the group. */
+    recordHalt(halt: RolloutHalt | undefined): Promise<void>;
     /** Launches that failed since `sinceMs`, newest first; those for lack of Spot capacity carry its code. */
     spotLaunchFailures(sinceMs: number): Promise<LaunchFailure[]>;
     /** Spot instances among `instanceIds` whose interruption notice has been given. */

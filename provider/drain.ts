@@ -4,10 +4,12 @@
 import { Cloud, ClusterContainerInstance, GroupState } from "./cloud";
 import { decrementNow, DrainClock, drainClock, nextMoment, STOP_GRACE_SECONDS, timeoutVerdict, Verdict, VictimMarks, victimVerdict } from "./drainVerdict";
 import { forEachLimit } from "./limit";
-import { Action, activeContainers, DrainPurpose, InstanceOutcome, isLiveState, isMeantToRun, ObservedTask, RunReport, serviceNames, taskId, Victim } from "./model";
+import { Action, activeContainers, DrainPurpose, InstanceOutcome, isLiveState, isMeantToRun, ObservedTask, Plan, RunReport, serviceNames, taskId,
+    Victim } from "./model";
 import { firstUnmetMemberOf } from "./placement";
 import { describeError } from "./retry";
 import { serviceShortfalls, shortServices } from "./serviceGate";
+import { duringBatch, halt } from "./rolloutGuard";
 import { deadlineName, RunContext } from "./run";
 import { pollDelayMs, waitFor } from "./waits";
 
@@ -45,6 +47,9 @@ interface BatchContext {
     entries: BatchEntries;
     /** When each victim's drain began (epoch ms), by instance id: now, or when an earlier run began it (its mark says). */
     startedMs: Map<string, number>;
+    /** The guard alarm in ALARM, for a replacement guarded by `draining.haltOnAlarms` (looked at once a minute at most). */
+    guard: () => Promise<string | undefined>;
+    rollout?: Plan["rollout"];
 }
 
 interface VictimState {
@@ -85,9 +90,10 @@ export async function ownedTargetGroups(cloud: Cloud, targetGroupArns: string[],
  * to move a task to. What the batch did goes into the run's report, whether it finishes or fails (the
  * run's error carries that report, and is read only once the batch has returned or thrown).
  */
-export async function drainBatch(run: RunContext, a: Extract<Action, { kind: "drain" }>, plannedVictims: Set<string>): Promise<void> {
+export async function drainBatch(run: RunContext, a: Extract<Action, { kind: "drain" }>, plannedVictims: Set<string>,
+    rollout?: Plan["rollout"]): Promise<void> {
     const ctx: BatchContext = { run, plannedVictims, entries: { instances: {}, drainSeconds: {}, tasksAtDrain: {}, tasksStopped: [] },
-        startedMs: new Map() };
+        startedMs: new Map(), guard: duringBatch(run, rollout), rollout };
     try {
         await drainVictims(ctx, a);
     } finally {
@@ -141,6 +147,8 @@ async function drainVictims(ctx: BatchContext, a: Extract<Action, { kind: "drain
         const look = await lookAt(cloud, pending, containers, targets);
         await forEachLimit(pending, VICTIM_CONCURRENCY, (s) => checkVictim(ctx, s, look, clocks.get(s)!));
         if (open().length === 0) break;
+        const alarm = await ctx.guard();
+        if (alarm !== undefined) await stopBatch(ctx, open(), alarm, `during batch ${a.batch} of ${a.batches}`);
         if (run.deadlineLeft() <= 0) {
             for (const s of open()) ctx.entries.instances[s.victim.instanceId] = "draining";
             run.fail(`${deadlineName(run.settings)} reached: ${open().map((s) => s.victim.instanceId).join(", ")} still DRAINING; `
@@ -167,6 +175,15 @@ async function drainVictims(ctx: BatchContext, a: Extract<Action, { kind: "drain
             + (staying.length === 0 ? "" : `\n${staying.length === failures.length ? "The instances stay" : "The others stay"} DRAINING; `
                 + "the next `pulumi up` (or runner step) finishes or undoes them."));
     }
+}
+
+/** A guard alarm went off during the batch: its victims not yet terminated go back ACTIVE, and the rollout stops. */
+async function stopBatch(ctx: BatchContext, open: VictimState[], alarm: string, during: string): Promise<never> {
+    const back = open.filter((s) => s.victim.containerInstanceArn !== undefined)
+        .map((s) => ({ instanceId: s.victim.instanceId, containerInstanceArn: s.victim.containerInstanceArn! }));
+    const gone = back.length === 0 ? [] : await putBackActive(ctx.run, back);
+    for (const s of open) ctx.entries.instances[s.victim.instanceId] = gone.includes(s.victim.instanceId) ? "gone" : "undrained";
+    return halt(ctx.run, ctx.rollout!, alarm, during, back.map((b) => b.instanceId).filter((id) => !gone.includes(id)));
 }
 
 /**

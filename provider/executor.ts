@@ -8,6 +8,7 @@ import { beat, finishHookDrains, HookWatch, startHookDrains, watchHook } from ".
 import { Action, Plan, RunReport } from "./model";
 import { plural, renderAction } from "./render";
 import { describeError } from "./retry";
+import { bake, bakesAfter } from "./rolloutGuard";
 import { ExecuteSettings, isScalerRunError, RunContext, runContext } from "./run";
 
 /** Carries out `plan`; resolves with the report, or throws ScalerRunError carrying it. */
@@ -44,8 +45,12 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
                     }
                     break;
                 case "end-surge": await cloud.recordSurge(undefined); break;
+                case "end-halt": await cloud.recordHalt(undefined); break;
                 case "set-on-demand-base": await setOnDemandBase(run, action); break;
-                case "drain": await drainBatch(run, action, plannedVictims); break;
+                case "drain":
+                    await drainBatch(run, action, plannedVictims, action.purpose === "replace" ? plan.rollout : undefined);
+                    if (bakesAfter(plan, action)) await bake(run, plan.rollout!, `replace batch ${action.batch} of ${action.batches}`);
+                    break;
                 case "hook-drain":
                     hooked ??= watch(watchHook(action.hook, action.heartbeatSeconds, deps.now(), false));
                     await startHookDrains(run, hooked, action);

@@ -183,6 +183,20 @@ export interface TerminationHook {
     heartbeatTimeoutSeconds: number;
 }
 
+/** A CloudWatch alarm's state, as DescribeAlarms gives it; `missing` when it does not exist. */
+export type AlarmState = "OK" | "ALARM" | "INSUFFICIENT_DATA" | "missing";
+
+/** A rollout the guard alarms stopped, as recorded on the group: what it was rolling to, when, which alarm, after which batch. */
+export interface RolloutHalt {
+    /** The launch template version the rollout was replacing instances with. */
+    version: string;
+    /** Epoch ms it stopped. */
+    at: number;
+    alarm: string;
+    /** `replace batch 2 of 5`. */
+    after: string;
+}
+
 export interface Observed {
     /** Epoch milliseconds when the observation was made. */
     now: number;
@@ -222,6 +236,10 @@ export interface Observed {
     spotFailures?: { first: number; last: number; count: number; code: string; message: string };
     /** The newest failed launch within the same window whose message names no Spot capacity code: shown, never a reason to fall back. */
     otherLaunchFailure?: { at: number; message: string };
+    /** The state of each alarm of `draining.haltOnAlarms`, read when an instance is to be replaced. */
+    guardAlarms?: Record<string, AlarmState>;
+    /** A rollout the guard alarms stopped, while its record is on the group. */
+    halted?: RolloutHalt;
     /** Services ECS cannot place tasks of (no instance has room, a port, an ENI…): unplaced tasks reserve nothing. */
     unplaced?: { name: string; missing: number; event: string; cpu?: number; memory?: number; oneEach?: boolean; awsvpc?: boolean }[];
 }
@@ -323,6 +341,12 @@ export type Action =
         kind: "end-surge";
         baseline: number;
         reason: string;
+    }
+    | {
+        /** Clear the group's record of a rollout the guard alarms stopped. */
+        kind: "end-halt";
+        version: string;
+        reason: string;
     };
 
 /** The ECS agent's stop timeout where neither the container definition nor ECS_CONTAINER_STOP_TIMEOUT sets one. */
@@ -404,6 +428,12 @@ export interface Plan {
     actions: Action[];
     /** What the drains put each service through, and how long the up should take (set once the facts are read). */
     forecast?: Forecast;
+    /**
+     * The guard of a replacement by `draining.haltOnAlarms`: the alarms read after each batch's bake, the
+     * version rolled to; `resumes` when it goes on with a rollout the alarms stopped before (the runner
+     * leaves that to a `pulumi up`).
+     */
+    rollout?: { alarms: string[]; bakeSeconds: number; version: string; resumes: boolean };
     /**
      * The scaler's termination hook, when it is on the group: an instance the scaler terminates waits in
      * it too, and the scaler completes that lifecycle action as soon as it has asked for the termination.

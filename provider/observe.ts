@@ -4,8 +4,8 @@ import { Cloud, UNPLACEABLE_EVENT } from "./cloud";
 import { METRIC_LAG_MINUTES } from "./metrics";
 import { HOOK_WAIT_STATE, isMeantToRun, Observed, ObservedInstance, ObservedTask, RETAINED_STATE, serviceOf } from "./model";
 import { unplacedNeeds } from "./placement";
-import { needsTasks } from "./planner";
-import { Policy, ScalerSettings } from "./settings";
+import { needsTasks, replacementPossible } from "./planner";
+import { alarmName, Policy, ScalerSettings } from "./settings";
 
 export type ObserveTarget = Pick<ScalerSettings, "clusterName" | "autoScalingGroupName" | "launchTemplateId" | "launchTemplateVersion"
     | "minSize" | "maxSize" | "instanceTypes" | "onDemandBaseCapacity">;
@@ -92,6 +92,10 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
         ...(otherFailure === undefined ? {} : { otherLaunchFailure: { at: otherFailure.at, message: otherFailure.message } }),
     };
     if (needsTasks(observed, policy, now)) observed.tasks = await cloud.listTasks();
+    // The rollout's guard alarms, when a replacement may be planned or a stopped rollout is recorded.
+    const guard = (policy.draining.haltOnAlarms ?? []).map(alarmName);
+    if (group.halted !== undefined) observed.halted = group.halted;
+    if (guard.length > 0 && (group.halted !== undefined || replacementPossible(observed))) observed.guardAlarms = await cloud.alarmStates(guard);
     const stuck = await unplacedFromHook(cloud, instances, observed.tasks);
     if (stuck.length > 0) observed.unplaced = mergeUnplaced(observed.unplaced ?? [], stuck);
     return observed;

@@ -83,6 +83,8 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     elb("RegisterTargets", "up", "putting an instance whose drain is undone back"),
     { operation: "GetMetricData", action: "cloudwatch:GetMetricData", need: "preview", scope: "any", bucket: "CloudWatch",
         use: "CPUReservation and MemoryReservation over the evaluation window" },
+    { operation: "DescribeAlarms", action: "cloudwatch:DescribeAlarms", need: "preview", scope: "any", bucket: "CloudWatch",
+        use: "the alarms of draining.haltOnAlarms, before a rollout and after each batch" },
     { operation: "PutMetricData", action: "cloudwatch:PutMetricData", need: "up", scope: "namespace", bucket: "CloudWatch",
         use: "the scaler's metrics after an up that acted" },
     { operation: "GetItem", action: "dynamodb:GetItem", need: "preview", scope: "lease-table", onlyWith: "leaseTable",

@@ -18,6 +18,7 @@ export const LIMITS = {
     describeSpotInstanceRequests: 200,
     setInstanceProtection: 50,
     describeServices: 10,
+    describeAlarms: 100,
 } as const;
 
 /** Requests of one call sent at the same time, at most: the pacing holds them to AWS's quotas. */

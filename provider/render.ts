@@ -92,6 +92,7 @@ export function renderAction(a: Action): string[] {
         case "set-on-demand-base":
         case "undrain":
         case "end-surge":
+        case "end-halt":
             return [a.reason];
         case "drain":
             if (a.purpose === "replace") {

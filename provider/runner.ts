@@ -23,6 +23,7 @@ export function actionCategory(a: Action): RunnerAction | undefined {
         case "drain": return a.purpose === "replace" ? "replace" : "scale-in";
         case "set-on-demand-base": return "spot";
         case "end-surge": return "replace";
+        case "end-halt":
         case "protect":
         case "undrain":
         // The group is terminating these instances anyway: draining them first is never held back.
@@ -41,15 +42,20 @@ export function actionCategory(a: Action): RunnerAction | undefined {
  * back: a replacement surges from a scale-out's desired capacity). The rest becomes a note.
  */
 export function narrowPlan(p: Plan, allowed: readonly RunnerAction[]): Plan {
-    const denied = p.actions.findIndex((a) => { const c = actionCategory(a); return c !== undefined && !allowed.includes(c); });
+    // A rollout the guard alarms stopped is resumed by a `pulumi up` someone runs, never by the runner.
+    const mayDo = p.rollout?.resumes === true ? allowed.filter((c) => c !== "replace") : allowed;
+    const denied = p.actions.findIndex((a) => { const c = actionCategory(a); return c !== undefined && !mayDo.includes(c); });
     if (denied < 0) return p;
     const held = p.actions.filter((a, i) => i >= denied && actionCategory(a) !== undefined);
     const categories = [...new Set(held.map((a) => actionCategory(a)!))];
+    const why = mayDo.length < allowed.length ? "the runner does not resume a rollout the guard alarms stopped"
+        : `runner.actions is ${allowed.join(", ")}`;
+    const { rollout: _, ...rest } = p;
     return {
-        ...p,
+        ...(held.some((a) => actionCategory(a) === "replace") ? rest : p),
         actions: p.actions.filter((a, i) => i < denied || actionCategory(a) === undefined),
-        notes: [...p.notes, `held for a \`pulumi up\`: ${plural(held.length, "action")} (${categories.join(", ")}), since runner.actions is `
-            + `${allowed.join(", ")}: ${held.map((a) => renderAction(a).join("; ")).join(" | ")}`],
+        notes: [...p.notes, `held for a \`pulumi up\`: ${plural(held.length, "action")} (${categories.join(", ")}), since `
+            + `${why}: ${held.map((a) => renderAction(a).join("; ")).join(" | ")}`],
     };
 }
 

@@ -58,6 +58,16 @@ export interface DrainingPolicy {
     standaloneTasks: StandaloneTaskPolicy;
     /** Seconds one `pulumi up` may spend scaling and draining before it stops and reports what is left. Range 60-86400. @default 3600 */
     maxUpdateSeconds: number;
+    /**
+     * CloudWatch alarms (names, or ARNs in the scaler's region, 1-100) that guard a rollout: a
+     * replacement does not start while one is in ALARM (or missing), and after each batch but the last
+     * it waits `bakeSeconds`, then stops if one is in ALARM, naming it; an alarm going off during a
+     * batch puts the batch's instances back ACTIVE. A later `pulumi up` resumes once none is in ALARM;
+     * the runner does not. @default none: rollouts are not guarded
+     */
+    haltOnAlarms?: string[];
+    /** Seconds a rollout guarded by `haltOnAlarms` waits after each batch but the last before it reads the alarms. Range 0-3600. @default 300 */
+    bakeSeconds: number;
 }
 
 /** Everything the planner and executor need besides what they observe. */
@@ -129,7 +139,7 @@ export const SCALING_KEYS = Object.keys({
 
 /** Every key of {@link DrainingPolicy}, held to the type as {@link SETTING_KEYS} is. */
 export const DRAINING_KEYS = Object.keys({
-    timeoutSeconds: true, batchSize: true, minHealthyPercent: true, maxUpdateSeconds: true, standaloneTasks: true,
+    timeoutSeconds: true, batchSize: true, minHealthyPercent: true, maxUpdateSeconds: true, standaloneTasks: true, haltOnAlarms: true, bakeSeconds: true,
 } satisfies Record<keyof DrainingPolicy, true>) as (keyof DrainingPolicy)[];
 
 /** Default scaling settings; the component's DEFAULTS.scaling is this object. */
@@ -154,6 +164,7 @@ export const DEFAULT_DRAINING: Readonly<DrainingPolicy> = Object.freeze({
     minHealthyPercent: 100,
     standaloneTasks: "fail",
     maxUpdateSeconds: 3600,
+    bakeSeconds: 300,
 });
 
 /**
@@ -190,7 +201,11 @@ export const DRAINING_RANGES: Record<NumericKeys<DrainingPolicy>, [number, numbe
     batchSize: [1, 1000],
     minHealthyPercent: [0, 100],
     maxUpdateSeconds: [60, 86400],
+    bakeSeconds: [0, 3600],
 };
+
+/** How many alarms `draining.haltOnAlarms` may name: what one DescribeAlarms request takes. */
+export const HALT_ALARMS_RANGE: [number, number] = [1, 100];
 
 /** Inclusive ranges of the group's sizes. */
 export const SIZE_RANGES = { minSize: [0, 1000], maxSize: [1, 1000], desiredCapacity: [0, 1000], onDemandBaseCapacity: [0, 1000] } as const;
@@ -225,6 +240,11 @@ export const FORMATS = {
     },
     /** `<tasks>x<cpu>/<memory MiB>`: whole numbers without leading zeros, up to 9999 tasks. */
     headroom: { pattern: /^[1-9]\d{0,3}x[1-9]\d{0,5}\/[1-9]\d{0,7}$/, what: "room for tasks \"<tasks>x<cpu>/<memory MiB>\" such as \"4x512/1024\"" },
+    /** A CloudWatch alarm name (1-255 characters, no control characters), or its ARN. */
+    alarm: {
+        pattern: /^(?:arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:)?[^\x00-\x1f\x7f]{1,255}$/,
+        what: "a CloudWatch alarm name (1-255 characters, no control characters) or an alarm ARN",
+    },
     /** `HH:MM-HH:MM` (UTC; the end may be past midnight), optionally after a comma-separated list of days. */
     window: {
         pattern: new RegExp(`^(?:(?:${DAYS.join("|")})(?:,(?:${DAYS.join("|")}))* )?${HHMM}-${HHMM}$`),
@@ -250,6 +270,12 @@ export interface Headroom {
 export function parseHeadroom(headroom: string | undefined): Headroom | undefined {
     const m = headroom === undefined ? null : /^(\d+)x(\d+)\/(\d+)$/.exec(headroom);
     return m === null ? undefined : { tasks: Number(m[1]), cpu: Number(m[2]), memory: Number(m[3]) };
+}
+
+/** The alarm name of a `haltOnAlarms` entry: the entry itself, or the name at the end of an alarm ARN. */
+export function alarmName(entry: string): string {
+    const m = /^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:(.+)$/.exec(entry);
+    return m === null ? entry : m[1];
 }
 
 /** The window setting's pattern (see {@link FORMATS}). */

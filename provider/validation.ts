@@ -1,6 +1,6 @@
 // Pure input checks shared by the component (at construction), the scaler (in `check`) and the
 // command. Each check appends one line per problem; callers throw once with every line.
-import { DEFAULT_SCALING, DRAINING_KEYS, DRAINING_RANGES, FORMATS, Format, RUNNER_ACTIONS, SCALING_KEYS, SCALING_RANGES, SIZE_RANGES, STANDALONE_TASK_POLICIES } from "./settings";
+import { DEFAULT_SCALING, DRAINING_KEYS, DRAINING_RANGES, FORMATS, Format, HALT_ALARMS_RANGE, RUNNER_ACTIONS, SCALING_KEYS, SCALING_RANGES, SIZE_RANGES, STANDALONE_TASK_POLICIES } from "./settings";
 
 /** A validation problem: the property path and a sentence naming what is allowed and what was given. */
 export interface Problem {
@@ -160,6 +160,9 @@ export function checkDraining(p: Problems, path: string, value: unknown, partial
     const d = value as Record<string, unknown>;
     checkRanges(p, path, d, DRAINING_RANGES, partial);
     p.oneOf(`${path}.standaloneTasks`, d.standaloneTasks, STANDALONE_TASK_POLICIES, partial);
+    if (p.list(`${path}.haltOnAlarms`, d.haltOnAlarms, ...HALT_ALARMS_RANGE, true)) {
+        d.haltOnAlarms.forEach((a, i) => p.format(`${path}.haltOnAlarms[${i}]`, a, FORMATS.alarm));
+    }
     checkKnown(p, path, d, DRAINING_KEYS);
 }
 

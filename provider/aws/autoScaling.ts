@@ -1,13 +1,14 @@
 // The Cloud port's Auto Scaling calls through SDK v3: the group and its instances, desired capacity,
 // scale-in protection, terminations, scaling activities (failed Spot launches among them), the
 // On-Demand base and the scaler's own group tags.
-import { Cloud, CloudTarget, FALLBACK_TAG, GroupState, LaunchFailure, spotCapacityCode, SURGE_TAG, TerminationHook } from "../cloud";
+import { Cloud, CloudTarget, FALLBACK_TAG, GroupState, HALT_TAG, haltTagValue, LaunchFailure, parseHaltTag, spotCapacityCode, SURGE_TAG,
+    TerminationHook } from "../cloud";
 import { LIMITS } from "../quotas";
 import { AwsClients, chunks } from "./clients";
 
 /** The Auto Scaling calls of the AWS Cloud, and the launch template the group launches with. */
 export type AutoScalingCalls = Pick<Cloud, "describeGroup" | "lastScalingActivity" | "setDesiredCapacity" | "setInstanceProtection"
-    | "spotLaunchFailures" | "terminationHooks" | "setOnDemandBase" | "recordFallback" | "recordSurge" | "terminateInstance"
+    | "spotLaunchFailures" | "terminationHooks" | "setOnDemandBase" | "recordFallback" | "recordSurge" | "recordHalt" | "terminateInstance"
     | "recordHookHeartbeat" | "completeHookAction"> & {
     /** The launch template and version the group launches with, `$Latest` and `$Default` resolved. */
     launchTemplateTarget(): Promise<{ launchTemplateId: string; version: string }>;
@@ -28,6 +29,7 @@ function groupReads(k: AwsClients, target: CloudTarget): Pick<AutoScalingCalls, 
             if (g === undefined) throw new Error(`Auto Scaling group ${target.autoScalingGroupName} not found in ${target.region}`);
             const surge = g.Tags?.find((t) => t.Key === SURGE_TAG)?.Value;
             const fallback = g.Tags?.find((t) => t.Key === FALLBACK_TAG)?.Value;
+            const halted = parseHaltTag(g.Tags?.find((t) => t.Key === HALT_TAG)?.Value);
             const base = g.MixedInstancesPolicy?.InstancesDistribution?.OnDemandBaseCapacity;
             return {
                 name: g.AutoScalingGroupName!,
@@ -47,6 +49,7 @@ function groupReads(k: AwsClients, target: CloudTarget): Pick<AutoScalingCalls, 
                 ...(surge !== undefined && /^\d+$/.test(surge) ? { surgeBaseline: Number(surge) } : {}),
                 ...(fallback !== undefined && /^\d+$/.test(fallback) ? { fallbackBaseline: Number(fallback) } : {}),
                 ...(base === undefined ? {} : { onDemandBase: base }),
+                ...(halted === undefined ? {} : { halted }),
             };
         },
 
@@ -102,7 +105,7 @@ function groupReads(k: AwsClients, target: CloudTarget): Pick<AutoScalingCalls, 
 
 /** Changes to the group: desired capacity, protection, the On-Demand base, the scaler's tags, terminations and their lifecycle actions. */
 function groupChanges(k: AwsClients, target: CloudTarget): Pick<AutoScalingCalls, "setDesiredCapacity" | "setInstanceProtection" | "setOnDemandBase"
-    | "recordFallback" | "recordSurge" | "terminateInstance" | "recordHookHeartbeat" | "completeHookAction"> {
+    | "recordFallback" | "recordSurge" | "recordHalt" | "terminateInstance" | "recordHookHeartbeat" | "completeHookAction"> {
     return {
         async setDesiredCapacity(desired: number) {
             await k.asgClient.send(new k.asg.SetDesiredCapacityCommand({
@@ -143,6 +146,8 @@ function groupChanges(k: AwsClients, target: CloudTarget): Pick<AutoScalingCalls
 
         recordSurge: (baseline: number | undefined) => recordTag(k, target, SURGE_TAG, baseline),
 
+        recordHalt: (halt) => recordTag(k, target, HALT_TAG, halt === undefined ? undefined : haltTagValue(halt)),
+
         async terminateInstance(instanceId: string, decrementDesired: boolean) {
             await k.asgClient.send(new k.asg.TerminateInstanceInAutoScalingGroupCommand({
                 InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrementDesired,
@@ -164,7 +169,7 @@ function groupChanges(k: AwsClients, target: CloudTarget): Pick<AutoScalingCalls
 }
 
 /** Records `value` in the group tag `key`, or with undefined removes the tag. */
-async function recordTag(k: AwsClients, target: CloudTarget, key: string, value: number | undefined): Promise<void> {
+async function recordTag(k: AwsClients, target: CloudTarget, key: string, value: number | string | undefined): Promise<void> {
     const tag = { ResourceId: target.autoScalingGroupName, ResourceType: "auto-scaling-group", Key: key, PropagateAtLaunch: false };
     if (value === undefined) await k.asgClient.send(new k.asg.DeleteTagsCommand({ Tags: [tag] }));
     else await k.asgClient.send(new k.asg.CreateOrUpdateTagsCommand({ Tags: [{ ...tag, Value: String(value) }] }));

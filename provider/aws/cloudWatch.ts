@@ -2,11 +2,12 @@
 // and the scaler's own metrics.
 import type * as CW from "@aws-sdk/client-cloudwatch";
 import { Cloud, CloudTarget } from "../cloud";
-import { Datapoint } from "../model";
+import { AlarmState, Datapoint } from "../model";
+import { LIMITS } from "../quotas";
 import { SCALER_NAMESPACE } from "../scalerMetrics";
-import { AwsClients } from "./clients";
+import { AwsClients, chunks } from "./clients";
 
-export type CloudWatchCalls = Pick<Cloud, "reservationMetrics" | "publishMetrics">;
+export type CloudWatchCalls = Pick<Cloud, "reservationMetrics" | "publishMetrics" | "alarmStates">;
 
 /** The CloudWatch calls for `target.clusterName`. */
 export function cloudWatchCalls(k: AwsClients, target: CloudTarget): CloudWatchCalls {
@@ -39,6 +40,22 @@ export function cloudWatchCalls(k: AwsClients, target: CloudTarget): CloudWatchC
                 NextToken = r.NextToken;
             } while (NextToken);
             return { cpu: series.cpu, memory: series.memory };
+        },
+
+        async alarmStates(names: string[]) {
+            const out: Record<string, AlarmState> = Object.fromEntries(names.map((n) => [n, "missing"]));
+            for (const batch of chunks(names, LIMITS.describeAlarms)) {
+                let NextToken: string | undefined;
+                do {
+                    // Composite alarms are listed only when asked for by type.
+                    const r = await k.cwClient.send(new k.cw.DescribeAlarmsCommand({ AlarmNames: batch, AlarmTypes: ["MetricAlarm", "CompositeAlarm"], NextToken }));
+                    for (const a of [...(r.MetricAlarms ?? []), ...(r.CompositeAlarms ?? [])]) {
+                        if (a.AlarmName !== undefined && a.AlarmName in out) out[a.AlarmName] = (a.StateValue ?? "INSUFFICIENT_DATA") as AlarmState;
+                    }
+                    NextToken = r.NextToken;
+                } while (NextToken);
+            }
+            return out;
         },
 
         async publishMetrics(metrics) {

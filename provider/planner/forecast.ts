@@ -34,16 +34,21 @@ interface Step {
     label: string;
     /** The victims' container instances and instance ids. */
     victims: { instanceId: string; containerInstanceArn?: string }[];
+    /** Seconds the rollout's guard bakes after it (`draining.bakeSeconds`, alarms to read); 0 when it does not. */
+    bake: number;
 }
 
 /** The steps of `plan` that wait, in order; the hook's drains first, as they start at once and last the whole run. */
 function stepsOf(plan: Plan): Step[] {
+    const guarded = plan.rollout !== undefined && plan.rollout.alarms.length > 0;
+    const lastReplace = plan.actions.filter((a) => a.kind === "drain" && a.purpose === "replace").pop();
     const steps = plan.actions.flatMap((a: Action): Step[] => {
         switch (a.kind) {
             // New instances: waited for here, or by the drain batch after a surge.
-            case "set-desired": return a.to > a.from ? [{ kind: "launch", label: `new instances (${a.cause})`, victims: [] }] : [];
-            case "drain": return [{ kind: "drain", label: `${a.purpose} batch ${a.batch} of ${a.batches}`, victims: a.victims }];
-            case "hook-drain": return [{ kind: "hook", label: "the hook's drains", victims: a.victims }];
+            case "set-desired": return a.to > a.from ? [{ kind: "launch", label: `new instances (${a.cause})`, victims: [], bake: 0 }] : [];
+            case "drain": return [{ kind: "drain", label: `${a.purpose} batch ${a.batch} of ${a.batches}`, victims: a.victims,
+                bake: guarded && a.purpose === "replace" && a !== lastReplace ? plan.rollout!.bakeSeconds : 0 }];
+            case "hook-drain": return [{ kind: "hook", label: "the hook's drains", victims: a.victims, bake: 0 }];
             default: return [];
         }
     });
@@ -240,9 +245,10 @@ function estimate(steps: Step[], o: Observed, tasks: TaskIndex, facts: ForecastF
             ? { seconds: bootSeconds, fails: false,
                 why: boot === undefined ? "assumed: no instance shows its registration time" : `the median boot of the ${plural(boot.samples, "newest instance")}` }
             : drainSeconds(s, tasks, facts, draining);
-        if (s.kind === "hook") alongside = Math.max(alongside, seconds);
-        else sequential += seconds;
-        basis.push({ step: s.label, instanceIds: s.victims.map((v) => v.instanceId), seconds, why });
+        const baked = fails || s.bake === 0 ? { seconds, why } : { seconds: seconds + s.bake, why: `${why}, then the ${s.bake} s bake` };
+        if (s.kind === "hook") alongside = Math.max(alongside, baked.seconds);
+        else sequential += baked.seconds;
+        basis.push({ step: s.label, instanceIds: s.victims.map((v) => v.instanceId), seconds: baked.seconds, why: baked.why });
         // A batch that fails ends the run: no later batch starts.
         if (fails && s.kind === "drain") break;
     }

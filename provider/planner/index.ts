@@ -4,7 +4,8 @@
 import { Observed, Plan } from "../model";
 import { Policy } from "../settings";
 import { isLow, PlanContext, planContext, readings } from "./context";
-import { boundedDesired, Decision, isLive, isOutdated, NOTHING, registeredOf } from "./fleet";
+import { boundedDesired, Decision, isLive, isOutdated, isStray, NOTHING, registeredOf } from "./fleet";
+import { rolloutGuard } from "./guard";
 import { heldForHook, hookHoldsTasks, ownHook, planHookDrains, planHookRoom } from "./hooks";
 import { drainsHoldingServicesShort } from "./relief";
 import { planReplacements } from "./replacement";
@@ -49,22 +50,27 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     const scaleOut = anyAction(bounds, spot, unplaced) ? NOTHING : planScaleOut(ctx);
     const room = anyAction(bounds, spot, unplaced, scaleOut) ? NOTHING : planHookRoom(ctx, launchingCount(ctx));
     const undone = drainsHoldingServicesShort(ctx);
-    const replacement = planReplacements(ctx, spot.revert, desiredAfter(ctx, [unplaced, scaleOut, room].find((d) => d.actions.length > 0) ?? NOTHING), undone);
+    const guard = rolloutGuard(ctx.o, p, replacementPossible(ctx.o, spot.revert.length > 0));
+    const replacement = planReplacements(ctx, spot.revert, desiredAfter(ctx, [unplaced, scaleOut, room].find((d) => d.actions.length > 0) ?? NOTHING), undone,
+        guard.hold);
     // Instances the group is terminating still hold tasks that need the room the others have.
     const hookBusy = hookHoldsTasks(ctx.o);
     const excess = anyAction(bounds, spot, unplaced, scaleOut, room, replacement) || replacement.replaceNow.length > 0 || ctx.o.surgeBaseline !== undefined
         || hookBusy ? NOTHING : planExcess(ctx, undone);
     const scaleIn = heldForHook(ctx, hookBusy,
         planScaleInPhase(ctx, replacement, excess, changesCapacity(bounds, spot, unplaced, scaleOut, room, replacement, excess) || hookBusy, undone));
-    const phases = [bounds, spot, unplaced, scaleOut, room, replacement, excess, scaleIn];
+    const halts: Decision = { actions: guard.actions, notes: guard.notes };
+    const phases = [bounds, spot, unplaced, scaleOut, room, replacement, excess, scaleIn, halts];
     const planned = phases.flatMap((d) => d.actions);
     const settle = planSettle(ctx, [...replacement.undrain, ...scaleIn.undrain], replacement.held, planned, undone);
     // Undrains run first: the instances they put back ACTIVE count toward a scale-out's wait.
     const undrained = settle.actions.filter((a) => a.kind === "undrain").length;
     const hooked = planHookDrains(ctx.o);
     const own = ownHook(ctx.o);
+    const replaces = replacement.actions.some((a) => a.kind === "drain" && a.purpose === "replace");
     return {
         ...(own === undefined ? {} : { terminationHook: { name: own.name, heartbeatSeconds: own.heartbeatTimeoutSeconds } }),
+        ...(replaces && guard.rollout !== undefined ? { rollout: guard.rollout } : {}),
         actions: [...hooked.actions, ...settle.actions, ...planned.map((a) => a.kind === "set-desired" && a.cause === "scale-out" && undrained > 0
             ? { ...a, waitForActive: a.waitForActive + undrained } : a)],
         notes: [...notices.notes, ...phases.flatMap((d) => d.notes), ...settle.notes],
@@ -114,6 +120,11 @@ function hookNotices(o: Observed): string[] {
     if (abandon.length === 0 || hooks.length === 1) return [];
     return [`termination hook ${abandon.map((h) => h.name).join(", ")} defaults to ABANDON: when it times out, the group skips the other hooks `
         + `(${hooks.filter((h) => h.defaultResult !== "ABANDON").map((h) => h.name).join(", ") || "the other ABANDON ones"}) and terminates the instance`];
+}
+
+/** Whether any instance may be replaced: outdated, a stray, or On-Demand left by a fallback (`reverting`). */
+export function replacementPossible(o: Observed, reverting = o.fallbackBaseline !== undefined): boolean {
+    return reverting || o.instances.some((i) => isLive(i) && (isOutdated(i, o) || isStray(i, o, o.now)));
 }
 
 /**

@@ -31,7 +31,8 @@ export interface ReplacementDecision extends Decision {
  * previous run began but those `undone`; surges from `desired` (after this plan's scale-out). With
  * nothing to replace and a surge still recorded, the surge record is cleared.
  */
-export function planReplacements(ctx: PlanContext, revert: ObservedInstance[], desired: number, undone: Map<Registered, string>): ReplacementDecision {
+export function planReplacements(ctx: PlanContext, revert: ObservedInstance[], desired: number, undone: Map<Registered, string>,
+    guardHold?: string): ReplacementDecision {
     const { o, p, c, now } = ctx;
     const replacing = [...c.outdated.filter((i) => !isForeignDraining(i)), ...c.live.filter((i) => isStray(i, o, now))];
     const revertIds = new Set(revert.map((i) => i.instanceId));
@@ -48,8 +49,11 @@ export function planReplacements(ctx: PlanContext, revert: ObservedInstance[], d
     const undrain = c.ourDraining.filter((i) => i.container.drainMark === "replace" && (!replacing.includes(i) || held.has(i) || undone.has(i as Registered)));
     // While a service cannot place tasks for lack of room, draining an ACTIVE victim takes more: it waits.
     const crowded = (o.unplaced ?? []).filter((u) => LACK_OF_ROOM.test(u.event)).map((u) => u.name);
-    const waiting = crowded.length === 0 ? [] : replacing.filter((i) => isActive(i) && !held.has(i));
-    if (waiting.length > 0) {
+    // While a guard alarm is in ALARM (draining.haltOnAlarms), no ACTIVE instance is drained for a replacement either.
+    const waiting = crowded.length === 0 && guardHold === undefined ? [] : replacing.filter((i) => isActive(i) && !held.has(i));
+    if (waiting.length > 0 && guardHold !== undefined) {
+        notes.push(`replacement of ${plural(waiting.length, "ACTIVE instance")} waits: ${guardHold}`);
+    } else if (waiting.length > 0) {
         notes.push(`replacement of ${plural(waiting.length, "ACTIVE instance")} waits: ${crowded.map((n) => `service ${n}`).join(", ")} `
             + "cannot place tasks for lack of room, which a drain would take");
     }

@@ -2,7 +2,7 @@
 // Spot launches retried a minute later), bounds and desired capacity, scale-in protection, the
 // group's own scale-in, terminations (through the group's termination hooks, lifecycleHooks.ts), and the
 // Auto Scaling calls of the Cloud port over them.
-import { Cloud, FALLBACK_TAG, SURGE_TAG } from "../cloud";
+import { Cloud, FALLBACK_TAG, HALT_TAG, haltTagValue, parseHaltTag, SURGE_TAG } from "../cloud";
 import { HOOK_WAIT_STATE, Lifecycle, RETAINED_STATE } from "../model";
 import { completeAction, enterHooks, recordHeartbeat } from "./lifecycleHooks";
 import { terminate } from "./termination";
@@ -229,7 +229,7 @@ export function advanceInstances(w: SimState): void {
 
 /** The Auto Scaling calls of the Cloud port on the simulated cluster. */
 export type AutoScalingApi = Pick<Cloud, "describeGroup" | "lastScalingActivity" | "setDesiredCapacity" | "setInstanceProtection"
-    | "spotLaunchFailures" | "terminationHooks" | "setOnDemandBase" | "recordFallback" | "recordSurge" | "terminateInstance"
+    | "spotLaunchFailures" | "terminationHooks" | "setOnDemandBase" | "recordFallback" | "recordSurge" | "recordHalt" | "terminateInstance"
     | "recordHookHeartbeat" | "completeHookAction">;
 
 /** The Auto Scaling calls, sent through `call`. */
@@ -253,6 +253,7 @@ export function autoScalingApi(world: SimState, call: SimCall): AutoScalingApi {
             onDemandBase: world.group.onDemandBaseCapacity,
             ...(world.group.tags[FALLBACK_TAG] === undefined ? {} : { fallbackBaseline: Number(world.group.tags[FALLBACK_TAG]) }),
             ...(world.group.tags[SURGE_TAG] === undefined ? {} : { surgeBaseline: Number(world.group.tags[SURGE_TAG]) }),
+            ...(parseHaltTag(world.group.tags[HALT_TAG]) === undefined ? {} : { halted: parseHaltTag(world.group.tags[HALT_TAG]) }),
         })),
         terminationHooks: () => call("DescribeLifecycleHooks", () => world.terminationHooks()),
         lastScalingActivity: () => call("DescribeScalingActivities", () =>
@@ -274,6 +275,10 @@ export function autoScalingApi(world: SimState, call: SimCall): AutoScalingApi {
             if (baseline === undefined) delete world.group.tags[SURGE_TAG];
             else world.group.tags[SURGE_TAG] = String(baseline);
         }, () => AWS_WIRE.recordTag(baseline === undefined)),
+        recordHalt: (halt) => call("CreateOrUpdateTags", () => {
+            if (halt === undefined) delete world.group.tags[HALT_TAG];
+            else world.group.tags[HALT_TAG] = haltTagValue(halt);
+        }, () => AWS_WIRE.recordTag(halt === undefined)),
         terminateInstance: (id, decrement) => call("TerminateInstanceInAutoScalingGroup", () => terminateInGroup(world, id, decrement, "scaler")),
         recordHookHeartbeat: (id, hook) => call("RecordLifecycleActionHeartbeat", () => recordHeartbeat(world, id, hook)),
         completeHookAction: (id, hook, result) => call("CompleteLifecycleAction", () => completeAction(world, id, hook, result, "scaler")),

@@ -28,8 +28,22 @@ export function publishReservation(w: SimState): void {
     w.metrics.memory.push({ time, value: Math.round(resMem / regMem * 1000) / 10 });
 }
 
+/** Evaluates the alarms with a rule, once a minute (see {@link SimAlarm}). */
+export function evaluateAlarms(w: SimState): void {
+    if (w.alarms.size === 0) return;
+    const bad = w.badVersions.size > 0 && w.liveTasks().some((t) => t.status === "RUNNING" && t.service !== undefined
+        && w.badVersions.has(w.instances.get(t.instanceId)?.ltVersion ?? ""));
+    for (const [name, a] of w.alarms) {
+        if (a.rule !== "bad-version") continue;
+        a.breaching = bad ? (a.breaching ?? 0) + 1 : 0;
+        const state = a.breaching >= (a.evaluationMinutes ?? 1) ? "ALARM" : "OK";
+        if (state !== a.state) w.log("cloudwatch", `alarm ${name} ${a.state} → ${state}`);
+        a.state = state;
+    }
+}
+
 /** The CloudWatch calls of the Cloud port on the simulated cluster. */
-export type CloudWatchApi = Pick<Cloud, "reservationMetrics" | "publishMetrics">;
+export type CloudWatchApi = Pick<Cloud, "reservationMetrics" | "publishMetrics" | "alarmStates">;
 
 /** The CloudWatch calls, sent through `call`. */
 export function cloudWatchApi(world: SimState, call: SimCall): CloudWatchApi {
@@ -38,6 +52,7 @@ export function cloudWatchApi(world: SimState, call: SimCall): CloudWatchApi {
             cpu: world.metrics.cpu.filter((p) => p.time >= start && p.time <= end),
             memory: world.metrics.memory.filter((p) => p.time >= start && p.time <= end),
         })),
+        alarmStates: (names) => call("DescribeAlarms", () => Object.fromEntries(names.map((n) => [n, world.alarms.get(n)?.state ?? "missing"]))),
         publishMetrics: (metrics) => call("PutMetricData", () => {
             world.published.push({ at: world.now, metrics: metrics.map((m) => ({ ...m })) });
         }),

@@ -53,7 +53,7 @@ export const INSTANCE_GPUS: Record<string, number> = { "g4dn.xlarge": 1, "g5.xla
 /** Availability zones of a simulated group unless its config names others. */
 export const DEFAULT_ZONES = ["us-east-1a", "us-east-1b"];
 
-export type Actor = "scaler" | "ecs" | "asg" | "spot" | "operator" | "agent";
+export type Actor = "scaler" | "ecs" | "asg" | "spot" | "operator" | "agent" | "cloudwatch";
 
 export interface SimInstance {
     id: string;
@@ -150,6 +150,19 @@ export interface SimService {
     externalDebt: number;
 }
 
+/**
+ * A CloudWatch alarm. `bad-version`: ALARM once, `evaluationMinutes` minutes in a row, a RUNNING
+ * service task sat on an instance of one of the world's bad versions (a service's error rate on a bad
+ * AMI); OK again once a minute passes without one. Without a rule, its state is what a test sets.
+ */
+export interface SimAlarm {
+    state: "OK" | "ALARM" | "INSUFFICIENT_DATA";
+    rule?: "bad-version";
+    evaluationMinutes?: number;
+    /** Minutes in a row the rule's condition held, at the last evaluation. */
+    breaching?: number;
+}
+
 export interface SimTarget {
     state: "healthy" | "draining";
     until?: number;
@@ -232,6 +245,10 @@ export class SimState {
     readonly samples: TickSample[] = [];
     /** The scaler's PutMetricData requests, in order. */
     readonly published: { at: number; metrics: { name: string; value: number; unit: string }[] }[] = [];
+    /** CloudWatch alarms, by name (see {@link SimAlarm}). */
+    readonly alarms = new Map<string, SimAlarm>();
+    /** Launch template versions whose instances make a service fail (a bad AMI): a `bad-version` alarm watches them. */
+    readonly badVersions = new Set<string>();
     managedDrainingProviders: string[] = [];
     /** The scaler's termination lifecycle hook on the group, as the component puts it there; none when undefined. */
     ownHook: TerminationHook | undefined;

@@ -8,7 +8,7 @@ import { Lifecycle } from "../model";
 import { InstanceOffer } from "../placement";
 import { launch, LAUNCH_RETRY_SECONDS, reconcileGroup, seedInstances, setDesired, setInstanceProtection, setMaxSize, spotPools, startTermination,
     terminate, terminateInGroup, tryLaunch, advanceInstances } from "./autoScaling";
-import { publishReservation } from "./cloudWatch";
+import { evaluateAlarms, publishReservation } from "./cloudWatch";
 import { interrupt } from "./ec2";
 import { advanceTasks, deregisterContainer, offerOf, requestStop, RESERVED_PORTS, setContainerStatus } from "./ecs";
 import { addService, addServiceEvenly, checkServices, runTask, schedule, setServiceDesired } from "./ecsServices";
@@ -161,7 +161,10 @@ export class SimWorld extends SimState {
         advanceGroupEvents(this);
         reconcileGroup(this);
         schedule(this);
-        if (this.now % MINUTE === 0) publishReservation(this);
+        if (this.now % MINUTE === 0) {
+            publishReservation(this);
+            evaluateAlarms(this);
+        }
         checkServices(this);
         if (this.sampling) this.sample();
         for (const hook of this.tickHooks) hook(this);

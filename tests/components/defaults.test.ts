@@ -21,7 +21,7 @@ function literal(text: string): unknown {
 const OPTIONAL_WITHOUT_LITERAL = new Set([
     "clusterName", "existingClusterName", "vpcId", "securityGroupIds", "desiredCapacity", "imageId",
     "rootVolumeKmsKeyId", "keyName", "instanceAttributes", "ecsConfig", "extraUserData", "targetGroupArns", "tags",
-    "scaling", "draining", "spotRevertWindow", "headroom", "runner", "actions", "managedDraining", "hookHeartbeatSeconds",
+    "scaling", "draining", "spotRevertWindow", "headroom", "runner", "actions", "managedDraining", "hookHeartbeatSeconds", "haltOnAlarms",
 ]);
 const REQUIRED = new Set(["subnetIds", "instanceTypes", "minSize", "maxSize"]);
 

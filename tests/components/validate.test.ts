@@ -104,6 +104,10 @@ export const CASES: [string, Record<string, unknown>, string][] = [
     ["drain timeout beyond the update deadline", { draining: { timeoutSeconds: 4000 } },
         "`draining.timeoutSeconds` must not exceed `draining.maxUpdateSeconds` (3600), got 4000"],
     ["draining not an object", { draining: "fast" }, "`draining` must be an object, got \"fast\""],
+    ["no guard alarm in the list", { draining: { haltOnAlarms: [] } }, "`draining.haltOnAlarms` must have between 1 and 100 entries, got 0"],
+    ["guard alarm name with a line break", { draining: { haltOnAlarms: ["web-5xx", "api\nlatency"] } },
+        "`draining.haltOnAlarms[1]` must be a CloudWatch alarm name (1-255 characters, no control characters) or an alarm ARN, got \"api\\nlatency\""],
+    ["bake longer than an hour", { draining: { bakeSeconds: 7200 } }, "`draining.bakeSeconds` must be an integer between 0 and 3600, got 7200"],
     ["misspelled argument", { minsize: 1 }, "`minsize` is not an argument of SpotEcsCluster; check its spelling"],
 ];
 

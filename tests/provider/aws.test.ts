@@ -4,6 +4,7 @@ import { strict as assert } from "node:assert";
 import * as ecs from "@aws-sdk/client-ecs";
 import * as asg from "@aws-sdk/client-auto-scaling";
 import * as elb from "@aws-sdk/client-elastic-load-balancing-v2";
+import * as cw from "@aws-sdk/client-cloudwatch";
 import { awsCloud, AwsCloud } from "../../provider/aws/cloud";
 import { startMoto, Moto } from "../helpers/moto";
 import { startLimitsProxy, LimitsProxy } from "../helpers/awsLimits";
@@ -215,6 +216,26 @@ describe("AWS Cloud port against moto @moto", function () {
             assert.equal(cloud.requests.DescribeServices, 1);
             const registered = (await cloud.listContainerInstances()).map((c) => c.registeredAt);
             assert.ok(registered.length === 3 && registered.every((t) => t !== undefined && Math.abs(t - Date.now()) < 3_600_000), JSON.stringify(registered));
+        });
+
+        it("reads the guard alarms' states, a missing one as missing, in one request; records, reads and clears a stopped rollout on the group", async () => {
+            const cloud = cloudFor(m);
+            const alarm = (AlarmName: string) => new cw.PutMetricAlarmCommand({ AlarmName, Namespace: "App", MetricName: "Errors", Statistic: "Sum", Period: 60,
+                EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: "GreaterThanOrEqualToThreshold" });
+            await m.clients.cw.send(alarm("web-5xx"));
+            await m.clients.cw.send(alarm("api-latency"));
+            await m.clients.cw.send(new cw.SetAlarmStateCommand({ AlarmName: "web-5xx", StateValue: "ALARM", StateReason: "test" }));
+            // moto has no PutCompositeAlarm: composite alarms, which DescribeAlarms lists only when asked for their type, are not exercised here.
+            const states = await cloud.alarmStates(["web-5xx", "api-latency", "nowhere"]);
+            assert.equal(states["web-5xx"], "ALARM");
+            assert.ok(["OK", "INSUFFICIENT_DATA"].includes(states["api-latency"]), states["api-latency"]);
+            assert.equal(states.nowhere, "missing");
+            assert.equal(cloud.requests.DescribeAlarms, 1);
+            const halt = { version: "7", at: Date.UTC(2026, 11, 7, 3, 0, 0), alarm: "web-5xx", after: "replace batch 2 of 5" };
+            await cloud.recordHalt(halt);
+            assert.deepEqual((await cloud.describeGroup()).halted, halt);
+            await cloud.recordHalt(undefined);
+            assert.equal((await cloud.describeGroup()).halted, undefined);
         });
 
         it("sets desired capacity and records, reads and clears the surge baseline", async () => {

@@ -23,6 +23,18 @@ describe("spot-ecs plan arguments", () => {
         assert.equal(c.timeoutSeconds, 30);
     });
 
+    it("takes --halt-on-alarm once per guard alarm, and names the bad one by flag and place", () => {
+        const c = parsePlanArgs([...required, "--halt-on-alarm", "web-5xx", "--halt-on-alarm=arn:aws:cloudwatch:eu-west-1:123456789012:alarm:api-latency",
+            "--bake-seconds", "120"]);
+        assert.ok(typeof c === "object");
+        assert.deepEqual([c.draining.haltOnAlarms, c.draining.bakeSeconds], [["web-5xx", "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:api-latency"], 120]);
+        assert.throws(() => parsePlanArgs([...required, "--halt-on-alarm", "web-5xx", "--halt-on-alarm", "x".repeat(256)]), {
+            name: "UsageError",
+            message: "spot-ecs plan: invalid arguments:\n  - `--halt-on-alarm[1]` must be a CloudWatch alarm name (1-255 characters, no control characters) "
+                + `or an alarm ARN, got "${"x".repeat(256)}"`,
+        });
+    });
+
     it("names the flag, what is allowed and what was given, for each bad setting at once", () => {
         assert.throws(() => parsePlanArgs([...required, "--standalone-tasks", "kill", "--spot-revert-window", "weekends", "--drain-timeout-seconds", "5"]), {
             name: "UsageError",

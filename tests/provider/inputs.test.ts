@@ -58,7 +58,8 @@ export const SCALER_CASES: [string, Record<string, unknown>, string, string][] =
     ["update deadline too short", { draining: { ...DEFAULT_DRAINING, maxUpdateSeconds: 10 } }, "draining.maxUpdateSeconds",
         "`draining.maxUpdateSeconds` must be an integer between 60 and 86400, got 10"],
     ["unknown draining setting", { draining: { ...DEFAULT_DRAINING, drainTimeout: 5 } }, "draining.drainTimeout",
-        "`draining.drainTimeout` is not a setting; known settings are timeoutSeconds, batchSize, minHealthyPercent, maxUpdateSeconds, standaloneTasks"],
+        "`draining.drainTimeout` is not a setting; known settings are timeoutSeconds, batchSize, minHealthyPercent, maxUpdateSeconds, standaloneTasks, "
+            + "haltOnAlarms, bakeSeconds"],
 ];
 
 function inputs(change: Record<string, unknown>): Record<string, unknown> {
