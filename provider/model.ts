@@ -347,6 +347,12 @@ export type Action =
         kind: "end-halt";
         version: string;
         reason: string;
+    }
+    | {
+        /** Record on the group that the guard alarms stopped a rollout: one in ALARM while instances of its version run. */
+        kind: "halt";
+        halt: RolloutHalt;
+        reason: string;
     };
 
 /** The ECS agent's stop timeout where neither the container definition nor ECS_CONTAINER_STOP_TIMEOUT sets one. */

@@ -93,6 +93,7 @@ export function renderAction(a: Action): string[] {
         case "undrain":
         case "end-surge":
         case "end-halt":
+        case "halt":
             return [a.reason];
         case "drain":
             if (a.purpose === "replace") {

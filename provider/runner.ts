@@ -24,6 +24,7 @@ export function actionCategory(a: Action): RunnerAction | undefined {
         case "set-on-demand-base": return "spot";
         case "end-surge": return "replace";
         case "end-halt":
+        case "halt":
         case "protect":
         case "undrain":
         // The group is terminating these instances anyway: draining them first is never held back.

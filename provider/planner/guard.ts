@@ -65,6 +65,15 @@ export function rolloutGuard(o: Observed, p: Policy, replacing: boolean): GuardD
             + "no guard alarm is in ALARM now (the runner leaves this to a `pulumi up`)"], rollout: rollout(true), actions: [] };
     }
     if (alarms.length === 0) return { notes: [], actions: [] };
+    const alarming = firing.filter((a) => states[a] === "ALARM");
+    const onTarget = o.instances.filter((i) => isLive(i) && i.launchTemplateVersion === o.target.version).length;
+    if (alarming.length > 0 && onTarget > 0) {
+        // The rollout's own instances run while an alarm fires (a run that stopped for another reason left them): it is stopped, as after a batch.
+        const stop: RolloutHalt = { version: o.target.version, at: o.now, alarm: alarming[0], after: `${plural(onTarget, "instance")} of it launched` };
+        return { hold: `guard alarm ${named(firing, states)} (draining.haltOnAlarms): the rollout is stopped`, notes: [],
+            actions: [{ kind: "halt", halt: stop, reason: `stop the rollout to launch template v${stop.version}: alarm ${stop.alarm} is in ALARM while `
+                + `${plural(onTarget, "instance")} of it run (recorded on the group; the next preview says how to go back)` }] };
+    }
     if (firing.length > 0) {
         return { hold: `guard alarm ${named(firing, states)} (draining.haltOnAlarms): no rollout starts while one is in ALARM or missing`, notes: [], actions: [] };
     }

@@ -129,6 +129,17 @@ describe("the rollout guard in the plan", () => {
         assert.deepEqual(ok.rollout, { alarms: ["web-5xx", "api-latency"], bakeSeconds: 120, version: "4", resumes: false });
     });
 
+    it("stops, and records, a rollout whose own instances run while a guard alarm is in ALARM (a run that failed for another reason left them)", () => {
+        const { old, o } = outdated();
+        const fresh = instance(4, { tasks: 1 });
+        const p = plan({ ...o({ guardAlarms: { "web-5xx": "ALARM", "api-latency": "OK" } }), instances: [...old, fresh] }, guarded);
+        assert.equal(replaces(p), false);
+        assert.deepEqual(p.actions.filter((a) => a.kind === "halt").map((a) => a.kind === "halt" && [a.halt.version, a.halt.alarm, a.halt.after]),
+            [["4", "web-5xx", "1 instance of it launched"]]);
+        const missing = plan({ ...o({ guardAlarms: { "web-5xx": "OK", "api-latency": "missing" } }), instances: [...old, fresh] }, guarded);
+        assert.ok(!missing.actions.some((a) => a.kind === "halt"), "a missing alarm holds the rollout, it does not stop it");
+    });
+
     it("clears the record of a stopped rollout once nothing is left to replace", () => {
         const p = plan(observed([instance(1, { tasks: 1 })], { halted: { version: "4", at: 0, alarm: "web-5xx", after: "replace batch 1 of 3" } }), guarded);
         assert.deepEqual(p.actions.map((a) => a.kind), ["end-halt"]);

@@ -10,6 +10,7 @@ import { healthReplacement, rebalanceRecommendation, startInstanceRefresh } from
 import { ScalerSettings } from "../../provider/settings";
 import { SimInstance, SimWorld } from "../../provider/sim/world";
 import { watchServices } from "../../provider/sim/serviceWatch";
+import { HALT_TAG } from "../../provider/cloud";
 import { isScalerRunError } from "../../provider/run";
 import { RunReport } from "../../provider/model";
 
@@ -65,6 +66,10 @@ export interface SoakSummary {
     estimateRatios: number[];
     /** The run whose actual seconds were furthest from its estimate: `seed 12 run 1`. */
     worstEstimate?: string;
+    /** Replacements onto a bad AMI, guarded by an alarm on the services' errors (`draining.haltOnAlarms`). */
+    badAmiRollouts: number;
+    /** Of those, the seeds where more than one batch of old instances was replaced after a service first ran on the bad version, before the stop. */
+    badAmiPastFirstBatch: string[];
 }
 
 /** The estimate's error over the forecast runs, in percent of the estimate: the median of its size, and the worst, with its sign. */
@@ -165,10 +170,28 @@ export async function scenario(seed: number, faults: Record<string, number>, tra
             timeoutSeconds: 120 + Math.floor(rnd() * 480) },
     });
 
+    // A bad AMI on a share of the replacements: an alarm on the services' errors guards the rollout; from a stream of its own.
+    const ami = seededRandom(seed + 500_000);
+    const badAmi = kind === "replace" && ami() < BAD_AMI_SHARE;
+    const oldVersion = String(Number(world.group.launchTemplateVersion) - 1);
+    // When a service's task first ran on the bad version: the alarm can see the AMI is bad only from then.
+    let badServingSince: number | undefined;
+    if (badAmi) {
+        faults.badAmi++;
+        world.alarms.set(GUARD_ALARM, { state: "OK", rule: "bad-version", evaluationMinutes: 2 });
+        world.badVersions.add(world.group.launchTemplateVersion);
+        settings = { ...settings, draining: { ...settings.draining, haltOnAlarms: [GUARD_ALARM], bakeSeconds: 120 + Math.floor(ami() * 180) } };
+        world.tickHooks.push((w) => {
+            badServingSince ??= w.liveTasks().some((t) => t.status === "RUNNING" && t.service !== undefined
+                && w.badVersions.has(w.instances.get(t.instanceId)?.ltVersion ?? "")) ? w.now : undefined;
+        });
+    }
     let runs = 0;
     let converged = false;
+    let pastFirstBatch: string | undefined;
     const forecasts: ForecastCheck[] = [];
-    for (; runs < SOAK_MAX_RUNS && !converged; runs++) {
+    // Going back from a bad AMI is a rollout of its own: such a scenario gets one run more.
+    for (; runs < SOAK_MAX_RUNS + (badAmi ? 1 : 0) && !converged; runs++) {
         const watch = watchServices(world);
         const r = await simReconcile(world, runs === 0 ? settings : { ...settings, draining: { ...settings.draining, standaloneTasks: "stop" } },
             { seed, faults: { ...cloudFaults, seed: seed * 10 + runs } }).then((x) => x, (e) => e);
@@ -188,6 +211,17 @@ export async function scenario(seed: number, faults: Record<string, number>, tra
         }
         // …and raises maxSize where the plan, or a failed run's error, says it is too low.
         settings = raiseMaxSize(world, settings, r);
+        // A rollout the guard alarm stopped (or holds): the operator goes back, with a new version that has what the old one had.
+        const guarded = world.group.tags[HALT_TAG] !== undefined || (!(r instanceof Error) && r.plan.notes.some((n: string) => n.includes("(draining.haltOnAlarms)")));
+        if (badAmi && guarded && world.badVersions.has(world.group.launchTemplateVersion)) {
+            // Once the bad instances serve, the alarm stops the rollout within the batch under way: no more old instances than a batch go after that.
+            const replaced = [...world.instances.values()].filter((i) => i.ltVersion === oldVersion && i.terminatedBy === "scaler"
+                && badServingSince !== undefined && i.terminatedAt! >= badServingSince).length;
+            if (replaced > settings.draining.batchSize) {
+                pastFirstBatch = `seed ${seed}: ${replaced} old instances replaced after the bad version served, batches of ${settings.draining.batchSize}`;
+            }
+            settings = { ...settings, launchTemplateVersion: newLaunchTemplateVersion(world) };
+        }
         for (const t of world.liveTasks()) t.neverStops = false;
         for (const targets of world.targetGroups.values()) for (const target of targets.values()) target.stuck = false;
         world.newInstancesNeverRegister = false;
@@ -195,8 +229,12 @@ export async function scenario(seed: number, faults: Record<string, number>, tra
         converged = isSettled(world, kind, settings.maxSize);
         trace?.(`after run ${runs + 1}: ${world.liveInstances().map((i) => `${i.id}/v${i.ltVersion}/${i.asgState}/${i.container?.status ?? "-"}`).join(" ")} desired ${world.group.desired}`);
     }
-    return { world, runs, converged, forecasts };
+    return { world, runs, converged, forecasts, badAmi, pastFirstBatch };
 }
+
+/** The guard alarm of the bad-AMI scenarios, and their share of the replacements. */
+const GUARD_ALARM = "services-5xx";
+const BAD_AMI_SHARE = 0.1;
 
 /**
  * The operator's answer to a plan (or a failed run's error) that says maxSize is too low: a replacement
@@ -384,13 +422,15 @@ export async function runSoak(count = SOAK_SCENARIOS, hookHeartbeatSeconds = SOA
     const faults: Record<string, number> = {
         throttle: 0, serverError: 0, hang: 0, spotInterruption: 0, externalTermination: 0, stuckTask: 0, stuckTarget: 0, neverRegister: 0,
         rebalance: 0, maxSizeLowered: 0, healthReplacement: 0, instanceRefresh: 0, spotDrought: 0, poolDrought: 0,
-        deadlock: 0, silentShort: 0, forgotten: 0, targeted: 0,
+        deadlock: 0, silentShort: 0, forgotten: 0, targeted: 0, badAmi: 0,
     };
     const summary: SoakSummary = { scenarios: 0, runs: 0, faults, tasksLost: 0, servicesShort: 0, shortIn: [], replacementsHeld: 0, invariantViolations: 0,
         unconverged: [], hookDrained: 0, hookTimeouts: 0, tasksOnTimedOut: 0, retainedFinished: 0, retainedLeft: 0,
-        forecastRuns: 0, servicePredictions: 0, predictionsBroken: [], predictionsMet: 0, estimateRatios: [] };
+        forecastRuns: 0, servicePredictions: 0, predictionsBroken: [], predictionsMet: 0, estimateRatios: [], badAmiRollouts: 0, badAmiPastFirstBatch: [] };
     for (let seed = 1; seed <= count; seed++) {
-        const { world, runs, converged, forecasts } = await scenario(seed, faults, undefined, hookHeartbeatSeconds);
+        const { world, runs, converged, forecasts, badAmi, pastFirstBatch } = await scenario(seed, faults, undefined, hookHeartbeatSeconds);
+        if (badAmi) summary.badAmiRollouts++;
+        if (pastFirstBatch !== undefined) summary.badAmiPastFirstBatch.push(pastFirstBatch);
         for (const f of forecasts) {
             summary.forecastRuns++;
             if (f.estimateSeconds > 0) {
@@ -445,9 +485,14 @@ describe("soak: seeded random scenarios with faults", function () {
         assert.equal(summary.invariantViolations, 0);
     });
 
-    it("converges every scenario within four runs, every service at its desired count", () => {
+    it("converges every scenario within four runs (five to go back from a bad AMI), every service at its desired count", () => {
         assert.deepEqual(summary.unconverged, [], "seeds that did not converge");
         assert.deepEqual(summary.shortIn, [], "seeds that ended with a service short");
+    });
+
+    it("stops every rollout onto a bad AMI within the batch in which its instances began to serve, and goes back, losing nothing", () => {
+        assert.ok(summary.badAmiRollouts > 0, "bad AMIs were rolled");
+        assert.deepEqual(summary.badAmiPastFirstBatch, [], "rollouts that replaced more than a batch of old instances after the bad version served");
     });
 
     it("holds every service's predicted lowest running count to what it ran: never above it", () => {
