@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_DRAINING, DEFAULT_HOOK_HEARTBEAT_SECONDS, DEFAULT_SCALING, DrainingPolicy, HOOK_HEARTBEAT_RANGE, RUNNER_ACTIONS, RunnerAction, ScalingPolicy,
+import { DEFAULT_DRAINING, DEFAULT_HOOK_HEARTBEAT_SECONDS, DEFAULT_SCALING, DrainingPolicy, HOOK_HEARTBEAT_RANGE, MaintenancePolicy, RUNNER_ACTIONS, RunnerAction,
+    ScalingPolicy,
     scheduleMinutes, STANDALONE_TASK_POLICIES, StandaloneTaskPolicy } from "../provider/settings";
 
 /** ECS-optimized AMI families the component can resolve from AWS's public SSM parameters. */
@@ -15,7 +16,7 @@ export const SPOT_ALLOCATION_STRATEGIES = [
 ] as const;
 export type SpotAllocationStrategy = (typeof SPOT_ALLOCATION_STRATEGIES)[number];
 
-export { DrainingPolicy, RUNNER_ACTIONS, RunnerAction, ScalingPolicy, STANDALONE_TASK_POLICIES, StandaloneTaskPolicy };
+export { DrainingPolicy, MaintenancePolicy, RUNNER_ACTIONS, RunnerAction, ScalingPolicy, STANDALONE_TASK_POLICIES, StandaloneTaskPolicy };
 
 /**
  * When the scaler scales out, scales in, and what counts as sustained: each setting of the scaler's
@@ -28,6 +29,12 @@ export interface ScalingArgs extends Partial<ScalingPolicy> {}
  * {@link DrainingPolicy}, documented there with its range and default, and optional here.
  */
 export interface DrainingArgs extends Partial<DrainingPolicy> {}
+
+/**
+ * Keeping the fleet fresh: each setting of the scaler's {@link MaintenancePolicy}, documented there
+ * with its range and default, and optional here.
+ */
+export interface MaintenanceArgs extends MaintenancePolicy {}
 
 /**
  * The runner: the scaler's own reconcile in a Lambda function the component creates, run on a schedule
@@ -122,6 +129,8 @@ export interface SpotEcsClusterArgs {
     scaling?: ScalingArgs;
     /** How the scaler drains. @default see {@link DrainingArgs} */
     draining?: DrainingArgs;
+    /** Replacing instances for their age, and the window for it. @default see {@link MaintenanceArgs} */
+    maintenance?: MaintenanceArgs;
     /** The runner, which scales and drains between deploys, with a lease so that it and `pulumi up` never act at once; `false` for none (needs `enableScaler`). @default see {@link RunnerArgs} */
     runner?: false | RunnerArgs;
 }

@@ -213,6 +213,7 @@ function buildCluster(name: string, a: ResolvedArgs, known: KnownLater, parent: 
         onDemandBaseCapacity: a.onDemandBaseCapacity,
         scaling: a.scaling,
         draining: a.draining,
+        maintenance: a.maintenance,
     };
     const runner = a.runner === undefined ? undefined : createRunner(name, a.runner, {
         clusterName, clusterArn, groupArn: group.arn, groupName: group.name, settings: pulumi.output(settings), tags: a.tags,

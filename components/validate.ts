@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AMI_FAMILIES, ARGUMENT_RANGES, DEFAULTS, LOG_RETENTION_DAYS, RUNNER_RANGES, SPOT_ALLOCATION_STRATEGIES, SpotEcsClusterArgs } from "./args";
 import { FORMATS } from "../provider/settings";
-import { checkDraining, checkDrainTimes, checkRunnerActions, checkScaling, checkSizes, describeValue, formatProblems, Problem, Problems } from "../provider/validation";
+import { checkDraining, checkDrainTimes, checkMaintenance, checkRunnerActions, checkScaling, checkSizes, describeValue, formatProblems, Problem, Problems } from "../provider/validation";
 
 export const ECS_CONFIG_KEY_PATTERN = /^[A-Z][A-Z0-9_]{0,127}$/;
 const ATTRIBUTE_NAME_PATTERN = /^[A-Za-z0-9_./\\-]{1,128}$/;
@@ -24,7 +24,7 @@ const KNOWN_ARGS: (keyof SpotEcsClusterArgs)[] = [
     "instanceTypes", "minSize", "maxSize", "desiredCapacity", "onDemandBaseCapacity",
     "onDemandPercentageAboveBaseCapacity", "spotAllocationStrategy", "capacityRebalance", "managedDraining", "imageId", "amiFamily",
     "rootVolumeSizeGiB", "rootVolumeKmsKeyId", "keyName", "instanceAttributes", "ecsConfig", "extraUserData",
-    "containerStopTimeoutSeconds", "metadataHopLimit", "enableSsm", "enableScaler", "dashboard", "targetGroupArns", "tags", "scaling", "draining",
+    "containerStopTimeoutSeconds", "metadataHopLimit", "enableSsm", "enableScaler", "dashboard", "targetGroupArns", "tags", "scaling", "draining", "maintenance",
     "runner",
 ];
 
@@ -59,6 +59,7 @@ export function listProblems(args: unknown): Problem[] {
     checkScaling(p, "scaling", a.scaling, true);
     checkDraining(p, "draining", a.draining, true);
     checkDrainTimes(p, "draining", a.draining, DEFAULTS.draining.maxUpdateSeconds);
+    checkMaintenance(p, "maintenance", a.maintenance);
     checkRunnerArgs(p, a);
     return p.items;
 }

@@ -5,13 +5,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { awsCloud } from "./aws/cloud";
 import { realDeps } from "./cloud";
-import { DEFAULT_DRAINING, DEFAULT_SCALING, DrainingPolicy, FORMATS, ScalerSettings, ScalingPolicy } from "./settings";
+import { DEFAULT_DRAINING, DEFAULT_SCALING, DrainingPolicy, FORMATS, MaintenancePolicy, ScalerSettings, ScalingPolicy } from "./settings";
 import { dynamoLease } from "./aws/lease";
 import { underLease, upLeaseWaitMs } from "./lease";
 import { previewPlan, reconcile } from "./reconcile";
 import { isScalerRunError } from "./run";
 import { describeError, retrying } from "./retry";
-import { checkDraining, checkScaling, formatProblems, Problems } from "./validation";
+import { checkDraining, checkMaintenance, checkScaling, formatProblems, Problems } from "./validation";
 
 /** The whole command, every retry included, ends within this many seconds unless --timeout-seconds says otherwise. */
 export const CLI_BUDGET_SECONDS = 110;
@@ -81,6 +81,10 @@ Options:
                             it is in ALARM; repeat for several (default: none)
   --bake-seconds S          seconds a guarded rollout waits after each batch before it reads the
                             alarms (default ${DEFAULT_DRAINING.bakeSeconds})
+  --max-instance-age-days N replace instances launched more than N days ago (default: none)
+  --maintenance-window W    UTC window for replacements by age, and for the way back to Spot
+                            unless --spot-revert-window is given, e.g. "Sat,Sun 02:00-06:00"
+                            (default: any time)
   --timeout-seconds S       the command gives up after S seconds, retries included
                             (default ${CLI_BUDGET_SECONDS}, 5-3600; not the drain timeout; \`run --yes\` is
                             bounded by --max-update-seconds and the wait for the lease instead)
@@ -123,14 +127,22 @@ export const DRAINING_FLAGS: Record<keyof DrainingPolicy, string> = {
     bakeSeconds: "--bake-seconds",
 };
 
+/** The flag of each maintenance setting. */
+export const MAINTENANCE_FLAGS: Record<keyof MaintenancePolicy, string> = {
+    maxInstanceAgeDays: "--max-instance-age-days",
+    window: "--maintenance-window",
+};
+
 /** Setting flags that may be given more than once, each adding to a list. */
 const LIST_FLAGS = ["--target-group", DRAINING_FLAGS.haltOnAlarms];
 
 /** Each setting flag, and the setting it sets. */
-const SETTING_FLAGS: Record<string, ["scaling", keyof ScalingPolicy] | ["draining", keyof DrainingPolicy]> = Object.fromEntries([
-    ...Object.entries(SCALING_FLAGS).map(([key, flag]) => [flag, ["scaling", key]]),
-    ...Object.entries(DRAINING_FLAGS).map(([key, flag]) => [flag, ["draining", key]]),
-]);
+const SETTING_FLAGS: Record<string, ["scaling", keyof ScalingPolicy] | ["draining", keyof DrainingPolicy] | ["maintenance", keyof MaintenancePolicy]>
+    = Object.fromEntries([
+        ...Object.entries(SCALING_FLAGS).map(([key, flag]) => [flag, ["scaling", key]]),
+        ...Object.entries(DRAINING_FLAGS).map(([key, flag]) => [flag, ["draining", key]]),
+        ...Object.entries(MAINTENANCE_FLAGS).map(([key, flag]) => [flag, ["maintenance", key]]),
+    ]);
 
 export interface PlanCommand {
     /** \`plan\`, or \`run\` (which acts only with \`yes\`). */
@@ -148,6 +160,7 @@ export interface PlanCommand {
     timeoutSeconds: number;
     scaling: ScalingPolicy;
     draining: DrainingPolicy;
+    maintenance?: MaintenancePolicy;
 }
 
 /** Bad command-line usage; exits with status 2. */
@@ -178,6 +191,7 @@ export function parsePlanArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Plan
     const targetGroupArns: string[] = [];
     const scaling: Record<string, unknown> = { ...DEFAULT_SCALING };
     const draining: Record<string, unknown> = { ...DEFAULT_DRAINING };
+    const maintenance: Record<string, unknown> = {};
     const seen = new Set<string>();
     let json = false;
     const switches = new Set<string>();
@@ -213,7 +227,7 @@ export function parsePlanArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Plan
         else if (flag === DRAINING_FLAGS.haltOnAlarms) draining.haltOnAlarms = [...(draining.haltOnAlarms as string[] | undefined ?? []), value];
         else if (flag in SETTING_FLAGS) {
             const [group, key] = SETTING_FLAGS[flag];
-            (group === "scaling" ? scaling : draining)[key] = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+            ({ scaling, draining, maintenance })[group][key] = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
         } else values[flag] = value;
     }
     const region = values["--region"] ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
@@ -242,6 +256,7 @@ export function parsePlanArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Plan
     targetGroupArns.forEach((arn, i) => p.format(`--target-group[${i}]`, arn, FORMATS.targetGroupArn));
     checkScaling(p, "scaling", scaling, false);
     checkDraining(p, "draining", draining, false);
+    checkMaintenance(p, "maintenance", maintenance);
     if (!p.empty) {
         // Name the flags the user typed, not the settings behind them.
         const reasons = p.items.map((item) => {
@@ -258,6 +273,7 @@ export function parsePlanArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Plan
         region: region!, cluster: values["--cluster"], asg: values["--asg"], json,
         launchTemplateVersion: values["--launch-template-version"], targetGroupArns, timeoutSeconds: timeout as number,
         scaling: scaling as unknown as ScalingPolicy, draining: draining as unknown as DrainingPolicy,
+        ...(Object.keys(maintenance).length === 0 ? {} : { maintenance: maintenance as MaintenancePolicy }),
     };
 }
 
@@ -337,7 +353,7 @@ async function plan(c: PlanCommand, cloud: ReturnType<typeof awsCloud>, out: (s:
     const settings = {
         region: c.region, clusterName: c.cluster, autoScalingGroupName: c.asg,
         launchTemplateId: target.launchTemplateId, launchTemplateVersion: version,
-        targetGroupArns: c.targetGroupArns, scaling: c.scaling, draining: c.draining,
+        targetGroupArns: c.targetGroupArns, scaling: c.scaling, draining: c.draining, ...(c.maintenance === undefined ? {} : { maintenance: c.maintenance }),
     };
     if (c.command === "run" && c.yes) return act(c, cloud, settings, out);
     const preview = await previewPlan(cloud, deps, settings);

@@ -1,7 +1,7 @@
 // The scaler's inputs as the engine passes them, and their validation in `check`.
 import { NEW_VERSION } from "./model";
 import { FORMATS, ScalerSettings, SIZE_RANGES } from "./settings";
-import { checkDraining, checkRunner, checkScaling, Problem, Problems } from "./validation";
+import { checkDraining, checkMaintenance, checkRunner, checkScaling, Problem, Problems } from "./validation";
 
 /** The string the engine sends in preview for a value that is not known yet. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -64,6 +64,7 @@ export function checkScalerInputs(news: Record<string, unknown>): Problem[] {
     }
     if (!containsUnknown(news.scaling)) checkScaling(p, "scaling", news.scaling, false);
     if (!containsUnknown(news.draining)) checkDraining(p, "draining", news.draining, false);
+    if (!containsUnknown(news.maintenance)) checkMaintenance(p, "maintenance", news.maintenance);
     if (news.leaseTable !== undefined && known(news.leaseTable)) p.format("leaseTable", news.leaseTable, FORMATS.dynamoTable);
     if (news.runner !== undefined && !containsUnknown(news.runner)) checkRunner(p, news.runner, news.leaseTable);
     return p.items;

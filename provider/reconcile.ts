@@ -22,7 +22,7 @@ export interface Preview {
 
 /** Observes and plans without changing anything; the plan carries its forecast. */
 export async function previewPlan(cloud: Cloud, deps: Deps, s: ScalerSettings): Promise<Preview> {
-    const policy = { scaling: s.scaling, draining: s.draining };
+    const policy = { scaling: s.scaling, draining: s.draining, ...(s.maintenance === undefined ? {} : { maintenance: s.maintenance }) };
     const retried = withRetries(cloud, deps);
     const observed = await observe(retried, s, policy, deps.now());
     const p = plan(observed, policy, observed.now);

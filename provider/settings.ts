@@ -74,7 +74,26 @@ export interface DrainingPolicy {
 export interface Policy {
     scaling: ScalingPolicy;
     draining: DrainingPolicy;
+    maintenance?: MaintenancePolicy;
 }
+
+/** Keeping the fleet fresh: replacing instances for their age, and when. */
+export interface MaintenancePolicy {
+    /** Days an instance may run before the scaler replaces it, drained like any replacement. Range 1-365. @default none: no instance is replaced for its age */
+    maxInstanceAgeDays?: number;
+    /**
+     * UTC window in which replacements for age, and the way back to Spot unless `scaling.spotRevertWindow`
+     * is set, may run: "HH:MM-HH:MM", optionally after days, e.g. "Sat,Sun 02:00-06:00"; the end may be
+     * past midnight. @default none: any time
+     */
+    window?: string;
+}
+
+/** Every key of {@link MaintenancePolicy}, held to the type as {@link SETTING_KEYS} is. */
+export const MAINTENANCE_KEYS = Object.keys({ maxInstanceAgeDays: true, window: true } satisfies Record<keyof MaintenancePolicy, true>) as (keyof MaintenancePolicy)[];
+
+/** The range of `maintenance.maxInstanceAgeDays`. */
+export const MAX_INSTANCE_AGE_DAYS_RANGE: [number, number] = [1, 365];
 
 /**
  * What the runner may do between deploys: `scale-out` (scale-out, a raised minSize), `scale-in`
@@ -111,6 +130,8 @@ export interface ScalerSettings {
     onDemandBaseCapacity?: number;
     scaling: ScalingPolicy;
     draining: DrainingPolicy;
+    /** Replacing instances for their age, and the window for it. @default none */
+    maintenance?: MaintenancePolicy;
     /** DynamoDB table holding the cluster's lease, which the runner, `pulumi up` and `spot-ecs run` take before they act. @default none: no lease */
     leaseTable?: string;
     /** The runner acting between deploys, for the preview to report on. @default none */
@@ -124,7 +145,7 @@ export interface ScalerSettings {
 const SETTING_KEY_SET: Record<keyof ScalerSettings, true> = {
     region: true, clusterName: true, autoScalingGroupName: true, launchTemplateId: true, launchTemplateVersion: true,
     targetGroupArns: true, minSize: true, maxSize: true, instanceTypes: true, onDemandBaseCapacity: true, scaling: true, draining: true,
-    leaseTable: true, runner: true,
+    maintenance: true, leaseTable: true, runner: true,
 };
 
 /** Every key of {@link ScalerSettings}. */

@@ -1,6 +1,6 @@
 // Pure input checks shared by the component (at construction), the scaler (in `check`) and the
 // command. Each check appends one line per problem; callers throw once with every line.
-import { DEFAULT_SCALING, DRAINING_KEYS, DRAINING_RANGES, FORMATS, Format, HALT_ALARMS_RANGE, RUNNER_ACTIONS, SCALING_KEYS, SCALING_RANGES, SIZE_RANGES, STANDALONE_TASK_POLICIES } from "./settings";
+import { DEFAULT_SCALING, DRAINING_KEYS, DRAINING_RANGES, FORMATS, Format, HALT_ALARMS_RANGE, MAINTENANCE_KEYS, MAX_INSTANCE_AGE_DAYS_RANGE, RUNNER_ACTIONS, SCALING_KEYS, SCALING_RANGES, SIZE_RANGES, STANDALONE_TASK_POLICIES } from "./settings";
 
 /** A validation problem: the property path and a sentence naming what is allowed and what was given. */
 export interface Problem {
@@ -164,6 +164,16 @@ export function checkDraining(p: Problems, path: string, value: unknown, partial
         d.haltOnAlarms.forEach((a, i) => p.format(`${path}.haltOnAlarms[${i}]`, a, FORMATS.alarm));
     }
     checkKnown(p, path, d, DRAINING_KEYS);
+}
+
+/** Checks maintenance settings (all optional). */
+export function checkMaintenance(p: Problems, path: string, value: unknown): void {
+    if (value === undefined) return;
+    if (!p.object(path, value)) return;
+    const m = value as Record<string, unknown>;
+    p.integer(`${path}.maxInstanceAgeDays`, m.maxInstanceAgeDays, ...MAX_INSTANCE_AGE_DAYS_RANGE, true);
+    p.format(`${path}.window`, m.window, FORMATS.window, true);
+    checkKnown(p, path, m, MAINTENANCE_KEYS);
 }
 
 /**

@@ -6,6 +6,7 @@ import { Policy } from "../settings";
 import { isLow, PlanContext, planContext, readings } from "./context";
 import { boundedDesired, Decision, isLive, isOutdated, isStray, NOTHING, registeredOf } from "./fleet";
 import { rolloutGuard } from "./guard";
+import { planAged } from "./maintenance";
 import { heldForHook, hookHoldsTasks, ownHook, planHookDrains, planHookRoom } from "./hooks";
 import { drainsHoldingServicesShort } from "./relief";
 import { planReplacements } from "./replacement";
@@ -50,16 +51,17 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     const scaleOut = anyAction(bounds, spot, unplaced) ? NOTHING : planScaleOut(ctx);
     const room = anyAction(bounds, spot, unplaced, scaleOut) ? NOTHING : planHookRoom(ctx, launchingCount(ctx));
     const undone = drainsHoldingServicesShort(ctx);
-    const guard = rolloutGuard(ctx.o, p, replacementPossible(ctx.o, spot.revert.length > 0));
+    const aged = planAged(ctx.o, p, now);
+    const guard = rolloutGuard(ctx.o, p, replacementPossible(ctx.o, spot.revert.length > 0) || aged.aged.length > 0);
     const replacement = planReplacements(ctx, spot.revert, desiredAfter(ctx, [unplaced, scaleOut, room].find((d) => d.actions.length > 0) ?? NOTHING), undone,
-        guard.hold);
+        { guardHold: guard.hold, aged: aged.aged });
     // Instances the group is terminating still hold tasks that need the room the others have.
     const hookBusy = hookHoldsTasks(ctx.o);
     const excess = anyAction(bounds, spot, unplaced, scaleOut, room, replacement) || replacement.replaceNow.length > 0 || ctx.o.surgeBaseline !== undefined
         || hookBusy ? NOTHING : planExcess(ctx, undone);
     const scaleIn = heldForHook(ctx, hookBusy,
         planScaleInPhase(ctx, replacement, excess, changesCapacity(bounds, spot, unplaced, scaleOut, room, replacement, excess) || hookBusy, undone));
-    const halts: Decision = { actions: guard.actions, notes: guard.notes };
+    const halts: Decision = { actions: guard.actions, notes: [...aged.notes, ...guard.notes] };
     const phases = [bounds, spot, unplaced, scaleOut, room, replacement, excess, scaleIn, halts];
     const planned = phases.flatMap((d) => d.actions);
     const settle = planSettle(ctx, [...replacement.undrain, ...scaleIn.undrain], replacement.held, planned, undone);
@@ -134,7 +136,7 @@ export function replacementPossible(o: Observed, reverting = o.fallbackBaseline 
 export function needsTasks(o: Observed, p: Policy, now: number = o.now): boolean {
     const excess = o.instances.filter(isLive).length > boundedDesired(o);
     // A replacement holds victims whose tasks are bound (memberOf) to what no other instance offers.
-    const replacing = o.instances.some((i) => isLive(i) && isOutdated(i, o)) || o.fallbackBaseline !== undefined;
+    const replacing = o.instances.some((i) => isLive(i) && isOutdated(i, o)) || o.fallbackBaseline !== undefined || planAged(o, p, now).aged.length > 0;
     // Whether the tasks of instances waiting in the scaler's hook fit on the others (planHookRoom).
     return excess || replacing || isLow(registeredOf(o).length, readings(o, p, now), p) || hookHoldsTasks(o);
 }

@@ -9,6 +9,7 @@ import { Policy } from "../settings";
 import { PlanContext } from "./context";
 import { byLeastUsed, Classified, Decision, isActive, isForeignDraining, isOutdated, isStray, outdatedReason, Registered, reservationOf, taskCount,
     templateTarget, typicalSize } from "./fleet";
+import { ageReason } from "./maintenance";
 import { firstUnmovable, movableTasks, offerOf, roomOf, spreadOf, whyUnfit } from "./room";
 
 /** ECS's words, in a service event, for a task that found no instance with room (CPU, memory, a port). */
@@ -32,11 +33,15 @@ export interface ReplacementDecision extends Decision {
  * nothing to replace and a surge still recorded, the surge record is cleared.
  */
 export function planReplacements(ctx: PlanContext, revert: ObservedInstance[], desired: number, undone: Map<Registered, string>,
-    guardHold?: string): ReplacementDecision {
+    more: { guardHold?: string; aged?: ObservedInstance[] } = {}): ReplacementDecision {
     const { o, p, c, now } = ctx;
+    const { guardHold } = more;
     const replacing = [...c.outdated.filter((i) => !isForeignDraining(i)), ...c.live.filter((i) => isStray(i, o, now))];
+    // Why each instance that is neither outdated nor a stray is replaced: the way back to Spot, or its age.
+    const why = new Map([...revert.map((i): [string, string] => [i.instanceId, "back to Spot: On-Demand, launched while Spot was unavailable"]),
+        ...(more.aged ?? []).map((i): [string, string] => [i.instanceId, ageReason(i, p, now)])]);
     const revertIds = new Set(revert.map((i) => i.instanceId));
-    for (const i of revert) if (!replacing.includes(i) && !isForeignDraining(i)) replacing.push(i);
+    for (const i of [...revert, ...(more.aged ?? [])]) if (!replacing.includes(i) && !isForeignDraining(i)) replacing.push(i);
     // A victim whose task may only run where no other instance can be shown to be (a memberOf no
     // instance that stays satisfies, nor any the group launches as far as is known) waits for a later run.
     // New instances that might meet a task's constraint come only with a surge this run; with a surge
@@ -61,7 +66,7 @@ export function planReplacements(ctx: PlanContext, revert: ObservedInstance[], d
     const decided = { replacing, replaceNow, held, undrain };
     const outgrown = surgeOutgrown(ctx, crowded, desired, surging);
     if (replaceNow.length > 0) {
-        const replacement = planReplacement(outgrown.length > 0 ? { ...o, surgeBaseline: undefined } : o, p, c, replaceNow, desired, now, revertIds);
+        const replacement = planReplacement(outgrown.length > 0 ? { ...o, surgeBaseline: undefined } : o, p, c, replaceNow, desired, now, revertIds, why);
         return { ...decided, actions: [...outgrown, ...replacement.actions], notes: [...notes, ...replacement.notes] };
     }
     if (outgrown.length > 0) return { ...decided, actions: outgrown, notes };
@@ -111,7 +116,7 @@ function surgeForHeld(o: Observed, c: Classified, held: Map<ObservedInstance, st
  * above its baseline lower desired capacity; the others let the group launch a replacement.
  */
 function planReplacement(o: Observed, p: Policy, c: Classified, replacing: ObservedInstance[], desired: number,
-    now: number, revertIds: Set<string> = new Set()): Decision {
+    now: number, revertIds: Set<string> = new Set(), why: Map<string, string> = new Map()): Decision {
     const actions: Action[] = [];
     const notes: string[] = [];
     const d = p.draining;
@@ -147,7 +152,7 @@ function planReplacement(o: Observed, p: Policy, c: Classified, replacing: Obser
 
     const batches: Victim[][] = [];
     const waits: number[] = [];
-    const victimOf = victimsInOrder(o, replacing.length - decrements, revertIds, now);
+    const victimOf = victimsInOrder(o, replacing.length - decrements, why, now);
     let pending = [...costly];
     // Instances that never registered hold no task and serve nothing: when others are replaced too, they
     // go in a batch of their own, first, which no service's gate can hold.
@@ -342,7 +347,7 @@ function fitInPlace(c: Classified, pending: Registered[], most: number): InPlace
  * The victim of each instance, in the order they are taken: from the `replaced`-th on, a termination
  * lowers desired capacity instead of letting the group launch a replacement.
  */
-function victimsInOrder(o: Observed, replaced: number, revertIds: Set<string>, now: number): (i: ObservedInstance) => Victim {
+function victimsInOrder(o: Observed, replaced: number, why: Map<string, string>, now: number): (i: ObservedInstance) => Victim {
     let order = 0;
     return (i) => {
         const decrement = order >= replaced;
@@ -353,7 +358,7 @@ function victimsInOrder(o: Observed, replaced: number, revertIds: Set<string>, n
             lifecycle: i.lifecycle,
             tasks: taskCount(i),
             decrement,
-            reason: revertIds.has(i.instanceId) && !isOutdated(i, o) ? "back to Spot: On-Demand, launched while Spot was unavailable"
+            reason: why.has(i.instanceId) && !isOutdated(i, o) ? why.get(i.instanceId)!
                 : isOutdated(i, o) ? outdatedReason(i, o)
                 : `not registered with the cluster ${Math.floor((now - i.launchTime!) / 60_000)} min after launch`,
         };

@@ -53,10 +53,12 @@ export function planSpotCapacity(o: Observed, p: Policy, now: number): SpotDecis
             return { ...none, notes: [`On-Demand fallback in force: no failed Spot launch for ${minutes(quietMs)}; `
                 + `back to Spot after ${s.spotRevertAfterSeconds} s without one`] };
         }
-        const window = s.spotRevertWindow === undefined ? undefined : windowState(s.spotRevertWindow, now);
+        // scaling.spotRevertWindow, else the maintenance window.
+        const windowSetting = s.spotRevertWindow ?? p.maintenance?.window;
+        const window = windowSetting === undefined ? undefined : windowState(windowSetting, now);
         if (window !== undefined && !window.open) {
             return { ...none, notes: [`On-Demand fallback in force: no failed Spot launch for ${minutes(quietMs)}; `
-                + `back to Spot in the maintenance window ${s.spotRevertWindow} UTC, which opens in ${minutes(window.opensInMs)}`] };
+                + `back to Spot in the maintenance window ${windowSetting} UTC, which opens in ${minutes(window.opensInMs)}`] };
         }
         // Newest On-Demand instances beyond the declared base are the fallback's.
         const revert = [...onDemand].sort((a, b) => (b.launchTime ?? 0) - (a.launchTime ?? 0)).slice(0, Math.max(0, onDemand.length - declared));

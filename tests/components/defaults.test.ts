@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { DEFAULTS } from "../../components";
 import { ARGUMENT_RANGES, RUNNER_RANGES } from "../../components/args";
-import { DRAINING_RANGES, SCALING_RANGES, SIZE_RANGES } from "../../provider/settings";
+import { DRAINING_RANGES, MAX_INSTANCE_AGE_DAYS_RANGE, SCALING_RANGES, SIZE_RANGES } from "../../provider/settings";
 import { ARGUMENT_INTERFACES, documentedFields } from "../helpers/tsdoc";
 
 /** Every documented field of an argument interface, with the text after its `@default` ("" when none). */
@@ -22,6 +22,7 @@ const OPTIONAL_WITHOUT_LITERAL = new Set([
     "clusterName", "existingClusterName", "vpcId", "securityGroupIds", "desiredCapacity", "imageId",
     "rootVolumeKmsKeyId", "keyName", "instanceAttributes", "ecsConfig", "extraUserData", "targetGroupArns", "tags",
     "scaling", "draining", "spotRevertWindow", "headroom", "runner", "actions", "managedDraining", "hookHeartbeatSeconds", "haltOnAlarms",
+    "maintenance", "maxInstanceAgeDays", "window",
 ]);
 const REQUIRED = new Set(["subnetIds", "instanceTypes", "minSize", "maxSize"]);
 
@@ -30,6 +31,7 @@ describe("documented ranges", () => {
         SpotEcsClusterArgs: { ...SIZE_RANGES, ...ARGUMENT_RANGES },
         ScalingArgs: SCALING_RANGES,
         DrainingArgs: DRAINING_RANGES,
+        MaintenanceArgs: { maxInstanceAgeDays: MAX_INSTANCE_AGE_DAYS_RANGE },
         RunnerArgs: RUNNER_RANGES,
     };
     // Its bounds are minSize and maxSize, which its sentence names.
@@ -54,6 +56,7 @@ describe("DEFAULTS", () => {
         ["SpotEcsClusterArgs", DEFAULTS],
         ["ScalingArgs", DEFAULTS.scaling],
         ["DrainingArgs", DEFAULTS.draining],
+        ["MaintenanceArgs", {}],
         ["RunnerArgs", DEFAULTS.runner],
     ] as [keyof typeof ARGUMENT_INTERFACES, Record<string, unknown>][]) {
         describe(iface, () => {

@@ -108,6 +108,10 @@ export const CASES: [string, Record<string, unknown>, string][] = [
     ["guard alarm name with a line break", { draining: { haltOnAlarms: ["web-5xx", "api\nlatency"] } },
         "`draining.haltOnAlarms[1]` must be a CloudWatch alarm name (1-255 characters, no control characters) or an alarm ARN, got \"api\\nlatency\""],
     ["bake longer than an hour", { draining: { bakeSeconds: 7200 } }, "`draining.bakeSeconds` must be an integer between 0 and 3600, got 7200"],
+    ["instance age of no days", { maintenance: { maxInstanceAgeDays: 0 } }, "`maintenance.maxInstanceAgeDays` must be an integer between 1 and 365, got 0"],
+    ["maintenance window in words", { maintenance: { window: "weekends" } },
+        "`maintenance.window` must be a UTC window \"HH:MM-HH:MM\", optionally after days such as \"Sat,Sun \" (e.g. \"02:00-06:00\"), got \"weekends\""],
+    ["maintenance typo", { maintenance: { maxAgeDays: 30 } }, "`maintenance.maxAgeDays` is not a setting; known settings are maxInstanceAgeDays, window"],
     ["misspelled argument", { minsize: 1 }, "`minsize` is not an argument of SpotEcsCluster; check its spelling"],
 ];
 

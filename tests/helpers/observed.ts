@@ -8,8 +8,9 @@ export const MEM = 7680;
 /** A reservation that neither scales out nor in: the scale-in target itself. */
 export const NEUTRAL = DEFAULT_SCALING.scaleInTargetPercent;
 
-export function policy(overrides: { scaling?: Partial<Policy["scaling"]>; draining?: Partial<Policy["draining"]> } = {}): Policy {
-    return { scaling: { ...DEFAULT_SCALING, ...overrides.scaling }, draining: { ...DEFAULT_DRAINING, ...overrides.draining } };
+export function policy(overrides: { scaling?: Partial<Policy["scaling"]>; draining?: Partial<Policy["draining"]>; maintenance?: Policy["maintenance"] } = {}): Policy {
+    return { scaling: { ...DEFAULT_SCALING, ...overrides.scaling }, draining: { ...DEFAULT_DRAINING, ...overrides.draining },
+        ...(overrides.maintenance === undefined ? {} : { maintenance: overrides.maintenance }) };
 }
 
 /**

@@ -37,5 +37,6 @@ export const ARGUMENT_INTERFACES = {
     SpotEcsClusterArgs: ["components/args.ts", "SpotEcsClusterArgs"],
     ScalingArgs: ["provider/settings.ts", "ScalingPolicy"],
     DrainingArgs: ["provider/settings.ts", "DrainingPolicy"],
+    MaintenanceArgs: ["provider/settings.ts", "MaintenancePolicy"],
     RunnerArgs: ["components/args.ts", "RunnerArgs"],
 } as const;
