@@ -95,7 +95,7 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
     // The rollout's guard alarms, when a replacement may be planned or a stopped rollout is recorded.
     const guard = (policy.draining.haltOnAlarms ?? []).map(alarmName);
     if (group.halted !== undefined) observed.halted = group.halted;
-    if (guard.length > 0 && (group.halted !== undefined || replacementPossible(observed))) observed.guardAlarms = await cloud.alarmStates(guard);
+    if (guard.length > 0 && (group.halted !== undefined || replacementPossible(observed, policy))) observed.guardAlarms = await cloud.alarmStates(guard);
     const stuck = await unplacedFromHook(cloud, instances, observed.tasks);
     if (stuck.length > 0) observed.unplaced = mergeUnplaced(observed.unplaced ?? [], stuck);
     return observed;

@@ -52,7 +52,7 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     const room = anyAction(bounds, spot, unplaced, scaleOut) ? NOTHING : planHookRoom(ctx, launchingCount(ctx));
     const undone = drainsHoldingServicesShort(ctx);
     const aged = planAged(ctx.o, p, now);
-    const guard = rolloutGuard(ctx.o, p, replacementPossible(ctx.o, spot.revert.length > 0) || aged.aged.length > 0);
+    const guard = rolloutGuard(ctx.o, p, replacementPossible(ctx.o, p, spot.revert.length > 0));
     const replacement = planReplacements(ctx, spot.revert, desiredAfter(ctx, [unplaced, scaleOut, room].find((d) => d.actions.length > 0) ?? NOTHING), undone,
         { guardHold: guard.hold, aged: aged.aged });
     // Instances the group is terminating still hold tasks that need the room the others have.
@@ -124,9 +124,12 @@ function hookNotices(o: Observed): string[] {
         + `(${hooks.filter((h) => h.defaultResult !== "ABANDON").map((h) => h.name).join(", ") || "the other ABANDON ones"}) and terminates the instance`];
 }
 
-/** Whether any instance may be replaced: outdated, a stray, or On-Demand left by a fallback (`reverting`). */
-export function replacementPossible(o: Observed, reverting = o.fallbackBaseline !== undefined): boolean {
-    return reverting || o.instances.some((i) => isLive(i) && (isOutdated(i, o) || isStray(i, o, o.now)));
+/**
+ * Whether any instance may be replaced: outdated, a stray, On-Demand left by a fallback (`reverting`),
+ * or past the maximum age with the maintenance window open.
+ */
+export function replacementPossible(o: Observed, p: Policy, reverting = o.fallbackBaseline !== undefined): boolean {
+    return reverting || o.instances.some((i) => isLive(i) && (isOutdated(i, o) || isStray(i, o, o.now))) || planAged(o, p, o.now).aged.length > 0;
 }
 
 /**

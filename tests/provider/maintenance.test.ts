@@ -53,6 +53,18 @@ describe("maintenance: instances replaced for their age", () => {
         assert.deepEqual(w.violations, []);
     });
 
+    it("reads the guard alarms for a replacement for age, and goes on while none is in ALARM", async () => {
+        const w = buildCluster({ instances: 3, services: [{ name: "web", count: 6, cpu: 256, memory: 256, minHealthyPercent: 50 }] });
+        w.alarms.set("web-5xx", { state: "OK" });
+        const old = w.liveInstances()[0];
+        old.launchedAt -= 40 * DAY;
+        w.clock.advance(6 * 60_000);
+        const r = await simReconcile(w, simSettings(w, { launchTemplateVersion: w.group.launchTemplateVersion, maintenance: { maxInstanceAgeDays: 30 },
+            draining: { haltOnAlarms: ["web-5xx"], bakeSeconds: 60 } }));
+        assert.equal(r.report.instances[old.id], "terminated", r.plan.notes.join("\n"));
+        assert.ok(r.plan.notes.some((n) => n.startsWith("the rollout is guarded by 1 alarm web-5xx")));
+    });
+
     it("takes the maintenance settings as flags, named by flag when bad", () => {
         const c = parsePlanArgs(["plan", "--region", "eu-west-1", "--cluster", "web", "--asg", "web-asg", "--max-instance-age-days", "14",
             "--maintenance-window", "Sun 01:00-05:00"]);
