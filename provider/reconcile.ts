@@ -8,7 +8,7 @@ import { observe } from "./observe";
 import { plan } from "./planner";
 import { forecastOf, ForecastFacts, servicesDrained } from "./planner/forecast";
 import { ScalerSettings } from "./settings";
-import { renderPlan } from "./render";
+import { renderForecast, renderPlan } from "./render";
 import { describeError, withRetries } from "./retry";
 import { runMetrics, SCALER_NAMESPACE } from "./scalerMetrics";
 
@@ -91,6 +91,10 @@ export async function reconcile(cloud: Cloud, deps: Deps, s: ScalerSettings, opt
     // What the plan said the run would take, against what it took, goes into the report either way.
     const withActual = (report: RunReport): RunReport => preview.plan.forecast === undefined ? report
         : Object.assign(report, { forecast: { ...preview.plan.forecast, actualSeconds: Math.round((deps.now() - started) / 1000) } });
+    // The forecast the preview showed, at the head of the up's progress: what the services go through, how long it should take.
+    if (preview.plan.forecast !== undefined && preview.plan.actions.length > 0) {
+        for (const line of renderForecast(preview.plan.forecast)) deps.log(`[${s.clusterName}] ${line}`);
+    }
     try {
         const report = withActual(await execute(preview.plan, retried, deps, {
             clusterName: s.clusterName,
