@@ -39,14 +39,16 @@ function withForecast(p: Plan, observed: Observed, facts: ForecastFacts, s: Scal
 }
 
 /**
- * What the forecast reads besides the observation, only for a plan that drains instances with tasks:
- * the services on them (DescribeServices, their task definitions) and the deregistration delays of
- * their target groups and of the instance target groups the scaler owns.
+ * What the forecast reads besides the observation, only for a plan that drains: the services with a
+ * task on the instances drained (DescribeServices, their task definitions) and the deregistration
+ * delays of their target groups and of the instance target groups the scaler owns.
  */
 async function forecastFacts(cloud: Cloud, s: ScalerSettings, observed: Observed, p: Plan): Promise<ForecastFacts> {
     const names = servicesDrained(p, observed);
-    if (names.length === 0) return { services: {}, delays: {}, instanceTargetGroupArns: [] };
-    const services = await cloud.serviceFacts(names);
+    const drains = p.actions.some((a) => (a.kind === "drain" || a.kind === "hook-drain") && a.victims.length > 0);
+    if (!drains) return { services: {}, delays: {}, instanceTargetGroupArns: [] };
+    // The instance target groups are read even for empty victims: their deregistration delay is the drain's floor.
+    const services = names.length === 0 ? {} : await cloud.serviceFacts(names);
     const own = s.targetGroupArns.length === 0 ? {} : await cloud.targetGroups(s.targetGroupArns);
     const theirs = [...new Set(Object.values(services).flatMap((f) => f.targetGroupArns))].filter((arn) => !(arn in own));
     // A service's target group that cannot be read (deleted under it) leaves its delay to the estimate's assumption, not the plan to fail.

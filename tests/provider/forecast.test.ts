@@ -223,6 +223,17 @@ describe("the forecast on the simulated cluster", () => {
         assert.deepEqual(w.violations, []);
     });
 
+    it("reads the instance target groups for a plan that drains only empty instances: their deregistration delay is the drain's floor", async () => {
+        const w = buildCluster({ instances: 2, targetGroups: 1, timings: { deregistrationDelaySeconds: 120 } });
+        w.clock.advance(6 * 60_000);
+        newLaunchTemplateVersion(w);
+        const p = await w.clock.run(previewPlan(simCloud(w), simDeps(w), simSettings(w, { launchTemplateVersion: w.group.launchTemplateVersion,
+            targetGroupArns: w.group.targetGroupArns })));
+        const drains = p.plan.forecast!.steps.filter((x) => x.step.startsWith("replace"));
+        assert.ok(drains.length > 0);
+        assert.deepEqual([...new Set(drains.map((x) => `${x.seconds} ${x.why}`))], ["120 the instance target groups' 120 s deregistration delay"]);
+    });
+
     it("assumes ELB's default deregistration delay for a service's target group it cannot read, rather than fail the preview", async () => {
         const w = buildCluster({ instances: 2, services: [{ name: "web", count: 2, cpu: 256, memory: 256, minHealthyPercent: 50, loadBalanced: true }],
             timings: { deregistrationDelaySeconds: 20, taskStopSeconds: 10 } });
