@@ -85,6 +85,9 @@ Options:
   --maintenance-window W    UTC window for replacements by age, and for the way back to Spot
                             unless --spot-revert-window is given, e.g. "Sat,Sun 02:00-06:00"
                             (default: any time)
+  --max-disconnected-percent P
+                            replace instances whose agent is disconnected only while at most P%
+                            of the registered ones are (default 20)
   --timeout-seconds S       the command gives up after S seconds, retries included
                             (default ${CLI_BUDGET_SECONDS}, 5-3600; not the drain timeout; \`run --yes\` is
                             bounded by --max-update-seconds and the wait for the lease instead)
@@ -131,6 +134,7 @@ export const DRAINING_FLAGS: Record<keyof DrainingPolicy, string> = {
 export const MAINTENANCE_FLAGS: Record<keyof MaintenancePolicy, string> = {
     maxInstanceAgeDays: "--max-instance-age-days",
     window: "--maintenance-window",
+    maxDisconnectedPercent: "--max-disconnected-percent",
 };
 
 /** Setting flags that may be given more than once, each adding to a list. */

@@ -2,11 +2,13 @@
 // every victim until each is empty and terminated, or stuck past its timeout. What to do with a
 // victim at each look is decided by drainVerdict.ts; this file observes and carries the verdicts out.
 import { Cloud, ClusterContainerInstance, GroupState } from "./cloud";
+import { disconnectedVerdict, endingLine } from "./disconnected";
 import { decrementNow, DrainClock, drainClock, nextMoment, STOP_GRACE_SECONDS, timeoutVerdict, Verdict, VictimMarks, victimVerdict } from "./drainVerdict";
 import { forEachLimit } from "./limit";
-import { Action, activeContainers, DrainPurpose, InstanceOutcome, isLiveState, isMeantToRun, ObservedTask, Plan, RunReport, serviceNames, taskId,
-    Victim } from "./model";
+import { Action, activeContainers, DrainPurpose, InstanceOutcome, isLiveState, isMeantToRun, ObservedTask, Plan, RunReport, serviceNames,
+    taskId, Victim } from "./model";
 import { firstUnmetMemberOf } from "./placement";
+import { plural } from "./render";
 import { describeError } from "./retry";
 import { serviceShortfalls, shortServices } from "./serviceGate";
 import { duringBatch, halt } from "./rolloutGuard";
@@ -332,9 +334,38 @@ async function lookAt(cloud: Cloud, pending: VictimState[], containers: Map<stri
     return { containerOf, inTargets, stoppingOn, mayGo: (s) => leaving.has(s), short };
 }
 
+/**
+ * A victim whose agent is disconnected: ECS cannot stop its tasks, so it cannot empty. It goes once each
+ * service it ran has its desired count RUNNING without the tasks still on it (ECS starts them elsewhere
+ * where the deployment configuration lets it), or at the drain timeout; the tasks on it end with it,
+ * and the log names them.
+ */
+async function checkDisconnected(ctx: BatchContext, s: VictimState, c: ClusterContainerInstance, clock: DrainClock, inTargets: string[]): Promise<void> {
+    const { deps } = ctx.run;
+    // Out of its target groups first, as any victim: no new connection reaches what is about to end.
+    if (inTargets.length > 0) {
+        logChange(ctx.run, s, `${s.victim.instanceId}: agent disconnected, target ${inTargets.join(", ")}`);
+        if (deps.now() - clock.targetsFromMs >= clock.targetTimeoutMs) {
+            s.failure = `${s.victim.instanceId}: still in target group ${inTargets.join(", ")} after ${Math.round(clock.targetTimeoutMs / 1000)} s `
+                + `(deregistration delay ${clock.longestDelay} s)`;
+        }
+        return;
+    }
+    const timedOut = deps.now() - clock.startedMs >= clock.timeoutMs;
+    const v = await disconnectedVerdict(ctx.run.cloud, c.arn, timedOut);
+    if (!v.go) {
+        logChange(ctx.run, s, `${s.victim.instanceId}: agent disconnected, ${plural(v.tasks.length, "task")} on it; waiting for ${v.waiting.join(", ")} to run `
+            + "their tasks elsewhere");
+        return;
+    }
+    if (v.tasks.length > 0) ctx.run.log(endingLine(s.victim.instanceId, v.tasks, timedOut));
+    await terminateVictim(ctx, s, c, clock);
+}
+
 /** One look at a draining victim: its verdict, carried out. */
 async function checkVictim(ctx: BatchContext, s: VictimState, look: Look, clock: DrainClock): Promise<void> {
     const c = look.containerOf(s);
+    if (c !== undefined && !c.agentConnected) return checkDisconnected(ctx, s, c, clock, look.inTargets(s));
     const stopping = look.stoppingOn(s);
     const verdict: Verdict = victimVerdict({
         instanceId: s.victim.instanceId,

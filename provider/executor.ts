@@ -47,6 +47,7 @@ export async function execute(plan: Plan, cloud: Cloud, deps: Deps, settings: Ex
                 case "end-surge": await cloud.recordSurge(undefined); break;
                 case "end-halt": await cloud.recordHalt(undefined); break;
                 case "halt": await cloud.recordHalt(action.halt); break;
+                case "mark-disconnected": await cloud.markDrain(action.instances.map((i) => i.containerInstanceArn), "heal", deps.now()); break;
                 case "set-on-demand-base": await setOnDemandBase(run, action); break;
                 case "drain":
                     await drainBatch(run, action, plannedVictims, action.purpose === "replace" ? plan.rollout : undefined);

@@ -11,6 +11,7 @@ import { ClusterContainerInstance } from "./cloud";
 import { notWaiting, OwnedTargetGroup, ownedTargetGroups, shortArn } from "./drain";
 import { drainClock, STOP_GRACE_SECONDS } from "./drainVerdict";
 import { Action, HOOK_WAIT_STATE, HookVictim, hookVictimOf, isMeantToRun, RETAINED_STATE, taskId } from "./model";
+import { disconnectedVerdict, endingLine } from "./disconnected";
 import { describeError } from "./retry";
 import { RunContext } from "./run";
 import { pollDelayMs } from "./waits";
@@ -162,6 +163,16 @@ async function look(run: RunContext, watch: HookWatch): Promise<void> {
         if (quiet.includes(h) && stillStopping.length === 0) {
             await letGo(run, watch, h, c);
             continue;
+        }
+        // Its agent disconnected: it cannot empty; it goes once its services run elsewhere, or at the drain timeout.
+        if (c !== undefined && !c.agentConnected && (inTargets.get(h.victim.instanceId) ?? []).length === 0) {
+            const timedOut = run.deps.now() - h.startedMs >= run.settings.policy.draining.timeoutSeconds * 1000;
+            const v = await disconnectedVerdict(cloud, c.arn, timedOut);
+            if (v.go) {
+                if (v.tasks.length > 0) run.log(endingLine(h.victim.instanceId, v.tasks, timedOut));
+                await letGo(run, watch, h, c);
+                continue;
+            }
         }
         const detail = `${h.victim.instanceId} (hook ${watch.hook}): ${counted(c)} task(s) counted${stillStopping.length > 0 ? `, ${stillStopping.length} stopping` : ""}`
             + `${(inTargets.get(h.victim.instanceId) ?? []).length > 0 ? `, in ${inTargets.get(h.victim.instanceId)!.join(", ")}` : ""}`;

@@ -43,7 +43,7 @@ export interface Resources {
  * Why the scaler set an instance DRAINING; stored on the container instance as an ECS attribute.
  * `hook`: the group is terminating it and the scaler's termination lifecycle hook holds it.
  */
-export type DrainPurpose = "scale-in" | "replace" | "hook";
+export type DrainPurpose = "scale-in" | "replace" | "hook" | "heal";
 
 /** The attribute the scaler puts on a container instance before draining it. */
 export const DRAIN_MARK_ATTRIBUTE = "spot-ecs.drain";
@@ -58,7 +58,7 @@ export function drainMarkValue(purpose: DrainPurpose, sinceMs: number): string {
 
 /** A drain mark's purpose and start (epoch ms, when it has one); undefined for a value that is not a mark. */
 export function parseDrainMark(value: string | undefined): { purpose: DrainPurpose; sinceMs?: number } | undefined {
-    const m = /^(scale-in|replace|hook)(?:@(\d+))?$/.exec(value ?? "");
+    const m = /^(scale-in|replace|hook|heal)(?:@(\d+))?$/.exec(value ?? "");
     return m === null ? undefined : { purpose: m[1] as DrainPurpose, ...(m[2] === undefined ? {} : { sinceMs: Number(m[2]) * 1000 }) };
 }
 
@@ -346,6 +346,12 @@ export type Action =
         /** Clear the group's record of a rollout the guard alarms stopped. */
         kind: "end-halt";
         version: string;
+        reason: string;
+    }
+    | {
+        /** Mark instances whose agent is disconnected with when that was first seen (the drain mark, purpose `heal`). */
+        kind: "mark-disconnected";
+        instances: { instanceId: string; containerInstanceArn: string }[];
         reason: string;
     }
     | {

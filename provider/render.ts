@@ -94,6 +94,7 @@ export function renderAction(a: Action): string[] {
         case "end-surge":
         case "end-halt":
         case "halt":
+        case "mark-disconnected":
             return [a.reason];
         case "drain":
             if (a.purpose === "replace") {

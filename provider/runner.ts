@@ -25,6 +25,7 @@ export function actionCategory(a: Action): RunnerAction | undefined {
         case "end-surge": return "replace";
         case "end-halt":
         case "halt":
+        case "mark-disconnected":
         case "protect":
         case "undrain":
         // The group is terminating these instances anyway: draining them first is never held back.

@@ -87,10 +87,19 @@ export interface MaintenancePolicy {
      * past midnight. @default none: any time
      */
     window?: string;
+    /**
+     * Largest share (percent) of the registered instances that may have their agent disconnected for the
+     * scaler to replace them: more at once is more likely ECS or the network than that many failed
+     * instances, and the plan holds. Range 1-100. @default 20
+     */
+    maxDisconnectedPercent?: number;
 }
 
+/** The default of `maintenance.maxDisconnectedPercent`. */
+export const DEFAULT_MAX_DISCONNECTED_PERCENT = 20;
+
 /** Every key of {@link MaintenancePolicy}, held to the type as {@link SETTING_KEYS} is. */
-export const MAINTENANCE_KEYS = Object.keys({ maxInstanceAgeDays: true, window: true } satisfies Record<keyof MaintenancePolicy, true>) as (keyof MaintenancePolicy)[];
+export const MAINTENANCE_KEYS = Object.keys({ maxInstanceAgeDays: true, window: true, maxDisconnectedPercent: true } satisfies Record<keyof MaintenancePolicy, true>) as (keyof MaintenancePolicy)[];
 
 /** The range of `maintenance.maxInstanceAgeDays`. */
 export const MAX_INSTANCE_AGE_DAYS_RANGE: [number, number] = [1, 365];

@@ -173,6 +173,7 @@ export function checkMaintenance(p: Problems, path: string, value: unknown): voi
     const m = value as Record<string, unknown>;
     p.integer(`${path}.maxInstanceAgeDays`, m.maxInstanceAgeDays, ...MAX_INSTANCE_AGE_DAYS_RANGE, true);
     p.format(`${path}.window`, m.window, FORMATS.window, true);
+    p.integer(`${path}.maxDisconnectedPercent`, m.maxDisconnectedPercent, 1, 100, true);
     checkKnown(p, path, m, MAINTENANCE_KEYS);
 }
 

@@ -6,6 +6,7 @@ import { Policy } from "../settings";
 import { isLow, PlanContext, planContext, readings } from "./context";
 import { boundedDesired, Decision, isLive, isOutdated, isStray, NOTHING, registeredOf } from "./fleet";
 import { rolloutGuard } from "./guard";
+import { planHeal } from "./heal";
 import { planAged } from "./maintenance";
 import { heldForHook, hookHoldsTasks, ownHook, planHookDrains, planHookRoom } from "./hooks";
 import { drainsHoldingServicesShort } from "./relief";
@@ -52,16 +53,17 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     const room = anyAction(bounds, spot, unplaced, scaleOut) ? NOTHING : planHookRoom(ctx, launchingCount(ctx));
     const undone = drainsHoldingServicesShort(ctx);
     const aged = planAged(ctx.o, p, now);
+    const heal = planHeal(ctx.o, p, now);
     const guard = rolloutGuard(ctx.o, p, replacementPossible(ctx.o, p, spot.revert.length > 0));
     const replacement = planReplacements(ctx, spot.revert, desiredAfter(ctx, [unplaced, scaleOut, room].find((d) => d.actions.length > 0) ?? NOTHING), undone,
-        { guardHold: guard.hold, aged: aged.aged });
+        { guardHold: guard.hold, aged: aged.aged, healing: heal.due, hold: heal.hold });
     // Instances the group is terminating still hold tasks that need the room the others have.
     const hookBusy = hookHoldsTasks(ctx.o);
     const excess = anyAction(bounds, spot, unplaced, scaleOut, room, replacement) || replacement.replaceNow.length > 0 || ctx.o.surgeBaseline !== undefined
         || hookBusy ? NOTHING : planExcess(ctx, undone);
     const scaleIn = heldForHook(ctx, hookBusy,
         planScaleInPhase(ctx, replacement, excess, changesCapacity(bounds, spot, unplaced, scaleOut, room, replacement, excess) || hookBusy, undone));
-    const halts: Decision = { actions: guard.actions, notes: [...aged.notes, ...guard.notes] };
+    const halts: Decision = { actions: guard.actions, notes: [...aged.notes, ...heal.notes, ...guard.notes] };
     const phases = [bounds, spot, unplaced, scaleOut, room, replacement, excess, scaleIn, halts];
     const planned = phases.flatMap((d) => d.actions);
     const settle = planSettle(ctx, [...replacement.undrain, ...scaleIn.undrain], replacement.held, planned, undone);
@@ -73,7 +75,8 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     return {
         ...(own === undefined ? {} : { terminationHook: { name: own.name, heartbeatSeconds: own.heartbeatTimeoutSeconds } }),
         ...(replaces && guard.rollout !== undefined ? { rollout: guard.rollout } : {}),
-        actions: [...hooked.actions, ...settle.actions, ...planned.map((a) => a.kind === "set-desired" && a.cause === "scale-out" && undrained > 0
+        // Marks of disconnected agents go first: they keep when each was first seen, whatever fails after.
+        actions: [...hooked.actions, ...heal.actions, ...settle.actions, ...planned.map((a) => a.kind === "set-desired" && a.cause === "scale-out" && undrained > 0
             ? { ...a, waitForActive: a.waitForActive + undrained } : a)],
         notes: [...notices.notes, ...phases.flatMap((d) => d.notes), ...settle.notes],
     };
@@ -129,7 +132,8 @@ function hookNotices(o: Observed): string[] {
  * or past the maximum age with the maintenance window open.
  */
 export function replacementPossible(o: Observed, p: Policy, reverting = o.fallbackBaseline !== undefined): boolean {
-    return reverting || o.instances.some((i) => isLive(i) && (isOutdated(i, o) || isStray(i, o, o.now))) || planAged(o, p, o.now).aged.length > 0;
+    return reverting || o.instances.some((i) => isLive(i) && (isOutdated(i, o) || isStray(i, o, o.now))) || planAged(o, p, o.now).aged.length > 0
+        || planHeal(o, p, o.now).due.length > 0;
 }
 
 /**
@@ -139,7 +143,8 @@ export function replacementPossible(o: Observed, p: Policy, reverting = o.fallba
 export function needsTasks(o: Observed, p: Policy, now: number = o.now): boolean {
     const excess = o.instances.filter(isLive).length > boundedDesired(o);
     // A replacement holds victims whose tasks are bound (memberOf) to what no other instance offers.
-    const replacing = o.instances.some((i) => isLive(i) && isOutdated(i, o)) || o.fallbackBaseline !== undefined || planAged(o, p, now).aged.length > 0;
+    const replacing = o.instances.some((i) => isLive(i) && isOutdated(i, o)) || o.fallbackBaseline !== undefined || planAged(o, p, now).aged.length > 0
+        || planHeal(o, p, now).due.length > 0;
     // Whether the tasks of instances waiting in the scaler's hook fit on the others (planHookRoom).
     return excess || replacing || isLow(registeredOf(o).length, readings(o, p, now), p) || hookHoldsTasks(o);
 }

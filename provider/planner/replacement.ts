@@ -9,6 +9,7 @@ import { Policy } from "../settings";
 import { PlanContext } from "./context";
 import { byLeastUsed, Classified, Decision, isActive, isForeignDraining, isOutdated, isStray, outdatedReason, Registered, reservationOf, taskCount,
     templateTarget, typicalSize } from "./fleet";
+import { healReason } from "./heal";
 import { ageReason } from "./maintenance";
 import { firstUnmovable, movableTasks, offerOf, roomOf, spreadOf, whyUnfit } from "./room";
 
@@ -33,15 +34,18 @@ export interface ReplacementDecision extends Decision {
  * nothing to replace and a surge still recorded, the surge record is cleared.
  */
 export function planReplacements(ctx: PlanContext, revert: ObservedInstance[], desired: number, undone: Map<Registered, string>,
-    more: { guardHold?: string; aged?: ObservedInstance[] } = {}): ReplacementDecision {
+    more: { guardHold?: string; aged?: ObservedInstance[]; healing?: ObservedInstance[]; hold?: ObservedInstance[] } = {}): ReplacementDecision {
     const { o, p, c, now } = ctx;
     const { guardHold } = more;
-    const replacing = [...c.outdated.filter((i) => !isForeignDraining(i)), ...c.live.filter((i) => isStray(i, o, now))];
+    // Instances whose agent is disconnected while too many are (heal.ts) wait, whatever else would replace them.
+    const replacing = [...c.outdated.filter((i) => !isForeignDraining(i)), ...c.live.filter((i) => isStray(i, o, now))]
+        .filter((i) => !(more.hold ?? []).includes(i));
     // Why each instance that is neither outdated nor a stray is replaced: the way back to Spot, or its age.
     const why = new Map([...revert.map((i): [string, string] => [i.instanceId, "back to Spot: On-Demand, launched while Spot was unavailable"]),
-        ...(more.aged ?? []).map((i): [string, string] => [i.instanceId, ageReason(i, p, now)])]);
+        ...(more.aged ?? []).map((i): [string, string] => [i.instanceId, ageReason(i, p, now)]),
+        ...(more.healing ?? []).map((i): [string, string] => [i.instanceId, healReason(i, o, now)])]);
     const revertIds = new Set(revert.map((i) => i.instanceId));
-    for (const i of [...revert, ...(more.aged ?? [])]) if (!replacing.includes(i) && !isForeignDraining(i)) replacing.push(i);
+    for (const i of [...revert, ...(more.aged ?? []), ...(more.healing ?? [])]) if (!replacing.includes(i) && !isForeignDraining(i)) replacing.push(i);
     // A victim whose task may only run where no other instance can be shown to be (a memberOf no
     // instance that stays satisfies, nor any the group launches as far as is known) waits for a later run.
     // New instances that might meet a task's constraint come only with a surge this run; with a surge

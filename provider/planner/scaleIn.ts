@@ -89,7 +89,8 @@ export function planExcess(ctx: PlanContext, undone: Map<Registered, string>): D
     if (c.live.some((i) => i.asgState.startsWith("Pending"))) {
         return { actions: [], notes: [`${plural(excess, "instance")} above desired capacity ${o.desired}: held while instances are launching`] };
     }
-    const free = c.live.filter((i) => !isActive(i) && !isDraining(i)).sort(byLeastUsed);
+    // Not registered, or not ACTIVE: nothing to move. One whose agent is disconnected may still run tasks: heal.ts decides when it goes.
+    const free = c.live.filter((i) => !isActive(i) && !isDraining(i) && !(i.container !== undefined && !i.container.agentConnected)).sort(byLeastUsed);
     const active = c.active.slice().sort(byLeastUsed);
     const cause = o.desired === o.maxSize ? `maxSize ${o.maxSize}` : `desired capacity ${o.desired}`;
     // Drain only instances whose tasks fit on those that stay, by ECS's placement rules, as a scale-in.

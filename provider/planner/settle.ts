@@ -20,7 +20,9 @@ export function planSettle(ctx: PlanContext, undrain: Registered[], held: Map<Ob
     // A drain mark on an ACTIVE instance was left by a run stopped between marking and DRAINING; clear
     // it, or a later drain by someone else (a Spot notice, an operator) would look like the scaler's.
     const victims = new Set(planned.flatMap((a) => a.kind === "drain" ? a.victims.map((v) => v.instanceId) : []));
-    const staleMarks = c.registered.filter((i) => i.container.status === "ACTIVE" && i.container.drainMark !== undefined && !victims.has(i.instanceId));
+    // A heal mark stays while the agent is disconnected: it keeps when that was first seen.
+    const staleMarks = c.registered.filter((i) => i.container.status === "ACTIVE" && i.container.drainMark !== undefined && !victims.has(i.instanceId)
+        && !(i.container.drainMark === "heal" && !i.container.agentConnected));
     const undrainActions: Action[] = [...undrain.filter((x) => !x.spotInterrupted).map((i): Action => ({
         kind: "undrain",
         instanceId: i.instanceId,
@@ -32,7 +34,8 @@ export function planSettle(ctx: PlanContext, undrain: Registered[], held: Map<Ob
         kind: "undrain",
         instanceId: i.instanceId,
         containerInstanceArn: i.container.arn,
-        reason: `clear the drain mark on ACTIVE ${i.instanceId}: left by a run that stopped before draining it`,
+        reason: i.container.drainMark === "heal" ? `clear the disconnection mark on ${i.instanceId}: its agent is connected again`
+            : `clear the drain mark on ACTIVE ${i.instanceId}: left by a run that stopped before draining it`,
     }))];
     // The group protects what it launches; instances launched before that get protected here, so
     // that the group can never pick a busy instance when it scales in by itself.

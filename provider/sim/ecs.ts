@@ -130,6 +130,8 @@ export function deregisterContainer(w: SimState, arn: string, actor: Actor): voi
 export function advanceTasks(w: SimState): void {
     const now = w.now;
     for (const task of w.liveTasks()) {
+        // An agent that is disconnected neither starts nor stops a task: its containers go on as they were.
+        if (w.instances.get(task.instanceId)?.container?.agentConnected === false) continue;
         if (task.status === "PENDING" && now - task.placedAt >= w.timings.taskStartSeconds * 1000) {
             task.status = "RUNNING";
             task.runningAt = now;

@@ -127,6 +127,8 @@ export interface SimTask {
     stoppedBy?: Actor;
     /** A task that ignores stop requests (fault injection). */
     neverStops?: boolean;
+    /** Ended with its instance when the scaler replaced it for a disconnected agent. */
+    healed?: boolean;
     /** What it needs of an instance besides CPU and memory (its service's). */
     needs?: TaskNeeds;
 }

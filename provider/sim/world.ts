@@ -65,6 +65,19 @@ export class SimWorld extends SimState {
         return addServiceEvenly(this, spec);
     }
 
+    /** The ECS agent of an instance disconnects (or, with `connected`, connects again): its tasks go on, untouched by ECS. */
+    setAgentConnected(instanceId: string, connected: boolean): void {
+        const c = this.instances.get(instanceId)?.container;
+        if (c === undefined) return;
+        c.agentConnected = connected;
+        this.log("agent", `${instanceId} agent ${connected ? "connected" : "disconnected"}`);
+    }
+
+    /** Tasks that ended with an instance the scaler replaced for its disconnected agent. */
+    healedTasks(): SimTask[] {
+        return [...this.tasks.values()].filter((t) => t.healed === true);
+    }
+
     runTask(family: string, cpu: number, memory: number, instanceId?: string): SimTask {
         return runTask(this, family, cpu, memory, instanceId);
     }

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { DEFAULTS } from "../../components";
 import { ARGUMENT_RANGES, RUNNER_RANGES } from "../../components/args";
-import { DRAINING_RANGES, MAX_INSTANCE_AGE_DAYS_RANGE, SCALING_RANGES, SIZE_RANGES } from "../../provider/settings";
+import { DEFAULT_MAX_DISCONNECTED_PERCENT, DRAINING_RANGES, MAX_INSTANCE_AGE_DAYS_RANGE, SCALING_RANGES, SIZE_RANGES } from "../../provider/settings";
 import { ARGUMENT_INTERFACES, documentedFields } from "../helpers/tsdoc";
 
 /** Every documented field of an argument interface, with the text after its `@default` ("" when none). */
@@ -31,7 +31,7 @@ describe("documented ranges", () => {
         SpotEcsClusterArgs: { ...SIZE_RANGES, ...ARGUMENT_RANGES },
         ScalingArgs: SCALING_RANGES,
         DrainingArgs: DRAINING_RANGES,
-        MaintenanceArgs: { maxInstanceAgeDays: MAX_INSTANCE_AGE_DAYS_RANGE },
+        MaintenanceArgs: { maxInstanceAgeDays: MAX_INSTANCE_AGE_DAYS_RANGE, maxDisconnectedPercent: [1, 100] },
         RunnerArgs: RUNNER_RANGES,
     };
     // Its bounds are minSize and maxSize, which its sentence names.
@@ -56,7 +56,7 @@ describe("DEFAULTS", () => {
         ["SpotEcsClusterArgs", DEFAULTS],
         ["ScalingArgs", DEFAULTS.scaling],
         ["DrainingArgs", DEFAULTS.draining],
-        ["MaintenanceArgs", {}],
+        ["MaintenanceArgs", { maxDisconnectedPercent: DEFAULT_MAX_DISCONNECTED_PERCENT }],
         ["RunnerArgs", DEFAULTS.runner],
     ] as [keyof typeof ARGUMENT_INTERFACES, Record<string, unknown>][]) {
         describe(iface, () => {

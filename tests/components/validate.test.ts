@@ -111,7 +111,8 @@ export const CASES: [string, Record<string, unknown>, string][] = [
     ["instance age of no days", { maintenance: { maxInstanceAgeDays: 0 } }, "`maintenance.maxInstanceAgeDays` must be an integer between 1 and 365, got 0"],
     ["maintenance window in words", { maintenance: { window: "weekends" } },
         "`maintenance.window` must be a UTC window \"HH:MM-HH:MM\", optionally after days such as \"Sat,Sun \" (e.g. \"02:00-06:00\"), got \"weekends\""],
-    ["maintenance typo", { maintenance: { maxAgeDays: 30 } }, "`maintenance.maxAgeDays` is not a setting; known settings are maxInstanceAgeDays, window"],
+    ["no disconnected agent allowed", { maintenance: { maxDisconnectedPercent: 0 } }, "`maintenance.maxDisconnectedPercent` must be an integer between 1 and 100, got 0"],
+    ["maintenance typo", { maintenance: { maxAgeDays: 30 } }, "`maintenance.maxAgeDays` is not a setting; known settings are maxInstanceAgeDays, window, maxDisconnectedPercent"],
     ["misspelled argument", { minsize: 1 }, "`minsize` is not an argument of SpotEcsCluster; check its spelling"],
 ];
 

@@ -1,7 +1,7 @@
 // The command's arguments, parsed in-process: every scaler setting has a flag, and bad values are named by flag.
 import { strict as assert } from "node:assert";
-import { DRAINING_FLAGS, parsePlanArgs, SCALING_FLAGS, USAGE } from "../../provider/cli";
-import { DEFAULT_DRAINING, DEFAULT_SCALING, DRAINING_KEYS, SCALING_KEYS } from "../../provider/settings";
+import { DRAINING_FLAGS, MAINTENANCE_FLAGS, parsePlanArgs, SCALING_FLAGS, USAGE } from "../../provider/cli";
+import { DEFAULT_DRAINING, DEFAULT_SCALING, DRAINING_KEYS, MAINTENANCE_KEYS, SCALING_KEYS } from "../../provider/settings";
 
 const required = ["plan", "--region", "eu-west-1", "--cluster", "web", "--asg", "web-asg"];
 
@@ -9,7 +9,10 @@ describe("spot-ecs plan arguments", () => {
     it("has a flag for every scaling and draining setting, each explained in --help", () => {
         assert.deepEqual(Object.keys(SCALING_FLAGS).sort(), [...SCALING_KEYS].sort());
         assert.deepEqual(Object.keys(DRAINING_FLAGS).sort(), [...DRAINING_KEYS].sort());
-        for (const flag of [...Object.values(SCALING_FLAGS), ...Object.values(DRAINING_FLAGS)]) assert.match(USAGE, new RegExp(`^  ${flag} `, "m"), flag);
+        assert.deepEqual(Object.keys(MAINTENANCE_FLAGS).sort(), [...MAINTENANCE_KEYS].sort());
+        for (const flag of [...Object.values(SCALING_FLAGS), ...Object.values(DRAINING_FLAGS), ...Object.values(MAINTENANCE_FLAGS)]) {
+            assert.match(USAGE, new RegExp(`^  ${flag}( |$)`, "m"), flag);
+        }
         assert.notEqual(DRAINING_FLAGS.timeoutSeconds, "--timeout-seconds", "the drain timeout is not the command's own timeout");
     });
 

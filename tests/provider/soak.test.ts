@@ -66,6 +66,10 @@ export interface SoakSummary {
     estimateRatios: number[];
     /** The run whose actual seconds were furthest from its estimate: `seed 12 run 1`. */
     worstEstimate?: string;
+    /** Tasks that ended with an instance the scaler replaced for its disconnected agent (not drainable; named in the plan). */
+    tasksHealed: number;
+    /** Instances the scaler replaced while half the cluster's agents were disconnected at once (it must hold instead). */
+    healedInFlap: number;
     /** Replacements onto a bad AMI, guarded by an alarm on the services' errors (`draining.haltOnAlarms`). */
     badAmiRollouts: number;
     /** Of those, the seeds where more than one batch of old instances was replaced after a service first ran on the bad version, before the stop. */
@@ -161,6 +165,7 @@ export async function scenario(seed: number, faults: Record<string, number>, tra
         hangRate: rnd() < 0.3 ? rnd() * 0.02 : 0,
     };
     injectWorldFaults(world, rnd, faults, seed);
+    injectAgentFaults(world, seed, faults);
     forceClass(world, forced, classes, n);
     let settings = simSettings(world, {
         ...(forced === "targeted" ? { maxSize: Math.max(1, n - 1 - Math.floor(classes() * 2)) } : {}),
@@ -190,8 +195,10 @@ export async function scenario(seed: number, faults: Record<string, number>, tra
     let converged = false;
     let pastFirstBatch: string | undefined;
     const forecasts: ForecastCheck[] = [];
-    // Going back from a bad AMI is a rollout of its own: such a scenario gets one run more.
-    for (; runs < SOAK_MAX_RUNS + (badAmi ? 1 : 0) && !converged; runs++) {
+    // Going back from a bad AMI is a rollout of its own, and a lost agent takes a run to note and one to
+    // replace: such a scenario gets one run more.
+    const agentLost = () => world.events.some((e) => e.actor === "agent" && e.what.endsWith(" agent disconnected"));
+    for (; runs < SOAK_MAX_RUNS + (badAmi || agentLost() ? 1 : 0) && !converged; runs++) {
         const watch = watchServices(world);
         const r = await simReconcile(world, runs === 0 ? settings : { ...settings, draining: { ...settings.draining, standaloneTasks: "stop" } },
             { seed, faults: { ...cloudFaults, seed: seed * 10 + runs } }).then((x) => x, (e) => e);
@@ -282,7 +289,7 @@ function forceClass(world: SimWorld, forced: ConvergenceClass | undefined, class
  */
 function isSettled(world: SimWorld, kind: Kind, declaredMaxSize = Infinity): boolean {
     const live = world.liveInstances();
-    const healthy = live.every((i) => i.container?.status === "ACTIVE") && live.length <= Math.min(world.group.maxSize, declaredMaxSize)
+    const healthy = live.every((i) => i.container?.status === "ACTIVE" && i.container.agentConnected) && live.length <= Math.min(world.group.maxSize, declaredMaxSize)
         && world.group.desired <= declaredMaxSize;
     const placed = servicesShort(world) === 0;
     // The group's own terminations are the scaler's to finish too: none left waiting in its hook, none retained.
@@ -309,6 +316,17 @@ export function servicesShort(world: SimWorld): number {
         && world.serviceTasks(s.name).filter(SimWorld.meantToRun).length < s.desired).length;
 }
 
+/** Whether, at `at`, half the cluster's agents or more were disconnected at once (from the world's log). */
+function flapping(world: SimWorld, at: number): boolean {
+    const down = new Set<string>();
+    for (const e of world.events) {
+        if (e.at > at) break;
+        const m = /^(i-\w+) agent (dis)?connected$/.exec(e.what);
+        if (m !== null) { if (m[2] === undefined) down.delete(m[1]); else down.add(m[1]); }
+    }
+    return down.size >= 2;
+}
+
 /** Runs `act` at the first tick `seconds` from now, and at each tick after until it returns true. */
 function at(world: SimWorld, seconds: number, act: (w: SimWorld) => boolean): void {
     const start = world.now;
@@ -316,6 +334,41 @@ function at(world: SimWorld, seconds: number, act: (w: SimWorld) => boolean): vo
     world.tickHooks.push((w) => {
         if (!done && w.now - start >= seconds * 1000) done = act(w);
     });
+}
+
+/**
+ * ECS agents that disconnect, from a stream of their own: one for good (`agentLost`: its instance is
+ * broken and must be replaced), or many at once for 5 to 15 minutes (`agentsFlap`: ECS or the network,
+ * not the instances; they connect again by themselves).
+ */
+function injectAgentFaults(world: SimWorld, seed: number, faults: Record<string, number>): void {
+    const agents = seededRandom(seed + 600_000);
+    const registered = (w: SimWorld) => w.liveInstances().filter((i) => i.container !== undefined && i.container.status === "ACTIVE" && i.asgState === "InService");
+    if (agents() < 0.1) at(world, 30 + agents() * 400, (w) => {
+        const live = registered(w);
+        if (live.length === 0) return false;
+        w.setAgentConnected(live[Math.floor(agents() * live.length)].id, false);
+        faults.agentLost++;
+        return true;
+    });
+    if (agents() < 0.05) {
+        const lasts = (5 + agents() * 10) * 60_000;
+        at(world, 30 + agents() * 400, (w) => {
+            const live = registered(w);
+            if (live.length < 3) return false;
+            const flapping = live.slice(0, Math.ceil(live.length / 2)).map((i) => i.id);
+            for (const id of flapping) w.setAgentConnected(id, false);
+            const until = w.now + lasts;
+            let back = false;
+            w.tickHooks.push((x) => {
+                if (back || x.now < until) return;
+                back = true;
+                for (const id of flapping) if (x.instances.get(id)?.asgState !== "Terminated") x.setAgentConnected(id, true);
+            });
+            faults.agentsFlap++;
+            return true;
+        });
+    }
 }
 
 /** Every Spot launch fails from now for `ms`. */
@@ -422,11 +475,12 @@ export async function runSoak(count = SOAK_SCENARIOS, hookHeartbeatSeconds = SOA
     const faults: Record<string, number> = {
         throttle: 0, serverError: 0, hang: 0, spotInterruption: 0, externalTermination: 0, stuckTask: 0, stuckTarget: 0, neverRegister: 0,
         rebalance: 0, maxSizeLowered: 0, healthReplacement: 0, instanceRefresh: 0, spotDrought: 0, poolDrought: 0,
-        deadlock: 0, silentShort: 0, forgotten: 0, targeted: 0, badAmi: 0,
+        deadlock: 0, silentShort: 0, forgotten: 0, targeted: 0, badAmi: 0, agentLost: 0, agentsFlap: 0,
     };
     const summary: SoakSummary = { scenarios: 0, runs: 0, faults, tasksLost: 0, servicesShort: 0, shortIn: [], replacementsHeld: 0, invariantViolations: 0,
         unconverged: [], hookDrained: 0, hookTimeouts: 0, tasksOnTimedOut: 0, retainedFinished: 0, retainedLeft: 0,
-        forecastRuns: 0, servicePredictions: 0, predictionsBroken: [], predictionsMet: 0, estimateRatios: [], badAmiRollouts: 0, badAmiPastFirstBatch: [] };
+        forecastRuns: 0, servicePredictions: 0, predictionsBroken: [], predictionsMet: 0, estimateRatios: [], badAmiRollouts: 0, badAmiPastFirstBatch: [],
+        tasksHealed: 0, healedInFlap: 0 };
     for (let seed = 1; seed <= count; seed++) {
         const { world, runs, converged, forecasts, badAmi, pastFirstBatch } = await scenario(seed, faults, undefined, hookHeartbeatSeconds);
         if (badAmi) summary.badAmiRollouts++;
@@ -454,7 +508,12 @@ export async function runSoak(count = SOAK_SCENARIOS, hookHeartbeatSeconds = SOA
         summary.runs += runs;
         // Killed by the scaler or by the group's own terminations; Spot interruptions and an operator's
         // terminations are outside losses the scaler cannot prevent.
-        summary.tasksLost += world.killedTasks("scaler").length + world.killedTasks("asg").length;
+        // Tasks on an instance whose agent is disconnected cannot be drained: those ended by its replacement are counted apart.
+        const healed = world.healedTasks().length;
+        summary.tasksHealed += healed;
+        summary.tasksLost += world.killedTasks("scaler").length + world.killedTasks("asg").length - healed;
+        summary.healedInFlap += [...world.instances.values()].filter((i) => i.terminatedBy === "scaler" && i.container !== undefined
+            && !i.container.agentConnected && flapping(world, i.terminatedAt!)).length;
         // Tasks ECS has not placed at all (tasks still starting or stopping at the end are on their way).
         const short = servicesShort(world);
         summary.servicesShort += short;
@@ -490,6 +549,12 @@ describe("soak: seeded random scenarios with faults", function () {
         assert.deepEqual(summary.shortIn, [], "seeds that ended with a service short");
     });
 
+    it("replaces an instance whose agent stays disconnected, ending only its own tasks, and none while many agents disconnect at once", () => {
+        assert.ok(summary.faults.agentLost > 0 && summary.faults.agentsFlap > 0, "agents were disconnected");
+        assert.ok(summary.tasksHealed > 0, "tasks ended with instances replaced for their agent");
+        assert.equal(summary.healedInFlap, 0, "instances replaced while half the cluster's agents were down at once");
+    });
+
     it("stops every rollout onto a bad AMI within the batch in which its instances began to serve, and goes back, losing nothing", () => {
         assert.ok(summary.badAmiRollouts > 0, "bad AMIs were rolled");
         assert.deepEqual(summary.badAmiPastFirstBatch, [], "rollouts that replaced more than a batch of old instances after the bad version served");
@@ -518,6 +583,8 @@ describe("soak: seeded random scenarios with faults", function () {
             assert.ok(section.includes(`| ${kind} | ${n} |`), `docs/reliability.md row for ${kind} ${n}`);
         }
         assert.ok(section.includes(`**Drained in the termination hook: ${summary.hookDrained}.**`), "hook drains");
+        assert.ok(section.replace(/\s+/g, " ").includes(`${summary.tasksHealed} tasks ended with the instances replaced for a disconnected agent`),
+            `tasks healed ${summary.tasksHealed}`);
         assert.ok(section.includes(`${summary.retainedFinished} instances retained after a drain that did not finish`), "retained after a drain timeout");
         const error = estimateError(summary);
         // The page wraps its lines: these phrases are matched with any white space between the words.
