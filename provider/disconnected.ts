@@ -3,7 +3,7 @@
 // it (ECS starts them elsewhere where the deployment configuration lets it), or at the drain timeout;
 // its tasks end with it. The drain of the scaler's own victims and the hook's drains both ask here.
 import { Cloud } from "./cloud";
-import { ObservedTask, serviceNames, serviceOf } from "./model";
+import { ObservedTask, serviceNames, serviceOf, taskId } from "./model";
 
 /** Whether the victim may go now, the tasks still on it (any not STOPPED: each still runs), and the services it waits for. */
 export async function disconnectedVerdict(cloud: Cloud, containerInstanceArn: string, timedOut: boolean): Promise<{ go: boolean; tasks: ObservedTask[];
@@ -22,5 +22,5 @@ export async function disconnectedVerdict(cloud: Cloud, containerInstanceArn: st
 /** The log line for tasks that end with their instance. */
 export function endingLine(instanceId: string, tasks: ObservedTask[], timedOut: boolean): string {
     return `${instanceId}: agent disconnected, so ECS cannot stop its tasks; ${timedOut ? "at the drain timeout" : "its services run elsewhere"}: `
-        + `ending ${tasks.map((t) => `${t.arn.slice(t.arn.lastIndexOf("/") + 1)} (${t.group})`).join(", ")} with the instance`;
+        + `ending ${tasks.map((t) => `${taskId(t.arn)} (${t.group})`).join(", ")} with the instance`;
 }

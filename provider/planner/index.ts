@@ -54,7 +54,7 @@ export function plan(observed: Observed, p: Policy, now: number = observed.now):
     const undone = drainsHoldingServicesShort(ctx);
     const aged = planAged(ctx.o, p, now);
     const heal = planHeal(ctx.o, p, now);
-    const guard = rolloutGuard(ctx.o, p, replacementPossible(ctx.o, p, spot.revert.length > 0));
+    const guard = rolloutGuard(ctx.o, p, spot.revert.length > 0 || outdatedOrStray(ctx.o) || aged.aged.length > 0 || heal.due.length > 0);
     const replacement = planReplacements(ctx, spot.revert, desiredAfter(ctx, [unplaced, scaleOut, room].find((d) => d.actions.length > 0) ?? NOTHING), undone,
         { guardHold: guard.hold, aged: aged.aged, healing: heal.due, hold: heal.hold });
     // Instances the group is terminating still hold tasks that need the room the others have.
@@ -131,9 +131,18 @@ function hookNotices(o: Observed): string[] {
  * Whether any instance may be replaced: outdated, a stray, On-Demand left by a fallback (`reverting`),
  * or past the maximum age with the maintenance window open.
  */
-export function replacementPossible(o: Observed, p: Policy, reverting = o.fallbackBaseline !== undefined): boolean {
-    return reverting || o.instances.some((i) => isLive(i) && (isOutdated(i, o) || isStray(i, o, o.now))) || planAged(o, p, o.now).aged.length > 0
-        || planHeal(o, p, o.now).due.length > 0;
+export function replacementPossible(o: Observed, p: Policy): boolean {
+    return o.fallbackBaseline !== undefined || outdatedOrStray(o) || dueForAgeOrHeal(o, p, o.now);
+}
+
+/** Whether a live instance is on an outdated template or type, or a stray. */
+function outdatedOrStray(o: Observed): boolean {
+    return o.instances.some((i) => isLive(i) && (isOutdated(i, o) || isStray(i, o, o.now)));
+}
+
+/** Whether an instance is due for replacement for its age (in the maintenance window) or its disconnected agent. */
+function dueForAgeOrHeal(o: Observed, p: Policy, now: number): boolean {
+    return planAged(o, p, now).aged.length > 0 || planHeal(o, p, now).due.length > 0;
 }
 
 /**
@@ -143,8 +152,7 @@ export function replacementPossible(o: Observed, p: Policy, reverting = o.fallba
 export function needsTasks(o: Observed, p: Policy, now: number = o.now): boolean {
     const excess = o.instances.filter(isLive).length > boundedDesired(o);
     // A replacement holds victims whose tasks are bound (memberOf) to what no other instance offers.
-    const replacing = o.instances.some((i) => isLive(i) && isOutdated(i, o)) || o.fallbackBaseline !== undefined || planAged(o, p, now).aged.length > 0
-        || planHeal(o, p, now).due.length > 0;
+    const replacing = o.instances.some((i) => isLive(i) && isOutdated(i, o)) || o.fallbackBaseline !== undefined || dueForAgeOrHeal(o, p, now);
     // Whether the tasks of instances waiting in the scaler's hook fit on the others (planHookRoom).
     return excess || replacing || isLow(registeredOf(o).length, readings(o, p, now), p) || hookHoldsTasks(o);
 }
