@@ -9,6 +9,7 @@ import { DEFAULT_DRAINING, DEFAULT_SCALING } from "../provider/settings";
 import { withRetries } from "../provider/retry";
 import { VirtualClock } from "../provider/sim/clock";
 import { AWS_WIRE, Network, NetworkModel, Wire } from "../provider/sim/network";
+import { SIM_TYPE_FACTS } from "../provider/sim/instanceTypeFacts";
 import { seededRandom } from "../provider/sim/random";
 import { realisticCluster } from "./planTime";
 import { sdkPageCostMs } from "./sdkCost";
@@ -56,6 +57,8 @@ function cloudOver(o: Observed, net: Network): Cloud {
         unplacedServices: () => charged(AWS_WIRE.unplacedServices(services), () => []),
         spotLaunchFailures: () => charged(AWS_WIRE.spotLaunchFailures(), () => []),
         spotInterruptions: (ids) => charged(AWS_WIRE.spotInterruptions(ids.length), () => []),
+        instanceTypeFacts: (types) => charged(AWS_WIRE.instanceTypeFacts(new Set(types).size), () => Object.fromEntries(types.flatMap((t) =>
+            SIM_TYPE_FACTS[t] === undefined ? [] : [[t, SIM_TYPE_FACTS[t]]]))),
         // One task definition per service, all read for the first time in this run.
         listTasks: () => charged(AWS_WIRE.listTasks((o.tasks ?? []).length, services, services), () => (o.tasks ?? []).map((t) => ({ ...t }))),
     };

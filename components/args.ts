@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { AcceleratorType, CpuManufacturer, Inclusion, InstanceGeneration, InstanceRequirements, MinMax, OptionalMinMax } from "../provider/settings";
 import { DEFAULT_DRAINING, DEFAULT_HOOK_HEARTBEAT_SECONDS, DEFAULT_SCALING, DrainingPolicy, HOOK_HEARTBEAT_RANGE, MaintenancePolicy, RUNNER_ACTIONS, RunnerAction,
     ScalingPolicy,
     scheduleMinutes, STANDALONE_TASK_POLICIES, StandaloneTaskPolicy } from "../provider/settings";
@@ -16,6 +17,13 @@ export const SPOT_ALLOCATION_STRATEGIES = [
 ] as const;
 export type SpotAllocationStrategy = (typeof SPOT_ALLOCATION_STRATEGIES)[number];
 
+/**
+ * Instance types by their attributes: each setting of {@link InstanceRequirements}, documented there
+ * with its range and default. `vcpuCount` and `memoryMiB` are required.
+ */
+export interface InstanceRequirementsArgs extends InstanceRequirements {}
+
+export { AcceleratorType, CpuManufacturer, Inclusion, InstanceGeneration, MinMax, OptionalMinMax };
 export { DrainingPolicy, MaintenancePolicy, RUNNER_ACTIONS, RunnerAction, ScalingPolicy, STANDALONE_TASK_POLICIES, StandaloneTaskPolicy };
 
 /**
@@ -73,8 +81,10 @@ export interface SpotEcsClusterArgs {
     /** Security groups of the instances. @default one created in `vpcId`, egress only, no ingress */
     securityGroupIds?: pulumi.Input<pulumi.Input<string>[]>;
 
-    /** EC2 instance types in `family.size` form (e.g. `m6i.large`), in order of preference; 1-40 of them. */
-    instanceTypes: string[];
+    /** EC2 instance types in `family.size` form (e.g. `m6i.large`), in order of preference; 1-40 of them. Give this or `instanceRequirements`. @default none */
+    instanceTypes?: string[];
+    /** Instance types by their attributes (vCPUs, memory, manufacturers, generations, …), passed to the group as Auto Scaling's `InstanceRequirements`: the widest choice of Spot pools. Give this or `instanceTypes`. @default none (see {@link InstanceRequirementsArgs}) */
+    instanceRequirements?: InstanceRequirementsArgs;
     /** Fewest instances in the group. Range 0-1000. */
     minSize: number;
     /** Most instances in the group; room above the current size is what replacements surge into. Range 1-1000. */

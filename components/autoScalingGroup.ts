@@ -1,12 +1,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { InstanceRequirements } from "../provider/settings";
 import { SpotAllocationStrategy } from "./args";
 
 export interface AutoScalingGroupSettings {
     subnetIds: pulumi.Input<pulumi.Input<string>[]>;
     launchTemplateId: pulumi.Input<string>;
     launchTemplateVersion: pulumi.Input<string>;
-    instanceTypes: string[];
+    /** The types in order of preference, or `instanceRequirements`: one of them. */
+    instanceTypes?: string[];
+    instanceRequirements?: InstanceRequirements;
     minSize: number;
     maxSize: number;
     desiredCapacity: number;
@@ -56,16 +59,41 @@ export function createAutoScalingGroup(name: string, s: AutoScalingGroupSettings
                 onDemandBaseCapacity: s.onDemandBaseCapacity,
                 onDemandPercentageAboveBaseCapacity: s.onDemandPercentageAboveBaseCapacity,
                 spotAllocationStrategy: s.spotAllocationStrategy,
+                // Auto Scaling refuses "prioritized" (its default for a list of types) with InstanceRequirements.
+                ...(s.instanceRequirements === undefined ? {} : { onDemandAllocationStrategy: "lowest-price" }),
             },
             launchTemplate: {
                 launchTemplateSpecification: {
                     launchTemplateId: s.launchTemplateId,
                     version: s.launchTemplateVersion,
                 },
-                overrides: s.instanceTypes.map((instanceType) => ({ instanceType })),
+                overrides: s.instanceRequirements !== undefined ? [{ instanceRequirements: groupRequirements(s.instanceRequirements) }]
+                    : (s.instanceTypes ?? []).map((instanceType) => ({ instanceType })),
             },
         },
         tags: Object.entries({ Name: name, ...s.tags }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
     }, { parent, ignoreChanges: ["desiredCapacity",
         ...(s.scalerOwnsOnDemandBase ? ["mixedInstancesPolicy.instancesDistribution.onDemandBaseCapacity"] : [])] });
+}
+
+/** `instanceRequirements` as the group resource spells them (`vcpuCount`, `memoryMib`), leaving out what is not set. */
+export function groupRequirements(r: InstanceRequirements): aws.types.input.autoscaling.GroupMixedInstancesPolicyLaunchTemplateOverrideInstanceRequirements {
+    const out: aws.types.input.autoscaling.GroupMixedInstancesPolicyLaunchTemplateOverrideInstanceRequirements = {
+        vcpuCount: { min: r.vcpuCount.min, ...(r.vcpuCount.max === undefined ? {} : { max: r.vcpuCount.max }) },
+        memoryMib: { min: r.memoryMiB.min, ...(r.memoryMiB.max === undefined ? {} : { max: r.memoryMiB.max }) },
+    };
+    return {
+        ...out,
+        ...(r.cpuManufacturers === undefined ? {} : { cpuManufacturers: r.cpuManufacturers }),
+        ...(r.instanceGenerations === undefined ? {} : { instanceGenerations: r.instanceGenerations }),
+        ...(r.burstablePerformance === undefined ? {} : { burstablePerformance: r.burstablePerformance }),
+        ...(r.bareMetal === undefined ? {} : { bareMetal: r.bareMetal }),
+        ...(r.allowedInstanceTypes === undefined ? {} : { allowedInstanceTypes: r.allowedInstanceTypes }),
+        ...(r.excludedInstanceTypes === undefined ? {} : { excludedInstanceTypes: r.excludedInstanceTypes }),
+        ...(r.acceleratorCount === undefined ? {} : { acceleratorCount: r.acceleratorCount }),
+        ...(r.acceleratorTypes === undefined ? {} : { acceleratorTypes: r.acceleratorTypes }),
+        ...(r.networkInterfaceCount === undefined ? {} : { networkInterfaceCount: r.networkInterfaceCount }),
+        ...(r.spotMaxPricePercentageOverLowestPrice === undefined ? {} : { spotMaxPricePercentageOverLowestPrice: r.spotMaxPricePercentageOverLowestPrice }),
+        ...(r.onDemandMaxPricePercentageOverLowestPrice === undefined ? {} : { onDemandMaxPricePercentageOverLowestPrice: r.onDemandMaxPricePercentageOverLowestPrice }),
+    };
 }

@@ -210,6 +210,7 @@ function buildCluster(name: string, a: ResolvedArgs, known: KnownLater, parent: 
         minSize: a.minSize,
         maxSize: a.maxSize,
         instanceTypes: a.instanceTypes,
+        instanceRequirements: a.instanceRequirements,
         onDemandBaseCapacity: a.onDemandBaseCapacity,
         scaling: a.scaling,
         draining: a.draining,

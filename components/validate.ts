@@ -3,7 +3,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AMI_FAMILIES, ARGUMENT_RANGES, DEFAULTS, LOG_RETENTION_DAYS, RUNNER_RANGES, SPOT_ALLOCATION_STRATEGIES, SpotEcsClusterArgs } from "./args";
 import { FORMATS } from "../provider/settings";
-import { checkDraining, checkDrainTimes, checkMaintenance, checkRunnerActions, checkScaling, checkSizes, describeValue, formatProblems, Problem, Problems } from "../provider/validation";
+import { manufacturersFor } from "../provider/instanceTypes";
+import { checkDraining, checkInstanceChoice, checkInstanceRequirements, checkDrainTimes, checkMaintenance, checkRunnerActions, checkScaling, checkSizes, describeValue, formatProblems, Problem, Problems } from "../provider/validation";
 
 export const ECS_CONFIG_KEY_PATTERN = /^[A-Z][A-Z0-9_]{0,127}$/;
 const ATTRIBUTE_NAME_PATTERN = /^[A-Za-z0-9_./\\-]{1,128}$/;
@@ -21,7 +22,7 @@ export const MANAGED_ECS_CONFIG_KEYS: Record<string, string> = {
 
 const KNOWN_ARGS: (keyof SpotEcsClusterArgs)[] = [
     "clusterName", "existingClusterName", "containerInsights", "vpcId", "subnetIds", "securityGroupIds",
-    "instanceTypes", "minSize", "maxSize", "desiredCapacity", "onDemandBaseCapacity",
+    "instanceTypes", "instanceRequirements", "minSize", "maxSize", "desiredCapacity", "onDemandBaseCapacity",
     "onDemandPercentageAboveBaseCapacity", "spotAllocationStrategy", "capacityRebalance", "managedDraining", "imageId", "amiFamily",
     "rootVolumeSizeGiB", "rootVolumeKmsKeyId", "keyName", "instanceAttributes", "ecsConfig", "extraUserData",
     "containerStopTimeoutSeconds", "metadataHopLimit", "enableSsm", "enableScaler", "dashboard", "targetGroupArns", "tags", "scaling", "draining", "maintenance",
@@ -51,7 +52,7 @@ export function listProblems(args: unknown): Problem[] {
     checkClusterName(p, a);
     p.boolean("containerInsights", a.containerInsights, true);
     checkNetwork(p, a);
-    checkInstanceTypes(p, a.instanceTypes);
+    checkInstanceChoiceArgs(p, a);
     checkSizes(p, a.minSize, a.maxSize, a.desiredCapacity, a.onDemandBaseCapacity);
     checkSpot(p, a);
     checkImage(p, a);
@@ -140,6 +141,30 @@ function checkIdList(p: Problems, property: string, value: unknown, min: number,
             seen.add(id);
         }
     });
+}
+
+/**
+ * `instanceTypes` or `instanceRequirements`, one of them; with requirements, a Spot allocation
+ * strategy Auto Scaling allows with them and CPU manufacturers that run the AMI family's architecture.
+ */
+function checkInstanceChoiceArgs(p: Problems, a: Record<string, unknown>): void {
+    const choice = checkInstanceChoice(p, a.instanceTypes, a.instanceRequirements);
+    if (choice === "types") checkInstanceTypes(p, a.instanceTypes);
+    if (choice !== "requirements") return;
+    checkInstanceRequirements(p, "instanceRequirements", a.instanceRequirements);
+    if (a.spotAllocationStrategy === "capacity-optimized-prioritized") {
+        p.add("spotAllocationStrategy", "`spotAllocationStrategy` \"capacity-optimized-prioritized\" needs an ordered `instanceTypes` list: "
+            + "Auto Scaling refuses it with `instanceRequirements`; use one of \"price-capacity-optimized\", \"capacity-optimized\", \"lowest-price\"");
+    }
+    const makers = (a.instanceRequirements as { cpuManufacturers?: unknown } | undefined)?.cpuManufacturers;
+    const family = a.imageId === undefined ? (a.amiFamily ?? DEFAULTS.amiFamily) : undefined;
+    if (Array.isArray(makers) && typeof family === "string" && (AMI_FAMILIES as readonly string[]).includes(family)) {
+        const fits = manufacturersFor(family.endsWith("arm64") ? "arm64" : "x86_64");
+        if (!makers.some((m) => (fits as unknown[]).includes(m))) {
+            p.add("instanceRequirements.cpuManufacturers", `\`instanceRequirements.cpuManufacturers\` must include one of ${fits.map((m) => `"${m}"`).join(", ")} `
+                + `for amiFamily "${family}", got ${makers.map((m) => JSON.stringify(m)).join(", ")}: no instance type would run the AMI`);
+        }
+    }
 }
 
 function checkInstanceTypes(p: Problems, value: unknown): void {

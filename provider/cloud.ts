@@ -2,6 +2,7 @@
 // simulated cluster. Every method re-reads or changes live state; only task definitions, which never
 // change once registered, are read once per Cloud (one run).
 import { AlarmState, ContainerInstance, Datapoint, DrainPurpose, Lifecycle, ObservedTask, RolloutHalt, ServiceFacts, TerminationHook } from "./model";
+import { InstanceTypeFacts } from "./instanceTypes";
 export type { TerminationHook } from "./model";
 
 export interface GroupInstance {
@@ -136,6 +137,8 @@ export interface Cloud {
     describeGroup(): Promise<GroupState>;
     /** Spot or On-Demand, and launch time (epoch ms), of each instance. */
     describeInstances(instanceIds: string[]): Promise<Record<string, InstanceFacts>>;
+    /** EC2's facts about each instance type (DescribeInstanceTypes); a type EC2 does not know is left out. */
+    instanceTypeFacts(types: string[]): Promise<Record<string, InstanceTypeFacts>>;
     listContainerInstances(): Promise<ClusterContainerInstance[]>;
     describeContainerInstances(arns: string[]): Promise<ClusterContainerInstance[]>;
     /** Every running or pending task of the cluster, with its size and placement. */

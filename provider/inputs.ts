@@ -1,7 +1,7 @@
 // The scaler's inputs as the engine passes them, and their validation in `check`.
 import { NEW_VERSION } from "./model";
 import { FORMATS, ScalerSettings, SIZE_RANGES } from "./settings";
-import { checkDraining, checkMaintenance, checkRunner, checkScaling, Problem, Problems } from "./validation";
+import { checkDraining, checkInstanceChoice, checkInstanceRequirements, checkMaintenance, checkRunner, checkScaling, Problem, Problems } from "./validation";
 
 /** The string the engine sends in preview for a value that is not known yet. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -61,6 +61,10 @@ export function checkScalerInputs(news: Record<string, unknown>): Problem[] {
         (news.instanceTypes as unknown[]).forEach((t, i) => {
             if (known(t)) p.format(`instanceTypes[${i}]`, t, FORMATS.instanceType);
         });
+    }
+    if (news.instanceTypes !== undefined && news.instanceRequirements !== undefined) checkInstanceChoice(p, news.instanceTypes, news.instanceRequirements);
+    if (news.instanceRequirements !== undefined && !containsUnknown(news.instanceRequirements)) {
+        checkInstanceRequirements(p, "instanceRequirements", news.instanceRequirements);
     }
     if (!containsUnknown(news.scaling)) checkScaling(p, "scaling", news.scaling, false);
     if (!containsUnknown(news.draining)) checkDraining(p, "draining", news.draining, false);

@@ -1,6 +1,8 @@
 // Plain data that flows through one reconcile: what was observed, what is planned, what was done.
 // Nothing here imports AWS or Pulumi; every value survives JSON.
 import type { TaskNeeds } from "./placement";
+import type { InstanceTypeFacts } from "./instanceTypes";
+import type { InstanceRequirements } from "./settings";
 
 export type Lifecycle = "spot" | "on-demand";
 
@@ -98,6 +100,8 @@ export interface ObservedInstance {
     container?: ContainerInstance;
     /** A Spot instance whose interruption notice has been given (its request is marked for termination). */
     spotInterrupted?: boolean;
+    /** EC2's facts about its instance type (DescribeInstanceTypes), read when the plan places tasks or checks instanceRequirements. */
+    typeFacts?: InstanceTypeFacts;
     /** Instance scale-in protection; false for instances launched before the group protected new ones. */
     protectedFromScaleIn?: boolean;
 }
@@ -211,6 +215,8 @@ export interface Observed {
     groupBounds?: { minSize: number; maxSize: number };
     /** Instance types as declared; an instance of another type is replaced. Undefined: any type is current. */
     instanceTypes?: string[];
+    /** Instance types by attribute as declared; an instance whose type's facts show it without them is replaced. */
+    instanceRequirements?: InstanceRequirements;
     /** The launch template version every instance should run. */
     target: { launchTemplateId: string; version: string };
     instances: ObservedInstance[];

@@ -8,7 +8,7 @@ import { needsTasks, replacementPossible } from "./planner";
 import { alarmName, Policy, ScalerSettings } from "./settings";
 
 export type ObserveTarget = Pick<ScalerSettings, "clusterName" | "autoScalingGroupName" | "launchTemplateId" | "launchTemplateVersion"
-    | "minSize" | "maxSize" | "instanceTypes" | "onDemandBaseCapacity">;
+    | "minSize" | "maxSize" | "instanceTypes" | "instanceRequirements" | "onDemandBaseCapacity">;
 
 /** Observes the live cluster at `now` (epoch ms). */
 export async function observe(cloud: Cloud, target: ObserveTarget, policy: Policy, now: number): Promise<Observed> {
@@ -73,6 +73,7 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
         maxSize: target.maxSize ?? group.maxSize,
         groupBounds: { minSize: group.minSize, maxSize: group.maxSize },
         ...(target.instanceTypes === undefined ? {} : { instanceTypes: target.instanceTypes }),
+        ...(target.instanceRequirements === undefined ? {} : { instanceRequirements: target.instanceRequirements }),
         target: { launchTemplateId: target.launchTemplateId, version: target.launchTemplateVersion },
         instances,
         metrics,
@@ -91,7 +92,11 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
         } }),
         ...(otherFailure === undefined ? {} : { otherLaunchFailure: { at: otherFailure.at, message: otherFailure.message } }),
     };
+    // The type facts before anything asks whether an instance is outdated (instanceRequirements), else
+    // only for a plan that places tasks (their network interfaces) or sizes a scale-out for them.
+    if (observed.instanceRequirements !== undefined) await addTypeFacts(cloud, instances);
     if (needsTasks(observed, policy, now)) observed.tasks = await cloud.listTasks();
+    if (observed.instanceRequirements === undefined && (observed.tasks !== undefined || observed.unplaced !== undefined)) await addTypeFacts(cloud, instances);
     // The rollout's guard alarms, when a replacement may be planned or a stopped rollout is recorded.
     const guard = (policy.draining.haltOnAlarms ?? []).map(alarmName);
     if (group.halted !== undefined) observed.halted = group.halted;
@@ -99,6 +104,13 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
     const stuck = await unplacedFromHook(cloud, instances, observed.tasks);
     if (stuck.length > 0) observed.unplaced = mergeUnplaced(observed.unplaced ?? [], stuck);
     return observed;
+}
+
+/** EC2's facts about each instance's type, one read for the types of the group. */
+async function addTypeFacts(cloud: Cloud, instances: ObservedInstance[]): Promise<void> {
+    if (instances.length === 0) return;
+    const facts = await cloud.instanceTypeFacts([...new Set(instances.map((i) => i.instanceType))]);
+    for (const i of instances) if (facts[i.instanceType] !== undefined) i.typeFacts = facts[i.instanceType];
 }
 
 type Unplaced = NonNullable<Observed["unplaced"]>[number];

@@ -63,6 +63,8 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
         use: "each instance's lifecycle (Spot or On-Demand) and launch time" },
     { operation: "DescribeSpotInstanceRequests", action: "ec2:DescribeSpotInstanceRequests", need: "preview", scope: "any",
         bucket: "EC2 DescribeSpotInstanceRequests", use: "Spot interruption notices of instances the scaler drains" },
+    { operation: "DescribeInstanceTypes", action: "ec2:DescribeInstanceTypes", need: "preview", scope: "any", bucket: "EC2 DescribeInstanceTypes",
+        use: "the network interfaces, vCPUs, memory and accelerators of the instance types in the group" },
     { operation: "DescribeLaunchTemplates", action: "ec2:DescribeLaunchTemplates", need: "command", scope: "any",
         use: "the launch template version the group uses (`spot-ecs plan`)" },
     asg("DescribeAutoScalingGroups", "preview", "every observation; each look during a run"),

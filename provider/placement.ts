@@ -22,35 +22,13 @@ export interface TaskNeeds {
 export interface InstanceOffer {
     /** Host ports in use (`tcp:22`, …): the container instance's remaining PORTS and PORTS_UDP. */
     portsInUse?: string[];
-    /** Elastic network interfaces free for awsvpc tasks; undefined when the type is unknown (no room). */
+    /** Elastic network interfaces free for awsvpc tasks; undefined when the type's facts were not read (no room). */
     freeEnis?: number;
     freeGpus?: number;
     /** Task groups with a task on the instance, for `distinctInstance`. */
     groups?: string[];
     /** Attributes `memberOf` expressions read: `ecs.instance-type`, `ecs.availability-zone`, custom ones. */
     attributes?: Record<string, string>;
-}
-
-/**
- * Elastic network interfaces per instance type, for the families the component offers (EC2's
- * documented maximums); one is the primary interface and is not available to awsvpc tasks.
- */
-const MAX_ENIS: Record<string, number> = {
-    large: 3, xlarge: 4, "2xlarge": 4, "4xlarge": 8, "8xlarge": 8, "12xlarge": 8, "16xlarge": 15, "24xlarge": 15,
-};
-
-/** Families whose ENI maximum by size is the table above (general purpose, compute and memory, 5th to 7th generation). */
-const ENI_TABLE_FAMILIES = ["m5", "m5a", "m6i", "m6a", "m6g", "m7i", "m7a", "m7g", "c5", "c5a", "c6i", "c6a", "c6g", "c7i", "c7a", "c7g",
-    "r5", "r5a", "r6i", "r6a", "r6g", "r7i", "r7a", "r7g"];
-
-/**
- * ENIs an instance type offers awsvpc tasks, or undefined when the table does not know the type: an
- * unknown type is treated as having no room, so its awsvpc tasks keep their instance.
- */
-export function awsvpcEnis(instanceType: string): number | undefined {
-    const [family, size] = instanceType.split(".");
-    const max = size === undefined || !ENI_TABLE_FAMILIES.includes(family) ? undefined : MAX_ENIS[size];
-    return max === undefined ? undefined : max - 1;
 }
 
 /** A `memberOf` expression this check can evaluate, or undefined. */
@@ -100,7 +78,7 @@ export function blockedBy(task: TaskNeeds, offer: InstanceOffer): string | undef
     for (const port of task.hostPorts ?? []) {
         if ((offer.portsInUse ?? []).includes(port)) return `port ${port.replace(/^tcp:/, "")} in use`;
     }
-    if (task.awsvpc && (offer.freeEnis ?? 0) < 1) return offer.freeEnis === undefined ? "no ENI table entry for the instance type" : "no free ENI";
+    if (task.awsvpc && (offer.freeEnis ?? 0) < 1) return offer.freeEnis === undefined ? "the instance type's network interfaces not known" : "no free ENI";
     if ((task.gpus ?? 0) > (offer.freeGpus ?? 0)) return "not enough GPUs";
     if (task.distinctGroup !== undefined && (offer.groups ?? []).includes(task.distinctGroup)) return `distinctInstance (${task.distinctGroup})`;
     for (const expr of task.memberOf ?? []) {

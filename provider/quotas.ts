@@ -19,6 +19,7 @@ export const LIMITS = {
     setInstanceProtection: 50,
     describeServices: 10,
     describeAlarms: 100,
+    describeInstanceTypes: 100,
 } as const;
 
 /** Requests of one call sent at the same time, at most: the pacing holds them to AWS's quotas. */
@@ -52,6 +53,7 @@ export const AWS_RATE_LIMITS: RateLimit[] = ([
     // EC2 throttles each action in a bucket of its own.
     { name: "EC2 DescribeInstances", capacity: 100, refillPerSecond: 20, source: EC2_PAGE },
     { name: "EC2 DescribeSpotInstanceRequests", capacity: 100, refillPerSecond: 20, source: EC2_PAGE },
+    { name: "EC2 DescribeInstanceTypes", capacity: 100, refillPerSecond: 20, source: EC2_PAGE },
     { name: "Auto Scaling describe", capacity: 100, refillPerSecond: 20, source: ASSUMED },
     { name: "Auto Scaling modify", capacity: 100, refillPerSecond: 20, source: ASSUMED },
     { name: "ELB describe", capacity: 100, refillPerSecond: 20, source: ASSUMED },

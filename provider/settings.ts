@@ -135,6 +135,8 @@ export interface ScalerSettings {
     minSize?: number;
     maxSize?: number;
     instanceTypes?: string[];
+    /** The instance types by attribute as declared (instead of `instanceTypes`): an instance of a type without them is replaced. @default none */
+    instanceRequirements?: InstanceRequirements;
     /** The On-Demand base capacity as declared; the scaler applies it (the group resource ignores later changes). */
     onDemandBaseCapacity?: number;
     scaling: ScalingPolicy;
@@ -153,7 +155,7 @@ export interface ScalerSettings {
  */
 const SETTING_KEY_SET: Record<keyof ScalerSettings, true> = {
     region: true, clusterName: true, autoScalingGroupName: true, launchTemplateId: true, launchTemplateVersion: true,
-    targetGroupArns: true, minSize: true, maxSize: true, instanceTypes: true, onDemandBaseCapacity: true, scaling: true, draining: true,
+    targetGroupArns: true, minSize: true, maxSize: true, instanceTypes: true, instanceRequirements: true, onDemandBaseCapacity: true, scaling: true, draining: true,
     maintenance: true, leaseTable: true, runner: true,
 };
 
@@ -310,3 +312,95 @@ export function alarmName(entry: string): string {
 
 /** The window setting's pattern (see {@link FORMATS}). */
 export const WINDOW_PATTERN = FORMATS.window.pattern;
+
+/** CPU manufacturers InstanceRequirements accepts for ECS instances (Apple's Mac instances run no ECS-optimized AMI). */
+export const CPU_MANUFACTURERS = ["intel", "amd", "amazon-web-services"] as const;
+export type CpuManufacturer = (typeof CPU_MANUFACTURERS)[number];
+export const INSTANCE_GENERATIONS = ["current", "previous"] as const;
+export type InstanceGeneration = (typeof INSTANCE_GENERATIONS)[number];
+/** Whether burstable (T) or bare-metal types are left out, allowed, or the only ones. */
+export const INCLUSIONS = ["included", "excluded", "required"] as const;
+export type Inclusion = (typeof INCLUSIONS)[number];
+export const ACCELERATOR_TYPES = ["gpu", "fpga", "inference"] as const;
+export type AcceleratorType = (typeof ACCELERATOR_TYPES)[number];
+
+/** A range with a required minimum and an optional maximum. */
+export interface MinMax {
+    min: number;
+    /** @default no maximum */
+    max?: number;
+}
+
+/** A range whose bounds are both optional. */
+export interface OptionalMinMax {
+    /** @default no minimum */
+    min?: number;
+    /** @default no maximum */
+    max?: number;
+}
+
+/**
+ * Instance types chosen by their attributes: the group's mixed instances policy takes them as Auto
+ * Scaling's `InstanceRequirements` and launches any type that has them all. Give this or
+ * `instanceTypes`, not both.
+ */
+export interface InstanceRequirements {
+    /** vCPUs per instance, `{ min, max }`; the maximum may be left out. Range 0-4096. */
+    vcpuCount: MinMax;
+    /** Memory per instance in MiB, `{ min, max }`; the maximum may be left out. Range 0-33554432. */
+    memoryMiB: MinMax;
+    /** CPU manufacturers: `intel`, `amd`, `amazon-web-services` (Graviton); they must suit the AMI's architecture. @default any */
+    cpuManufacturers?: CpuManufacturer[];
+    /** `current`, `previous` or both. @default both */
+    instanceGenerations?: InstanceGeneration[];
+    /** Burstable (T) types: `included`, `excluded` or `required`. @default "excluded" */
+    burstablePerformance?: Inclusion;
+    /** Bare-metal types: `included`, `excluded` or `required`. @default "excluded" */
+    bareMetal?: Inclusion;
+    /** The only types considered, 1-400 of them, each up to 30 characters, `*` as a wildcard (`m7i.*`, `c6*`); not with `excludedInstanceTypes`. @default every type */
+    allowedInstanceTypes?: string[];
+    /** Types never launched, 1-400 of them, each up to 30 characters, `*` as a wildcard (`*.metal`, `r*`); not with `allowedInstanceTypes`. @default none */
+    excludedInstanceTypes?: string[];
+    /** Accelerators per instance (GPUs, FPGAs, inference chips together), `{ min, max }`; `{ max: 0 }` leaves out every accelerated type. Range 0-64. @default any */
+    acceleratorCount?: OptionalMinMax;
+    /** Kinds of accelerator an instance must have one of: `gpu`, `fpga`, `inference`. @default any */
+    acceleratorTypes?: AcceleratorType[];
+    /** Network interfaces per instance, the primary one included, `{ min, max }`: awsvpc tasks take one each. Range 1-128. @default any */
+    networkInterfaceCount?: OptionalMinMax;
+    /** Price protection, Auto Scaling's default kept when left out: Spot types priced more than this percentage above the cheapest matching type are not launched. Range 1-999999. @default 100 */
+    spotMaxPricePercentageOverLowestPrice?: number;
+    /** Price protection for On-Demand types, the same way, Auto Scaling's default kept when left out. Range 1-999999. @default 20 */
+    onDemandMaxPricePercentageOverLowestPrice?: number;
+}
+
+/**
+ * Auto Scaling's own defaults for the requirements left out: the component sends only what is given,
+ * and the replacement check reads these for the rest.
+ */
+export const REQUIREMENT_DEFAULTS = Object.freeze({
+    burstablePerformance: "excluded" as Inclusion,
+    bareMetal: "excluded" as Inclusion,
+    spotMaxPricePercentageOverLowestPrice: 100,
+    onDemandMaxPricePercentageOverLowestPrice: 20,
+});
+
+/** Every key of {@link InstanceRequirements}, held to the type. */
+export const REQUIREMENT_KEYS = Object.keys({
+    vcpuCount: true, memoryMiB: true, cpuManufacturers: true, instanceGenerations: true, burstablePerformance: true, bareMetal: true,
+    allowedInstanceTypes: true, excludedInstanceTypes: true, acceleratorCount: true, acceleratorTypes: true, networkInterfaceCount: true,
+    spotMaxPricePercentageOverLowestPrice: true, onDemandMaxPricePercentageOverLowestPrice: true,
+} satisfies Record<keyof InstanceRequirements, true>) as (keyof InstanceRequirements)[];
+
+/** The ranges each bounded requirement is held to. */
+export const REQUIREMENT_RANGES = {
+    vcpuCount: [0, 4096],
+    memoryMiB: [0, 33_554_432],
+    acceleratorCount: [0, 64],
+    networkInterfaceCount: [1, 128],
+    pricePercentage: [1, 999_999],
+} as const satisfies Record<string, readonly [number, number]>;
+
+/** An allowed or excluded type pattern as Auto Scaling takes it: letters, digits, `.`, `-` and the wildcard `*`, up to 30 characters. */
+export const TYPE_PATTERN = { pattern: /^[a-z0-9*][a-z0-9.*-]{0,29}$/, what: "an instance type or pattern of up to 30 characters such as \"m7i.*\" or \"c6*\" (lower-case letters, digits, `.`, `-`, `*`)" };
+/** How many allowed or excluded patterns Auto Scaling takes. */
+export const TYPE_PATTERNS_RANGE: [number, number] = [1, 400];

@@ -1,6 +1,7 @@
 // Pure input checks shared by the component (at construction), the scaler (in `check`) and the
 // command. Each check appends one line per problem; callers throw once with every line.
 import { DEFAULT_SCALING, DRAINING_KEYS, DRAINING_RANGES, FORMATS, Format, HALT_ALARMS_RANGE, MAINTENANCE_KEYS, MAX_INSTANCE_AGE_DAYS_RANGE, RUNNER_ACTIONS, SCALING_KEYS, SCALING_RANGES, SIZE_RANGES, STANDALONE_TASK_POLICIES } from "./settings";
+import { ACCELERATOR_TYPES, CPU_MANUFACTURERS, INCLUSIONS, INSTANCE_GENERATIONS, REQUIREMENT_KEYS, REQUIREMENT_RANGES, TYPE_PATTERN, TYPE_PATTERNS_RANGE } from "./settings";
 
 /** A validation problem: the property path and a sentence naming what is allowed and what was given. */
 export interface Problem {
@@ -225,4 +226,68 @@ export function checkRunner(p: Problems, value: unknown, leaseTable: unknown): v
     p.format("runner.schedule", value.schedule, FORMATS.rateSchedule);
     checkRunnerActions(p, "runner.actions", value.actions);
     if (leaseTable === undefined) p.add("leaseTable", "`leaseTable` is required with `runner`: the runner and `pulumi up` must not act at once, got undefined");
+}
+
+/** A `{ min, max }` range within `[lo, hi]`, the minimum required when `minRequired`, the maximum not below the minimum. */
+function checkMinMax(p: Problems, path: string, value: unknown, [lo, hi]: readonly [number, number], minRequired: boolean): void {
+    if (!p.object(path, value, !minRequired)) return;
+    const r = value as Record<string, unknown>;
+    const minOk = p.integer(`${path}.min`, r.min, lo, hi, !minRequired);
+    const maxOk = p.integer(`${path}.max`, r.max, lo, hi, true);
+    if (minOk && maxOk && (r.max as number) < (r.min as number)) {
+        p.add(`${path}.max`, `\`${path}.max\` (${r.max}) must not be below \`${path}.min\` (${r.min})`);
+    }
+    checkKnown(p, path, r, ["min", "max"]);
+}
+
+/** A list of distinct values, each one of `allowed`. */
+function checkEnumList(p: Problems, path: string, value: unknown, allowed: readonly string[]): void {
+    if (!p.list(path, value, 1, allowed.length, true)) return;
+    const seen = new Set<unknown>();
+    (value as unknown[]).forEach((v, i) => {
+        if (p.oneOf(`${path}[${i}]`, v, allowed) && seen.has(v)) p.add(`${path}[${i}]`, `\`${path}[${i}]\` repeats ${describeValue(v)}; list each once`);
+        seen.add(v);
+    });
+}
+
+/**
+ * Checks `instanceRequirements` as Auto Scaling takes them: vCPU and memory ranges (both required),
+ * the lists of manufacturers, generations and accelerator kinds, the allowed or excluded patterns (not
+ * both), the counts and the price protection.
+ */
+export function checkInstanceRequirements(p: Problems, path: string, value: unknown): void {
+    if (!p.object(path, value)) return;
+    const r = value as Record<string, unknown>;
+    checkMinMax(p, `${path}.vcpuCount`, r.vcpuCount, REQUIREMENT_RANGES.vcpuCount, true);
+    checkMinMax(p, `${path}.memoryMiB`, r.memoryMiB, REQUIREMENT_RANGES.memoryMiB, true);
+    checkEnumList(p, `${path}.cpuManufacturers`, r.cpuManufacturers, CPU_MANUFACTURERS);
+    checkEnumList(p, `${path}.instanceGenerations`, r.instanceGenerations, INSTANCE_GENERATIONS);
+    checkEnumList(p, `${path}.acceleratorTypes`, r.acceleratorTypes, ACCELERATOR_TYPES);
+    p.oneOf(`${path}.burstablePerformance`, r.burstablePerformance, INCLUSIONS, true);
+    p.oneOf(`${path}.bareMetal`, r.bareMetal, INCLUSIONS, true);
+    if (r.allowedInstanceTypes !== undefined && r.excludedInstanceTypes !== undefined) {
+        p.add(`${path}.excludedInstanceTypes`, `give \`${path}.allowedInstanceTypes\` or \`${path}.excludedInstanceTypes\`, not both (Auto Scaling takes one)`);
+    }
+    for (const key of ["allowedInstanceTypes", "excludedInstanceTypes"]) {
+        if (!p.list(`${path}.${key}`, r[key], ...TYPE_PATTERNS_RANGE, true)) continue;
+        (r[key] as unknown[]).forEach((t, i) => p.matches(`${path}.${key}[${i}]`, t, TYPE_PATTERN.pattern, TYPE_PATTERN.what));
+    }
+    if (r.acceleratorCount !== undefined) checkMinMax(p, `${path}.acceleratorCount`, r.acceleratorCount, REQUIREMENT_RANGES.acceleratorCount, false);
+    if (r.networkInterfaceCount !== undefined) checkMinMax(p, `${path}.networkInterfaceCount`, r.networkInterfaceCount, REQUIREMENT_RANGES.networkInterfaceCount, false);
+    p.integer(`${path}.spotMaxPricePercentageOverLowestPrice`, r.spotMaxPricePercentageOverLowestPrice, ...REQUIREMENT_RANGES.pricePercentage, true);
+    p.integer(`${path}.onDemandMaxPricePercentageOverLowestPrice`, r.onDemandMaxPricePercentageOverLowestPrice, ...REQUIREMENT_RANGES.pricePercentage, true);
+    checkKnown(p, path, r, REQUIREMENT_KEYS);
+}
+
+/** Exactly one of `instanceTypes` and `instanceRequirements`: the group's overrides take one or the other. */
+export function checkInstanceChoice(p: Problems, instanceTypes: unknown, instanceRequirements: unknown): "types" | "requirements" | undefined {
+    if (instanceTypes !== undefined && instanceRequirements !== undefined) {
+        p.add("instanceRequirements", "give `instanceTypes` (a list of types) or `instanceRequirements` (types by their attributes), not both");
+        return undefined;
+    }
+    if (instanceTypes === undefined && instanceRequirements === undefined) {
+        p.add("instanceTypes", "give `instanceTypes` (a list of types such as [\"m6i.large\"]) or `instanceRequirements` (types by their attributes), got neither");
+        return undefined;
+    }
+    return instanceTypes !== undefined ? "types" : "requirements";
 }

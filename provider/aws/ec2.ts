@@ -2,6 +2,7 @@
 // time, and the Spot interruption notices given.
 import type * as EC2 from "@aws-sdk/client-ec2";
 import { Cloud, InstanceFacts } from "../cloud";
+import { InstanceTypeFacts, manufacturerOf } from "../instanceTypes";
 import { LIMITS } from "../quotas";
 import { AwsClients, chunks } from "./clients";
 
@@ -14,11 +15,62 @@ export function missingInstanceIds(message: string): string[] {
     return quoted.split(/[,\s]+/).filter((id) => /^i-[0-9a-f]+$/.test(id));
 }
 
-export type Ec2Calls = Pick<Cloud, "describeInstances" | "spotInterruptions">;
+/** Instance types an `InvalidInstanceType` error names ("The following supplied instance types do not exist: [a.b, c.d]"). */
+export function unknownInstanceTypes(message: string): string[] {
+    const listed = /\[([^\]]*)\]/.exec(message)?.[1] ?? "";
+    return listed.split(/[,\s]+/).filter((t) => t.length > 0);
+}
 
-/** The EC2 calls. */
-export function ec2Calls(k: AwsClients): Ec2Calls {
+export type Ec2Calls = Pick<Cloud, "describeInstances" | "spotInterruptions" | "instanceTypeFacts">;
+
+/** The facts the scaler keeps of one DescribeInstanceTypes entry. */
+export function factsOf(t: EC2.InstanceTypeInfo): InstanceTypeFacts {
+    const sum = (xs: { Count?: number }[] | undefined) => (xs ?? []).reduce((n, x) => n + (x.Count ?? 0), 0);
+    const manufacturer = manufacturerOf(t.ProcessorInfo?.Manufacturer);
     return {
+        vcpus: t.VCpuInfo?.DefaultVCpus ?? 0,
+        memoryMiB: t.MemoryInfo?.SizeInMiB ?? 0,
+        maxNetworkInterfaces: t.NetworkInfo?.MaximumNetworkInterfaces ?? 1,
+        gpus: sum(t.GpuInfo?.Gpus),
+        fpgas: sum(t.FpgaInfo?.Fpgas),
+        // Inferentia types list their chips both as inference accelerators and as Neuron devices.
+        inference: Math.max(sum(t.InferenceAcceleratorInfo?.Accelerators), sum(t.NeuronInfo?.NeuronDevices)),
+        ...(manufacturer === undefined ? {} : { manufacturer }),
+        ...(t.CurrentGeneration === undefined ? {} : { currentGeneration: t.CurrentGeneration }),
+        ...(t.BurstablePerformanceSupported === undefined ? {} : { burstable: t.BurstablePerformanceSupported }),
+        ...(t.BareMetal === undefined ? {} : { bareMetal: t.BareMetal }),
+    };
+}
+
+/** The EC2 calls. Instance type facts do not change: each type is read once per process. */
+export function ec2Calls(k: AwsClients): Ec2Calls {
+    const typeFacts = new Map<string, InstanceTypeFacts>();
+    return {
+        async instanceTypeFacts(types: string[]): Promise<Record<string, InstanceTypeFacts>> {
+            const unread = [...new Set(types)].filter((t) => !typeFacts.has(t));
+            for (const batch of chunks(unread, LIMITS.describeInstanceTypes)) {
+                let asked = batch;
+                let NextToken: string | undefined;
+                while (asked.length > 0) {
+                    let r: EC2.DescribeInstanceTypesCommandOutput;
+                    try {
+                        r = await k.ec2Client.send(new k.ec2.DescribeInstanceTypesCommand({ InstanceTypes: asked as EC2._InstanceType[], NextToken }));
+                    } catch (error) {
+                        // One type EC2 does not know fails the whole request: leave the ones it names out.
+                        const unknown = error instanceof Error && error.name === "InvalidInstanceType" ? unknownInstanceTypes(error.message) : [];
+                        if (!unknown.some((t) => asked.includes(t))) throw error;
+                        asked = asked.filter((t) => !unknown.includes(t));
+                        NextToken = undefined;
+                        continue;
+                    }
+                    for (const t of r.InstanceTypes ?? []) if (t.InstanceType !== undefined) typeFacts.set(t.InstanceType, factsOf(t));
+                    NextToken = r.NextToken;
+                    if (NextToken === undefined) break;
+                }
+            }
+            return Object.fromEntries(types.flatMap((t) => typeFacts.has(t) ? [[t, typeFacts.get(t)!]] : []));
+        },
+
         async describeInstances(instanceIds: string[]): Promise<Record<string, InstanceFacts>> {
             const out: Record<string, InstanceFacts> = {};
             for (const batch of chunks(instanceIds, LIMITS.describeInstances)) {

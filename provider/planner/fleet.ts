@@ -1,6 +1,7 @@
 // What each instance of the group is, as the planner sees it: live, registered, ACTIVE, draining by
 // the scaler or by someone else, outdated, a stray; and the orders and labels the phases share.
 import { Action, ContainerInstance, isLiveState, NEW_VERSION, Observed, ObservedInstance, ObservedTask } from "../model";
+import { requirementsMismatch } from "../instanceTypes";
 
 /** What one part of the plan decides: actions to take, and notes on what it chose not to do. */
 export interface Decision {
@@ -55,7 +56,12 @@ function isOnOldTemplate(i: ObservedInstance, o: Observed): boolean {
 }
 
 function isUndeclaredType(i: ObservedInstance, o: Observed): boolean {
-    return o.instanceTypes !== undefined && !o.instanceTypes.includes(i.instanceType);
+    return (o.instanceTypes !== undefined && !o.instanceTypes.includes(i.instanceType)) || requirementsMiss(i, o) !== undefined;
+}
+
+/** Why the instance's type lacks the declared instanceRequirements, by EC2's facts about it. */
+function requirementsMiss(i: ObservedInstance, o: Observed): string | undefined {
+    return o.instanceRequirements === undefined ? undefined : requirementsMismatch(i.instanceType, i.typeFacts, o.instanceRequirements);
 }
 
 /** The version instances are replaced onto, as the plan says it. */
@@ -71,6 +77,7 @@ export function templateTarget(o: Observed): string {
 /** Why an outdated instance is replaced. */
 export function outdatedReason(i: ObservedInstance, o: Observed): string {
     return isOnOldTemplate(i, o) ? `launch template ${versionLabel(i)} → ${targetLabel(o)}`
+        : o.instanceRequirements !== undefined ? `instance type ${i.instanceType} no longer has instanceRequirements: ${requirementsMiss(i, o)}`
         : `instance type ${i.instanceType} is no longer in instanceTypes`;
 }
 

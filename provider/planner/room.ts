@@ -2,7 +2,8 @@
 // rest of ECS's placement rules, and why a set of tasks does not fit.
 import { BinSet, binSet, PlaceableTask } from "../binpack";
 import { ObservedTask } from "../model";
-import { awsvpcEnis, InstanceOffer, TaskNeeds, unevaluable } from "../placement";
+import { awsvpcEnis } from "../instanceTypes";
+import { InstanceOffer, TaskNeeds, unevaluable } from "../placement";
 import { plural } from "../render";
 import { Classified, Registered } from "./fleet";
 
@@ -28,10 +29,10 @@ export function roomOf(instances: Registered[], tasksOn: Map<string, ObservedTas
 
 /**
  * What an ACTIVE instance offers tasks that would move onto it, besides CPU and memory: the ports
- * in use, ENIs left for awsvpc tasks (by its type), GPUs, the groups on it, its attributes.
+ * in use, ENIs left for awsvpc tasks (by EC2's facts about its type), GPUs, the groups on it, its attributes.
  */
 export function offerOf(i: Registered, tasks: ObservedTask[]): InstanceOffer {
-    const enis = awsvpcEnis(i.instanceType);
+    const enis = awsvpcEnis(i.typeFacts);
     const c = i.container;
     return {
         portsInUse: c.portsInUse ?? [],

@@ -1,7 +1,7 @@
 // Adding capacity: up to the group's minSize, for tasks ECS cannot place, and when a reservation is
 // sustained above its high threshold.
 import { plural } from "../render";
-import { awsvpcEnis } from "../placement";
+import { awsvpcEnis } from "../instanceTypes";
 import { parseHeadroom } from "../settings";
 import { PlanContext } from "./context";
 import { Decision, isUnregisteredPastGrace, NOTHING, typicalSize } from "./fleet";
@@ -90,7 +90,8 @@ export function unplacedLoad(ctx: PlanContext): { cpu: number; memory: number; i
         : atHighThresholds(ctx, size!, sized.reduce((sum, u) => sum + u.missing * u.cpu!, 0), sized.reduce((sum, u) => sum + u.missing * u.memory!, 0));
     // awsvpc tasks take an ENI each: an instance like the registered ones holds as many as its type has
     // (one each where the type's interfaces are not known).
-    const enis = awsvpcEnis(typicalType(ctx) ?? "") ?? 1;
+    const typical = typicalType(ctx);
+    const enis = awsvpcEnis(ctx.c.registered.find((i) => i.instanceType === typical)?.typeFacts) ?? 1;
     const byEni = unplaced.filter((u) => u.awsvpc === true && u.oneEach !== true).map((u) => Math.ceil(u.missing / Math.max(1, enis)));
     return { cpu, memory, instances: Math.max(cpu, memory, ...byEni, ...unplaced.filter((u) => !sized.includes(u)).map((u) => u.missing)) };
 }

@@ -2,6 +2,7 @@
 // lifecycle and launch time, the interruption notices given).
 import { Cloud } from "../cloud";
 import { tryLaunch } from "./autoScaling";
+import { SIM_TYPE_FACTS } from "./instanceTypeFacts";
 import { AWS_WIRE } from "./network";
 import { SimCall, SimState } from "./state";
 
@@ -25,11 +26,18 @@ export function interrupt(w: SimState, id: string): void {
 }
 
 /** The EC2 calls of the Cloud port on the simulated cluster. */
-export type Ec2Api = Pick<Cloud, "describeInstances" | "spotInterruptions">;
+export type Ec2Api = Pick<Cloud, "describeInstances" | "spotInterruptions" | "instanceTypeFacts">;
 
-/** The EC2 calls, sent through `call`. */
+/** The EC2 calls, sent through `call`; each instance type is read once per Cloud, as the AWS Cloud does. */
 export function ec2Api(world: SimState, call: SimCall): Ec2Api {
+    const typesRead = new Set<string>();
     return {
+        instanceTypeFacts: (types) => {
+            const unread = [...new Set(types)].filter((t) => !typesRead.has(t));
+            for (const t of unread) typesRead.add(t);
+            const known = () => Object.fromEntries(types.flatMap((t) => SIM_TYPE_FACTS[t] === undefined ? [] : [[t, SIM_TYPE_FACTS[t]]]));
+            return unread.length === 0 ? Promise.resolve(known()) : call("DescribeInstanceTypes", known, () => AWS_WIRE.instanceTypeFacts(unread.length));
+        },
         describeInstances: (ids) => call("DescribeInstances", () =>
             Object.fromEntries(ids.flatMap((id) => {
                 const i = world.instances.get(id);

@@ -3,9 +3,11 @@
 // task, and the ECS calls of the Cloud port over them. The service scheduler is ecsServices.ts.
 import { ClusterContainerInstance, Cloud } from "../cloud";
 import { DRAIN_MARK_ATTRIBUTE, drainMarkValue, ObservedTask, parseDrainMark, ServiceFacts, taskGroup } from "../model";
-import { awsvpcEnis, InstanceOffer, TaskNeeds, unplacedNeeds } from "../placement";
+import { awsvpcEnis } from "../instanceTypes";
+import { InstanceOffer, TaskNeeds, unplacedNeeds } from "../placement";
+import { SIM_TYPE_FACTS } from "./instanceTypeFacts";
 import { AWS_WIRE } from "./network";
-import { Actor, INSTANCE_GPUS, INSTANCE_SIZES, meantToRun, SimCall, SimContainer, SimInstance, SimState, SimTask, StopCause } from "./state";
+import { Actor, INSTANCE_SIZES, meantToRun, SimCall, SimContainer, SimInstance, SimState, SimTask, StopCause } from "./state";
 
 /** The target group of a load-balanced simulated service (an `ip` target group ECS registers its tasks in). */
 export function serviceTargetGroupArn(service: string): string {
@@ -50,12 +52,12 @@ export function place(w: SimState, instanceId: string, cpu: number, memory: numb
 export function offerOf(w: SimState, instanceId: string): InstanceOffer {
     const inst = w.instances.get(instanceId)!;
     const tasks = w.tasksOn(instanceId);
-    const enis = awsvpcEnis(inst.type);
+    const enis = awsvpcEnis(SIM_TYPE_FACTS[inst.type]);
     const custom = Object.entries(inst.container?.attributes ?? {}).filter(([name]) => name !== DRAIN_MARK_ATTRIBUTE);
     return {
         portsInUse: [...RESERVED_PORTS, ...tasks.flatMap((t) => t.needs?.hostPorts ?? [])],
         ...(enis === undefined ? {} : { freeEnis: enis - tasks.filter((t) => t.needs?.awsvpc).length }),
-        freeGpus: (INSTANCE_GPUS[inst.type] ?? 0) - tasks.reduce((n, t) => n + (t.needs?.gpus ?? 0), 0),
+        freeGpus: (SIM_TYPE_FACTS[inst.type]?.gpus ?? 0) - tasks.reduce((n, t) => n + (t.needs?.gpus ?? 0), 0),
         groups: [...new Set(tasks.map((t) => taskGroup(t.service, t.family)))],
         // The attributes the agent reports, and any the user put on the container instance.
         attributes: { "ecs.instance-type": inst.type, "ecs.availability-zone": inst.zone, ...Object.fromEntries(custom) },

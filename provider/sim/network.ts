@@ -64,6 +64,8 @@ export function batched(op: string, n: number, size: number): string[] {
 export const AWS_WIRE = {
     describeGroup: (): Wire => ["DescribeAutoScalingGroups"],
     describeInstances: (ids: number): Wire => batched("DescribeInstances", ids, LIMITS.describeInstances),
+    /** The types not read yet by this Cloud, a hundred to a request. */
+    instanceTypeFacts: (unread: number): Wire => batched("DescribeInstanceTypes", unread, LIMITS.describeInstanceTypes),
     listContainerInstances: (registered: number): Wire => listAndDescribe("ListContainerInstances", "DescribeContainerInstances", registered),
     describeContainerInstances: (arns: number): Wire => together(batched("DescribeContainerInstances", arns, LIMITS.describeContainerInstances)),
     /** Placement needs: each task definition not read yet in this run, and the services ten to a request. */

@@ -37,7 +37,10 @@ export const DEFAULT_TIMINGS: SimTimings = {
     tickSeconds: 1,
 };
 
-/** Registered CPU units and MiB of memory of the instance types the simulator knows. */
+/**
+ * What the ECS agent registers of the instance types the simulator runs: 1024 CPU units per vCPU of
+ * EC2's facts (instanceTypeFacts.ts), and the memory less what the agent and the OS keep back.
+ */
 export const INSTANCE_SIZES: Record<string, Resources> = {
     "m6i.large": { cpu: 2048, memory: 7680 },
     "m6i.xlarge": { cpu: 4096, memory: 15616 },
@@ -47,8 +50,6 @@ export const INSTANCE_SIZES: Record<string, Resources> = {
     "g4dn.xlarge": { cpu: 4096, memory: 15704 },
 };
 
-/** GPUs of the GPU instance types the simulator knows (every other type has none). */
-export const INSTANCE_GPUS: Record<string, number> = { "g4dn.xlarge": 1, "g5.xlarge": 1, "g4dn.12xlarge": 4 };
 
 /** Availability zones of a simulated group unless its config names others. */
 export const DEFAULT_ZONES = ["us-east-1a", "us-east-1b"];

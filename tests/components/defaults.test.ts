@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { DEFAULTS } from "../../components";
 import { ARGUMENT_RANGES, RUNNER_RANGES } from "../../components/args";
-import { DEFAULT_MAX_DISCONNECTED_PERCENT, DRAINING_RANGES, MAX_INSTANCE_AGE_DAYS_RANGE, SCALING_RANGES, SIZE_RANGES } from "../../provider/settings";
+import { DEFAULT_MAX_DISCONNECTED_PERCENT, DRAINING_RANGES, MAX_INSTANCE_AGE_DAYS_RANGE, REQUIREMENT_DEFAULTS, REQUIREMENT_RANGES, SCALING_RANGES, SIZE_RANGES } from "../../provider/settings";
 import { ARGUMENT_INTERFACES, documentedFields } from "../helpers/tsdoc";
 
 /** Every documented field of an argument interface, with the text after its `@default` ("" when none). */
@@ -22,9 +22,11 @@ const OPTIONAL_WITHOUT_LITERAL = new Set([
     "clusterName", "existingClusterName", "vpcId", "securityGroupIds", "desiredCapacity", "imageId",
     "rootVolumeKmsKeyId", "keyName", "instanceAttributes", "ecsConfig", "extraUserData", "targetGroupArns", "tags",
     "scaling", "draining", "spotRevertWindow", "headroom", "runner", "actions", "managedDraining", "hookHeartbeatSeconds", "haltOnAlarms",
-    "maintenance", "maxInstanceAgeDays", "window",
+    "maintenance", "maxInstanceAgeDays", "window", "instanceTypes", "instanceRequirements",
+    "cpuManufacturers", "instanceGenerations", "allowedInstanceTypes", "excludedInstanceTypes", "acceleratorCount", "acceleratorTypes", "networkInterfaceCount",
 ]);
-const REQUIRED = new Set(["subnetIds", "instanceTypes", "minSize", "maxSize"]);
+const REQUIRED = new Set(["subnetIds", "minSize", "maxSize", "InstanceRequirementsArgs.vcpuCount", "InstanceRequirementsArgs.memoryMiB"]);
+const required = (iface: string, field: string) => REQUIRED.has(field) || REQUIRED.has(`${iface}.${field}`);
 
 describe("documented ranges", () => {
     const ranges: Record<keyof typeof ARGUMENT_INTERFACES, Record<string, readonly [number, number]>> = {
@@ -33,7 +35,11 @@ describe("documented ranges", () => {
         DrainingArgs: DRAINING_RANGES,
         MaintenanceArgs: { maxInstanceAgeDays: MAX_INSTANCE_AGE_DAYS_RANGE, maxDisconnectedPercent: [1, 100] },
         RunnerArgs: RUNNER_RANGES,
+        InstanceRequirementsArgs: { ...REQUIREMENT_RANGES, spotMaxPricePercentageOverLowestPrice: REQUIREMENT_RANGES.pricePercentage,
+            onDemandMaxPricePercentageOverLowestPrice: REQUIREMENT_RANGES.pricePercentage },
     };
+    // Ranges of settings that are not numbers of their own: the bounds of a `{ min, max }`, and the price share both take.
+    const boundsOf = new Set(["pricePercentage"]);
     // Its bounds are minSize and maxSize, which its sentence names.
     const boundByOthers = new Set(["desiredCapacity"]);
     for (const iface of Object.keys(ranges) as (keyof typeof ARGUMENT_INTERFACES)[]) {
@@ -45,7 +51,7 @@ describe("documented ranges", () => {
             }));
             for (const [field, range] of stated) assert.deepEqual(range, ranges[iface][field], `${iface}.${field} says Range ${range.join("-")}`);
             for (const field of Object.keys(ranges[iface])) {
-                if (!boundByOthers.has(field)) assert.ok(stated.has(field), `${iface}.${field} does not state its range`);
+                if (!boundByOthers.has(field) && !boundsOf.has(field)) assert.ok(stated.has(field), `${iface}.${field} does not state its range`);
             }
         });
     }
@@ -58,6 +64,7 @@ describe("DEFAULTS", () => {
         ["DrainingArgs", DEFAULTS.draining],
         ["MaintenanceArgs", { maxDisconnectedPercent: DEFAULT_MAX_DISCONNECTED_PERCENT }],
         ["RunnerArgs", DEFAULTS.runner],
+        ["InstanceRequirementsArgs", REQUIREMENT_DEFAULTS],
     ] as [keyof typeof ARGUMENT_INTERFACES, Record<string, unknown>][]) {
         describe(iface, () => {
             const documented = documentedDefaults(iface);
@@ -65,7 +72,7 @@ describe("DEFAULTS", () => {
             it("documents every field with a sentence and, unless required, an @default", () => {
                 assert.ok(documented.size > 0);
                 for (const [field, text] of documented) {
-                    if (REQUIRED.has(field)) assert.equal(text, "", `${field} is required and has no default`);
+                    if (required(iface, field)) assert.equal(text, "", `${field} is required and has no default`);
                     else assert.notEqual(text, "", `${field} has no @default`);
                 }
             });
@@ -74,7 +81,7 @@ describe("DEFAULTS", () => {
                 for (const [field, text] of documented) {
                     const value = literal(text);
                     if (value === undefined) {
-                        assert.ok(REQUIRED.has(field) || OPTIONAL_WITHOUT_LITERAL.has(field),
+                        assert.ok(required(iface, field) || OPTIONAL_WITHOUT_LITERAL.has(field),
                             `${field}: @default ${JSON.stringify(text)} is neither a literal nor a known prose default`);
                         continue;
                     }

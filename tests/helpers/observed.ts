@@ -1,6 +1,7 @@
 // Builders of observed state for planner tests: plain data, as the observer produces it.
 import { Datapoint, Observed, ObservedInstance, ObservedTask } from "../../provider/model";
 import { DEFAULT_DRAINING, DEFAULT_SCALING, Policy } from "../../provider/settings";
+import { SIM_TYPE_FACTS } from "../../provider/sim/instanceTypeFacts";
 
 export const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 export const CPU = 2048;
@@ -40,6 +41,7 @@ export function instance(n: number, o: InstanceOpts = {}): ObservedInstance {
     return {
         instanceId: id,
         instanceType: "m6i.large",
+        typeFacts: SIM_TYPE_FACTS["m6i.large"],
         lifecycle: o.lifecycle ?? "spot",
         asgState: o.asgState ?? "InService",
         launchTemplateId: "lt-1",

@@ -39,4 +39,5 @@ export const ARGUMENT_INTERFACES = {
     DrainingArgs: ["provider/settings.ts", "DrainingPolicy"],
     MaintenanceArgs: ["provider/settings.ts", "MaintenancePolicy"],
     RunnerArgs: ["components/args.ts", "RunnerArgs"],
+    InstanceRequirementsArgs: ["provider/settings.ts", "InstanceRequirements"],
 } as const;

@@ -12,6 +12,7 @@ import { createMotoCluster, MotoCluster, putReservations, REGION } from "../help
 import { awsEnv } from "../helpers/env";
 import { Cloud } from "../../provider/cloud";
 import { simCloud } from "../../provider/sim/cloud";
+import { SIM_TYPE_FACTS } from "../../provider/sim/instanceTypeFacts";
 import { AWS_NETWORK } from "../../provider/sim/network";
 import { buildCluster } from "../../provider/sim/scenario";
 import { assertListedOperations } from "../helpers/operations";
@@ -293,6 +294,25 @@ describe("AWS Cloud port against moto @moto", function () {
             const cloud = cloudFor(m);
             const facts = await cloud.describeInstances([...m.instanceIds, "i-0123456789abcdef0"]);
             assert.deepEqual(Object.keys(facts).sort(), [...m.instanceIds].sort());
+        });
+
+        it("reads EC2's facts about instance types: what the simulator knows of each type is what DescribeInstanceTypes says, and a type EC2 does not know is left out", async () => {
+            const cloud = cloudFor(m);
+            const types = Object.keys(SIM_TYPE_FACTS);
+            const before = cloud.requests.DescribeInstanceTypes ?? 0;
+            const facts = await cloud.instanceTypeFacts([...types, "x2iezn.large"]);
+            assert.deepEqual(facts, { ...SIM_TYPE_FACTS });
+            // One request for the known types, one again without the type EC2 refused.
+            assert.equal((cloud.requests.DescribeInstanceTypes ?? 0) - before, 2);
+            assert.deepEqual(facts["m6i.large"], { vcpus: 2, memoryMiB: 8192, maxNetworkInterfaces: 3, gpus: 0, fpgas: 0, inference: 0,
+                manufacturer: "intel", currentGeneration: false, burstable: false, bareMetal: false });
+            assert.equal(facts["g4dn.12xlarge"].gpus, 4);
+            assert.equal(facts["inf2.xlarge"].inference, 1);
+            assert.equal(facts["m7g.large"].manufacturer, "amazon-web-services");
+            assert.equal(facts["t3.large"].burstable, true);
+            // Read once per Cloud: asking again sends nothing.
+            await cloud.instanceTypeFacts(["m6i.large", "t3.large"]);
+            assert.equal((cloud.requests.DescribeInstanceTypes ?? 0) - before, 2);
         });
 
         it("finds no Spot interruption for instances without a Spot request", async () => {

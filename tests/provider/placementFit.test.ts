@@ -3,7 +3,9 @@
 import { strict as assert } from "node:assert";
 import { ObservedInstance, ObservedTask } from "../../provider/model";
 import { plan } from "../../provider/planner";
-import { awsvpcEnis, blockedBy, parseMemberOf } from "../../provider/placement";
+import { awsvpcEnis } from "../../provider/instanceTypes";
+import { blockedBy, parseMemberOf } from "../../provider/placement";
+import { SIM_TYPE_FACTS } from "../../provider/sim/instanceTypeFacts";
 import { placementNeedsOf } from "../../provider/aws/cloud";
 import { renderPlan } from "../../provider/render";
 import { buildCluster, simReconcile, simSettings } from "../../provider/sim/scenario";
@@ -57,10 +59,11 @@ describe("scale-in fit by ECS's placement rules", () => {
         assert.match(p.notes[0], /would not fit on the 2 other ACTIVE instances: no free ENI on every other instance$/);
     });
 
-    it("treats an instance type missing from the ENI table as having no room for awsvpc tasks", () => {
-        assert.equal(awsvpcEnis("m6i.large"), 2);
-        assert.equal(awsvpcEnis("x2iezn.large"), undefined);
-        assert.equal(blockedBy({ awsvpc: true }, {}), "no ENI table entry for the instance type");
+    it("takes an instance type's ENIs from EC2's facts, and treats a type whose facts were not read as having no room for awsvpc tasks", () => {
+        assert.equal(awsvpcEnis(SIM_TYPE_FACTS["m6i.large"]), 2);
+        assert.equal(awsvpcEnis(SIM_TYPE_FACTS["m6i.metal"]), 14);
+        assert.equal(awsvpcEnis(undefined), undefined);
+        assert.equal(blockedBy({ awsvpc: true }, {}), "the instance type's network interfaces not known");
     });
 
     it("keeps distinctInstance tasks apart", () => {
