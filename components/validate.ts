@@ -2,7 +2,7 @@
 // Values that are Outputs are skipped here and checked inside `apply` once they are known.
 import * as pulumi from "@pulumi/pulumi";
 import { AMI_FAMILIES, ARGUMENT_RANGES, DEFAULTS, LOG_RETENTION_DAYS, RUNNER_RANGES, SPOT_ALLOCATION_STRATEGIES, SpotEcsClusterArgs } from "./args";
-import { FORMATS } from "../provider/settings";
+import { CPU_MANUFACTURERS, FORMATS } from "../provider/settings";
 import { manufacturersFor } from "../provider/instanceTypes";
 import { checkDraining, checkInstanceChoice, checkInstanceRequirements, checkDrainTimes, checkMaintenance, checkRunnerActions, checkScaling, checkSizes, describeValue, formatProblems, Problem, Problems } from "../provider/validation";
 
@@ -158,7 +158,7 @@ function checkInstanceChoiceArgs(p: Problems, a: Record<string, unknown>): void 
     }
     const makers = (a.instanceRequirements as { cpuManufacturers?: unknown } | undefined)?.cpuManufacturers;
     const family = a.imageId === undefined ? (a.amiFamily ?? DEFAULTS.amiFamily) : undefined;
-    if (Array.isArray(makers) && typeof family === "string" && (AMI_FAMILIES as readonly string[]).includes(family)) {
+    if (Array.isArray(makers) && makers.every((m) => (CPU_MANUFACTURERS as readonly unknown[]).includes(m)) && typeof family === "string" && (AMI_FAMILIES as readonly string[]).includes(family)) {
         const fits = manufacturersFor(family.endsWith("arm64") ? "arm64" : "x86_64");
         if (!makers.some((m) => (fits as unknown[]).includes(m))) {
             p.add("instanceRequirements.cpuManufacturers", `\`instanceRequirements.cpuManufacturers\` must include one of ${fits.map((m) => `"${m}"`).join(", ")} `

@@ -4,6 +4,8 @@
 // Auto Scaling calls of the Cloud port over them.
 import { Cloud, FALLBACK_TAG, HALT_TAG, haltTagValue, parseHaltTag, SURGE_TAG } from "../cloud";
 import { HOOK_WAIT_STATE, Lifecycle, RETAINED_STATE } from "../model";
+import { requirementsMismatch } from "../instanceTypes";
+import { SIM_TYPE_FACTS } from "./instanceTypeFacts";
 import { completeAction, enterHooks, recordHeartbeat } from "./lifecycleHooks";
 import { terminate } from "./termination";
 import { registerAgent } from "./ecs";
@@ -28,8 +30,13 @@ export function spotPools(w: SimState): string[] {
     return groupTypes(w).flatMap((t) => groupZones(w).map((z) => `${t}/${z}`));
 }
 
+/** The group's types: its list, or the types the simulator knows that have its requirements (smallest first). */
 function groupTypes(w: SimState): string[] {
-    return w.group.instanceTypes ?? [w.group.instanceType];
+    const r = w.group.instanceRequirements;
+    if (r === undefined) return w.group.instanceTypes ?? [w.group.instanceType];
+    const matching = Object.entries(SIM_TYPE_FACTS).filter(([type, facts]) => requirementsMismatch(type, facts, r) === undefined)
+        .sort(([a, fa], [b, fb]) => fa.vcpus - fb.vcpus || fa.memoryMiB - fb.memoryMiB || a.localeCompare(b)).map(([type]) => type);
+    return matching.length > 0 ? matching : [w.group.instanceType];
 }
 
 function groupZones(w: SimState): string[] {

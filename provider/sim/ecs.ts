@@ -7,7 +7,7 @@ import { awsvpcEnis } from "../instanceTypes";
 import { InstanceOffer, TaskNeeds, unplacedNeeds } from "../placement";
 import { SIM_TYPE_FACTS } from "./instanceTypeFacts";
 import { AWS_WIRE } from "./network";
-import { Actor, INSTANCE_SIZES, meantToRun, SimCall, SimContainer, SimInstance, SimState, SimTask, StopCause } from "./state";
+import { Actor, registeredSize, meantToRun, SimCall, SimContainer, SimInstance, SimState, SimTask, StopCause } from "./state";
 
 /** The target group of a load-balanced simulated service (an `ip` target group ECS registers its tasks in). */
 export function serviceTargetGroupArn(service: string): string {
@@ -28,7 +28,7 @@ export function registerAgent(w: SimState, inst: SimInstance): void {
         instanceId: inst.id,
         status: "ACTIVE",
         agentConnected: true,
-        registered: { ...(INSTANCE_SIZES[inst.type] ?? INSTANCE_SIZES["m6i.large"]) },
+        registered: registeredSize(inst.type),
         attributes: {},
         registeredAt: w.now,
     };

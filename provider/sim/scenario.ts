@@ -1,7 +1,7 @@
 // Builders for simulated clusters and a one-call reconcile on them, shared by tests, demo and benchmarks.
 import { DEFAULT_DRAINING, DEFAULT_SCALING, ScalerSettingsDefaults } from "./defaults";
 import { reconcile, previewPlan } from "../reconcile";
-import { ScalerSettings } from "../settings";
+import { InstanceRequirements, ScalerSettings } from "../settings";
 import { FaultConfig, simCloud, simDeps, SimCloud } from "./cloud";
 import { NetworkModel } from "./network";
 import { SimTimings, SimWorld } from "./world";
@@ -31,6 +31,8 @@ export interface ClusterSpec {
     instanceType?: string;
     /** Instance types of the mixed instances policy, in priority order (Spot pools are type × zone). @default [instanceType] */
     instanceTypes?: string[];
+    /** Instance types by attribute: the group launches the types the simulator knows that have them. */
+    instanceRequirements?: InstanceRequirements;
     /** The group's availability zones. @default us-east-1a, us-east-1b */
     zones?: string[];
     /** Launch template version the seeded instances run. */
@@ -68,6 +70,7 @@ export function buildCluster(spec: ClusterSpec): SimWorld {
         launchTemplateVersion: spec.version ?? "1",
         instanceType: spec.instanceType ?? spec.instanceTypes?.[0] ?? "m6i.large",
         ...(spec.instanceTypes === undefined ? {} : { instanceTypes: spec.instanceTypes }),
+        ...(spec.instanceRequirements === undefined ? {} : { instanceRequirements: spec.instanceRequirements }),
         ...(spec.zones === undefined ? {} : { zones: spec.zones }),
         onDemandBaseCapacity: spec.onDemand ?? 0,
         targetGroupArns,

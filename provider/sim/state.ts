@@ -5,6 +5,8 @@
 // autoScaling.ts, ec2.ts, elb.ts, cloudWatch.ts, lifecycleHooks.ts, groupEvents.ts); world.ts steps them.
 import { Datapoint, DRAIN_MARK_ATTRIBUTE, DrainPurpose, Lifecycle, parseDrainMark, Resources, TerminationHook } from "../model";
 import { TaskNeeds } from "../placement";
+import { InstanceRequirements } from "../settings";
+import { SIM_TYPE_FACTS } from "./instanceTypeFacts";
 import { VirtualClock } from "./clock";
 import type { Wire } from "./network";
 
@@ -26,6 +28,18 @@ export interface SimTimings {
     spotNoticeSeconds: number;
     /** Length of one simulation step. */
     tickSeconds: number;
+}
+
+/**
+ * What the agent registers of an instance type: the figures above where the simulator has them, else
+ * 1024 CPU units per vCPU and 95% of the memory (about what the agent and the OS keep back on the
+ * types above) from EC2's facts; an m6i.large for a type the simulator does not know.
+ */
+export function registeredSize(type: string): Resources {
+    const known = INSTANCE_SIZES[type];
+    if (known !== undefined) return { ...known };
+    const facts = SIM_TYPE_FACTS[type];
+    return facts === undefined ? { ...INSTANCE_SIZES["m6i.large"] } : { cpu: facts.vcpus * 1024, memory: Math.floor(facts.memoryMiB * 0.95) };
 }
 
 export const DEFAULT_TIMINGS: SimTimings = {
@@ -188,6 +202,8 @@ export interface GroupConfig {
     instanceType: string;
     /** Instance types of the mixed instances policy, in priority order. @default [instanceType] */
     instanceTypes?: string[];
+    /** Instance types by attribute instead: the group launches the types the simulator knows that have them. */
+    instanceRequirements?: InstanceRequirements;
     /** The group's availability zones. @default DEFAULT_ZONES */
     zones?: string[];
     onDemandBaseCapacity: number;

@@ -160,6 +160,31 @@ describe("SpotEcsCluster", () => {
         });
     });
 
+    describe("with instance types by attribute", () => {
+        const requirements = { vcpuCount: { min: 2, max: 8 }, memoryMiB: { min: 4096 }, excludedInstanceTypes: ["t*", "*.metal"], acceleratorCount: { max: 0 } };
+        before(async () => {
+            await outputsOf(new SpotEcsCluster("attrs", { ...base, instanceTypes: undefined, instanceRequirements: requirements }));
+        });
+
+        it("gives the group one override with Auto Scaling's InstanceRequirements and the On-Demand strategy it allows with them", () => {
+            const asg = oneResource("attrs", "aws:autoscaling/group:Group");
+            const policy = asg.inputs.mixedInstancesPolicy;
+            assert.deepEqual(policy.launchTemplate.overrides, [{ instanceRequirements: {
+                vcpuCount: { min: 2, max: 8 }, memoryMib: { min: 4096 }, excludedInstanceTypes: ["t*", "*.metal"], acceleratorCount: { max: 0 },
+            } }]);
+            assert.equal(policy.instancesDistribution.onDemandAllocationStrategy, "lowest-price");
+            assert.equal(policy.instancesDistribution.spotAllocationStrategy, "price-capacity-optimized");
+            const lt = oneResource("attrs", "aws:ec2/launchTemplate:LaunchTemplate");
+            assert.equal(lt.inputs.instanceType, undefined, "the launch template names no type: the overrides choose");
+        });
+
+        it("passes the requirements to the scaler, which replaces instances whose type lacks them", () => {
+            const scaler = oneResource("attrs", "pulumi-nodejs:dynamic/spot-ecs:Scaler");
+            assert.deepEqual(scaler.inputs.instanceRequirements, requirements);
+            assert.equal(scaler.inputs.instanceTypes, undefined);
+        });
+    });
+
     describe("its scaler", () => {
         let c: SpotEcsCluster;
         before(async () => {

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { listProblems, validateArgs, SpotEcsClusterArgs } from "../../components";
+import { REQUIREMENT_KEYS } from "../../provider/settings";
 
 const valid: SpotEcsClusterArgs = {
     vpcId: "vpc-0123456789abcdef0",
@@ -18,6 +19,8 @@ function reasons(change: Record<string, unknown>): string[] {
 }
 
 // [name, change, exact message]
+const REQ = { vcpuCount: { min: 2, max: 8 }, memoryMiB: { min: 4096 } };
+
 export const CASES: [string, Record<string, unknown>, string][] = [
     ["maxSize zero", { maxSize: 0 }, "`maxSize` must be an integer between 1 and 1000, got 0"],
     ["maxSize above the limit", { maxSize: 1001 }, "`maxSize` must be an integer between 1 and 1000, got 1001"],
@@ -113,6 +116,31 @@ export const CASES: [string, Record<string, unknown>, string][] = [
         "`maintenance.window` must be a UTC window \"HH:MM-HH:MM\", optionally after days such as \"Sat,Sun \" (e.g. \"02:00-06:00\"), got \"weekends\""],
     ["no disconnected agent allowed", { maintenance: { maxDisconnectedPercent: 0 } }, "`maintenance.maxDisconnectedPercent` must be an integer between 1 and 100, got 0"],
     ["maintenance typo", { maintenance: { maxAgeDays: 30 } }, "`maintenance.maxAgeDays` is not a setting; known settings are maxInstanceAgeDays, window, maxDisconnectedPercent"],
+    ["both instance types and requirements", { instanceRequirements: REQ },
+        "give `instanceTypes` (a list of types) or `instanceRequirements` (types by their attributes), not both"],
+    ["neither instance types nor requirements", { instanceTypes: undefined },
+        "give `instanceTypes` (a list of types such as [\"m6i.large\"]) or `instanceRequirements` (types by their attributes), got neither"],
+    ["requirements without memory", { instanceTypes: undefined, instanceRequirements: { vcpuCount: { min: 2 } } },
+        "`instanceRequirements.memoryMiB` must be an object, got undefined"],
+    ["vCPU range inverted", { instanceTypes: undefined, instanceRequirements: { ...REQ, vcpuCount: { min: 8, max: 4 } } },
+        "`instanceRequirements.vcpuCount.max` (4) must not be below `instanceRequirements.vcpuCount.min` (8)"],
+    ["negative memory", { instanceTypes: undefined, instanceRequirements: { ...REQ, memoryMiB: { min: -1 } } },
+        "`instanceRequirements.memoryMiB.min` must be an integer between 0 and 33554432, got -1"],
+    ["allowed and excluded types", { instanceTypes: undefined, instanceRequirements: { ...REQ, allowedInstanceTypes: ["m7i.*"], excludedInstanceTypes: ["t*"] } },
+        "give `instanceRequirements.allowedInstanceTypes` or `instanceRequirements.excludedInstanceTypes`, not both (Auto Scaling takes one)"],
+    ["type pattern with a space", { instanceTypes: undefined, instanceRequirements: { ...REQ, excludedInstanceTypes: ["m5 *"] } },
+        "`instanceRequirements.excludedInstanceTypes[0]` must be an instance type or pattern of up to 30 characters such as \"m7i.*\" or \"c6*\" (lower-case letters, digits, `.`, `-`, `*`), got \"m5 *\""],
+    ["unknown CPU manufacturer", { instanceTypes: undefined, instanceRequirements: { ...REQ, cpuManufacturers: ["ibm"] } },
+        "`instanceRequirements.cpuManufacturers[0]` must be one of \"intel\", \"amd\", \"amazon-web-services\", got \"ibm\""],
+    ["burstable as a boolean", { instanceTypes: undefined, instanceRequirements: { ...REQ, burstablePerformance: true } },
+        "`instanceRequirements.burstablePerformance` must be one of \"included\", \"excluded\", \"required\", got true"],
+    ["requirements typo", { instanceTypes: undefined, instanceRequirements: { ...REQ, vcpus: { min: 2 } } },
+        "`instanceRequirements.vcpus` is not a setting; known settings are " + REQUIREMENT_KEYS.join(", ")],
+    ["prioritized Spot strategy with requirements", { instanceTypes: undefined, instanceRequirements: REQ, spotAllocationStrategy: "capacity-optimized-prioritized" },
+        "`spotAllocationStrategy` \"capacity-optimized-prioritized\" needs an ordered `instanceTypes` list: Auto Scaling refuses it with `instanceRequirements`; "
+        + "use one of \"price-capacity-optimized\", \"capacity-optimized\", \"lowest-price\""],
+    ["Graviton CPUs for an x86 AMI", { instanceTypes: undefined, instanceRequirements: { ...REQ, cpuManufacturers: ["amazon-web-services"] } },
+        "`instanceRequirements.cpuManufacturers` must include one of \"intel\", \"amd\" for amiFamily \"al2023\", got \"amazon-web-services\": no instance type would run the AMI"],
     ["misspelled argument", { minsize: 1 }, "`minsize` is not an argument of SpotEcsCluster; check its spelling"],
 ];
 
@@ -120,6 +148,13 @@ describe("validateArgs", () => {
     it("accepts the smallest valid arguments", () => {
         assert.deepEqual(listProblems(valid), []);
         assert.doesNotThrow(() => validateArgs(valid));
+    });
+
+    it("accepts instance types by attribute in place of a list, with a Graviton AMI and its manufacturer", () => {
+        assert.deepEqual(listProblems({ ...valid, instanceTypes: undefined, instanceRequirements: REQ }), []);
+        assert.deepEqual(listProblems({ ...valid, instanceTypes: undefined, amiFamily: "al2023-arm64",
+            instanceRequirements: { ...REQ, cpuManufacturers: ["amazon-web-services"], instanceGenerations: ["current"], burstablePerformance: "included",
+                excludedInstanceTypes: ["*.metal", "c6*"], acceleratorCount: { max: 0 }, networkInterfaceCount: { min: 3 }, spotMaxPricePercentageOverLowestPrice: 50 } }), []);
     });
 
     it("accepts an ALB target group ARN and Outputs it cannot inspect yet", () => {

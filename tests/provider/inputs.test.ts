@@ -60,6 +60,10 @@ export const SCALER_CASES: [string, Record<string, unknown>, string, string][] =
     ["unknown draining setting", { draining: { ...DEFAULT_DRAINING, drainTimeout: 5 } }, "draining.drainTimeout",
         "`draining.drainTimeout` is not a setting; known settings are timeoutSeconds, batchSize, minHealthyPercent, maxUpdateSeconds, standaloneTasks, "
             + "haltOnAlarms, bakeSeconds"],
+    ["instance types and requirements", { instanceTypes: ["m6i.large"], instanceRequirements: { vcpuCount: { min: 2 }, memoryMiB: { min: 4096 } } }, "instanceRequirements",
+        "give `instanceTypes` (a list of types) or `instanceRequirements` (types by their attributes), not both"],
+    ["requirements with an inverted memory range", { instanceRequirements: { vcpuCount: { min: 2 }, memoryMiB: { min: 8192, max: 4096 } } }, "instanceRequirements.memoryMiB.max",
+        "`instanceRequirements.memoryMiB.max` (4096) must not be below `instanceRequirements.memoryMiB.min` (8192)"],
 ];
 
 function inputs(change: Record<string, unknown>): Record<string, unknown> {
