@@ -16,8 +16,8 @@ function documented(iface: keyof typeof ARGUMENT_INTERFACES): [string, string, s
 }
 
 /** Table rows of the README section that starts with `heading`. */
-function readmeRows(heading: string): [string, string, string][] {
-    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+function readmeRows(heading: string, file = "README.md"): [string, string, string][] {
+    const readme = fs.readFileSync(path.join(ROOT, file), "utf8");
     const start = readme.indexOf(heading);
     assert.ok(start >= 0, `README has ${heading}`);
     const lines = readme.slice(start).split("\n").slice(1);
@@ -42,6 +42,10 @@ describe("README", () => {
             assert.deepEqual(readmeRows(heading), documented(iface));
         });
     }
+
+    it("documents every InstanceRequirementsArgs field in docs/instance-types.md with the default and sentence of its declaration", () => {
+        assert.deepEqual(readmeRows("`instanceRequirements` (`InstanceRequirementsArgs`)", "docs/instance-types.md"), documented("InstanceRequirementsArgs"));
+    });
 
     it("states in docs/reliability.md how many invalid inputs the suite tries, and how they split", () => {
         const readme = fs.readFileSync(path.join(ROOT, "docs/reliability.md"), "utf8");

@@ -62,8 +62,21 @@ describe("examples", () => {
         assert.equal(exports.clusterName, "private");
     });
 
+    it("instance-requirements: passes the attributes to the group, for the arm64 AMI, and the scaler checks instances against them", async () => {
+        const { resources, exports } = await runExample("instance-requirements");
+        const [asg] = byType(resources, "aws:autoscaling/group:Group");
+        const requirements = asg.inputs.mixedInstancesPolicy.launchTemplate.overrides[0].instanceRequirements;
+        assert.deepEqual(requirements.vcpuCount, { min: 2, max: 8 });
+        assert.deepEqual(requirements.memoryMib, { min: 8192 });
+        assert.deepEqual(requirements.cpuManufacturers, ["amazon-web-services"]);
+        assert.equal(asg.inputs.mixedInstancesPolicy.instancesDistribution.onDemandAllocationStrategy, "lowest-price");
+        const [scaler] = byType(resources, "pulumi-nodejs:dynamic/spot-ecs:Scaler");
+        assert.deepEqual(scaler.inputs.instanceRequirements.networkInterfaceCount, { min: 3 });
+        assert.equal(exports.clusterName, "graviton");
+    });
+
     it("each example is a project of its own that depends on the package by name", () => {
-        for (const dir of ["basic", "existing-cluster-alb", "private-subnets"]) {
+        for (const dir of ["basic", "existing-cluster-alb", "private-subnets", "instance-requirements"]) {
             const root = path.join(__dirname, "../../examples", dir);
             const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
             assert.ok(pkg.dependencies["pulumi-spot-ecs"] !== undefined, `${dir} depends on pulumi-spot-ecs`);
