@@ -367,7 +367,7 @@ export interface InstanceRequirements {
     acceleratorTypes?: AcceleratorType[];
     /** Network interfaces per instance, the primary one included, `{ min, max }`: awsvpc tasks take one each. Range 1-128. @default any */
     networkInterfaceCount?: OptionalMinMax;
-    /** Price protection, Auto Scaling's default kept when left out: Spot types priced more than this percentage above the cheapest matching type are not launched. Range 1-999999. @default 100 */
+    /** Price protection: Spot types priced more than this percentage above the cheapest matching type are not launched. Range 1-999999. @default Auto Scaling's optimal price protection */
     spotMaxPricePercentageOverLowestPrice?: number;
     /** Price protection for On-Demand types, the same way, Auto Scaling's default kept when left out. Range 1-999999. @default 20 */
     onDemandMaxPricePercentageOverLowestPrice?: number;
@@ -380,7 +380,6 @@ export interface InstanceRequirements {
 export const REQUIREMENT_DEFAULTS = Object.freeze({
     burstablePerformance: "excluded" as Inclusion,
     bareMetal: "excluded" as Inclusion,
-    spotMaxPricePercentageOverLowestPrice: 100,
     onDemandMaxPricePercentageOverLowestPrice: 20,
 });
 

@@ -24,6 +24,7 @@ const OPTIONAL_WITHOUT_LITERAL = new Set([
     "scaling", "draining", "spotRevertWindow", "headroom", "runner", "actions", "managedDraining", "hookHeartbeatSeconds", "haltOnAlarms",
     "maintenance", "maxInstanceAgeDays", "window", "instanceTypes", "instanceRequirements",
     "cpuManufacturers", "instanceGenerations", "allowedInstanceTypes", "excludedInstanceTypes", "acceleratorCount", "acceleratorTypes", "networkInterfaceCount",
+    "spotMaxPricePercentageOverLowestPrice",
 ]);
 const REQUIRED = new Set(["subnetIds", "minSize", "maxSize", "InstanceRequirementsArgs.vcpuCount", "InstanceRequirementsArgs.memoryMiB"]);
 const required = (iface: string, field: string) => REQUIRED.has(field) || REQUIRED.has(`${iface}.${field}`);
