@@ -49,6 +49,12 @@ const newTemplateVersion = (name: string): Edit => ({
     },
 });
 
+/** The declared list swapped for requirements that the cluster's m6i.large instances (2 vCPUs) do not meet. */
+function byAttribute(base: Props): Props {
+    const { instanceTypes: _list, ...rest } = base;
+    return { ...rest, instanceRequirements: { vcpuCount: { min: 4, max: 8 }, memoryMiB: { min: 8192 } } };
+}
+
 const EDITS: Edit[] = [
     newTemplateVersion("new AMI"),
     newTemplateVersion("new user data"),
@@ -65,6 +71,14 @@ const EDITS: Edit[] = [
         preview: (_m, base) => ({ ...base, instanceTypes: ["m5.large"] }),
         up: (_m, base) => ({ ...base, instanceTypes: ["m5.large"] }),
         apply: async (_m, proxy) => proxy.launchAs({ instanceType: "m5.large" }),
+    },
+    {
+        name: "instance types by attribute, 4 vCPUs or more",
+        scalerBefore: true,
+        preview: (_m, base) => byAttribute(base),
+        up: (_m, base) => byAttribute(base),
+        // moto keeps no InstanceRequirements on a group: the proxy launches what Auto Scaling would, a type with them.
+        apply: async (_m, proxy) => proxy.launchAs({ instanceType: "m6i.xlarge" }),
     },
     {
         name: "thresholds changed",
