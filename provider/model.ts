@@ -217,6 +217,8 @@ export interface Observed {
     instanceTypes?: string[];
     /** Instance types by attribute as declared; an instance whose type's facts show it without them is replaced. */
     instanceRequirements?: InstanceRequirements;
+    /** EC2's facts about the declared `instanceTypes`, read when no instance is registered and a scale-out must be sized without one. */
+    declaredTypeFacts?: Record<string, InstanceTypeFacts>;
     /** The launch template version every instance should run. */
     target: { launchTemplateId: string; version: string };
     instances: ObservedInstance[];

@@ -103,6 +103,11 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
     if (guard.length > 0 && (group.halted !== undefined || replacementPossible(observed, policy))) observed.guardAlarms = await cloud.alarmStates(guard);
     const stuck = await unplacedFromHook(cloud, instances, observed.tasks);
     if (stuck.length > 0) observed.unplaced = mergeUnplaced(observed.unplaced ?? [], stuck);
+    // With no instance registered, a scale-out for tasks or headroom is sized by the declared types.
+    if (target.instanceTypes !== undefined && !instances.some((i) => i.container !== undefined)
+        && (observed.unplaced !== undefined || policy.scaling.headroom !== undefined)) {
+        observed.declaredTypeFacts = await cloud.instanceTypeFacts(target.instanceTypes);
+    }
     return observed;
 }
 

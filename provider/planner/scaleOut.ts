@@ -109,9 +109,21 @@ function typicalType(ctx: PlanContext): string | undefined {
     return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
 }
 
-/** The median registered CPU and memory of the registered instances; undefined when none is registered. */
+/**
+ * The median registered CPU and memory of the registered instances; with none registered, the
+ * smallest instance the group may launch, by EC2's facts: the requirements' minimum vCPUs and memory,
+ * or the smallest declared type's (its memory is a little more than the agent registers: a
+ * scale-out may come one instance short, and the next plan adds it). Undefined when neither is known.
+ */
 export function typicalInstance(ctx: PlanContext): { cpu: number; memory: number } | undefined {
-    return typicalSize(ctx.c.registered);
+    return typicalSize(ctx.c.registered) ?? smallestLaunchable(ctx.o);
+}
+
+function smallestLaunchable(o: PlanContext["o"]): { cpu: number; memory: number } | undefined {
+    const r = o.instanceRequirements;
+    if (r !== undefined) return r.vcpuCount.min > 0 && r.memoryMiB.min > 0 ? { cpu: r.vcpuCount.min * 1024, memory: r.memoryMiB.min } : undefined;
+    const facts = Object.values(o.declaredTypeFacts ?? {});
+    return facts.length === 0 ? undefined : { cpu: Math.min(...facts.map((f) => f.vcpus)) * 1024, memory: Math.min(...facts.map((f) => f.memoryMiB)) };
 }
 
 /** A scale-out maxSize cuts short: the plan says how far it would have gone. */

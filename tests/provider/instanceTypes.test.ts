@@ -128,3 +128,37 @@ describe("instance types by attribute: replacement", () => {
         assert.deepEqual(again.plan.actions, []);
     });
 });
+
+describe("instance types by attribute: sizing a scale-out with no instance registered", () => {
+    const batch = [{ name: "batch", missing: 10, cpu: 512, memory: 1024, event: "(service batch) was unable to place a task because no container "
+        + "instance met all of its requirements. Reason: No Container Instances were found in your cluster." }];
+    const empty = (o: Partial<Parameters<typeof observed>[1]>) => observed([], { desired: 0, minSize: 0, unplaced: batch, ...o });
+    const to = (p: Plan) => p.actions.flatMap((a) => a.kind === "set-desired" ? [a.to] : [])[0];
+
+    it("sizes it by the smallest declared type, by EC2's facts, rather than an instance per task", () => {
+        // 10 tasks of 512 CPU units on m6i.large (2 vCPUs) filled to 88%: 5120 / 1802 → 3 instances.
+        const facts = { "m6i.xlarge": SIM_TYPE_FACTS["m6i.xlarge"], "m6i.large": SIM_TYPE_FACTS["m6i.large"] };
+        assert.equal(to(plan(empty({ instanceTypes: ["m6i.xlarge", "m6i.large"], declaredTypeFacts: facts }), policy())), 3);
+        assert.equal(to(plan(empty({ instanceTypes: ["m6i.xlarge", "m6i.large"] }), policy())), 10, "without the facts: an instance per task");
+    });
+
+    it("sizes it by the requirements' minimum vCPUs and memory: the smallest instance the group may launch", () => {
+        // 5120 CPU units on 4 vCPUs at 88%: 1.42 → 2 instances.
+        assert.equal(to(plan(empty({ instanceRequirements: { vcpuCount: { min: 4 }, memoryMiB: { min: 16384 } } }), policy())), 2);
+        assert.equal(to(plan(empty({ instanceRequirements: { vcpuCount: { min: 0 }, memoryMiB: { min: 0 } } }), policy())), 10, "no minimum: an instance per task");
+    });
+
+    it("reads the declared types' facts only when nothing is registered and the plan has tasks to size for", async () => {
+        const w = buildCluster({ instances: 0, minSize: 0, maxSize: 10, services: [{ name: "batch", count: 4, cpu: 512, memory: 1024 }], seedWhatFits: true });
+        w.services.get("batch")!.desired = 4;
+        w.clock.advance(60_000);
+        const settings = { ...simSettings(w), instanceTypes: ["m6i.large", "m5.large"] };
+        const cloud = simCloud(w);
+        const o = await observe(cloud, settings, { scaling: DEFAULT_SCALING, draining: DEFAULT_DRAINING }, w.now);
+        assert.ok(o.unplaced !== undefined, "the service's tasks wait for an instance");
+        assert.deepEqual(o.declaredTypeFacts, { "m6i.large": SIM_TYPE_FACTS["m6i.large"], "m5.large": SIM_TYPE_FACTS["m5.large"] });
+        const seeded = buildCluster({ instances: 2, services: [{ name: "web", count: 2, cpu: 256, memory: 256 }] });
+        const none = await observe(simCloud(seeded), { ...simSettings(seeded), instanceTypes: ["m6i.large"] }, { scaling: DEFAULT_SCALING, draining: DEFAULT_DRAINING }, seeded.now);
+        assert.equal(none.declaredTypeFacts, undefined);
+    });
+});
