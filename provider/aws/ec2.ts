@@ -42,6 +42,31 @@ export function factsOf(t: EC2.InstanceTypeInfo): InstanceTypeFacts {
     };
 }
 
+/**
+ * Pages through a request for `items`, asking again without those an error `errorName` names
+ * (`unknownIn` reads them from its message): EC2 fails a whole request for one id or type it does not know.
+ */
+async function pagesLeavingOut<R extends { NextToken?: string }>(items: string[], errorName: string, unknownIn: (message: string) => string[],
+    send: (items: string[], token: string | undefined) => Promise<R>, take: (r: R) => void): Promise<void> {
+    let asked = items;
+    let NextToken: string | undefined;
+    while (asked.length > 0) {
+        let r: R;
+        try {
+            r = await send(asked, NextToken);
+        } catch (error) {
+            const unknown = error instanceof Error && error.name === errorName ? unknownIn(error.message) : [];
+            if (!unknown.some((x) => asked.includes(x))) throw error;
+            asked = asked.filter((x) => !unknown.includes(x));
+            NextToken = undefined;
+            continue;
+        }
+        take(r);
+        NextToken = r.NextToken;
+        if (NextToken === undefined) break;
+    }
+}
+
 /** The EC2 calls. Instance type facts do not change: each type is read once per process. */
 export function ec2Calls(k: AwsClients): Ec2Calls {
     const typeFacts = new Map<string, InstanceTypeFacts>();
@@ -49,24 +74,10 @@ export function ec2Calls(k: AwsClients): Ec2Calls {
         async instanceTypeFacts(types: string[]): Promise<Record<string, InstanceTypeFacts>> {
             const unread = [...new Set(types)].filter((t) => !typeFacts.has(t));
             for (const batch of chunks(unread, LIMITS.describeInstanceTypes)) {
-                let asked = batch;
-                let NextToken: string | undefined;
-                while (asked.length > 0) {
-                    let r: EC2.DescribeInstanceTypesCommandOutput;
-                    try {
-                        r = await k.ec2Client.send(new k.ec2.DescribeInstanceTypesCommand({ InstanceTypes: asked as EC2._InstanceType[], NextToken }));
-                    } catch (error) {
-                        // One type EC2 does not know fails the whole request: leave the ones it names out.
-                        const unknown = error instanceof Error && error.name === "InvalidInstanceType" ? unknownInstanceTypes(error.message) : [];
-                        if (!unknown.some((t) => asked.includes(t))) throw error;
-                        asked = asked.filter((t) => !unknown.includes(t));
-                        NextToken = undefined;
-                        continue;
-                    }
-                    for (const t of r.InstanceTypes ?? []) if (t.InstanceType !== undefined) typeFacts.set(t.InstanceType, factsOf(t));
-                    NextToken = r.NextToken;
-                    if (NextToken === undefined) break;
-                }
+                // One type EC2 does not know fails the whole request: leave the ones it names out.
+                await pagesLeavingOut(batch, "InvalidInstanceType", unknownInstanceTypes,
+                    (asked, NextToken) => k.ec2Client.send(new k.ec2.DescribeInstanceTypesCommand({ InstanceTypes: asked as EC2._InstanceType[], NextToken })),
+                    (r) => { for (const t of r.InstanceTypes ?? []) if (t.InstanceType !== undefined) typeFacts.set(t.InstanceType, factsOf(t)); });
             }
             return Object.fromEntries(types.flatMap((t) => typeFacts.has(t) ? [[t, typeFacts.get(t)!]] : []));
         },
@@ -74,30 +85,18 @@ export function ec2Calls(k: AwsClients): Ec2Calls {
         async describeInstances(instanceIds: string[]): Promise<Record<string, InstanceFacts>> {
             const out: Record<string, InstanceFacts> = {};
             for (const batch of chunks(instanceIds, LIMITS.describeInstances)) {
-                let ids = batch;
-                let NextToken: string | undefined;
-                while (ids.length > 0) {
-                    let r: EC2.DescribeInstancesCommandOutput;
-                    try {
-                        r = await k.ec2Client.send(new k.ec2.DescribeInstancesCommand({ InstanceIds: ids, NextToken }));
-                    } catch (error) {
-                        // EC2 is eventually consistent: an instance the group just launched may not be
-                        // describable yet, and one unknown id fails the whole request. Leave those out.
-                        const missing = error instanceof Error && error.name === "InvalidInstanceID.NotFound" ? missingInstanceIds(error.message) : [];
-                        if (missing.length === 0 || !missing.some((id) => ids.includes(id))) throw error;
-                        ids = ids.filter((id) => !missing.includes(id));
-                        NextToken = undefined;
-                        continue;
-                    }
-                    for (const i of (r.Reservations ?? []).flatMap((x) => x.Instances ?? [])) {
-                        out[i.InstanceId!] = {
-                            lifecycle: i.InstanceLifecycle === "spot" ? "spot" : "on-demand",
-                            ...(i.LaunchTime === undefined ? {} : { launchTime: new Date(i.LaunchTime).getTime() }),
-                        };
-                    }
-                    NextToken = r.NextToken;
-                    if (NextToken === undefined) break;
-                }
+                // EC2 is eventually consistent: an instance the group just launched may not be
+                // describable yet, and one unknown id fails the whole request. Leave those out.
+                await pagesLeavingOut(batch, "InvalidInstanceID.NotFound", missingInstanceIds,
+                    (ids, NextToken) => k.ec2Client.send(new k.ec2.DescribeInstancesCommand({ InstanceIds: ids, NextToken })),
+                    (r) => {
+                        for (const i of (r.Reservations ?? []).flatMap((x) => x.Instances ?? [])) {
+                            out[i.InstanceId!] = {
+                                lifecycle: i.InstanceLifecycle === "spot" ? "spot" : "on-demand",
+                                ...(i.LaunchTime === undefined ? {} : { launchTime: new Date(i.LaunchTime).getTime() }),
+                            };
+                        }
+                    });
             }
             return out;
         },
