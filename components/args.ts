@@ -5,17 +5,14 @@ import { DEFAULT_DRAINING, DEFAULT_HOOK_HEARTBEAT_SECONDS, DEFAULT_SCALING, Drai
     scheduleMinutes, STANDALONE_TASK_POLICIES, StandaloneTaskPolicy } from "../provider/settings";
 
 /** ECS-optimized AMI families the component can resolve from AWS's public SSM parameters. */
-export const AMI_FAMILIES = ["al2023", "al2023-arm64", "al2023-gpu", "al2", "al2-arm64"] as const;
-export type AmiFamily = (typeof AMI_FAMILIES)[number];
+export const AmiFamily = { Al2023: "al2023", Al2023Arm64: "al2023-arm64", Al2023Gpu: "al2023-gpu", Al2: "al2", Al2Arm64: "al2-arm64" } as const;
+export type AmiFamily = (typeof AmiFamily)[keyof typeof AmiFamily];
+export const AMI_FAMILIES: readonly AmiFamily[] = Object.values(AmiFamily);
 
 /** Spot allocation strategies accepted by EC2 Auto Scaling. */
-export const SPOT_ALLOCATION_STRATEGIES = [
-    "price-capacity-optimized",
-    "capacity-optimized",
-    "capacity-optimized-prioritized",
-    "lowest-price",
-] as const;
-export type SpotAllocationStrategy = (typeof SPOT_ALLOCATION_STRATEGIES)[number];
+export const SpotAllocationStrategy = { PriceCapacityOptimized: "price-capacity-optimized", CapacityOptimized: "capacity-optimized", CapacityOptimizedPrioritized: "capacity-optimized-prioritized", LowestPrice: "lowest-price" } as const;
+export type SpotAllocationStrategy = (typeof SpotAllocationStrategy)[keyof typeof SpotAllocationStrategy];
+export const SPOT_ALLOCATION_STRATEGIES: readonly SpotAllocationStrategy[] = Object.values(SpotAllocationStrategy);
 
 /**
  * Instance types by their attributes: each setting of {@link InstanceRequirements}, documented there
@@ -65,8 +62,11 @@ export interface RunnerArgs {
     hookHeartbeatSeconds?: number;
 }
 
-/** Arguments of a {@link SpotEcsCluster}. */
-export interface SpotEcsClusterArgs {
+/**
+ * Every argument of a {@link SpotEcsCluster} but `runner`: the arguments the TypeScript component and
+ * the `spot-ecs` package for other languages share.
+ */
+export interface SpotEcsClusterCommonArgs {
     /** Name of the ECS cluster to create; 1-255 letters, digits, `-` and `_`. Give this or `existingClusterName`. @default the component's name, each other character replaced by `-`, cut to 255 */
     clusterName?: string;
     /** Name of an existing ECS cluster the instances join instead of a new one. @default none (a cluster is created) */
@@ -141,6 +141,10 @@ export interface SpotEcsClusterArgs {
     draining?: DrainingArgs;
     /** Replacing instances for their age, and the window for it. @default see {@link MaintenanceArgs} */
     maintenance?: MaintenanceArgs;
+}
+
+/** Arguments of a {@link SpotEcsCluster}. */
+export interface SpotEcsClusterArgs extends SpotEcsClusterCommonArgs {
     /** The runner, which scales and drains between deploys, with a lease so that it and `pulumi up` never act at once; `false` for none (needs `enableScaler`). @default see {@link RunnerArgs} */
     runner?: false | RunnerArgs;
 }

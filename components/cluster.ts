@@ -10,7 +10,7 @@ import { createInstanceIdentity } from "./iam";
 import { createLaunchTemplate } from "./launchTemplate";
 import { createRunner, RunnerResources } from "./runner";
 import { validateArgs } from "./validate";
-import { Scaler } from "./scaler";
+import { PackageScaler, Scaler, ScalerKind } from "./scaler";
 import { LastRun } from "../provider/dynamic";
 import { PolicyScope, scalerPolicy } from "../provider/permissions";
 
@@ -33,105 +33,100 @@ export function defaultClusterName(componentName: string): string {
  */
 export class SpotEcsCluster extends pulumi.ComponentResource {
     /** Name of the ECS cluster the instances join. */
-    public readonly clusterName: pulumi.Output<string>;
+    declare public readonly clusterName: pulumi.Output<string>;
     /** ARN of that cluster. */
-    public readonly clusterArn: pulumi.Output<string>;
+    declare public readonly clusterArn: pulumi.Output<string>;
     /** Name of the Auto Scaling group. */
-    public readonly autoScalingGroupName: pulumi.Output<string>;
+    declare public readonly autoScalingGroupName: pulumi.Output<string>;
     /** Id of the launch template. */
-    public readonly launchTemplateId: pulumi.Output<string>;
+    declare public readonly launchTemplateId: pulumi.Output<string>;
     /** Launch template version every instance should run. */
-    public readonly launchTemplateVersion: pulumi.Output<string>;
+    declare public readonly launchTemplateVersion: pulumi.Output<string>;
     /** ARN of the instances' IAM role. */
-    public readonly instanceRoleArn: pulumi.Output<string>;
+    declare public readonly instanceRoleArn: pulumi.Output<string>;
     /** ARN of the instance profile. */
-    public readonly instanceProfileArn: pulumi.Output<string>;
+    declare public readonly instanceProfileArn: pulumi.Output<string>;
     /** Security groups of the instances (given or created). */
-    public readonly securityGroupIds: pulumi.Output<string[]>;
+    declare public readonly securityGroupIds: pulumi.Output<string[]>;
     /** ARNs of the CPU and memory reservation alarms. */
-    public readonly alarmArns: pulumi.Output<AlarmArns>;
+    declare public readonly alarmArns: pulumi.Output<AlarmArns>;
     /** Name of the CloudWatch dashboard; undefined with `dashboard: false`. */
-    public readonly dashboardName: pulumi.Output<string | undefined>;
+    declare public readonly dashboardName: pulumi.Output<string | undefined>;
     /** Console address of the dashboard; undefined with `dashboard: false`. */
-    public readonly dashboardUrl: pulumi.Output<string | undefined>;
+    declare public readonly dashboardUrl: pulumi.Output<string | undefined>;
     /**
      * Name of the ECS capacity provider with managed draining; undefined with `managedDraining: false`.
      * For `existingClusterName`, add it to the cluster's capacity providers yourself.
      */
-    public readonly capacityProviderName: pulumi.Output<string | undefined>;
+    declare public readonly capacityProviderName: pulumi.Output<string | undefined>;
     /**
      * The scaler's plan as `pulumi preview --diff` shows it; after an up that carried it out, its notes only
      * (the plan itself is in `lastRun`). Empty without a scaler.
      */
-    public readonly plan: pulumi.Output<string[]>;
+    declare public readonly plan: pulumi.Output<string[]>;
     /** What the scaler did in the last `pulumi up`; null before its first run or without a scaler. */
-    public readonly lastRun: pulumi.Output<LastRun | null>;
+    declare public readonly lastRun: pulumi.Output<LastRun | null>;
     /**
      * URN of the scaler resource, for `pulumi up --target <scalerUrn>`: a run of the scaler alone, which
      * takes the lease as any up does (see docs/runner.md); undefined without a scaler.
      */
-    public readonly scalerUrn: pulumi.Output<string | undefined>;
+    declare public readonly scalerUrn: pulumi.Output<string | undefined>;
     /**
      * The IAM policy (JSON) that the credentials running `pulumi up` need for the scaler, besides what
      * creating the resources takes: scoped to this cluster, group and target groups; undefined without a scaler.
      */
-    public readonly scalerPolicy: pulumi.Output<string | undefined>;
+    declare public readonly scalerPolicy: pulumi.Output<string | undefined>;
     /** The IAM policy (JSON) a `pulumi preview` needs for the scaler (reads only); undefined without a scaler. */
-    public readonly scalerPreviewPolicy: pulumi.Output<string | undefined>;
+    declare public readonly scalerPreviewPolicy: pulumi.Output<string | undefined>;
     /** Name of the runner's Lambda function; undefined with `runner: false`. */
-    public readonly runnerFunctionName: pulumi.Output<string | undefined>;
+    declare public readonly runnerFunctionName: pulumi.Output<string | undefined>;
     /** Name of the DynamoDB table holding the cluster's lease (for `spot-ecs run --lease-table`); undefined with `runner: false`. */
-    public readonly leaseTableName: pulumi.Output<string | undefined>;
+    declare public readonly leaseTableName: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: SpotEcsClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         validateArgs(args, `SpotEcsCluster "${name}"`);
         super(SPOT_ECS_CLUSTER_TYPE, name, {}, opts);
-        const parts = buildCluster(name, resolveArgs(args), knownLater(name, args), this);
-
-        this.clusterName = parts.clusterName;
-        this.clusterArn = parts.clusterArn;
-        this.autoScalingGroupName = parts.group.name;
-        this.launchTemplateId = parts.launchTemplate.id;
-        this.launchTemplateVersion = parts.launchTemplateVersion;
-        this.instanceRoleArn = parts.identity.role.arn;
-        this.instanceProfileArn = parts.identity.profile.arn;
-        this.securityGroupIds = parts.securityGroupIds;
-        this.alarmArns = pulumi.all([parts.alarms.cpuHigh.arn, parts.alarms.memoryHigh.arn])
-            .apply(([cpuHigh, memoryHigh]) => ({ cpuHigh, memoryHigh }));
-        this.dashboardName = parts.dashboard?.dashboard.dashboardName ?? pulumi.output(undefined);
-        this.dashboardUrl = parts.dashboard?.url ?? pulumi.output(undefined);
-        this.capacityProviderName = parts.capacity?.provider.name ?? pulumi.output(undefined);
-        this.plan = parts.scaler?.plan ?? pulumi.output([]);
-        this.lastRun = parts.scaler?.lastRun ?? pulumi.output(null);
-        this.scalerUrn = parts.scaler?.urn ?? pulumi.output(undefined);
-        this.scalerPolicy = parts.policies?.up ?? pulumi.output(undefined);
-        this.scalerPreviewPolicy = parts.policies?.preview ?? pulumi.output(undefined);
-        this.runnerFunctionName = parts.runner?.fn.name ?? pulumi.output(undefined);
-        this.leaseTableName = parts.runner?.table.name ?? pulumi.output(undefined);
-
-        this.registerOutputs({
-            clusterName: this.clusterName,
-            clusterArn: this.clusterArn,
-            autoScalingGroupName: this.autoScalingGroupName,
-            launchTemplateId: this.launchTemplateId,
-            launchTemplateVersion: this.launchTemplateVersion,
-            instanceRoleArn: this.instanceRoleArn,
-            instanceProfileArn: this.instanceProfileArn,
-            securityGroupIds: this.securityGroupIds,
-            alarmArns: this.alarmArns,
-            dashboardName: this.dashboardName,
-            dashboardUrl: this.dashboardUrl,
-            capacityProviderName: this.capacityProviderName,
-            plan: this.plan,
-            lastRun: this.lastRun,
-            scalerUrn: this.scalerUrn,
-            scalerPolicy: this.scalerPolicy,
-            scalerPreviewPolicy: this.scalerPreviewPolicy,
-            runnerFunctionName: this.runnerFunctionName,
-            leaseTableName: this.leaseTableName,
-        });
+        const outputs = clusterOutputs(name, args, this, "dynamic");
+        Object.assign(this, outputs);
+        this.registerOutputs(outputs);
     }
 }
+
+/** The outputs of a {@link SpotEcsCluster}, by name. */
+export type ClusterOutputs = Pick<SpotEcsCluster, "clusterName" | "clusterArn" | "autoScalingGroupName" | "launchTemplateId" | "launchTemplateVersion"
+    | "instanceRoleArn" | "instanceProfileArn" | "securityGroupIds" | "alarmArns" | "dashboardName" | "dashboardUrl" | "capacityProviderName" | "plan"
+    | "lastRun" | "scalerUrn" | "scalerPolicy" | "scalerPreviewPolicy" | "runnerFunctionName" | "leaseTableName">;
+
+/**
+ * Creates every resource of the cluster under `parent` (validated arguments) and returns its outputs.
+ * The scaler is a Node.js dynamic resource (`"dynamic"`), or, for the `spot-ecs` package that other
+ * languages use, a resource of the package's own provider (`"package"`).
+ */
+export function clusterOutputs(name: string, args: SpotEcsClusterArgs, parent: pulumi.ComponentResource, scaler: ScalerKind): ClusterOutputs {
+    const parts = buildCluster(name, resolveArgs(args), knownLater(name, args), parent, scaler);
+    return {
+        clusterName: parts.clusterName,
+        clusterArn: parts.clusterArn,
+        autoScalingGroupName: parts.group.name,
+        launchTemplateId: parts.launchTemplate.id,
+        launchTemplateVersion: parts.launchTemplateVersion,
+        instanceRoleArn: parts.identity.role.arn,
+        instanceProfileArn: parts.identity.profile.arn,
+        securityGroupIds: parts.securityGroupIds,
+        alarmArns: pulumi.all([parts.alarms.cpuHigh.arn, parts.alarms.memoryHigh.arn]).apply(([cpuHigh, memoryHigh]) => ({ cpuHigh, memoryHigh })),
+        dashboardName: parts.dashboard?.dashboard.dashboardName ?? pulumi.output(undefined),
+        dashboardUrl: parts.dashboard?.url ?? pulumi.output(undefined),
+        capacityProviderName: parts.capacity?.provider.name ?? pulumi.output(undefined),
+        plan: parts.scaler?.plan ?? pulumi.output([]),
+        lastRun: parts.scaler?.lastRun ?? pulumi.output(null),
+        scalerUrn: parts.scaler?.urn ?? pulumi.output(undefined),
+        scalerPolicy: parts.policies?.up ?? pulumi.output(undefined),
+        scalerPreviewPolicy: parts.policies?.preview ?? pulumi.output(undefined),
+        runnerFunctionName: parts.runner?.fn.name ?? pulumi.output(undefined),
+        leaseTableName: parts.runner?.table.name ?? pulumi.output(undefined),
+    };
+}
+
 
 /** The arguments that may be Outputs, as one Output of their values, validated again once known. */
 type KnownLater = pulumi.Output<pulumi.Unwrap<Pick<SpotEcsClusterArgs, "subnetIds" | "existingClusterName" | "vpcId" | "securityGroupIds"
@@ -162,7 +157,7 @@ function knownLater(name: string, args: SpotEcsClusterArgs): KnownLater {
 }
 
 /** Every resource of the component, in the order each needs the others. */
-function buildCluster(name: string, a: ResolvedArgs, known: KnownLater, parent: pulumi.ComponentResource) {
+function buildCluster(name: string, a: ResolvedArgs, known: KnownLater, parent: pulumi.ComponentResource, scalerKind: ScalerKind) {
     const { clusterName, clusterArn } = ecsCluster(name, a, known, parent);
     const identity = createInstanceIdentity(name, a.enableSsm, a.tags, parent);
     const securityGroupIds = instanceSecurityGroups(name, a, known, parent);
@@ -219,11 +214,10 @@ function buildCluster(name: string, a: ResolvedArgs, known: KnownLater, parent: 
     const runner = a.runner === undefined ? undefined : createRunner(name, a.runner, {
         clusterName, clusterArn, groupArn: group.arn, groupName: group.name, settings: pulumi.output(settings), tags: a.tags,
     }, a.draining.standaloneTasks === "stop", parent);
-    const scaler = !a.enableScaler ? undefined : new Scaler(`${name}-scaler`, {
-        ...settings,
-        leaseTable: runner?.table.name,
-        runner: runner?.settings,
-    }, { parent, dependsOn: [group, alarms.scaleOutPolicy] });
+    const scalerArgs = { ...settings, leaseTable: runner?.table.name, runner: runner?.settings };
+    const scalerOpts = { parent, dependsOn: [group, alarms.scaleOutPolicy] };
+    const scaler = !a.enableScaler ? undefined
+        : scalerKind === "dynamic" ? new Scaler(`${name}-scaler`, scalerArgs, scalerOpts) : new PackageScaler(`${name}-scaler`, scalerArgs, scalerOpts);
     const dashboard = !a.dashboard ? undefined : createDashboard(name, {
         region,
         clusterName,

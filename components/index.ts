@@ -1,7 +1,8 @@
 // The package root: the component, its arguments and defaults, and the validator.
 export { SpotEcsCluster, SPOT_ECS_CLUSTER_TYPE, AlarmArns, defaultClusterName } from "./cluster";
 export {
-    SpotEcsClusterArgs, ScalingArgs, DrainingArgs, DEFAULTS, AMI_FAMILIES, AmiFamily,
+    SpotEcsClusterArgs, SpotEcsClusterCommonArgs, ScalingArgs, DrainingArgs, MaintenanceArgs, RunnerArgs, InstanceRequirementsArgs,
+    CpuManufacturer, InstanceGeneration, Inclusion, AcceleratorType, MinMax, OptionalMinMax, DEFAULTS, AMI_FAMILIES, AmiFamily,
     SPOT_ALLOCATION_STRATEGIES, SpotAllocationStrategy, STANDALONE_TASK_POLICIES, StandaloneTaskPolicy, ScalingPolicy, DrainingPolicy,
 } from "./args";
 export { validateArgs, listProblems } from "./validate";

@@ -3,8 +3,9 @@
 // The component's `scaling` and `draining` arguments are these settings, each optional.
 // Nothing here imports anything: every other module stands above it.
 
-export const STANDALONE_TASK_POLICIES = ["fail", "stop"] as const;
-export type StandaloneTaskPolicy = (typeof STANDALONE_TASK_POLICIES)[number];
+export const StandaloneTaskPolicy = { Fail: "fail", Stop: "stop" } as const;
+export type StandaloneTaskPolicy = (typeof StandaloneTaskPolicy)[keyof typeof StandaloneTaskPolicy];
+export const STANDALONE_TASK_POLICIES: readonly StandaloneTaskPolicy[] = Object.values(StandaloneTaskPolicy);
 
 /** When the scaler scales out, scales in, and what counts as sustained. */
 export interface ScalingPolicy {
@@ -110,8 +111,9 @@ export const MAX_INSTANCE_AGE_DAYS_RANGE: [number, number] = [1, 365];
  * `replace` (replacements toward the launch template version the last `pulumi up` deployed, and of
  * instances that never registered). Protecting instances and undoing its own drains it always may.
  */
-export const RUNNER_ACTIONS = ["scale-out", "scale-in", "spot", "replace"] as const;
-export type RunnerAction = (typeof RUNNER_ACTIONS)[number];
+export const RunnerAction = { ScaleOut: "scale-out", ScaleIn: "scale-in", Spot: "spot", Replace: "replace" } as const;
+export type RunnerAction = (typeof RunnerAction)[keyof typeof RunnerAction];
+export const RUNNER_ACTIONS: readonly RunnerAction[] = Object.values(RunnerAction);
 
 /** The runner the component created for the cluster: the scaler's reconcile on a schedule, between deploys. */
 export interface RunnerSettings {
@@ -314,15 +316,19 @@ export function alarmName(entry: string): string {
 export const WINDOW_PATTERN = FORMATS.window.pattern;
 
 /** CPU manufacturers InstanceRequirements accepts for ECS instances (Apple's Mac instances run no ECS-optimized AMI). */
-export const CPU_MANUFACTURERS = ["intel", "amd", "amazon-web-services"] as const;
-export type CpuManufacturer = (typeof CPU_MANUFACTURERS)[number];
-export const INSTANCE_GENERATIONS = ["current", "previous"] as const;
-export type InstanceGeneration = (typeof INSTANCE_GENERATIONS)[number];
+export const CpuManufacturer = { Intel: "intel", Amd: "amd", AmazonWebServices: "amazon-web-services" } as const;
+export type CpuManufacturer = (typeof CpuManufacturer)[keyof typeof CpuManufacturer];
+export const CPU_MANUFACTURERS: readonly CpuManufacturer[] = Object.values(CpuManufacturer);
+export const InstanceGeneration = { Current: "current", Previous: "previous" } as const;
+export type InstanceGeneration = (typeof InstanceGeneration)[keyof typeof InstanceGeneration];
+export const INSTANCE_GENERATIONS: readonly InstanceGeneration[] = Object.values(InstanceGeneration);
 /** Whether burstable (T) or bare-metal types are left out, allowed, or the only ones. */
-export const INCLUSIONS = ["included", "excluded", "required"] as const;
-export type Inclusion = (typeof INCLUSIONS)[number];
-export const ACCELERATOR_TYPES = ["gpu", "fpga", "inference"] as const;
-export type AcceleratorType = (typeof ACCELERATOR_TYPES)[number];
+export const Inclusion = { Included: "included", Excluded: "excluded", Required: "required" } as const;
+export type Inclusion = (typeof Inclusion)[keyof typeof Inclusion];
+export const INCLUSIONS: readonly Inclusion[] = Object.values(Inclusion);
+export const AcceleratorType = { Gpu: "gpu", Fpga: "fpga", Inference: "inference" } as const;
+export type AcceleratorType = (typeof AcceleratorType)[keyof typeof AcceleratorType];
+export const ACCELERATOR_TYPES: readonly AcceleratorType[] = Object.values(AcceleratorType);
 
 /** A range with a required minimum and an optional maximum. */
 export interface MinMax {

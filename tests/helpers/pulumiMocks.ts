@@ -37,6 +37,7 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
         case "aws:ecs/capacityProvider:CapacityProvider":
             return { name: inputs.name, arn: `arn:aws:ecs:us-east-1:${ACCOUNT}:capacity-provider/${inputs.name}` };
         case "pulumi-nodejs:dynamic/spot-ecs:Scaler":
+        case "spot-ecs:index:Scaler":
             return { plan: ["scale out 2 → 3: CPUReservation 90% > 88% over 2 min"], lastRun: null };
         case "aws:dynamodb/table:Table":
             return { name: inputs.name, arn: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${inputs.name}` };
@@ -66,34 +67,44 @@ function idFor(type: string, name: string): string {
 let installed = false;
 
 /** Installs the mocks once per process (the Pulumi runtime is global). */
+/** What the mocks give a resource: its id and its state (inputs with the outputs AWS computes). */
+export function mockResource(type: string, name: string, inputs: Record<string, any>): { id: string; state: Record<string, any> } {
+    return { id: idFor(type, name), state: { ...inputs, ...computedOutputs(type, name, inputs) } };
+}
+
+/** What the mocks answer a function call (an invoke) with. */
+export function mockCall(token: string, inputs: Record<string, any>): Record<string, any> {
+    switch (token) {
+        case "aws:index/getPartition:getPartition":
+            return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+        case "aws:index/getRegion:getRegion":
+            return { region: "eu-west-1", name: "eu-west-1", id: "eu-west-1" };
+        case "aws:ssm/getParameter:getParameter":
+            return { name: inputs.name, value: MOCK_AMI, type: "String" };
+        case "aws:ec2/getVpc:getVpc":
+            return { id: "vpc-0a1b2c3d4e5f60718", cidrBlock: "172.31.0.0/16" };
+        case "aws:ec2/getSubnets:getSubnets":
+            return { id: "subnets", ids: ["subnet-0a1b2c3d4e5f607a1", "subnet-0a1b2c3d4e5f607b2"] };
+        case "aws:index/getAvailabilityZones:getAvailabilityZones":
+            return { id: "eu-west-1", names: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], zoneIds: ["euw1-az1", "euw1-az2", "euw1-az3"] };
+        case "aws:ecs/getCluster:getCluster":
+            return { clusterName: inputs.clusterName, arn: `arn:aws:ecs:us-east-1:${ACCOUNT}:cluster/${inputs.clusterName}` };
+        default:
+            return inputs;
+    }
+}
+
 export async function installMocks(): Promise<void> {
     if (installed) return;
     installed = true;
     await pulumi.runtime.setMocks({
         newResource(args: pulumi.runtime.MockResourceArgs) {
             recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
-            return { id: idFor(args.type, args.name), state: { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs) } };
+            return mockResource(args.type, args.name, args.inputs);
         },
         call(args: pulumi.runtime.MockCallArgs) {
             calls.push({ token: args.token, inputs: args.inputs });
-            switch (args.token) {
-                case "aws:index/getPartition:getPartition":
-                    return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
-                case "aws:index/getRegion:getRegion":
-                    return { region: "eu-west-1", name: "eu-west-1", id: "eu-west-1" };
-                case "aws:ssm/getParameter:getParameter":
-                    return { name: args.inputs.name, value: MOCK_AMI, type: "String" };
-                case "aws:ec2/getVpc:getVpc":
-                    return { id: "vpc-0a1b2c3d4e5f60718", cidrBlock: "172.31.0.0/16" };
-                case "aws:ec2/getSubnets:getSubnets":
-                    return { id: "subnets", ids: ["subnet-0a1b2c3d4e5f607a1", "subnet-0a1b2c3d4e5f607b2"] };
-                case "aws:index/getAvailabilityZones:getAvailabilityZones":
-                    return { id: "eu-west-1", names: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], zoneIds: ["euw1-az1", "euw1-az2", "euw1-az3"] };
-                case "aws:ecs/getCluster:getCluster":
-                    return { clusterName: args.inputs.clusterName, arn: `arn:aws:ecs:us-east-1:${ACCOUNT}:cluster/${args.inputs.clusterName}` };
-                default:
-                    return args.inputs;
-            }
+            return mockCall(args.token, args.inputs);
         },
     }, "spot-ecs-test", "test", false);
 }

@@ -16,10 +16,13 @@ export interface DocumentedField {
 /** Every documented field of `interfaceName` in `file` (relative to the repository), in order. */
 export function documentedFields(file: string, interfaceName: string): DocumentedField[] {
     const source = fs.readFileSync(path.join(ROOT, file), "utf8");
-    const start = source.indexOf(`export interface ${interfaceName} {`);
-    assert.ok(start >= 0, `interface ${interfaceName} not found in ${file}`);
+    const declared = new RegExp(`export interface ${interfaceName}(?: extends (\\w+))? \\{`).exec(source);
+    assert.ok(declared !== null, `interface ${interfaceName} not found in ${file}`);
+    const start = declared.index;
     const body = source.slice(start, source.indexOf("\n}", start));
-    const fields: DocumentedField[] = [];
+    // An interface that extends another of the same file has its fields first.
+    const base = declared[1] !== undefined && source.includes(`export interface ${declared[1]} {`) ? documentedFields(file, declared[1]) : [];
+    const fields: DocumentedField[] = [...base];
     for (const m of body.matchAll(/\/\*\*([^]*?)\*\/\s*(\w+)\??:/g)) {
         const doc = m[1].replace(/\s*\n\s*\*?\s*/g, " ").trim();
         const d = /@default (.+)$/.exec(doc);
