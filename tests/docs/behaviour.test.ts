@@ -8,7 +8,7 @@ const ROOT = path.resolve(__dirname, "../..");
 const CATALOGUE = fs.readFileSync(path.join(ROOT, "docs/aws-behaviour.md"), "utf8");
 
 function testFile(name: string): string {
-    for (const dir of ["tests/provider", "tests/components", "tests/docs", "tests/examples"]) {
+    for (const dir of ["tests/provider", "tests/components", "tests/docs", "tests/examples", "tests/plugin"]) {
         const p = path.join(ROOT, dir, name);
         if (fs.existsSync(p)) return fs.readFileSync(p, "utf8");
     }
