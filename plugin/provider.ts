@@ -9,6 +9,7 @@ import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
 import { PACKAGE_SCALER_TYPE } from "../components/scaler";
 import { scalerProvider } from "../provider/dynamic";
 import { SpotEcsCluster } from "./component";
+import { documentedDefaults, withDefaults } from "./defaults";
 
 /** The package's name: the first part of every type token it serves (`spot-ecs:index:SpotEcsCluster`). */
 export const PACKAGE_NAME = "spot-ecs";
@@ -33,13 +34,19 @@ export class SpotEcsPackageProvider implements provider.Provider {
     readonly version: string;
     private readonly components: ComponentProvider;
 
-    constructor(dirname: string) {
+    constructor(private readonly dirname: string) {
         this.components = new ComponentProvider({ name: PACKAGE_NAME, components: [SpotEcsCluster], dirname: path.resolve(dirname) });
         this.version = this.components.version;
     }
 
     async getSchema(): Promise<string> {
         const schema = JSON.parse(await this.components.getSchema());
+        // Each property's documented default, in its description: the inference keeps the text of a doc comment, not its tags.
+        const defaults = documentedDefaults(this.dirname);
+        withDefaults(schema.resources[`${PACKAGE_NAME}:index:SpotEcsCluster`].inputProperties, defaults.get("SpotEcsClusterPackageArgs"));
+        for (const [token, type] of Object.entries(schema.types as Record<string, { properties?: Record<string, { description?: string }> }>)) {
+            if (type.properties !== undefined) withDefaults(type.properties, defaults.get(token.split(":")[2]));
+        }
         schema.resources[PACKAGE_SCALER_TYPE] = SCALER_SCHEMA;
         return JSON.stringify(schema);
     }

@@ -111,8 +111,12 @@ describe("the spot-ecs package from any Pulumi language @host", function () {
         assert.deepEqual(Object.keys(component.inputProperties).sort(), documented.map((f) => f.name).sort());
         assert.deepEqual(component.requiredInputs.sort(), ["maxSize", "minSize", "subnetIds"]);
         for (const f of documented.filter((x) => x.name !== "runner")) {
-            assert.equal(component.inputProperties[f.name].description, f.sentence, `${f.name}'s description is its doc comment`);
+            const expected = f.default === "required" ? f.sentence : `${f.sentence} Default: ${f.default}.`;
+            assert.equal(component.inputProperties[f.name].description, expected, `${f.name}'s description is its doc comment, with its default`);
         }
+        assert.equal(component.inputProperties.amiFamily.description, "ECS-optimized AMI family resolved from AWS's public SSM parameter. Default: \"al2023\".");
+        assert.match(schema.types["spot-ecs:index:ScalingArgs"].properties.cpuHighPercent.description, / Default: 88\.$/);
+        assert.match(schema.types["spot-ecs:index:RunnerPackageArgs"].properties.enabled.description, / Default: true\.$/);
         assert.equal(component.inputProperties.minSize.type, "number");
         assert.deepEqual(component.inputProperties.subnetIds.items, { type: "string" });
         assert.deepEqual(component.inputProperties.tags.additionalProperties, { type: "string", plain: true });
@@ -122,7 +126,12 @@ describe("the spot-ecs package from any Pulumi language @host", function () {
 
     it("carries the nested arguments and the allowed values of each as types and enums", () => {
         const scaling = schema.types["spot-ecs:index:ScalingArgs"].properties;
-        assert.deepEqual(Object.keys(scaling).sort(), documentedFields("provider/settings.ts", "ScalingPolicy").map((f) => f.name).sort());
+        const policy = documentedFields("provider/settings.ts", "ScalingPolicy");
+        assert.deepEqual(Object.keys(scaling).sort(), policy.map((f) => f.name).sort());
+        for (const f of policy) {
+            const expected = f.default === "required" ? f.sentence : `${f.sentence} Default: ${f.default}.`;
+            assert.equal(scaling[f.name].description, expected, `scaling.${f.name}: the sentence and default of its declaration`);
+        }
         const requirements = schema.types["spot-ecs:index:InstanceRequirementsArgs"].properties;
         assert.equal(requirements.vcpuCount.$ref, "#/types/spot-ecs:index:MinMax");
         assert.deepEqual(schema.types["spot-ecs:index:CpuManufacturer"].enum.map((e: any) => e.value), ["intel", "amd", "amazon-web-services"]);
