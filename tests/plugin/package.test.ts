@@ -9,6 +9,12 @@ import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { PACKAGE_SCALER_TYPE } from "../../components/scaler";
 import { DEFAULTS } from "../../components";
+import * as asg from "@aws-sdk/client-auto-scaling";
+import { startLimitsProxy, LimitsProxy } from "../helpers/awsLimits";
+import { startMoto, Moto } from "../helpers/moto";
+import { createMotoCluster, playEcs } from "../helpers/motoCluster";
+import { assertListedOperations } from "../helpers/operations";
+import { hostEnv, inputsFor } from "../helpers/scalerInputs";
 import { startStandInMonitor, StandInMonitor } from "../helpers/standInMonitor";
 import { documentedFields } from "../helpers/tsdoc";
 
@@ -42,10 +48,10 @@ interface Plugin {
 }
 
 /** Starts the plugin as the Node.js language host's RunPlugin does: `run-plugin <program directory> <engine address>`. */
-async function startPlugin(engine: string): Promise<Plugin> {
+async function startPlugin(engine: string, env: NodeJS.ProcessEnv = process.env): Promise<Plugin> {
     const runPlugin = require.resolve("@pulumi/pulumi/cmd/run-plugin", { paths: [PLUGIN_DIR] });
     const child = spawn(process.execPath, [runPlugin, PLUGIN_DIR, engine], { cwd: PLUGIN_DIR, stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, PULUMI_NODEJS_TYPESCRIPT: "true" } });
+        env: { ...env, PULUMI_NODEJS_TYPESCRIPT: "true" } });
     const stderr: string[] = [];
     child.stderr!.on("data", (d) => stderr.push(String(d)));
     const port = await new Promise<string>((resolve, reject) => {
@@ -202,5 +208,60 @@ describe("the spot-ecs package from any Pulumi language @host", function () {
         const resp = await plugin.call("check", req);
         assert.deepEqual(resp.getFailuresList().map((f: any) => [f.getProperty(), f.getReason()]),
             [["region", "`region` must be an AWS region such as \"us-east-1\", got \"Europe\""]]);
+    });
+});
+
+describe("the spot-ecs package's scaler, served by the plugin, against moto @host", function () {
+    this.timeout(300_000);
+    let monitor: StandInMonitor;
+    let moto: Moto;
+    let proxy: LimitsProxy;
+    let plugin: Plugin;
+
+    before(async () => {
+        monitor = await startStandInMonitor(PROJECT, STACK);
+        moto = await startMoto();
+        proxy = await startLimitsProxy(moto.endpoint);
+        plugin = await startPlugin(monitor.endpoint, hostEnv(proxy.endpoint));
+    });
+
+    after(async () => {
+        plugin?.child.kill();
+        const sent = proxy?.scalerOperations();
+        await proxy?.close();
+        await moto?.stop();
+        await monitor?.stop();
+        if (sent !== undefined) assertListedOperations(sent);
+    });
+
+    it("plans in Check and drains in Create as the dynamic resource does: a lowered maxSize named in the preview, its instance drained by the up", async () => {
+        const m = await createMotoCluster(moto.endpoint, { name: "pkg", instances: 3, tasksPerInstance: 1, maxSize: 6 });
+        const { __provider: _none, ...inputs } = inputsFor(m, "", { declared: { minSize: 1, maxSize: 2, instanceTypes: ["m6i.large"] },
+            draining: { minHealthyPercent: 50, maxUpdateSeconds: 240 } });
+        await m.clients.asg.send(new asg.UpdateAutoScalingGroupCommand({ AutoScalingGroupName: m.autoScalingGroupName, MaxSize: 2 }));
+        const urn = `urn:pulumi:${STACK}::${PROJECT}::spot-ecs:index:SpotEcsCluster$${PACKAGE_SCALER_TYPE}::pkg-scaler`;
+        const check = new provproto.CheckRequest();
+        check.setUrn(urn);
+        check.setOlds(Struct.fromJavaScript({}));
+        check.setNews(Struct.fromJavaScript(inputs));
+        const checked = await plugin.call("check", check);
+        assert.deepEqual(checked.getFailuresList(), []);
+        const planned = checked.getInputs().toJavaScript();
+        const drained = (planned.plan as string[]).filter((l) => /^ {2}drain i-/.test(l));
+        assert.equal(drained.length, 1, (planned.plan as string[]).join("\n"));
+        const create = new provproto.CreateRequest();
+        create.setUrn(urn);
+        create.setProperties(Struct.fromJavaScript(planned));
+        const ecs = playEcs(m.clients, m.clusterName, m.autoScalingGroupName);
+        let created: any;
+        try {
+            created = await plugin.call("create", create);
+        } finally {
+            await ecs.stop();
+        }
+        assert.equal(created.getId(), `${m.clusterName}/${m.autoScalingGroupName}`);
+        const lastRun = created.getProperties().toJavaScript().lastRun as { instances: Record<string, string> };
+        const named = /drain (i-[0-9a-f]+)/.exec(drained[0])![1];
+        assert.deepEqual(Object.entries(lastRun.instances).filter(([, o]) => o === "terminated").map(([i]) => i), [named]);
     });
 });
