@@ -1,5 +1,6 @@
 // The package root: the component, its arguments and defaults, and the validator.
 export { SpotEcsCluster, SPOT_ECS_CLUSTER_TYPE, AlarmArns, defaultClusterName } from "./cluster";
+export { SpotEcsClusterPackageArgs, RunnerPackageArgs } from "./package";
 export {
     SpotEcsClusterArgs, SpotEcsClusterCommonArgs, ScalingArgs, DrainingArgs, MaintenanceArgs, RunnerArgs, InstanceRequirementsArgs,
     CpuManufacturer, InstanceGeneration, Inclusion, AcceleratorType, MinMax, OptionalMinMax, DEFAULTS, AMI_FAMILIES, AmiFamily,
