@@ -16,6 +16,13 @@ const ARGUMENTS = new Set(documentedFields("components/args.ts", "SpotEcsCluster
 const camel = (snake: string) => snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 describe("the spot-ecs package from other languages", () => {
+    it("is the plugin of the same release: named spot-ecs, at the package's version, on the Node.js runtime", () => {
+        const plugin = JSON.parse(fs.readFileSync(path.join(ROOT, "plugin/package.json"), "utf8"));
+        const root = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+        assert.deepEqual([plugin.name, plugin.version, plugin.main], ["spot-ecs", root.version, "index.ts"]);
+        assert.match(fs.readFileSync(path.join(ROOT, "plugin/PulumiPlugin.yaml"), "utf8"), /^runtime:\n {2}name: nodejs\n/);
+    });
+
     it("the Python example passes only the component's arguments, in the SDK's snake_case, and compiles", () => {
         const source = fs.readFileSync(path.join(ROOT, "examples/python/__main__.py"), "utf8");
         const call = /spot_ecs\.SpotEcsCluster\(\s*"web",([^]*?)\n\)/.exec(source);
