@@ -93,16 +93,17 @@ export async function observe(cloud: Cloud, target: ObserveTarget, policy: Polic
         ...(otherFailure === undefined ? {} : { otherLaunchFailure: { at: otherFailure.at, message: otherFailure.message } }),
     };
     // The type facts before anything asks whether an instance is outdated (instanceRequirements), else
-    // only for a plan that places tasks (their network interfaces) or sizes a scale-out for them.
+    // only for a plan that places awsvpc tasks or sizes a scale-out for them: their network interfaces.
     if (observed.instanceRequirements !== undefined) await addTypeFacts(cloud, instances);
     if (needsTasks(observed, policy, now)) observed.tasks = await cloud.listTasks();
-    if (observed.instanceRequirements === undefined && (observed.tasks !== undefined || observed.unplaced !== undefined)) await addTypeFacts(cloud, instances);
     // The rollout's guard alarms, when a replacement may be planned or a stopped rollout is recorded.
     const guard = (policy.draining.haltOnAlarms ?? []).map(alarmName);
     if (group.halted !== undefined) observed.halted = group.halted;
     if (guard.length > 0 && (group.halted !== undefined || replacementPossible(observed, policy))) observed.guardAlarms = await cloud.alarmStates(guard);
     const stuck = await unplacedFromHook(cloud, instances, observed.tasks);
     if (stuck.length > 0) observed.unplaced = mergeUnplaced(observed.unplaced ?? [], stuck);
+    const awsvpc = (observed.tasks ?? []).some((t) => t.needs?.awsvpc === true) || (observed.unplaced ?? []).some((u) => u.awsvpc === true);
+    if (observed.instanceRequirements === undefined && awsvpc) await addTypeFacts(cloud, instances);
     // With no instance registered, a scale-out for tasks or headroom is sized by the declared types.
     if (target.instanceTypes !== undefined && !instances.some((i) => i.container !== undefined)
         && (observed.unplaced !== undefined || policy.scaling.headroom !== undefined)) {

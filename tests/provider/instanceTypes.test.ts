@@ -107,6 +107,19 @@ describe("instance types by attribute: replacement", () => {
         assert.equal(without.requests.DescribeInstanceTypes, undefined);
     });
 
+    it("reads them without requirements only for a plan that places awsvpc tasks: their network interfaces", async () => {
+        const p = { scaling: DEFAULT_SCALING, draining: DEFAULT_DRAINING };
+        for (const awsvpc of [false, true]) {
+            const w = buildCluster({ instances: 4, services: [{ name: "web", count: 4, cpu: 128, memory: 128, ...(awsvpc ? { needs: { awsvpc: true } } : {}) }] });
+            w.clock.advance(20 * 60_000);
+            const cloud = simCloud(w);
+            const o = await observe(cloud, simSettings(w), p, w.now);
+            assert.ok(o.tasks !== undefined, "low reservations: the scale-in check reads the tasks");
+            assert.equal(cloud.requests.DescribeInstanceTypes, awsvpc ? 1 : undefined, `awsvpc ${awsvpc}`);
+            assert.equal(o.instances.every((i) => i.typeFacts !== undefined), awsvpc);
+        }
+    });
+
     it("on the simulated cluster: raised requirements replace every instance with a type that has them, nothing lost, and the next plan is empty", async () => {
         const w = buildCluster({ instances: 3, maxSize: 6, instanceRequirements: M6I,
             services: [{ name: "web", count: 6, cpu: 512, memory: 1024, minHealthyPercent: 50, needs: { awsvpc: true } }] });
