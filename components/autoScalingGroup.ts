@@ -76,24 +76,11 @@ export function createAutoScalingGroup(name: string, s: AutoScalingGroupSettings
         ...(s.scalerOwnsOnDemandBase ? ["mixedInstancesPolicy.instancesDistribution.onDemandBaseCapacity"] : [])] });
 }
 
-/** `instanceRequirements` as the group resource spells them (`vcpuCount`, `memoryMib`), leaving out what is not set. */
+/**
+ * `instanceRequirements` as the group resource spells them: its names are the requirements' own but
+ * `memoryMib` (validation has refused any other key).
+ */
 export function groupRequirements(r: InstanceRequirements): aws.types.input.autoscaling.GroupMixedInstancesPolicyLaunchTemplateOverrideInstanceRequirements {
-    const out: aws.types.input.autoscaling.GroupMixedInstancesPolicyLaunchTemplateOverrideInstanceRequirements = {
-        vcpuCount: { min: r.vcpuCount.min, ...(r.vcpuCount.max === undefined ? {} : { max: r.vcpuCount.max }) },
-        memoryMib: { min: r.memoryMiB.min, ...(r.memoryMiB.max === undefined ? {} : { max: r.memoryMiB.max }) },
-    };
-    return {
-        ...out,
-        ...(r.cpuManufacturers === undefined ? {} : { cpuManufacturers: r.cpuManufacturers }),
-        ...(r.instanceGenerations === undefined ? {} : { instanceGenerations: r.instanceGenerations }),
-        ...(r.burstablePerformance === undefined ? {} : { burstablePerformance: r.burstablePerformance }),
-        ...(r.bareMetal === undefined ? {} : { bareMetal: r.bareMetal }),
-        ...(r.allowedInstanceTypes === undefined ? {} : { allowedInstanceTypes: r.allowedInstanceTypes }),
-        ...(r.excludedInstanceTypes === undefined ? {} : { excludedInstanceTypes: r.excludedInstanceTypes }),
-        ...(r.acceleratorCount === undefined ? {} : { acceleratorCount: r.acceleratorCount }),
-        ...(r.acceleratorTypes === undefined ? {} : { acceleratorTypes: r.acceleratorTypes }),
-        ...(r.networkInterfaceCount === undefined ? {} : { networkInterfaceCount: r.networkInterfaceCount }),
-        ...(r.spotMaxPricePercentageOverLowestPrice === undefined ? {} : { spotMaxPricePercentageOverLowestPrice: r.spotMaxPricePercentageOverLowestPrice }),
-        ...(r.onDemandMaxPricePercentageOverLowestPrice === undefined ? {} : { onDemandMaxPricePercentageOverLowestPrice: r.onDemandMaxPricePercentageOverLowestPrice }),
-    };
+    const { memoryMiB, ...rest } = r;
+    return { ...rest, memoryMib: memoryMiB };
 }

@@ -1,5 +1,5 @@
 // The `spot-ecs` package's provider: Pulumi's component provider for SpotEcsCluster (its schema
-// inferred from plugin/component.ts, Construct building the component in this process), and the
+// inferred from the class in components/package.ts, Construct building the component in this process), and the
 // scaler as a resource of its own, `spot-ecs:index:Scaler`, carried out by the same provider code a
 // Node.js program's dynamic resource runs.
 import * as path from "node:path";
@@ -8,7 +8,7 @@ import * as provider from "@pulumi/pulumi/provider";
 import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
 import { PACKAGE_SCALER_TYPE } from "../components/scaler";
 import { scalerProvider } from "../provider/dynamic";
-import { SpotEcsCluster } from "./component";
+import { SpotEcsCluster } from "../components/package";
 import { documentedDefaults, withDefaults } from "./defaults";
 
 /** The package's name: the first part of every type token it serves (`spot-ecs:index:SpotEcsCluster`). */
@@ -33,13 +33,20 @@ function scalerOnly(urn: string): void {
 export class SpotEcsPackageProvider implements provider.Provider {
     readonly version: string;
     private readonly components: ComponentProvider;
+    private inferred?: Promise<string>;
 
     constructor(private readonly dirname: string) {
         this.components = new ComponentProvider({ name: PACKAGE_NAME, components: [SpotEcsCluster], dirname: path.resolve(dirname) });
         this.version = this.components.version;
     }
 
-    async getSchema(): Promise<string> {
+    getSchema(): Promise<string> {
+        // Inferred once: each inference compiles the whole program.
+        this.inferred ??= this.inferSchema();
+        return this.inferred;
+    }
+
+    private async inferSchema(): Promise<string> {
         const schema = JSON.parse(await this.components.getSchema());
         // Each property's documented default, in its description: the inference keeps the text of a doc comment, not its tags.
         const defaults = documentedDefaults(this.dirname);

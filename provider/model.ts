@@ -100,7 +100,7 @@ export interface ObservedInstance {
     container?: ContainerInstance;
     /** A Spot instance whose interruption notice has been given (its request is marked for termination). */
     spotInterrupted?: boolean;
-    /** EC2's facts about its instance type (DescribeInstanceTypes), read when the plan places tasks or checks instanceRequirements. */
+    /** EC2's facts about its instance type (DescribeInstanceTypes), read when the plan places awsvpc tasks or checks instanceRequirements. */
     typeFacts?: InstanceTypeFacts;
     /** Instance scale-in protection; false for instances launched before the group protected new ones. */
     protectedFromScaleIn?: boolean;

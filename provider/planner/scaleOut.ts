@@ -4,7 +4,7 @@ import { plural } from "../render";
 import { awsvpcEnis } from "../instanceTypes";
 import { parseHeadroom } from "../settings";
 import { PlanContext } from "./context";
-import { Decision, isUnregisteredPastGrace, NOTHING, typicalSize } from "./fleet";
+import { Decision, isUnregisteredPastGrace, NOTHING, Registered, typicalSize } from "./fleet";
 
 /** A raised minSize: the group launches up to it by itself; the plan says so and waits for the instances. */
 export function planBounds(ctx: PlanContext): Decision {
@@ -90,8 +90,7 @@ export function unplacedLoad(ctx: PlanContext): { cpu: number; memory: number; i
         : atHighThresholds(ctx, size!, sized.reduce((sum, u) => sum + u.missing * u.cpu!, 0), sized.reduce((sum, u) => sum + u.missing * u.memory!, 0));
     // awsvpc tasks take an ENI each: an instance like the registered ones holds as many as its type has
     // (one each where the type's interfaces are not known).
-    const typical = typicalType(ctx);
-    const enis = awsvpcEnis(ctx.c.registered.find((i) => i.instanceType === typical)?.typeFacts) ?? 1;
+    const enis = awsvpcEnis(typicalType(ctx)?.typeFacts) ?? 1;
     const byEni = unplaced.filter((u) => u.awsvpc === true && u.oneEach !== true).map((u) => Math.ceil(u.missing / Math.max(1, enis)));
     return { cpu, memory, instances: Math.max(cpu, memory, ...byEni, ...unplaced.filter((u) => !sized.includes(u)).map((u) => u.missing)) };
 }
@@ -102,11 +101,15 @@ export function atHighThresholds(ctx: PlanContext, size: { cpu: number; memory: 
     return { cpu: cpu / (size.cpu * s.cpuHighPercent / 100), memory: memory / (size.memory * s.memoryHighPercent / 100) };
 }
 
-/** The most common instance type of the registered instances. */
-function typicalType(ctx: PlanContext): string | undefined {
-    const counts = new Map<string, number>();
-    for (const i of ctx.c.registered) counts.set(i.instanceType, (counts.get(i.instanceType) ?? 0) + 1);
-    return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
+/** A registered instance of the most common instance type. */
+function typicalType(ctx: PlanContext): Registered | undefined {
+    const byType = new Map<string, Registered[]>();
+    for (const i of ctx.c.registered) {
+        const same = byType.get(i.instanceType);
+        if (same === undefined) byType.set(i.instanceType, [i]);
+        else same.push(i);
+    }
+    return [...byType].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]))[0]?.[1][0];
 }
 
 /**

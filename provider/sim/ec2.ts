@@ -34,9 +34,12 @@ export function ec2Api(world: SimState, call: SimCall): Ec2Api {
     return {
         instanceTypeFacts: (types) => {
             const unread = [...new Set(types)].filter((t) => !typesRead.has(t));
-            for (const t of unread) typesRead.add(t);
             const known = () => Object.fromEntries(types.flatMap((t) => SIM_TYPE_FACTS[t] === undefined ? [] : [[t, SIM_TYPE_FACTS[t]]]));
-            return unread.length === 0 ? Promise.resolve(known()) : call("DescribeInstanceTypes", known, () => AWS_WIRE.instanceTypeFacts(unread.length));
+            // Read only once answered: a request that failed is sent again, as the AWS Cloud's is.
+            return unread.length === 0 ? Promise.resolve(known()) : call("DescribeInstanceTypes", () => {
+                for (const t of unread) typesRead.add(t);
+                return known();
+            }, () => AWS_WIRE.instanceTypeFacts(unread.length));
         },
         describeInstances: (ids) => call("DescribeInstances", () =>
             Object.fromEntries(ids.flatMap((id) => {

@@ -64,7 +64,6 @@ export const INSTANCE_SIZES: Record<string, Resources> = {
     "g4dn.xlarge": { cpu: 4096, memory: 15704 },
 };
 
-
 /** Availability zones of a simulated group unless its config names others. */
 export const DEFAULT_ZONES = ["us-east-1a", "us-east-1b"];
 
